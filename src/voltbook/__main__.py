@@ -1,0 +1,3 @@
+from voltbook.cli import main
+
+main()

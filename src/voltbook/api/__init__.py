@@ -1,0 +1,1 @@
+"""HTTP API (FastAPI): the edge where requests become use-case calls."""

@@ -1,0 +1,33 @@
+"""Request dependencies: the use cases, and who is calling."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import OAuth2PasswordBearer
+
+from voltbook.core.errors import Unauthenticated
+from voltbook.drivers.model import Principal
+from voltbook.services import Services
+
+oauth2 = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
+
+
+def get_services(request: Request) -> Services:
+    services: Services = request.app.state.services
+    return services
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
+
+
+def current_principal(
+    services: ServicesDep, token: Annotated[str | None, Depends(oauth2)]
+) -> Principal:
+    if not token:
+        raise Unauthenticated("this needs a bearer token")
+    return services.accounts.principal(token)
+
+
+PrincipalDep = Annotated[Principal, Depends(current_principal)]

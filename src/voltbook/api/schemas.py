@@ -1,0 +1,140 @@
+"""Request and response bodies of the HTTP API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from voltbook.drivers.model import Driver
+from voltbook.stations.model import Connector, ConnectorStatus, PowerType, Site, Station
+from voltbook.stations.standards import COMMON_NAMES
+
+
+class ConnectorOut(BaseModel):
+    evse_id: int
+    connector_id: int
+    standard: str = Field(description="OCPI 2.2.1 ConnectorType")
+    standard_name: str = Field(description="The name drivers use (J1772, CCS1, NACS …)")
+    power_type: PowerType
+    max_power_kw: float | None = Field(description="null when the data source does not say")
+    status: ConnectorStatus
+    status_since: datetime | None
+    error_code: str | None
+
+    @classmethod
+    def of(cls, connector: Connector) -> ConnectorOut:
+        return cls(
+            evse_id=connector.evse_id,
+            connector_id=connector.connector_id,
+            standard=connector.standard.value,
+            standard_name=COMMON_NAMES.get(connector.standard, connector.standard.value),
+            power_type=connector.power_type,
+            max_power_kw=connector.max_power_kw,
+            status=connector.status,
+            status_since=connector.status_since,
+            error_code=connector.error_code,
+        )
+
+
+class StationOut(BaseModel):
+    id: str
+    online: bool
+    last_seen: datetime | None
+    connectors: list[ConnectorOut]
+
+    @classmethod
+    def of(cls, station: Station) -> StationOut:
+        return cls(
+            id=station.id,
+            online=station.online,
+            last_seen=station.last_seen,
+            connectors=[ConnectorOut.of(c) for c in station.connectors],
+        )
+
+
+class SiteOut(BaseModel):
+    id: int
+    source: str
+    source_id: str
+    name: str
+    address: str
+    city: str
+    region: str
+    postal_code: str
+    country: str
+    lat: float
+    lon: float
+    operator: str | None
+    access: str
+    opening_hours: str | None
+    stations: list[StationOut]
+
+    @classmethod
+    def of(cls, site: Site) -> SiteOut:
+        return cls(**_site_fields(site))
+
+
+class NearbySiteOut(SiteOut):
+    distance_m: float = Field(description="Great-circle distance from the query point, metres")
+
+    @classmethod
+    def at(cls, site: Site, distance_m: float) -> NearbySiteOut:
+        return cls(**_site_fields(site), distance_m=round(distance_m, 2))
+
+
+def _site_fields(site: Site) -> dict[str, Any]:
+    d = site.details
+    return {
+        "id": site.id,
+        "source": d.source,
+        "source_id": d.source_id,
+        "name": d.name,
+        "address": d.address,
+        "city": d.city,
+        "region": d.region,
+        "postal_code": d.postal_code,
+        "country": d.country,
+        "lat": d.lat,
+        "lon": d.lon,
+        "operator": d.operator,
+        "access": d.access,
+        "opening_hours": d.opening_hours,
+        "stations": [StationOut.of(s) for s in site.stations],
+    }
+
+
+class NearbyOut(BaseModel):
+    items: list[NearbySiteOut]
+
+
+class RegisterIn(BaseModel):
+    email: str = Field(max_length=254, examples=["driver@example.org"])
+    password: str = Field(min_length=1, max_length=1024)
+
+
+class AccountOut(BaseModel):
+    id: str
+    email: str
+    role: str
+    consent_location: bool
+    consent_offers: bool
+    created_at: datetime
+
+    @classmethod
+    def of(cls, driver: Driver) -> AccountOut:
+        return cls(
+            id=driver.id,
+            email=driver.email,
+            role=driver.role.value,
+            consent_location=driver.consent_location,
+            consent_offers=driver.consent_offers,
+            created_at=driver.created_at,
+        )
+
+
+class TokenOut(BaseModel):
+    access_token: str
+    token_type: str = "bearer"  # noqa: S105 - the OAuth2 token type, not a secret
+    expires_in: int

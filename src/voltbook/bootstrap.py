@@ -1,0 +1,91 @@
+"""Wires adapters into services. The only module that knows every part."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from voltbook.config import Settings
+from voltbook.core.bus import InProcessBus
+from voltbook.core.clock import Clock, SystemClock
+from voltbook.core.ids import TimeOrderedIds
+from voltbook.drivers.service import AccountService
+from voltbook.drivers.throttle import SlidingWindowThrottle
+from voltbook.security.passwords import Argon2idHasher
+from voltbook.security.tokens import JwtTokens
+from voltbook.services import Services
+from voltbook.stations.service import StationService
+from voltbook.storage import migrate
+from voltbook.storage.database import create_engine
+from voltbook.storage.unit_of_work import SqlUnitOfWork
+
+
+def token_secret(settings: Settings) -> str:
+    """The configured signing secret, or one made on first start and kept in the data dir."""
+    configured = settings.jwt_secret.get_secret_value()
+    if configured:
+        return configured
+    path = settings.data_dir / "secrets" / "token.key"
+    if path.exists():
+        return path.read_text(encoding="ascii").strip()
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    secret = secrets.token_urlsafe(48)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w", encoding="ascii") as handle:
+        handle.write(secret)
+    return secret
+
+
+def build_services(settings: Settings, engine: AsyncEngine, clock: Clock | None = None) -> Services:
+    clock = clock or SystemClock()
+    bus = InProcessBus()
+    ids = TimeOrderedIds()
+
+    def uow(*, read_only: bool = False) -> SqlUnitOfWork:
+        return SqlUnitOfWork(engine, clock, read_only=read_only)
+
+    async def ready() -> str | None:
+        try:
+            async with engine.connect() as connection:
+                await connection.execute(sa.text("SELECT 1"))
+            if not await migrate.is_current(engine):
+                return "the database schema is not at the newest revision"
+        except Exception as error:  # readiness must answer, whatever storage does
+            return f"storage unreachable: {type(error).__name__}"
+        return None
+
+    accounts = AccountService(
+        uow=uow,
+        hasher=Argon2idHasher(),
+        tokens=JwtTokens(token_secret(settings), settings.token_lifetime_s, clock),
+        throttle=SlidingWindowThrottle(
+            clock, settings.login_max_failures, float(settings.login_window_s)
+        ),
+        clock=clock,
+        ids=ids,
+        bus=bus,
+    )
+    return Services(stations=StationService(uow, bus), accounts=accounts, ready=ready)
+
+
+@asynccontextmanager
+async def open_services(settings: Settings, *, upgrade: bool = False) -> AsyncIterator[Services]:
+    """Services on a fresh engine, disposed of on exit; `upgrade` migrates the schema first."""
+    engine = create_engine(settings.resolved_database_url(), settings.db_pool_size)
+    try:
+        if upgrade:
+            await migrate.upgrade(engine)
+        yield build_services(settings, engine)
+    finally:
+        await engine.dispose()
+
+
+def bundled_stations() -> Path:
+    """The bundled real-station data set (see its SOURCE.md for origin and licence)."""
+    return Path(__file__).with_name("data") / "stations.csv"

@@ -1,0 +1,191 @@
+"""The `voltbook` command."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from voltbook.config import Settings
+from voltbook.core.errors import DomainError
+from voltbook.drivers.model import Role
+
+app = typer.Typer(help="voltbook: find, reserve and fill EV chargers.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+user_app = typer.Typer(help="Accounts.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(user_app, name="user")
+console = Console(stderr=True)
+
+
+def _settings() -> Settings:
+    from voltbook.logs import configure_logging
+
+    settings = Settings()
+    configure_logging(settings.log_level, settings.log_json)
+    return settings
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Create or migrate the schema to the newest revision."""
+    from voltbook.storage import migrate
+    from voltbook.storage.database import create_engine
+
+    settings = _settings()
+
+    async def run() -> None:
+        engine = create_engine(settings.resolved_database_url())
+        try:
+            await migrate.upgrade(engine)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run())
+    console.print("schema is at the newest revision")
+
+
+@app.command("import-stations")
+def import_stations(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+    source: Annotated[str, typer.Option(help="Name of the data source (part of the key)")] = "afdc",
+) -> None:
+    """Import sites, stations and connectors from a station CSV; re-importing updates."""
+    settings = _settings()
+    created, updated, skipped = asyncio.run(_import(settings, file, source))
+    if skipped and not (created or updated):
+        raise typer.Exit(code=1)
+
+
+async def _import(settings: Settings, file: Path, source: str) -> tuple[int, int, int]:
+    from voltbook.bootstrap import open_services
+    from voltbook.stations.importing import RowProblem, read_site_rows
+    from voltbook.stations.ports import SitePlan
+
+    with file.open(encoding="utf-8", newline="") as handle:
+        total_rows = max(0, sum(1 for _ in handle) - 1)
+    problems: list[RowProblem] = []
+    async with open_services(settings, upgrade=True) as services:
+        with (
+            file.open(encoding="utf-8", newline="") as handle,
+            Progress(
+                TextColumn("importing"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=console,
+                transient=True,
+            ) as progress,
+        ):
+            task = progress.add_task("import", total=total_rows)
+
+            def plans() -> Iterator[SitePlan]:
+                for item in read_site_rows(handle, source):
+                    if isinstance(item, RowProblem):
+                        problems.append(item)
+                        progress.advance(task)
+                    else:
+                        yield item
+
+            report = await services.stations.import_sites(
+                plans(),
+                source=source,
+                progress=lambda n: progress.advance(task, n),
+            )
+    for problem in problems:
+        console.print(f"[yellow]line {problem.line}: skipped, {problem.reason}[/]")
+    skipped = len(problems)
+    console.print(f"created {report.created}, updated {report.updated}, skipped {skipped}")
+    return report.created, report.updated, skipped
+
+
+@user_app.command("create")
+def user_create(
+    email: str,
+    role: Annotated[Role, typer.Option(case_sensitive=False)] = Role.DRIVER,
+    password: Annotated[
+        str | None, typer.Option(help="For scripts; prompted for when left out")
+    ] = None,
+) -> None:
+    """Create an account (drivers register themselves; operators and admins are made here)."""
+    settings = _settings()
+    if password is None:
+        password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
+    from voltbook.bootstrap import open_services
+
+    async def run() -> str:
+        async with open_services(settings, upgrade=True) as services:
+            return (await services.accounts.register(email, password, role)).id
+
+    try:
+        driver_id = asyncio.run(run())
+    except DomainError as error:
+        console.print(f"[red]{error.detail}[/]")
+        raise typer.Exit(code=1) from None
+    console.print(f"created {role.value} {driver_id}")
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to listen on")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on")] = None,
+) -> None:
+    """Run the server (migrating the schema first)."""
+    settings = _settings()
+    asyncio.run(_serve(settings, host or settings.host, port or settings.port))
+
+
+async def _serve(settings: Settings, host: str, port: int, *, on_ready: str | None = None) -> None:
+    import uvicorn
+
+    from voltbook.api.app import create_app
+    from voltbook.bootstrap import open_services
+    from voltbook.storage import migrate
+    from voltbook.storage.database import create_engine
+
+    engine = create_engine(settings.resolved_database_url())
+    try:
+        await migrate.upgrade(engine)
+    finally:
+        await engine.dispose()
+    application = create_app(lambda: open_services(settings))
+    config = uvicorn.Config(
+        application,
+        host=host,
+        port=port,
+        access_log=False,  # the query string holds coordinates; metrics count requests
+        log_level="warning",
+        proxy_headers=True,
+    )
+    server = uvicorn.Server(config)
+    if on_ready:
+        console.print(on_ready.format(url=f"http://{host}:{port}"))
+    await server.serve()
+
+
+@app.command()
+def demo(
+    host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on")] = 8000,
+) -> None:
+    """Embedded SQLite, the bundled real stations, and the server on http://HOST:PORT."""
+    from voltbook.bootstrap import bundled_stations
+
+    settings = _settings()
+    console.print(f"database: {settings.resolved_database_url()}")
+    asyncio.run(_import(settings, bundled_stations(), "afdc"))
+    message = (
+        "voltbook is running at {url}\n"
+        "  try {url}/api/v1/stations/nearby?lat=42.3555&lon=-71.0605&radius_m=2000\n"
+        "  API reference: {url}/docs   (Ctrl+C stops)"
+    )
+    asyncio.run(_serve(settings, host, port, on_ready=message))
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,34 @@
+"""Settings, read once from the environment (prefix VOLTBOOK_) and an optional .env file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _default_data_dir() -> Path:
+    return Path.cwd() / "var"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="VOLTBOOK_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(default_factory=_default_data_dir)
+    database_url: str = ""
+    host: str = "127.0.0.1"
+    port: int = 8000
+    jwt_secret: SecretStr = SecretStr("")
+    token_lifetime_s: int = 3600
+    login_max_failures: int = 10
+    login_window_s: int = 60
+    log_level: str = "info"
+    log_json: bool = False
+    db_pool_size: int = 10
+
+    def resolved_database_url(self) -> str:
+        """The configured URL, or an SQLite file in the data directory."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'voltbook.sqlite3').resolve()}"

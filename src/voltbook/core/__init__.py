@@ -1,0 +1,1 @@
+"""Shared kernel: clock, ids, errors, geo math and the event bus port. Depends on nothing."""

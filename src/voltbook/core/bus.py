@@ -1,0 +1,50 @@
+"""Event bus port and the in-process adapter. Services publish facts; others subscribe."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """Base of every domain event: a fact that happened."""
+
+
+Handler = Callable[[Event], Awaitable[None]]
+
+
+class EventBus(Protocol):
+    async def publish(self, event: Event) -> None:
+        """Deliver `event` to every handler subscribed to its type."""
+        ...
+
+    def subscribe(self, event_type: type[Event], handler: Handler) -> None:
+        """Call `handler` for every published event of `event_type` (or a subclass)."""
+        ...
+
+
+class InProcessBus:
+    """Delivers events to handlers in this process; a failing handler does not stop others."""
+
+    def __init__(self) -> None:
+        self._handlers: defaultdict[type[Event], list[Handler]] = defaultdict(list)
+        self.failures: list[BaseException] = []
+
+    def subscribe(self, event_type: type[Event], handler: Handler) -> None:
+        self._handlers[event_type].append(handler)
+
+    async def publish(self, event: Event) -> None:
+        handlers = [
+            handler
+            for event_type, registered in self._handlers.items()
+            if isinstance(event, event_type)
+            for handler in registered
+        ]
+        if not handlers:
+            return
+        results = await asyncio.gather(*(h(event) for h in handlers), return_exceptions=True)
+        self.failures.extend(r for r in results if isinstance(r, BaseException))

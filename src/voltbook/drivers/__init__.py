@@ -1,0 +1,1 @@
+"""Drivers, operators and their vehicles; accounts and sign-in."""

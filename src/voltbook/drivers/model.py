@@ -1,0 +1,58 @@
+"""Accounts and vehicles as plain data."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from voltbook.core.errors import InvalidInput
+
+MIN_PASSWORD = 10
+MAX_PASSWORD = 256  # hashing is deliberately slow; an endless password must not be
+_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
+
+
+class Role(StrEnum):
+    DRIVER = "driver"
+    OPERATOR = "operator"
+    ADMIN = "admin"
+
+    @property
+    def is_staff(self) -> bool:
+        return self is not Role.DRIVER
+
+
+@dataclass(frozen=True, slots=True)
+class Driver:
+    id: str
+    email: str
+    password_hash: str
+    role: Role
+    created_at: datetime
+    consent_location: bool = False
+    consent_offers: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is calling, as proven by a token."""
+
+    driver_id: str
+    role: Role
+
+
+def normalize_email(raw: str) -> str:
+    """Lower-case, trimmed e-mail address, or InvalidInput."""
+    email = raw.strip().lower()
+    if len(email) > 254 or not _EMAIL.match(email):
+        raise InvalidInput("email is not a valid e-mail address")
+    return email
+
+
+def check_password_rules(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise InvalidInput(f"password must have at least {MIN_PASSWORD} characters")
+    if len(password) > MAX_PASSWORD:
+        raise InvalidInput(f"password must have at most {MAX_PASSWORD} characters")

@@ -1,0 +1,1 @@
+"""Adapters for secrets: argon2id password hashes and signed bearer tokens."""

@@ -1,0 +1,1 @@
+"""Sites, stations and connectors: where chargers are and what state they are in."""

@@ -1,0 +1,1 @@
+"""Relational storage (SQLite or PostgreSQL/PostGIS) implementing the domain's ports."""

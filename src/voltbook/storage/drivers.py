@@ -1,0 +1,60 @@
+"""Accounts in SQL."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from voltbook.core.errors import Conflict
+from voltbook.drivers.model import Driver, Role
+from voltbook.storage.tables import drivers
+from voltbook.storage.timestamps import as_utc
+
+
+class SqlDriverRepository:
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._connection = connection
+
+    async def add(self, driver: Driver) -> None:
+        try:
+            async with self._connection.begin_nested():
+                await self._connection.execute(
+                    drivers.insert().values(
+                        id=driver.id,
+                        email=driver.email,
+                        password_hash=driver.password_hash,
+                        role=driver.role.value,
+                        consent_location=driver.consent_location,
+                        consent_offers=driver.consent_offers,
+                        created_at=driver.created_at,
+                    )
+                )
+        except IntegrityError:
+            raise Conflict("an account with this e-mail address exists already") from None
+
+    async def by_email(self, email: str) -> Driver | None:
+        row = (
+            await self._connection.execute(sa.select(drivers).where(drivers.c.email == email))
+        ).first()
+        return None if row is None else _driver(row._mapping)
+
+    async def get(self, driver_id: str) -> Driver | None:
+        row = (
+            await self._connection.execute(sa.select(drivers).where(drivers.c.id == driver_id))
+        ).first()
+        return None if row is None else _driver(row._mapping)
+
+
+def _driver(row: Any) -> Driver:
+    return Driver(
+        id=row["id"],
+        email=row["email"],
+        password_hash=row["password_hash"],
+        role=Role(row["role"]),
+        created_at=as_utc(row["created_at"]),
+        consent_location=bool(row["consent_location"]),
+        consent_offers=bool(row["consent_offers"]),
+    )

@@ -1,0 +1,353 @@
+"""Sites, stations and connectors in SQL, with nearest-site search on either database.
+
+The database narrows the candidates with its spatial index (R*Tree on SQLite, a GiST
+index on a PostGIS geography on PostgreSQL); the exact great-circle ranking is done by the
+domain, so both databases give the same answer (docs/adr/0001).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from geoalchemy2 import Geography
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from voltbook.core.clock import Clock
+from voltbook.core.geo import bounding_boxes, great_circle_m, next_search_radius
+from voltbook.stations.model import (
+    Connector,
+    ConnectorStatus,
+    NearbyQuery,
+    PowerType,
+    Site,
+    SiteDetails,
+    SitePoint,
+    Station,
+)
+from voltbook.stations.ports import SitePlan, UpsertCounts
+from voltbook.stations.standards import Standard
+from voltbook.storage.tables import connectors, sites, sites_rtree, stations
+from voltbook.storage.timestamps import as_utc_or_none
+
+# First ring of the SQLite search; dense cities fill `limit` inside it.
+_FIRST_RING_M = 1_000.0
+# Two candidates closer than this in distance count as tied (for PostgreSQL's KNN order).
+_TIE_M = 0.01
+# PostGIS's sphere distance and ours differ by far less than this; it pads the index query.
+_PAD_M = 1.0
+
+AnySelect = sa.Select[*tuple[Any, ...]]
+
+_geog = sa.literal_column("sites.geog", type_=Geography(geometry_type="POINT", srid=4326))
+
+
+class SqlSiteRepository:
+    def __init__(self, connection: AsyncConnection, clock: Clock, *, sqlite: bool) -> None:
+        self._connection = connection
+        self._clock = clock
+        self._sqlite = sqlite
+
+    # --- search -------------------------------------------------------------------------
+
+    async def nearest_candidates(self, query: NearbyQuery) -> list[SitePoint]:
+        if self._sqlite:
+            return await self._nearest_sqlite(query)
+        return await self._nearest_postgres(query)
+
+    async def _nearest_sqlite(self, query: NearbyQuery) -> list[SitePoint]:
+        cap = query.search_radius_m
+        radius = min(cap, _FIRST_RING_M)
+        while True:
+            points = await self._within_sqlite(query, radius)
+            if len(points) >= query.limit or radius >= cap:
+                return points
+            radius = next_search_radius(radius, len(points), query.limit, cap)
+
+    async def _within_sqlite(self, query: NearbyQuery, radius_m: float) -> list[SitePoint]:
+        boxes = bounding_boxes(query.lat, query.lon, radius_m)
+        in_box = sa.or_(
+            *(
+                sa.and_(
+                    sites_rtree.c.min_lat <= box.max_lat,
+                    sites_rtree.c.max_lat >= box.min_lat,
+                    sites_rtree.c.min_lon <= box.max_lon,
+                    sites_rtree.c.max_lon >= box.min_lon,
+                )
+                for box in boxes
+            )
+        )
+        statement = (
+            sa.select(sites.c.id, sites.c.lat, sites.c.lon)
+            .select_from(sites_rtree.join(sites, sites.c.id == sites_rtree.c.id))
+            .where(in_box)
+        )
+        statement = _with_connector_filter(statement, query)
+        points = await self._points(statement)
+        return [p for p in points if great_circle_m(query.lat, query.lon, p.lat, p.lon) <= radius_m]
+
+    async def _nearest_postgres(self, query: NearbyQuery) -> list[SitePoint]:
+        point = sa.cast(
+            sa.func.ST_SetSRID(sa.func.ST_MakePoint(query.lon, query.lat), 4326), Geography
+        )
+        cap = query.search_radius_m
+        statement = (
+            sa.select(sites.c.id, sites.c.lat, sites.c.lon)
+            .where(sa.func.ST_DWithin(_geog, point, cap + _PAD_M, False))
+            .order_by(_geog.op("<->")(point))
+            .limit(query.limit + 1)
+        )
+        statement = _with_connector_filter(statement, query)
+        points = await self._points(statement)
+        if len(points) <= query.limit:
+            return points
+        # KNN order is PostGIS's; when the first left out may tie with the last kept,
+        # take every site up to that distance so the domain can break the tie by id.
+        distances = sorted(great_circle_m(query.lat, query.lon, p.lat, p.lon) for p in points)
+        if distances[-1] > distances[query.limit - 1] + _TIE_M:
+            return points
+        reach = min(cap, distances[query.limit - 1] + _TIE_M) + _PAD_M
+        tied = sa.select(sites.c.id, sites.c.lat, sites.c.lon).where(
+            sa.func.ST_DWithin(_geog, point, reach, False)
+        )
+        tied = _with_connector_filter(tied, query)
+        return await self._points(tied)
+
+    async def _points(self, statement: AnySelect) -> list[SitePoint]:
+        rows = (await self._connection.execute(statement)).all()
+        return [SitePoint(int(row[0]), float(row[1]), float(row[2])) for row in rows]
+
+    # --- reading ------------------------------------------------------------------------
+
+    async def get_many(self, site_ids: Sequence[int]) -> dict[int, Site]:
+        if not site_ids:
+            return {}
+        statement = (
+            sa.select(
+                sites,
+                stations.c.id.label("station_id"),
+                stations.c.online,
+                stations.c.last_seen,
+                stations.c.vendor,
+                stations.c.model,
+                stations.c.firmware,
+                stations.c.ocpp_version,
+                connectors.c.evse_id,
+                connectors.c.connector_id,
+                connectors.c.standard,
+                connectors.c.power_type,
+                connectors.c.max_power_kw,
+                connectors.c.status,
+                connectors.c.status_since,
+                connectors.c.error_code,
+            )
+            .select_from(
+                sites.outerjoin(stations, stations.c.site_id == sites.c.id).outerjoin(
+                    connectors, connectors.c.station_id == stations.c.id
+                )
+            )
+            .where(sites.c.id.in_(list(site_ids)))
+            .order_by(sites.c.id, stations.c.id, connectors.c.evse_id, connectors.c.connector_id)
+        )
+        rows = (await self._connection.execute(statement)).all()
+        return _assemble([row._mapping for row in rows])
+
+    async def count(self) -> int:
+        result = await self._connection.execute(sa.select(sa.func.count()).select_from(sites))
+        return int(result.scalar_one())
+
+    # --- import -------------------------------------------------------------------------
+
+    async def upsert_imported(self, plans: Sequence[SitePlan]) -> UpsertCounts:
+        if not plans:
+            return UpsertCounts()
+        now = self._clock.now()
+        by_key = {(p.details.source, p.details.source_id): p for p in plans}
+        sources = {source for source, _ in by_key}
+        existing: dict[tuple[str, str], int] = {}
+        for source in sources:
+            ids = [sid for src, sid in by_key if src == source]
+            rows = await self._connection.execute(
+                sa.select(sites.c.source_id, sites.c.id).where(
+                    sites.c.source == source, sites.c.source_id.in_(ids)
+                )
+            )
+            existing.update({(source, sid): site_id for sid, site_id in rows.all()})
+        new = [p for key, p in by_key.items() if key not in existing]
+        old = [(existing[key], p) for key, p in by_key.items() if key in existing]
+        if new:
+            await self._connection.execute(
+                sites.insert(), [_site_values(p.details, now) | {"created_at": now} for p in new]
+            )
+            for source in {p.details.source for p in new}:
+                ids = [p.details.source_id for p in new if p.details.source == source]
+                rows = await self._connection.execute(
+                    sa.select(sites.c.source_id, sites.c.id).where(
+                        sites.c.source == source, sites.c.source_id.in_(ids)
+                    )
+                )
+                existing.update({(source, sid): site_id for sid, site_id in rows.all()})
+        if old:
+            await self._connection.execute(
+                sites.update().where(sites.c.id == sa.bindparam("b_id")),
+                [_site_values(p.details, now) | {"b_id": site_id} for site_id, p in old],
+            )
+        await self._upsert_stations(list(by_key.values()), existing, now)
+        return UpsertCounts(created=len(new), updated=len(old))
+
+    async def _upsert_stations(
+        self, plans: list[SitePlan], site_ids: dict[tuple[str, str], int], now: datetime
+    ) -> None:
+        station_ids = [p.station_id for p in plans]
+        rows = await self._connection.execute(
+            sa.select(stations.c.id, stations.c.ocpp_version).where(stations.c.id.in_(station_ids))
+        )
+        known = dict(rows.all())
+        fresh = [p for p in plans if p.station_id not in known]
+        if fresh:
+            await self._connection.execute(
+                stations.insert(),
+                [
+                    {
+                        "id": p.station_id,
+                        "site_id": site_ids[(p.details.source, p.details.source_id)],
+                        "online": False,
+                        "created_at": now,
+                    }
+                    for p in fresh
+                ],
+            )
+        # A station that has spoken OCPP reports its own connectors; the data set's
+        # description only shapes stations that never connected.
+        replace = [p for p in plans if known.get(p.station_id) is None]
+        if replace:
+            await self._connection.execute(
+                connectors.delete().where(
+                    connectors.c.station_id.in_([p.station_id for p in replace])
+                )
+            )
+            values = [
+                {
+                    "station_id": p.station_id,
+                    "evse_id": c.evse_id,
+                    "connector_id": c.connector_id,
+                    "standard": c.standard.value,
+                    "power_type": c.power_type.value,
+                    "max_power_kw": c.max_power_kw,
+                    "status": ConnectorStatus.UNKNOWN.value,
+                }
+                for p in replace
+                for c in p.connectors
+            ]
+            if values:
+                await self._connection.execute(connectors.insert(), values)
+
+
+def _with_connector_filter(statement: AnySelect, query: NearbyQuery) -> AnySelect:
+    """Keep sites with at least one connector that satisfies every connector filter at once."""
+    if not query.filters_connectors:
+        return statement
+    conditions: list[sa.ColumnElement[bool]] = [stations.c.site_id == sites.c.id]
+    if query.standards:
+        conditions.append(connectors.c.standard.in_(sorted(s.value for s in query.standards)))
+    if query.power_type is not None:
+        conditions.append(connectors.c.power_type == query.power_type.value)
+    if query.min_power_kw is not None:
+        conditions.append(connectors.c.max_power_kw >= query.min_power_kw)
+    if query.available_only:
+        conditions.append(connectors.c.status == ConnectorStatus.AVAILABLE.value)
+        conditions.append(stations.c.online.is_(True))
+    match = (
+        sa.select(sa.literal(1))
+        .select_from(connectors.join(stations, stations.c.id == connectors.c.station_id))
+        .where(*conditions)
+    )
+    return statement.where(match.exists())
+
+
+def _site_values(details: SiteDetails, now: datetime) -> dict[str, Any]:
+    return {
+        "source": details.source,
+        "source_id": details.source_id,
+        "name": details.name[:255],
+        "address": details.address[:255],
+        "city": details.city[:128],
+        "region": details.region[:64],
+        "postal_code": details.postal_code[:16],
+        "country": details.country[:2],
+        "lat": details.lat,
+        "lon": details.lon,
+        "operator": details.operator[:128] if details.operator else None,
+        "access": details.access[:16],
+        "opening_hours": details.opening_hours,
+        "timezone": details.timezone,
+        "updated_at": now,
+    }
+
+
+def _assemble(rows: list[Any]) -> dict[int, Site]:
+    details: dict[int, SiteDetails] = {}
+    station_rows: dict[int, dict[str, Any]] = {}
+    plugs: dict[str, list[Connector]] = {}
+    for row in rows:
+        site_id = row["id"]
+        if site_id not in details:
+            details[site_id] = SiteDetails(
+                source=row["source"],
+                source_id=row["source_id"],
+                name=row["name"],
+                address=row["address"],
+                city=row["city"],
+                region=row["region"],
+                postal_code=row["postal_code"],
+                country=row["country"],
+                lat=row["lat"],
+                lon=row["lon"],
+                operator=row["operator"],
+                access=row["access"],
+                opening_hours=row["opening_hours"],
+                timezone=row["timezone"],
+            )
+            station_rows[site_id] = {}
+        station_id = row["station_id"]
+        if station_id is None:
+            continue
+        station_rows[site_id].setdefault(station_id, row)
+        plugs.setdefault(station_id, [])
+        if row["evse_id"] is not None:
+            plugs[station_id].append(
+                Connector(
+                    station_id=station_id,
+                    evse_id=row["evse_id"],
+                    connector_id=row["connector_id"],
+                    standard=Standard(row["standard"]),
+                    power_type=PowerType(row["power_type"]),
+                    max_power_kw=row["max_power_kw"],
+                    status=ConnectorStatus(row["status"]),
+                    status_since=as_utc_or_none(row["status_since"]),
+                    error_code=row["error_code"],
+                )
+            )
+    return {
+        site_id: Site(
+            id=site_id,
+            details=site_details,
+            stations=tuple(
+                Station(
+                    id=station_id,
+                    site_id=site_id,
+                    online=bool(row["online"]),
+                    last_seen=as_utc_or_none(row["last_seen"]),
+                    vendor=row["vendor"],
+                    model=row["model"],
+                    firmware=row["firmware"],
+                    ocpp_version=row["ocpp_version"],
+                    connectors=tuple(plugs[station_id]),
+                )
+                for station_id, row in station_rows[site_id].items()
+            ),
+        )
+        for site_id, site_details in details.items()
+    }

@@ -1,0 +1,110 @@
+"""Table definitions shared by both databases. Spatial parts differ per dialect (see migrations)."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+
+sites = sa.Table(
+    "sites",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("source", sa.String(32), nullable=False),
+    sa.Column("source_id", sa.String(64), nullable=False),
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("address", sa.String(255), nullable=False, server_default=""),
+    sa.Column("city", sa.String(128), nullable=False, server_default=""),
+    sa.Column("region", sa.String(64), nullable=False, server_default=""),
+    sa.Column("postal_code", sa.String(16), nullable=False, server_default=""),
+    sa.Column("country", sa.String(2), nullable=False),
+    sa.Column("lat", sa.Float, nullable=False),
+    sa.Column("lon", sa.Float, nullable=False),
+    sa.Column("operator", sa.String(128)),
+    sa.Column("access", sa.String(16), nullable=False, server_default="public"),
+    sa.Column("opening_hours", sa.Text),
+    sa.Column("timezone", sa.String(64)),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.UniqueConstraint("source", "source_id", name="uq_sites_source"),
+)
+
+stations = sa.Table(
+    "stations",
+    metadata,
+    sa.Column("id", sa.String(48), primary_key=True),  # the OCPP identity
+    sa.Column("site_id", sa.Integer, sa.ForeignKey("sites.id", ondelete="SET NULL"), index=True),
+    sa.Column("vendor", sa.String(50)),
+    sa.Column("model", sa.String(50)),
+    sa.Column("firmware", sa.String(50)),
+    sa.Column("ocpp_version", sa.String(8)),
+    sa.Column("password_hash", sa.String(255)),
+    sa.Column("online", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("last_seen", sa.DateTime(timezone=True)),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+connectors = sa.Table(
+    "connectors",
+    metadata,
+    sa.Column(
+        "station_id",
+        sa.String(48),
+        sa.ForeignKey("stations.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("evse_id", sa.Integer, primary_key=True),
+    sa.Column("connector_id", sa.Integer, primary_key=True),
+    sa.Column("standard", sa.String(32), nullable=False),
+    sa.Column("power_type", sa.String(2), nullable=False),
+    sa.Column("max_power_kw", sa.Float),
+    sa.Column("status", sa.String(16), nullable=False, server_default="Unknown"),
+    sa.Column("status_since", sa.DateTime(timezone=True)),
+    sa.Column("error_code", sa.String(50)),
+)
+
+drivers = sa.Table(
+    "drivers",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("email", sa.String(254), nullable=False, unique=True),
+    sa.Column("password_hash", sa.String(255), nullable=False),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("consent_location", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("consent_offers", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+vehicles = sa.Table(
+    "vehicles",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column(
+        "driver_id",
+        sa.String(36),
+        sa.ForeignKey("drivers.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("battery_kwh", sa.Float, nullable=False),
+    sa.Column("standards", sa.String(255), nullable=False),  # ';'-separated OCPI names
+    sa.Column("max_ac_kw", sa.Float),
+    sa.Column("max_dc_kw", sa.Float),
+    sa.Column("soc_percent", sa.Float),
+    sa.Column("range_km", sa.Float),
+    sa.Column("reported_at", sa.DateTime(timezone=True)),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# SQLite only: the R*Tree index on site positions, kept in step with `sites` by triggers.
+sqlite_metadata = sa.MetaData()
+sites_rtree = sa.Table(
+    "sites_rtree",
+    sqlite_metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("min_lat", sa.Float),
+    sa.Column("max_lat", sa.Float),
+    sa.Column("min_lon", sa.Float),
+    sa.Column("max_lon", sa.Float),
+)

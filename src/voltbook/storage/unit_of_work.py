@@ -1,0 +1,66 @@
+"""One transaction per use case, on one pooled connection."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from voltbook.core.clock import Clock
+from voltbook.storage.database import is_sqlite
+from voltbook.storage.drivers import SqlDriverRepository
+from voltbook.storage.sites import SqlSiteRepository
+
+
+class SqlUnitOfWork:
+    """Opens a transaction on enter, rolls back on exit unless `commit` was called.
+
+    A read-only unit of work skips the transaction bookkeeping on PostgreSQL (autocommit
+    reads, one round trip fewer each way) and takes no write lock on SQLite.
+    """
+
+    sites: SqlSiteRepository
+    drivers: SqlDriverRepository
+
+    def __init__(self, engine: AsyncEngine, clock: Clock, *, read_only: bool = False) -> None:
+        self._engine = engine
+        self._clock = clock
+        self._read_only = read_only
+        self._sqlite = is_sqlite(str(engine.url))
+        self._connection: AsyncConnection | None = None
+
+    async def __aenter__(self) -> Self:
+        connection = await self._engine.connect()
+        if self._read_only:
+            if self._sqlite:
+                connection = await connection.execution_options(sqlite_read_only=True)
+            else:
+                connection = await connection.execution_options(isolation_level="AUTOCOMMIT")
+        if not (self._read_only and not self._sqlite):
+            await connection.begin()
+        self._connection = connection
+        self.sites = SqlSiteRepository(connection, self._clock, sqlite=self._sqlite)
+        self.drivers = SqlDriverRepository(connection)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        connection = self._connection
+        self._connection = None
+        if connection is None:
+            return
+        try:
+            if connection.in_transaction():
+                await connection.rollback()
+        finally:
+            await connection.close()
+
+    async def commit(self) -> None:
+        if self._connection is None:
+            raise RuntimeError("commit outside the unit of work")
+        await self._connection.commit()
