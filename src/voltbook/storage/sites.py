@@ -34,14 +34,13 @@ from voltbook.storage.timestamps import as_utc_or_none
 
 # First ring of the SQLite search; dense cities fill `limit` inside it.
 _FIRST_RING_M = 1_000.0
-# Two candidates closer than this in distance count as tied (for PostgreSQL's KNN order).
-_TIE_M = 0.01
 # PostGIS's sphere distance and ours differ by far less than this; it pads the index query.
 _PAD_M = 1.0
 
 AnySelect = sa.Select[*tuple[Any, ...]]
 
-_geog = sa.literal_column("sites.geog", type_=Geography(geometry_type="POINT", srid=4326))
+_POINT = Geography(geometry_type="POINT", srid=4326)
+_geog = sa.literal_column("sites.geog", type_=_POINT)
 
 
 class SqlSiteRepository:
@@ -53,20 +52,28 @@ class SqlSiteRepository:
     # --- search -------------------------------------------------------------------------
 
     async def nearest_candidates(self, query: NearbyQuery) -> list[SitePoint]:
-        if self._sqlite:
-            return await self._nearest_sqlite(query)
-        return await self._nearest_postgres(query)
-
-    async def _nearest_sqlite(self, query: NearbyQuery) -> list[SitePoint]:
+        # Rings of growing radius until one holds `limit` matching sites: every site within
+        # a ring's radius is then known, so the nearest `limit` among them are exact.
+        # (PostGIS's KNN operator on geography fails with "index returned tuples in wrong
+        # order" near the antimeridian and poles, so it is not used; see docs/adr/0001.)
         cap = query.search_radius_m
         radius = min(cap, _FIRST_RING_M)
         while True:
-            points = await self._within_sqlite(query, radius)
+            points = await self._within(query, radius)
             if len(points) >= query.limit or radius >= cap:
                 return points
             radius = next_search_radius(radius, len(points), query.limit, cap)
 
-    async def _within_sqlite(self, query: NearbyQuery, radius_m: float) -> list[SitePoint]:
+    async def _within(self, query: NearbyQuery, radius_m: float) -> list[SitePoint]:
+        """Matching sites within `radius_m` of the query point, by the exact distance."""
+        statement = (
+            self._sqlite_ring(query, radius_m) if self._sqlite else self._pg_ring(query, radius_m)
+        )
+        points = await self._points(_with_connector_filter(statement, query))
+        return [p for p in points if great_circle_m(query.lat, query.lon, p.lat, p.lon) <= radius_m]
+
+    @staticmethod
+    def _sqlite_ring(query: NearbyQuery, radius_m: float) -> AnySelect:
         boxes = bounding_boxes(query.lat, query.lon, radius_m)
         in_box = sa.or_(
             *(
@@ -79,41 +86,20 @@ class SqlSiteRepository:
                 for box in boxes
             )
         )
-        statement = (
+        return (
             sa.select(sites.c.id, sites.c.lat, sites.c.lon)
             .select_from(sites_rtree.join(sites, sites.c.id == sites_rtree.c.id))
             .where(in_box)
         )
-        statement = _with_connector_filter(statement, query)
-        points = await self._points(statement)
-        return [p for p in points if great_circle_m(query.lat, query.lon, p.lat, p.lon) <= radius_m]
 
-    async def _nearest_postgres(self, query: NearbyQuery) -> list[SitePoint]:
+    @staticmethod
+    def _pg_ring(query: NearbyQuery, radius_m: float) -> AnySelect:
         point = sa.cast(
-            sa.func.ST_SetSRID(sa.func.ST_MakePoint(query.lon, query.lat), 4326), Geography
+            sa.func.ST_SetSRID(sa.func.ST_MakePoint(query.lon, query.lat), 4326), _POINT
         )
-        cap = query.search_radius_m
-        statement = (
-            sa.select(sites.c.id, sites.c.lat, sites.c.lon)
-            .where(sa.func.ST_DWithin(_geog, point, cap + _PAD_M, False))
-            .order_by(_geog.op("<->")(point))
-            .limit(query.limit + 1)
+        return sa.select(sites.c.id, sites.c.lat, sites.c.lon).where(
+            sa.func.ST_DWithin(_geog, point, radius_m + _PAD_M, False)
         )
-        statement = _with_connector_filter(statement, query)
-        points = await self._points(statement)
-        if len(points) <= query.limit:
-            return points
-        # KNN order is PostGIS's; when the first left out may tie with the last kept,
-        # take every site up to that distance so the domain can break the tie by id.
-        distances = sorted(great_circle_m(query.lat, query.lon, p.lat, p.lon) for p in points)
-        if distances[-1] > distances[query.limit - 1] + _TIE_M:
-            return points
-        reach = min(cap, distances[query.limit - 1] + _TIE_M) + _PAD_M
-        tied = sa.select(sites.c.id, sites.c.lat, sites.c.lon).where(
-            sa.func.ST_DWithin(_geog, point, reach, False)
-        )
-        tied = _with_connector_filter(tied, query)
-        return await self._points(tied)
 
     async def _points(self, statement: AnySelect) -> list[SitePoint]:
         rows = (await self._connection.execute(statement)).all()

@@ -1,0 +1,73 @@
+"""A real voltbook server on a free loopback port, reached over real HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+
+from voltbook.api.app import create_app
+from voltbook.bootstrap import open_services
+from voltbook.config import Settings
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@asynccontextmanager
+async def running_server(settings: Settings) -> AsyncIterator[str]:
+    """Serve the app with uvicorn until the block ends; yields its base URL."""
+    port = free_port()
+    app = create_app(lambda: open_services(settings, upgrade=True))
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+    )
+    task = asyncio.create_task(server.serve())
+    try:
+        for _ in range(500):
+            if server.started:
+                break
+            if task.done():
+                task.result()
+            await asyncio.sleep(0.01)
+        else:
+            raise RuntimeError("the server did not start")
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
+
+
+def server_settings(database_url: str, data_dir: Path, **overrides: object) -> Settings:
+    return Settings(
+        database_url=database_url,
+        data_dir=data_dir,
+        jwt_secret="test-secret-that-is-long-enough-for-hs256-0123456789",  # noqa: S106
+        **overrides,  # type: ignore[arg-type]
+    )
+
+
+@pytest.fixture(scope="session")
+async def server_url(
+    database_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[str]:
+    settings = server_settings(database_url, tmp_path_factory.mktemp("data"))
+    async with running_server(settings) as url:
+        yield url
+
+
+@pytest.fixture
+async def client(server_url: str, engine: object) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client for the shared server; the database is emptied before each test."""
+    async with httpx.AsyncClient(base_url=server_url, timeout=10) as http:
+        yield http

@@ -1,0 +1,206 @@
+"""Nearby search on both databases equals a brute-force great-circle ordering."""
+
+from __future__ import annotations
+
+import math
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from tests.conftest import wipe
+from voltbook.core.bus import InProcessBus
+from voltbook.core.clock import SystemClock
+from voltbook.core.geo import great_circle_m
+from voltbook.stations.model import MAX_RADIUS_M, NearbyQuery, PowerType, SiteDetails
+from voltbook.stations.ports import ConnectorPlan, SitePlan
+from voltbook.stations.service import StationService
+from voltbook.stations.standards import Standard
+from voltbook.storage.unit_of_work import SqlUnitOfWork
+
+R = 6_371_008.771415059
+
+
+def reference_distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Vincenty's formula on the sphere: an independent check of the haversine in core.geo."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dl = math.radians(lon2 - lon1)
+    y = math.hypot(
+        math.cos(p2) * math.sin(dl),
+        math.cos(p1) * math.sin(p2) - math.sin(p1) * math.cos(p2) * math.cos(dl),
+    )
+    x = math.sin(p1) * math.sin(p2) + math.cos(p1) * math.cos(p2) * math.cos(dl)
+    return R * math.atan2(y, x)
+
+
+def plan(
+    number: int, lat: float, lon: float, standard: Standard = Standard.IEC_62196_T1
+) -> SitePlan:
+    power = PowerType.DC if standard is Standard.IEC_62196_T1_COMBO else PowerType.AC
+    kw = 150.0 if power is PowerType.DC else 7.2
+    return SitePlan(
+        details=SiteDetails(
+            source="test",
+            source_id=f"T-{number}",
+            name=f"site {number}",
+            address="",
+            city="",
+            region="",
+            postal_code="",
+            country="US",
+            lat=lat,
+            lon=lon,
+            operator=None,
+            access="public",
+            opening_hours=None,
+        ),
+        station_id=f"T-{number}",
+        connectors=(ConnectorPlan(1, 1, standard, power, kw),),
+    )
+
+
+def service(engine: AsyncEngine) -> StationService:
+    clock = SystemClock()
+
+    def uow(*, read_only: bool = False) -> SqlUnitOfWork:
+        return SqlUnitOfWork(engine, clock, read_only=read_only)
+
+    return StationService(uow, InProcessBus())
+
+
+latitudes = st.one_of(
+    st.floats(-90, 90),
+    st.floats(88, 90),
+    st.floats(-90, -88),
+    st.sampled_from([-90.0, 0.0, 90.0, 42.3555]),
+)
+longitudes = st.one_of(
+    st.floats(-180, 180),
+    st.floats(179, 180),
+    st.floats(-180, -179),
+    st.sampled_from([-180.0, 180.0, 0.0, -71.0605]),
+)
+points = st.tuples(latitudes, longitudes)
+# Clusters around the query point (dense city), duplicates (two rows at one spot), and far points.
+point_sets = st.lists(points, min_size=0, max_size=40)
+radii = st.one_of(
+    st.just(0.0),
+    st.floats(0, 5_000),
+    st.floats(0, 2_000_000),
+    st.just(20_000_000.0),
+    st.just(MAX_RADIUS_M),
+)
+limits = st.one_of(st.integers(1, 12), st.just(100))
+
+
+def near(
+    center: tuple[float, float], draw_offsets: list[tuple[float, float]]
+) -> list[tuple[float, float]]:
+    lat, lon = center
+    out = []
+    for dlat, dlon in draw_offsets:
+        new_lat = max(-90.0, min(90.0, lat + dlat))
+        new_lon = ((lon + dlon + 180.0) % 360.0) - 180.0
+        out.append((new_lat, new_lon))
+    return out
+
+
+@settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    center=points,
+    far=point_sets,
+    offsets=st.lists(st.tuples(st.floats(-0.05, 0.05), st.floats(-0.05, 0.05)), max_size=30),
+    duplicates=st.integers(0, 3),
+    radius=radii,
+    limit=limits,
+)
+async def test_nearby_equals_brute_force_great_circle_order(
+    engine: AsyncEngine,
+    center: tuple[float, float],
+    far: list[tuple[float, float]],
+    offsets: list[tuple[float, float]],
+    duplicates: int,
+    radius: float,
+    limit: int,
+) -> None:
+    await wipe(engine)
+    positions = far + near(center, offsets)
+    positions += positions[:duplicates]  # same spot, another site: ties broken by id
+    stations = service(engine)
+    await stations.import_sites(
+        [plan(n, lat, lon) for n, (lat, lon) in enumerate(positions)], source="test"
+    )
+    query = NearbyQuery(lat=center[0], lon=center[1], radius_m=radius, limit=limit)
+
+    found = await stations.nearby(query)
+
+    sites = await stations.nearby(
+        NearbyQuery(lat=center[0], lon=center[1], radius_m=MAX_RADIUS_M, limit=100)
+    )
+    everything = {s.site.id: (s.site.details.lat, s.site.details.lon) for s in sites}
+    assert len(everything) == len(positions)
+    brute = sorted(
+        (great_circle_m(query.lat, query.lon, lat, lon), site_id)
+        for site_id, (lat, lon) in everything.items()
+        if great_circle_m(query.lat, query.lon, lat, lon) <= radius
+    )[:limit]
+    assert [item.site.id for item in found] == [site_id for _, site_id in brute]
+    for item in found:
+        lat, lon = everything[item.site.id]
+        assert abs(item.distance_m - reference_distance_m(query.lat, query.lon, lat, lon)) < 0.1
+
+
+async def test_limit_at_its_maximum_returns_the_hundred_nearest(engine: AsyncEngine) -> None:
+    stations = service(engine)
+    grid = [(42.0 + i * 0.01, -71.0 + j * 0.01) for i in range(15) for j in range(15)]
+    await stations.import_sites(
+        [plan(n, lat, lon) for n, (lat, lon) in enumerate(grid)], source="test"
+    )
+    found = await stations.nearby(NearbyQuery(42.07, -70.93, radius_m=MAX_RADIUS_M, limit=100))
+    distances = [item.distance_m for item in found]
+    assert len(found) == 100
+    assert distances == sorted(distances)
+    cutoff = distances[-1]
+    outside = sorted(great_circle_m(42.07, -70.93, lat, lon) for lat, lon in grid)[100:]
+    assert all(d >= cutoff for d in outside)
+
+
+async def test_connector_filter_finds_the_nearest_matching_site_beyond_others(
+    engine: AsyncEngine,
+) -> None:
+    stations = service(engine)
+    await stations.import_sites(
+        [
+            plan(1, 42.3556, -71.0606),  # J1772 next door
+            plan(2, 42.3600, -71.0600, Standard.IEC_62196_T1_COMBO),  # CCS1, 500 m away
+            plan(3, 42.4000, -71.0600, Standard.IEC_62196_T1_COMBO),  # CCS1, 5 km away
+        ],
+        source="test",
+    )
+    query = NearbyQuery(
+        42.3555, -71.0605, radius_m=10_000, limit=1,
+        standards=frozenset({Standard.IEC_62196_T1_COMBO}),
+    )  # fmt: skip
+    found = await stations.nearby(query)
+    assert [item.site.details.source_id for item in found] == ["T-2"]
+    fast = await stations.nearby(
+        NearbyQuery(42.3555, -71.0605, radius_m=10_000, limit=5, min_power_kw=50)
+    )
+    assert [item.site.details.source_id for item in fast] == ["T-2", "T-3"]
+    available = await stations.nearby(
+        NearbyQuery(42.3555, -71.0605, radius_m=10_000, limit=5, available_only=True)
+    )
+    assert available == []  # no station has reported: every connector is Unknown
+
+
+async def test_sparse_area_far_from_everything_still_finds_the_nearest(
+    engine: AsyncEngine,
+) -> None:
+    stations = service(engine)
+    await stations.import_sites([plan(1, 43.9714, -74.4196), plan(2, -33.9, 151.2)], source="test")
+    found = await stations.nearby(NearbyQuery(0.0, 0.0, radius_m=MAX_RADIUS_M, limit=1))
+    assert [item.site.details.source_id for item in found] == ["T-1"]
