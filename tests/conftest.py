@@ -67,10 +67,13 @@ async def migrated_engine(database_url: str) -> AsyncIterator[AsyncEngine]:
 async def engine(migrated_engine: AsyncEngine) -> AsyncIterator[AsyncEngine]:
     """A migrated database, emptied before each test."""
     await wipe(migrated_engine)
-    yield migrated_engine
+    return migrated_engine
 
 
 async def wipe(engine: AsyncEngine) -> None:
     async with engine.begin() as connection:
-        for table in ("vehicles", "drivers", "connectors", "stations", "sites"):
+        for table in (
+            "alarms", "charging_sessions", "id_tokens", "vehicles", "drivers",
+            "connectors", "stations", "sites",
+        ):  # fmt: skip
             await connection.execute(sa.text(f"DELETE FROM {table}"))

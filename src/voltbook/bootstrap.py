@@ -11,15 +11,21 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from voltbook.alarms.service import AlarmService
+from voltbook.charging.service import ChargingService
 from voltbook.config import Settings
-from voltbook.core.bus import InProcessBus
+from voltbook.core.bus import Event, InProcessBus
 from voltbook.core.clock import Clock, SystemClock
 from voltbook.core.ids import TimeOrderedIds
 from voltbook.drivers.service import AccountService
 from voltbook.drivers.throttle import SlidingWindowThrottle
+from voltbook.ocpp.gateway import OcppGateway
 from voltbook.security.passwords import Argon2idHasher
 from voltbook.security.tokens import JwtTokens
 from voltbook.services import Services
+from voltbook.stations.events import ConnectorStatusChanged, StationConnected, StationDisconnected
+from voltbook.stations.fleet import FleetService
+from voltbook.stations.model import ConnectorStatus
 from voltbook.stations.service import StationService
 from voltbook.storage import migrate
 from voltbook.storage.database import create_engine
@@ -60,9 +66,13 @@ def build_services(settings: Settings, engine: AsyncEngine, clock: Clock | None 
             return f"storage unreachable: {type(error).__name__}"
         return None
 
+    hasher = Argon2idHasher()
+    # Station passwords are long random strings; a lighter argon2id cost keeps a reconnect
+    # storm of thousands of stations from tying up the CPU, at no real loss of safety.
+    station_hasher = Argon2idHasher(time_cost=1, memory_cost_kib=8_192)
     accounts = AccountService(
         uow=uow,
-        hasher=Argon2idHasher(),
+        hasher=hasher,
         tokens=JwtTokens(token_secret(settings), settings.token_lifetime_s, clock),
         throttle=SlidingWindowThrottle(
             clock, settings.login_max_failures, float(settings.login_window_s)
@@ -71,7 +81,59 @@ def build_services(settings: Settings, engine: AsyncEngine, clock: Clock | None 
         ids=ids,
         bus=bus,
     )
-    return Services(stations=StationService(uow, bus), accounts=accounts, ready=ready)
+    charging = ChargingService(
+        uow, clock, bus, accept_unknown_id_tags=settings.ocpp_accept_unknown_id_tags
+    )
+    gateway = OcppGateway(charging, clock)
+    fleet = FleetService(
+        uow,
+        station_hasher,
+        gateway,
+        clock,
+        bus,
+        heartbeat_interval_s=settings.ocpp_heartbeat_interval_s,
+        auto_register=settings.ocpp_auto_register,
+        command_timeout_s=settings.ocpp_command_timeout_s,
+    )
+    gateway.bind(fleet)
+    alarms = AlarmService(uow, bus)
+    _route_events(bus, alarms)
+    return Services(
+        stations=StationService(uow, bus),
+        accounts=accounts,
+        fleet=fleet,
+        charging=charging,
+        alarms=alarms,
+        ocpp_endpoint=gateway,
+        ready=ready,
+    )
+
+
+def _route_events(bus: InProcessBus, alarms: AlarmService) -> None:
+    """Areas never import each other; their events reach other areas through here."""
+
+    async def status_changed(event: Event) -> None:
+        assert isinstance(event, ConnectorStatusChanged)
+        await alarms.connector_status(
+            event.station_id,
+            event.evse_id,
+            event.connector_id,
+            event.status is ConnectorStatus.FAULTED,
+            event.error_code,
+            event.at,
+        )
+
+    async def disconnected(event: Event) -> None:
+        assert isinstance(event, StationDisconnected)
+        await alarms.station_offline(event.station_id, event.at)
+
+    async def connected(event: Event) -> None:
+        assert isinstance(event, StationConnected)
+        await alarms.station_online(event.station_id, event.at)
+
+    bus.subscribe(ConnectorStatusChanged, status_changed)
+    bus.subscribe(StationDisconnected, disconnected)
+    bus.subscribe(StationConnected, connected)
 
 
 @asynccontextmanager

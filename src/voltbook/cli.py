@@ -130,6 +130,36 @@ def user_create(
     console.print(f"created {role.value} {driver_id}")
 
 
+station_app = typer.Typer(help="Charging stations.", no_args_is_help=True)
+app.add_typer(station_app, name="station")
+
+
+@station_app.command("add")
+def station_add(
+    station_id: Annotated[str, typer.Argument(help="The station's OCPP identity")],
+    password: Annotated[
+        str | None, typer.Option(help="16 to 40 characters; made and printed when left out")
+    ] = None,
+    site: Annotated[int | None, typer.Option(help="The site the station stands at")] = None,
+) -> None:
+    """Register a station so that it may connect (HTTP Basic, security profile 1/2)."""
+    settings = _settings()
+    from voltbook.bootstrap import open_services
+
+    async def run() -> str:
+        async with open_services(settings, upgrade=True) as services:
+            return (await services.fleet.register(station_id, password, site)).password
+
+    try:
+        made = asyncio.run(run())
+    except DomainError as error:
+        console.print(f"[red]{error.detail}[/]")
+        raise typer.Exit(code=1) from None
+    console.print(f"registered station {station_id}")
+    if password is None:
+        typer.echo(made)
+
+
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Address to listen on")] = None,
@@ -161,6 +191,7 @@ async def _serve(settings: Settings, host: str, port: int, *, on_ready: str | No
         access_log=False,  # the query string holds coordinates; metrics count requests
         log_level="warning",
         proxy_headers=True,
+        ws_max_size=settings.ocpp_max_frame_bytes,  # bigger frames close with 1009
     )
     server = uvicorn.Server(config)
     if on_ready:

@@ -26,6 +26,11 @@ class Settings(BaseSettings):
     log_level: str = "info"
     log_json: bool = False
     db_pool_size: int = 10
+    ocpp_auto_register: bool = False
+    ocpp_max_frame_bytes: int = 65_536
+    ocpp_command_timeout_s: float = 30.0
+    ocpp_heartbeat_interval_s: int = 300
+    ocpp_accept_unknown_id_tags: bool = False
 
     def resolved_database_url(self) -> str:
         """The configured URL, or an SQLite file in the data directory."""

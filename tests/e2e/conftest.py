@@ -30,7 +30,14 @@ async def running_server(settings: Settings) -> AsyncIterator[str]:
     port = free_port()
     app = create_app(lambda: open_services(settings, upgrade=True))
     server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+        uvicorn.Config(
+            app,
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            access_log=False,
+            ws_max_size=settings.ocpp_max_frame_bytes,
+        )
     )
     task = asyncio.create_task(server.serve())
     try:
@@ -52,7 +59,7 @@ def server_settings(database_url: str, data_dir: Path, **overrides: object) -> S
     return Settings(
         database_url=database_url,
         data_dir=data_dir,
-        jwt_secret="test-secret-that-is-long-enough-for-hs256-0123456789",  # noqa: S106
+        jwt_secret="test-secret-that-is-long-enough-for-hs256-0123456789",
         **overrides,  # type: ignore[arg-type]
     )
 
@@ -71,3 +78,22 @@ async def client(server_url: str, engine: object) -> AsyncIterator[httpx.AsyncCl
     """An HTTP client for the shared server; the database is emptied before each test."""
     async with httpx.AsyncClient(base_url=server_url, timeout=10) as http:
         yield http
+
+
+OPERATOR_PASSWORD = "operator password 123"
+
+
+@pytest.fixture
+async def operator(client: httpx.AsyncClient, database_url: str, tmp_path: Path) -> dict[str, str]:
+    """Authorization header of a fresh operator account."""
+    import secrets
+
+    from voltbook.drivers.model import Role
+
+    email = f"operator-{secrets.token_hex(4)}@example.org"
+    async with open_services(server_settings(database_url, tmp_path)) as services:
+        await services.accounts.register(email, OPERATOR_PASSWORD, Role.OPERATOR)
+    token = await client.post(
+        "/api/v1/auth/token", data={"username": email, "password": OPERATOR_PASSWORD}
+    )
+    return {"Authorization": f"Bearer {token.json()['access_token']}"}

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from voltbook.bootstrap import bundled_stations
 from voltbook.core.bus import InProcessBus
 from voltbook.core.clock import SystemClock
-from voltbook.stations.importing import RowProblem, read_site_rows
+from voltbook.stations.importing import read_site_rows
 from voltbook.stations.ports import SitePlan
 from voltbook.stations.service import StationService
 from voltbook.storage.unit_of_work import SqlUnitOfWork
@@ -42,10 +42,13 @@ async def test_real_stations_are_found_nearest_first(
     assert len(items) == 100  # 380 sites lie within 2 km of Downtown Crossing
     distances = [item["distance_m"] for item in items]
     assert distances == sorted(distances)
-    assert distances[0] < 100 and distances[-1] <= 2000
+    assert distances[0] < 100
+    assert distances[-1] <= 2000
     first = items[0]
     assert first["source_id"].startswith("AFDC-")
-    assert first["address"] and first["city"] == "Boston" and first["operator"]
+    assert first["address"]
+    assert first["city"] == "Boston"
+    assert first["operator"]
     assert first["stations"][0]["connectors"][0]["status"] == "Unknown"
 
     sparse = await client.get(
@@ -63,7 +66,8 @@ async def test_real_stations_are_found_nearest_first(
         {c["standard"] for s in item["stations"] for c in s["connectors"]}
         for item in ccs.json()["items"]
     ]
-    assert plugs and all("IEC_62196_T1_COMBO" in p for p in plugs)
+    assert plugs
+    assert all("IEC_62196_T1_COMBO" in p for p in plugs)
 
     site = await client.get(f"/api/v1/sites/{first['id']}")
     assert site.status_code == 200

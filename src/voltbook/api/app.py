@@ -7,11 +7,13 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
+from starlette.routing import WebSocketRoute
+from starlette.types import Receive, Scope, Send
 
 import voltbook
 from voltbook.api.metrics import HttpMetrics, MetricsMiddleware
 from voltbook.api.problems import Problem, install_problem_handlers
-from voltbook.api.routes import auth, health, stations
+from voltbook.api.routes import auth, health, operator, stations
 from voltbook.services import Services
 
 ServicesFactory = Callable[[], AbstractAsyncContextManager[Services]]
@@ -39,6 +41,8 @@ def create_app(services: ServicesFactory) -> FastAPI:
     app.include_router(health.router)
     app.include_router(stations.router)
     app.include_router(auth.router)
+    app.include_router(operator.router)
+    app.router.routes.append(WebSocketRoute("/ocpp/{station_id}", _OcppEndpoint()))
 
     original_openapi = app.openapi
 
@@ -64,3 +68,11 @@ def create_app(services: ServicesFactory) -> FastAPI:
 
     app.openapi = openapi  # type: ignore[method-assign]
     return app
+
+
+class _OcppEndpoint:
+    """Hands station WebSockets to the OCPP gateway the services were opened with."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        services: Services = scope["app"].state.services
+        await services.ocpp_endpoint(scope, receive, send)

@@ -18,7 +18,9 @@ from voltbook.core.errors import (
     InvalidInput,
     NotFound,
     RateLimited,
+    TimedOut,
     Unauthenticated,
+    UpstreamFailed,
 )
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -31,6 +33,8 @@ _STATUS: dict[type[DomainError], int] = {
     Unauthenticated: 401,
     Forbidden: 403,
     RateLimited: 429,
+    UpstreamFailed: 502,
+    TimedOut: 504,
 }
 _TITLES = {
     400: "Bad request",
@@ -42,7 +46,9 @@ _TITLES = {
     422: "Invalid input",
     429: "Too many requests",
     500: "Internal error",
+    502: "Bad answer from a station",
     503: "Not ready",
+    504: "No answer in time",
 }
 
 

@@ -15,9 +15,9 @@ from voltbook.stations.standards import COMMON_NAMES
 class ConnectorOut(BaseModel):
     evse_id: int
     connector_id: int
-    standard: str = Field(description="OCPI 2.2.1 ConnectorType")
-    standard_name: str = Field(description="The name drivers use (J1772, CCS1, NACS …)")
-    power_type: PowerType
+    standard: str | None = Field(description="OCPI 2.2.1 ConnectorType; null when unknown")
+    standard_name: str | None = Field(description="The name drivers use (J1772, CCS1, NACS …)")
+    power_type: PowerType | None
     max_power_kw: float | None = Field(description="null when the data source does not say")
     status: ConnectorStatus
     status_since: datetime | None
@@ -28,8 +28,12 @@ class ConnectorOut(BaseModel):
         return cls(
             evse_id=connector.evse_id,
             connector_id=connector.connector_id,
-            standard=connector.standard.value,
-            standard_name=COMMON_NAMES.get(connector.standard, connector.standard.value),
+            standard=connector.standard.value if connector.standard else None,
+            standard_name=(
+                COMMON_NAMES.get(connector.standard, connector.standard.value)
+                if connector.standard
+                else None
+            ),
             power_type=connector.power_type,
             max_power_kw=connector.max_power_kw,
             status=connector.status,

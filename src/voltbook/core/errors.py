@@ -39,3 +39,21 @@ class RateLimited(DomainError):
     def __init__(self, detail: str, retry_after_s: int) -> None:
         super().__init__(detail)
         self.retry_after_s = retry_after_s
+
+
+class Unavailable(Conflict):
+    """The thing exists but cannot act now (for example a station that is offline)."""
+
+    code = "unavailable"
+
+
+class TimedOut(DomainError):
+    """Another party (a station, an app) did not answer in time."""
+
+    code = "timed-out"
+
+
+class UpstreamFailed(DomainError):
+    """Another party (a station) answered with an error or an invalid message."""
+
+    code = "upstream-failed"

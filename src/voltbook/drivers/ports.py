@@ -34,14 +34,6 @@ class DriversUnitOfWork(Protocol):
     async def commit(self) -> None: ...
 
 
-class PasswordHasher(Protocol):
-    def hash(self, password: str) -> str: ...
-
-    def verify(self, password_hash: str, password: str) -> bool:
-        """True when the password matches; never raises for a wrong one."""
-        ...
-
-
 class TokenIssuer(Protocol):
     def issue(self, principal: Principal) -> tuple[str, int]:
         """A signed bearer token and its lifetime in seconds."""

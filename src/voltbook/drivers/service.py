@@ -9,6 +9,7 @@ from voltbook.core.bus import EventBus
 from voltbook.core.clock import Clock
 from voltbook.core.errors import Forbidden, NotFound, RateLimited, Unauthenticated
 from voltbook.core.ids import IdSource
+from voltbook.core.secrets import PasswordHasher
 from voltbook.drivers.events import DriverRegistered
 from voltbook.drivers.model import (
     Driver,
@@ -17,7 +18,7 @@ from voltbook.drivers.model import (
     check_password_rules,
     normalize_email,
 )
-from voltbook.drivers.ports import DriversUowFactory, LoginThrottle, PasswordHasher, TokenIssuer
+from voltbook.drivers.ports import DriversUowFactory, LoginThrottle, TokenIssuer
 
 
 @dataclass(frozen=True, slots=True)

@@ -40,8 +40,8 @@ class Connector:
     station_id: str
     evse_id: int
     connector_id: int
-    standard: Standard
-    power_type: PowerType
+    standard: Standard | None  # None: a live station reported it, no data set describes it
+    power_type: PowerType | None
     max_power_kw: float | None
     status: ConnectorStatus = ConnectorStatus.UNKNOWN
     status_since: datetime | None = None

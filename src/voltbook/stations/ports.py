@@ -4,10 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from types import TracebackType
 from typing import Protocol, Self
 
-from voltbook.stations.model import NearbyQuery, PowerType, Site, SiteDetails, SitePoint
+from voltbook.stations.commands import Command, CommandAnswer
+from voltbook.stations.model import (
+    ConnectorStatus,
+    NearbyQuery,
+    PowerType,
+    Site,
+    SiteDetails,
+    SitePoint,
+    Station,
+)
 from voltbook.stations.standards import Standard
 
 
@@ -77,3 +87,86 @@ class StationsUnitOfWork(Protocol):
 
 class StationsUowFactory(Protocol):
     def __call__(self, *, read_only: bool = False) -> StationsUnitOfWork: ...
+
+
+@dataclass(frozen=True, slots=True)
+class StationCredentials:
+    station_id: str
+    password_hash: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class StatusChange:
+    evse_id: int
+    connector_id: int
+    previous: ConnectorStatus
+
+
+class StationRepository(Protocol):
+    async def credentials(self, station_id: str) -> StationCredentials | None: ...
+
+    async def add(self, station_id: str, site_id: int | None, password_hash: str) -> None:
+        """Register a station; Conflict when the id is taken, NotFound for an unknown site."""
+        ...
+
+    async def set_password(self, station_id: str, password_hash: str) -> bool:
+        """False when there is no such station."""
+        ...
+
+    async def record_boot(
+        self, station_id: str, vendor: str, model: str, firmware: str | None, version: str
+    ) -> None: ...
+
+    async def set_online(self, station_id: str, online: bool, at: datetime) -> None: ...
+
+    async def touch(self, station_id: str, at: datetime) -> None:
+        """Record that the station was heard from."""
+        ...
+
+    async def set_status(
+        self,
+        station_id: str,
+        evse_id: int,
+        connector_id: int | None,
+        status: ConnectorStatus,
+        error_code: str | None,
+        at: datetime,
+    ) -> list[StatusChange]:
+        """Set the status of one connector, or of every connector of the EVSE when
+        connector_id is None; create the connector when the station has none there.
+        Returns the connectors whose status changed."""
+        ...
+
+    async def get(self, station_id: str) -> Station | None: ...
+
+    async def page(self, after: str | None, limit: int) -> list[Station]:
+        """Stations ordered by id, after the given id."""
+        ...
+
+
+class FleetUnitOfWork(Protocol):
+    @property
+    def stations(self) -> StationRepository: ...
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    async def commit(self) -> None: ...
+
+
+class FleetUowFactory(Protocol):
+    def __call__(self, *, read_only: bool = False) -> FleetUnitOfWork: ...
+
+
+class StationLink(Protocol):
+    """Reaches a station's live connection, wherever it is."""
+
+    async def send(self, station_id: str, command: Command, timeout_s: float) -> CommandAnswer:
+        """The station's answer; Unavailable when it is not connected, TimedOut when silent."""
+        ...

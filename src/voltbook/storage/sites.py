@@ -21,16 +21,13 @@ from voltbook.stations.model import (
     Connector,
     ConnectorStatus,
     NearbyQuery,
-    PowerType,
     Site,
     SiteDetails,
     SitePoint,
-    Station,
 )
 from voltbook.stations.ports import SitePlan, UpsertCounts
-from voltbook.stations.standards import Standard
+from voltbook.storage.rows import connector_from_row, station_from_row
 from voltbook.storage.tables import connectors, sites, sites_rtree, stations
-from voltbook.storage.timestamps import as_utc_or_none
 
 # First ring of the SQLite search; dense cities fill `limit` inside it.
 _FIRST_RING_M = 1_000.0
@@ -303,35 +300,13 @@ def _assemble(rows: list[Any]) -> dict[int, Site]:
         station_rows[site_id].setdefault(station_id, row)
         plugs.setdefault(station_id, [])
         if row["evse_id"] is not None:
-            plugs[station_id].append(
-                Connector(
-                    station_id=station_id,
-                    evse_id=row["evse_id"],
-                    connector_id=row["connector_id"],
-                    standard=Standard(row["standard"]),
-                    power_type=PowerType(row["power_type"]),
-                    max_power_kw=row["max_power_kw"],
-                    status=ConnectorStatus(row["status"]),
-                    status_since=as_utc_or_none(row["status_since"]),
-                    error_code=row["error_code"],
-                )
-            )
+            plugs[station_id].append(connector_from_row(station_id, row))
     return {
         site_id: Site(
             id=site_id,
             details=site_details,
             stations=tuple(
-                Station(
-                    id=station_id,
-                    site_id=site_id,
-                    online=bool(row["online"]),
-                    last_seen=as_utc_or_none(row["last_seen"]),
-                    vendor=row["vendor"],
-                    model=row["model"],
-                    firmware=row["firmware"],
-                    ocpp_version=row["ocpp_version"],
-                    connectors=tuple(plugs[station_id]),
-                )
+                station_from_row(station_id, site_id, row, plugs[station_id])
                 for station_id, row in station_rows[site_id].items()
             ),
         )

@@ -55,8 +55,8 @@ connectors = sa.Table(
     ),
     sa.Column("evse_id", sa.Integer, primary_key=True),
     sa.Column("connector_id", sa.Integer, primary_key=True),
-    sa.Column("standard", sa.String(32), nullable=False),
-    sa.Column("power_type", sa.String(2), nullable=False),
+    sa.Column("standard", sa.String(32)),
+    sa.Column("power_type", sa.String(2)),
     sa.Column("max_power_kw", sa.Float),
     sa.Column("status", sa.String(16), nullable=False, server_default="Unknown"),
     sa.Column("status_since", sa.DateTime(timezone=True)),
@@ -95,6 +95,51 @@ vehicles = sa.Table(
     sa.Column("range_km", sa.Float),
     sa.Column("reported_at", sa.DateTime(timezone=True)),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+charging_sessions = sa.Table(
+    "charging_sessions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("station_id", sa.String(48), sa.ForeignKey("stations.id"), nullable=False),
+    sa.Column("evse_id", sa.Integer, nullable=False),
+    sa.Column("connector_id", sa.Integer),
+    sa.Column("id_tag", sa.String(36)),
+    sa.Column("external_id", sa.String(36)),
+    sa.Column("reservation_id", sa.Integer),
+    sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("stopped_at", sa.DateTime(timezone=True)),
+    sa.Column("meter_start_wh", sa.Float, nullable=False),
+    sa.Column("meter_stop_wh", sa.Float),
+    sa.Column("energy_wh", sa.Float, nullable=False),
+    sa.Column("power_w", sa.Float),
+    sa.Column("soc_percent", sa.Float),
+    sa.Column("last_sample_at", sa.DateTime(timezone=True)),
+    sa.Column("last_seq_no", sa.Integer),
+    sa.Column("stop_reason", sa.String(32)),
+)
+
+id_tokens = sa.Table(
+    "id_tokens",
+    metadata,
+    sa.Column("token", sa.String(36), primary_key=True),
+    sa.Column("driver_id", sa.String(36), sa.ForeignKey("drivers.id")),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+alarms = sa.Table(
+    "alarms",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("station_id", sa.String(48), sa.ForeignKey("stations.id"), nullable=False),
+    sa.Column("evse_id", sa.Integer),
+    sa.Column("connector_id", sa.Integer),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("code", sa.String(50), nullable=False),
+    sa.Column("severity", sa.String(16), nullable=False),
+    sa.Column("raised_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("cleared_at", sa.DateTime(timezone=True)),
 )
 
 # SQLite only: the R*Tree index on site positions, kept in step with `sites` by triggers.

@@ -8,9 +8,12 @@ from typing import Self
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from voltbook.core.clock import Clock
+from voltbook.storage.alarms import SqlAlarmRepository
 from voltbook.storage.database import is_sqlite
 from voltbook.storage.drivers import SqlDriverRepository
+from voltbook.storage.sessions import SqlSessionRepository
 from voltbook.storage.sites import SqlSiteRepository
+from voltbook.storage.stations import SqlStationRepository
 
 
 class SqlUnitOfWork:
@@ -22,6 +25,9 @@ class SqlUnitOfWork:
 
     sites: SqlSiteRepository
     drivers: SqlDriverRepository
+    stations: SqlStationRepository
+    sessions: SqlSessionRepository
+    alarms: SqlAlarmRepository
 
     def __init__(self, engine: AsyncEngine, clock: Clock, *, read_only: bool = False) -> None:
         self._engine = engine
@@ -42,6 +48,9 @@ class SqlUnitOfWork:
         self._connection = connection
         self.sites = SqlSiteRepository(connection, self._clock, sqlite=self._sqlite)
         self.drivers = SqlDriverRepository(connection)
+        self.stations = SqlStationRepository(connection, self._clock)
+        self.sessions = SqlSessionRepository(connection)
+        self.alarms = SqlAlarmRepository(connection)
         return self
 
     async def __aexit__(

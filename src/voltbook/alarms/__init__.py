@@ -1,0 +1,1 @@
+"""Alarms: faulted connectors and offline stations that an operator must see."""

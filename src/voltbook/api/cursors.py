@@ -1,0 +1,30 @@
+"""Opaque pagination cursors: clients pass back what they were given, nothing more."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+
+from voltbook.core.errors import InvalidInput
+
+
+def encode_cursor(value: str | int) -> str:
+    return base64.urlsafe_b64encode(str(value).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> str | None:
+    if not cursor:
+        return None
+    try:
+        return base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise InvalidInput("the cursor is not one this server gave out") from None
+
+
+def decode_int_cursor(cursor: str | None) -> int | None:
+    text = decode_cursor(cursor)
+    if text is None:
+        return None
+    if not text.isdigit():
+        raise InvalidInput("the cursor is not one this server gave out")
+    return int(text)

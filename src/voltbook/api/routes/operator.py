@@ -1,0 +1,218 @@
+"""The operator's API: stations, their credentials, commands to them, and alarms."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query
+
+from voltbook.api.cursors import decode_cursor, decode_int_cursor, encode_cursor
+from voltbook.api.deps import PrincipalDep, ServicesDep
+from voltbook.api.operator_schemas import (
+    AlarmOut,
+    AlarmPage,
+    CancelReservationIn,
+    ChangeAvailabilityIn,
+    ChangeConfigurationIn,
+    ClearCacheIn,
+    CommandOut,
+    CredentialsOut,
+    GetConfigurationIn,
+    RemoteStartIn,
+    RemoteStopIn,
+    ReserveNowIn,
+    ResetIn,
+    StationIn,
+    StationOut,
+    StationPage,
+    TriggerMessageIn,
+    UnlockConnectorIn,
+)
+from voltbook.api.problems import problem_responses
+from voltbook.drivers.model import Principal
+from voltbook.drivers.service import require_staff
+from voltbook.services import Services
+from voltbook.stations.commands import Command
+
+
+def _staff(principal: PrincipalDep) -> Principal:
+    require_staff(principal)
+    return principal
+
+
+router = APIRouter(
+    prefix="/api/v1/operator",
+    tags=["operator"],
+    dependencies=[Depends(_staff)],
+    responses=problem_responses(401, 403, 422),
+)
+StationPath = Annotated[str, Path(min_length=1, max_length=48)]
+Timeout = Annotated[
+    float | None, Query(gt=0, le=120, description="Seconds to wait for the station's answer")
+]
+COMMAND_ERRORS = problem_responses(404, 409, 502, 504)
+
+
+@router.get("/stations", response_model=StationPage)
+async def list_stations(
+    services: ServicesDep,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    cursor: str | None = None,
+) -> StationPage:
+    found = await services.fleet.page(decode_cursor(cursor), limit)
+    next_cursor = encode_cursor(found[-1].id) if len(found) == limit else None
+    return StationPage(items=[StationOut.of(s) for s in found], next_cursor=next_cursor)
+
+
+@router.post(
+    "/stations", status_code=201, response_model=CredentialsOut, responses=problem_responses(409)
+)
+async def add_station(services: ServicesDep, body: StationIn) -> CredentialsOut:
+    made = await services.fleet.register(body.id, body.password, body.site_id)
+    return CredentialsOut(station_id=made.station_id, password=made.password)
+
+
+@router.get("/stations/{station_id}", response_model=StationOut, responses=problem_responses(404))
+async def get_station(services: ServicesDep, station_id: StationPath) -> StationOut:
+    return StationOut.of(await services.fleet.get(station_id))
+
+
+@router.post(
+    "/stations/{station_id}/credentials",
+    status_code=201,
+    response_model=CredentialsOut,
+    responses=problem_responses(404),
+    summary="Give the station a new random password (shown once)",
+)
+async def new_credentials(services: ServicesDep, station_id: StationPath) -> CredentialsOut:
+    made = await services.fleet.new_password(station_id)
+    return CredentialsOut(station_id=made.station_id, password=made.password)
+
+
+@router.get("/alarms", response_model=AlarmPage, summary="Alarms not yet cleared, oldest first")
+async def list_alarms(
+    services: ServicesDep,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    cursor: str | None = None,
+) -> AlarmPage:
+    found = await services.alarms.active(decode_int_cursor(cursor), limit)
+    next_cursor = encode_cursor(found[-1].id) if len(found) == limit else None
+    return AlarmPage(items=[AlarmOut.of(a) for a in found], next_cursor=next_cursor)
+
+
+async def _run(
+    services: Services, station_id: str, name: str, command: Command, wait_s: float | None
+) -> CommandOut:
+    answer = await services.fleet.command(station_id, command, wait_s)
+    return CommandOut(
+        command=name, action=answer.action, status=answer.status, response=answer.response
+    )
+
+
+_COMMAND = "/stations/{station_id}/commands/"
+
+
+@router.post(_COMMAND + "get_configuration", response_model=CommandOut, responses=COMMAND_ERRORS)
+async def get_configuration(
+    services: ServicesDep,
+    station_id: StationPath,
+    body: GetConfigurationIn,
+    timeout_s: Timeout = None,
+) -> CommandOut:
+    """Query: 1.6 GetConfiguration / 2.0.1 GetVariables."""
+    return await _run(services, station_id, "get_configuration", body.command(), timeout_s)
+
+
+@router.post(_COMMAND + "trigger_message", response_model=CommandOut, responses=COMMAND_ERRORS)
+async def trigger_message(
+    services: ServicesDep,
+    station_id: StationPath,
+    body: TriggerMessageIn,
+    timeout_s: Timeout = None,
+) -> CommandOut:
+    """Query: ask the station to send a message now."""
+    return await _run(services, station_id, "trigger_message", body.command(), timeout_s)
+
+
+@router.post(_COMMAND + "change_configuration", response_model=CommandOut, responses=COMMAND_ERRORS)
+async def change_configuration(
+    services: ServicesDep,
+    station_id: StationPath,
+    body: ChangeConfigurationIn,
+    timeout_s: Timeout = None,
+) -> CommandOut:
+    """Setting: 1.6 ChangeConfiguration / 2.0.1 SetVariables."""
+    return await _run(services, station_id, "change_configuration", body.command(), timeout_s)
+
+
+@router.post(_COMMAND + "change_availability", response_model=CommandOut, responses=COMMAND_ERRORS)
+async def change_availability(
+    services: ServicesDep,
+    station_id: StationPath,
+    body: ChangeAvailabilityIn,
+    timeout_s: Timeout = None,
+) -> CommandOut:
+    """Setting: take an EVSE or the whole station in or out of service."""
+    return await _run(services, station_id, "change_availability", body.command(), timeout_s)
+
+
+@router.post(_COMMAND + "reset", response_model=CommandOut, responses=COMMAND_ERRORS)
+async def reset(
+    services: ServicesDep, station_id: StationPath, body: ResetIn, timeout_s: Timeout = None
+) -> CommandOut:
+    """Control: soft or hard reset (2.0.1: OnIdle or Immediate)."""
+    return await _run(services, station_id, "reset", body.command(), timeout_s)
+
+
+@router.post(_COMMAND + "unlock_connector", response_model=CommandOut, responses=COMMAND_ERRORS)
+async def unlock_connector(
+    services: ServicesDep,
+    station_id: StationPath,
+    body: UnlockConnectorIn,
+    timeout_s: Timeout = None,
+) -> CommandOut:
+    """Control: release a stuck cable."""
+    return await _run(services, station_id, "unlock_connector", body.command(), timeout_s)
+
+
+@router.post(_COMMAND + "remote_start", response_model=CommandOut, responses=COMMAND_ERRORS)
+async def remote_start(
+    services: ServicesDep, station_id: StationPath, body: RemoteStartIn, timeout_s: Timeout = None
+) -> CommandOut:
+    """Control: 1.6 RemoteStartTransaction / 2.0.1 RequestStartTransaction."""
+    return await _run(services, station_id, "remote_start", body.command(), timeout_s)
+
+
+@router.post(_COMMAND + "remote_stop", response_model=CommandOut, responses=COMMAND_ERRORS)
+async def remote_stop(
+    services: ServicesDep, station_id: StationPath, body: RemoteStopIn, timeout_s: Timeout = None
+) -> CommandOut:
+    """Control: 1.6 RemoteStopTransaction / 2.0.1 RequestStopTransaction."""
+    return await _run(services, station_id, "remote_stop", body.command(), timeout_s)
+
+
+@router.post(_COMMAND + "reserve_now", response_model=CommandOut, responses=COMMAND_ERRORS)
+async def reserve_now(
+    services: ServicesDep, station_id: StationPath, body: ReserveNowIn, timeout_s: Timeout = None
+) -> CommandOut:
+    """Control: make the station hold a connector for an id tag until expires_at."""
+    return await _run(services, station_id, "reserve_now", body.command(), timeout_s)
+
+
+@router.post(_COMMAND + "cancel_reservation", response_model=CommandOut, responses=COMMAND_ERRORS)
+async def cancel_reservation(
+    services: ServicesDep,
+    station_id: StationPath,
+    body: CancelReservationIn,
+    timeout_s: Timeout = None,
+) -> CommandOut:
+    """Control: release a reservation the station holds."""
+    return await _run(services, station_id, "cancel_reservation", body.command(), timeout_s)
+
+
+@router.post(_COMMAND + "clear_cache", response_model=CommandOut, responses=COMMAND_ERRORS)
+async def clear_cache(
+    services: ServicesDep, station_id: StationPath, body: ClearCacheIn, timeout_s: Timeout = None
+) -> CommandOut:
+    """Control: empty the station's authorization cache."""
+    return await _run(services, station_id, "clear_cache", body.command(), timeout_s)

@@ -1,0 +1,1 @@
+"""Charging sessions: who charges where, how much energy, and with which id tag."""

@@ -1,0 +1,51 @@
+"""What the charging area needs from the outside world."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from types import TracebackType
+from typing import Protocol, Self
+
+from voltbook.charging.model import ChargingSession
+
+
+class SessionRepository(Protocol):
+    async def add(self, session: ChargingSession) -> ChargingSession:
+        """Store a new session; returns it with its id."""
+        ...
+
+    async def get(self, station_id: str, reference: str) -> ChargingSession | None:
+        """By the id the station knows it by (2.0.1 transaction id, or the 1.6 number)."""
+        ...
+
+    async def find_start(
+        self, station_id: str, evse_id: int, started_at: datetime, id_tag: str | None
+    ) -> ChargingSession | None:
+        """The session a replayed start message refers to, if any."""
+        ...
+
+    async def save(self, session: ChargingSession) -> None: ...
+
+    async def id_tag_status(self, id_tag: str) -> str | None:
+        """The status of a registered id tag, None when unknown."""
+        ...
+
+
+class ChargingUnitOfWork(Protocol):
+    @property
+    def sessions(self) -> SessionRepository: ...
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    async def commit(self) -> None: ...
+
+
+class ChargingUowFactory(Protocol):
+    def __call__(self, *, read_only: bool = False) -> ChargingUnitOfWork: ...

@@ -1,0 +1,145 @@
+"""Use cases of charging: authorize an id tag, start, meter and stop sessions.
+
+Stations resend what they queued while offline with new message ids; every use case here
+is idempotent on the message's content, so a replay changes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+
+from voltbook.charging.events import SessionMetered, SessionStarted, SessionStopped
+from voltbook.charging.model import Authorization, ChargingSession, MeterSample
+from voltbook.charging.ports import ChargingUowFactory
+from voltbook.core.bus import EventBus
+from voltbook.core.clock import Clock
+
+
+class ChargingService:
+    def __init__(
+        self,
+        uow: ChargingUowFactory,
+        clock: Clock,
+        bus: EventBus,
+        *,
+        accept_unknown_id_tags: bool = False,
+    ) -> None:
+        self._uow = uow
+        self._clock = clock
+        self._bus = bus
+        self._free_vend = accept_unknown_id_tags
+
+    async def authorize(self, station_id: str, id_tag: str) -> Authorization:
+        """Whether an id tag may charge (reservations add their own rule later)."""
+        async with self._uow(read_only=True) as uow:
+            status = await uow.sessions.id_tag_status(id_tag)
+        if status is None:
+            return Authorization.ACCEPTED if self._free_vend else Authorization.INVALID
+        return Authorization(status)
+
+    async def start(
+        self,
+        station_id: str,
+        evse_id: int,
+        connector_id: int | None,
+        id_tag: str | None,
+        meter_start_wh: float,
+        at: datetime,
+        *,
+        reservation_id: int | None = None,
+        external_id: str | None = None,
+    ) -> tuple[ChargingSession, Authorization]:
+        """Record a started session (the station has started it already); replays return it."""
+        authorization = (
+            await self.authorize(station_id, id_tag) if id_tag else Authorization.ACCEPTED
+        )
+        async with self._uow() as uow:
+            existing = (
+                await uow.sessions.get(station_id, external_id)
+                if external_id
+                else await uow.sessions.find_start(station_id, evse_id, at, id_tag)
+            )
+            if existing is not None:
+                return existing, authorization
+            session = await uow.sessions.add(
+                ChargingSession(
+                    id=0,
+                    station_id=station_id,
+                    evse_id=evse_id,
+                    connector_id=connector_id,
+                    id_tag=id_tag,
+                    started_at=at,
+                    meter_start_wh=meter_start_wh,
+                    external_id=external_id,
+                    reservation_id=reservation_id,
+                )
+            )
+            await uow.commit()
+        await self._bus.publish(
+            SessionStarted(session.id, station_id, evse_id, id_tag, reservation_id, at)
+        )
+        return session, authorization
+
+    async def meter(
+        self,
+        station_id: str,
+        reference: str,
+        samples: list[MeterSample],
+        *,
+        seq_no: int | None = None,
+    ) -> ChargingSession | None:
+        """Apply newer samples to a running session; older or repeated ones change nothing."""
+        async with self._uow() as uow:
+            session = await uow.sessions.get(station_id, reference)
+            if session is None or not session.active or _seen(session, seq_no):
+                return session
+            updated = session.with_samples(samples)
+            if seq_no is not None:
+                updated = replace(updated, last_seq_no=seq_no)
+            if updated == session:
+                return session
+            await uow.sessions.save(updated)
+            await uow.commit()
+        if updated.last_sample_at != session.last_sample_at:
+            await self._bus.publish(
+                SessionMetered(
+                    updated.id,
+                    station_id,
+                    updated.energy_wh,
+                    updated.power_w,
+                    updated.soc_percent,
+                    updated.last_sample_at or self._clock.now(),
+                )
+            )
+        return updated
+
+    async def stop(
+        self,
+        station_id: str,
+        reference: str,
+        meter_stop_wh: float | None,
+        at: datetime,
+        reason: str | None,
+        samples: list[MeterSample] | None = None,
+    ) -> ChargingSession | None:
+        """Close a session; a repeated stop changes nothing. None for an unknown session."""
+        async with self._uow() as uow:
+            session = await uow.sessions.get(station_id, reference)
+            if session is None or not session.active:
+                return session
+            finished = session.with_samples(samples or []).stopped(at, meter_stop_wh, reason)
+            await uow.sessions.save(finished)
+            await uow.commit()
+        await self._bus.publish(
+            SessionStopped(finished.id, station_id, finished.energy_wh, reason, at)
+        )
+        return finished
+
+    async def get(self, station_id: str, reference: str) -> ChargingSession | None:
+        async with self._uow(read_only=True) as uow:
+            return await uow.sessions.get(station_id, reference)
+
+
+def _seen(session: ChargingSession, seq_no: int | None) -> bool:
+    return seq_no is not None and session.last_seq_no is not None and seq_no <= session.last_seq_no

@@ -1,0 +1,70 @@
+"""One station's WebSocket: sending frames and matching the answers to our own calls."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from typing import Any
+
+from starlette.types import Send
+
+from voltbook.core.errors import TimedOut, Unavailable, UpstreamFailed
+from voltbook.ocpp.protocol import CallError, CallResult, Version, encode_call
+
+
+class StationConnection:
+    def __init__(self, station_id: str, version: Version, send: Send) -> None:
+        self.station_id = station_id
+        self.version = version
+        self._send = send
+        self._lock = asyncio.Lock()
+        self._pending: dict[str, asyncio.Future[dict[str, Any]]] = {}
+        self.closed = False
+
+    async def send_text(self, text: str) -> None:
+        if self.closed:
+            raise Unavailable(f"station {self.station_id} is offline")
+        async with self._lock:
+            await self._send({"type": "websocket.send", "text": text})
+
+    async def call(self, action: str, payload: dict[str, Any], timeout_s: float) -> dict[str, Any]:
+        """Send a CALL and wait for the station's CALLRESULT payload."""
+        unique_id = secrets.token_hex(16)
+        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self._pending[unique_id] = future
+        try:
+            await self.send_text(encode_call(unique_id, action, payload))
+            async with asyncio.timeout(timeout_s):
+                return await future
+        except TimeoutError:
+            raise TimedOut(
+                f"station {self.station_id} did not answer {action} within {timeout_s:g} s"
+            ) from None
+        finally:
+            self._pending.pop(unique_id, None)
+
+    def answer(self, frame: CallResult | CallError) -> None:
+        """Hand a station's answer to the call waiting for it; unknown ids are ignored."""
+        future = self._pending.get(frame.unique_id)
+        if future is None or future.done():
+            return
+        if isinstance(frame, CallResult):
+            future.set_result(frame.payload)
+        else:
+            future.set_exception(
+                UpstreamFailed(f"station answered {frame.code}: {frame.description[:200]}")
+            )
+
+    async def close(self, code: int, reason: str) -> None:
+        if self.closed:
+            return
+        async with self._lock:
+            await self._send({"type": "websocket.close", "code": code, "reason": reason})
+        self.gone()
+
+    def gone(self) -> None:
+        """The socket is closed: every call still waiting fails now, not at its timeout."""
+        self.closed = True
+        for future in self._pending.values():
+            if not future.done():
+                future.set_exception(Unavailable(f"station {self.station_id} went offline"))

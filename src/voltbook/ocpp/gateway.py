@@ -1,0 +1,218 @@
+"""The OCPP endpoint: WebSocket handshake (subprotocol, Basic auth), message loop, commands.
+
+Each station's messages are handled one at a time, in order, as OCPP-J requires of a
+station anyway; our own calls to the station run beside that loop and are matched to the
+station's answers by message id.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+
+import structlog
+from starlette.types import Receive, Scope, Send
+
+from voltbook.charging.service import ChargingService
+from voltbook.core.clock import Clock
+from voltbook.core.errors import DomainError, InvalidInput, NotFound, Unavailable, UpstreamFailed
+from voltbook.ocpp import v16, v201
+from voltbook.ocpp.commands import status_of, to_ocpp
+from voltbook.ocpp.connection import StationConnection
+from voltbook.ocpp.context import Handler, StationContext
+from voltbook.ocpp.protocol import (
+    Call,
+    ErrorKind,
+    OcppError,
+    Version,
+    encode_error,
+    encode_result,
+    parse_frame,
+)
+from voltbook.ocpp.validation import SchemaValidator
+from voltbook.stations.commands import Command, CommandAnswer
+from voltbook.stations.fleet import Admission, FleetService, check_station_id
+
+_log = structlog.get_logger("voltbook.ocpp")
+_HANDLERS: dict[Version, dict[str, Handler]] = {
+    Version.V16: v16.HANDLERS,
+    Version.V201: v201.HANDLERS,
+}
+REPLACED = 4000  # close code for a connection that a newer one for the same station replaced
+
+
+class OcppGateway:
+    """ASGI WebSocket app for /ocpp/{station_id}, and the local link to connected stations."""
+
+    def __init__(
+        self, charging: ChargingService, clock: Clock, validator: SchemaValidator | None = None
+    ) -> None:
+        self._fleet_service: FleetService | None = None
+        self._charging = charging
+        self._clock = clock
+        self._validator = validator or SchemaValidator()
+        self._connections: dict[str, StationConnection] = {}
+
+    @property
+    def connected(self) -> int:
+        return len(self._connections)
+
+    def bind(self, fleet: FleetService) -> None:
+        """Late wiring: the fleet service uses this gateway as its link, and the reverse."""
+        self._fleet_service = fleet
+
+    @property
+    def _fleet(self) -> FleetService:
+        if self._fleet_service is None:
+            raise RuntimeError("bind the fleet service before serving stations")
+        return self._fleet_service
+
+    # --- StationLink --------------------------------------------------------------------
+
+    async def send(self, station_id: str, command: Command, timeout_s: float) -> CommandAnswer:
+        connection = self._connections.get(station_id)
+        if connection is None:
+            raise Unavailable(f"station {station_id} is not connected")
+        action, payload = to_ocpp(command, connection.version)
+        response = await connection.call(action, payload, timeout_s)
+        try:
+            self._validator.validate_response(connection.version, action, response)
+        except OcppError as error:
+            raise UpstreamFailed(
+                f"station answered {action} wrongly: {error.description}"
+            ) from None
+        return CommandAnswer(action=action, status=status_of(response), response=response)
+
+    # --- ASGI ---------------------------------------------------------------------------
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        station_id = str(scope.get("path_params", {}).get("station_id", ""))
+        if (await receive())["type"] != "websocket.connect":
+            return
+        version = _pick_version(scope.get("subprotocols") or [])
+        if version is None:
+            await _deny(scope, send, 400, "offer the ocpp1.6 or ocpp2.0.1 subprotocol")
+            return
+        try:
+            check_station_id(station_id)
+        except InvalidInput:
+            await _deny(scope, send, 404, "no such station")
+            return
+        password = _basic_password(scope, station_id)
+        if password is None:
+            await _deny(scope, send, 401, "HTTP Basic credentials for this station required")
+            return
+        admission = await self._fleet.admit(station_id, password)
+        if admission is Admission.UNKNOWN_STATION:
+            await _deny(scope, send, 404, "no such station")
+            return
+        if admission is Admission.WRONG_PASSWORD:
+            _log.warning("station refused", station=station_id, reason="wrong password")
+            await _deny(scope, send, 401, "wrong credentials")
+            return
+        await send({"type": "websocket.accept", "subprotocol": version.value})
+        await self._serve(StationConnection(station_id, version, send), receive)
+
+    async def _serve(self, connection: StationConnection, receive: Receive) -> None:
+        station_id = connection.station_id
+        previous = self._connections.get(station_id)
+        self._connections[station_id] = connection
+        if previous is not None:
+            await previous.close(REPLACED, "replaced by a newer connection")
+        context = StationContext(
+            station_id, connection.version, self._fleet, self._charging, self._clock
+        )
+        try:
+            await self._fleet.connected(station_id, connection.version.value.removeprefix("ocpp"))
+            _log.info("station connected", station=station_id, version=connection.version.value)
+            while True:
+                message = await receive()
+                if message["type"] == "websocket.disconnect":
+                    break
+                text = message.get("text")
+                if text is None:
+                    text = message.get("bytes") or b""
+                await self._handle(connection, context, text)
+        finally:
+            connection.gone()
+            if self._connections.get(station_id) is connection:
+                del self._connections[station_id]
+                await self._fleet.disconnected(station_id)
+                _log.info("station disconnected", station=station_id)
+
+    async def _handle(
+        self, connection: StationConnection, context: StationContext, raw: str | bytes
+    ) -> None:
+        version = connection.version
+        try:
+            frame = parse_frame(raw)
+        except OcppError as error:
+            await connection.send_text(
+                encode_error(error.unique_id or "-1", error.kind, version, error.description)
+            )
+            return
+        if not isinstance(frame, Call):
+            connection.answer(frame)
+            return
+        try:
+            self._validator.validate_request(version, frame.action, frame.payload)
+            result = await _handler(version, frame.action)(context, frame.payload)
+        except OcppError as error:
+            reply = encode_error(frame.unique_id, error.kind, version, error.description)
+        except (InvalidInput, NotFound) as error:
+            reply = encode_error(frame.unique_id, ErrorKind.PROPERTY, version, error.detail)
+        except DomainError as error:
+            reply = encode_error(frame.unique_id, ErrorKind.GENERIC, version, error.detail)
+        except Exception as error:  # a failing handler must not drop the station's connection
+            _log.exception("handler failed", station=connection.station_id, action=frame.action)
+            reply = encode_error(frame.unique_id, ErrorKind.INTERNAL, version, type(error).__name__)
+        else:
+            reply = encode_result(frame.unique_id, result)
+        await connection.send_text(reply)
+
+
+def _handler(version: Version, action: str) -> Handler:
+    """The handler for a valid action; one the version defines but we do not handle is
+    NotSupported (the schema check has already answered NotImplemented for unknown ones)."""
+    handler = _HANDLERS[version].get(action)
+    if handler is None:
+        raise OcppError(ErrorKind.NOT_SUPPORTED, f"{action} is not handled here")
+    return handler
+
+
+def _pick_version(offered: list[str]) -> Version | None:
+    """The first subprotocol in the station's order of preference that we speak."""
+    for name in offered:
+        try:
+            return Version(name)
+        except ValueError:
+            continue
+    return None
+
+
+def _basic_password(scope: Scope, station_id: str) -> str | None:
+    for name, value in scope.get("headers", []):
+        if name != b"authorization":
+            continue
+        scheme, _, encoded = value.decode("latin-1").partition(" ")
+        if scheme.lower() != "basic":
+            return None
+        try:
+            decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            return None
+        user, separator, password = decoded.partition(":")
+        return password if separator and user == station_id else None
+    return None
+
+
+async def _deny(scope: Scope, send: Send, status: int, detail: str) -> None:
+    """Refuse the upgrade with an HTTP status (where the server lets us) or a plain close."""
+    if "websocket.http.response" not in scope.get("extensions", {}):
+        await send({"type": "websocket.close", "code": 1008})
+        return
+    headers = [(b"content-type", b"text/plain; charset=utf-8")]
+    if status == 401:
+        headers.append((b"www-authenticate", b'Basic realm="voltbook OCPP"'))
+    await send({"type": "websocket.http.response.start", "status": status, "headers": headers})
+    await send({"type": "websocket.http.response.body", "body": detail.encode()})

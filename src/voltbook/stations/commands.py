@@ -1,0 +1,103 @@
+"""Version-neutral commands an operator sends to a station, and the station's answer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class GetConfiguration:
+    """Query: configuration keys (1.6) or variables (2.0.1); empty means all (1.6)."""
+
+    keys: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class TriggerMessage:
+    """Query: ask the station to send a message now."""
+
+    message: str  # BootNotification, Heartbeat, StatusNotification, MeterValues, …
+    evse_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeConfiguration:
+    """Setting: one configuration key (1.6) or Component.Variable (2.0.1)."""
+
+    key: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeAvailability:
+    """Setting: take an EVSE (or the whole station when evse_id is None) in or out of service."""
+
+    operative: bool
+    evse_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Reset:
+    hard: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class UnlockConnector:
+    evse_id: int
+    connector_id: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class RemoteStart:
+    id_tag: str
+    evse_id: int | None = None
+    remote_start_id: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class RemoteStop:
+    transaction_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReserveNow:
+    reservation_id: int
+    id_tag: str
+    expires_at: datetime
+    evse_id: int | None = None  # None: any EVSE of the station
+
+
+@dataclass(frozen=True, slots=True)
+class CancelReservation:
+    reservation_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class ClearCache:
+    pass
+
+
+Command = (
+    GetConfiguration
+    | TriggerMessage
+    | ChangeConfiguration
+    | ChangeAvailability
+    | Reset
+    | UnlockConnector
+    | RemoteStart
+    | RemoteStop
+    | ReserveNow
+    | CancelReservation
+    | ClearCache
+)
+
+
+@dataclass(frozen=True, slots=True)
+class CommandAnswer:
+    """What the station said: its status word and its whole answer, as it sent it."""
+
+    action: str
+    status: str | None
+    response: dict[str, Any] = field(default_factory=dict)

@@ -1,0 +1,232 @@
+"""Use cases of running a fleet of stations: register, authenticate, follow state, command."""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from enum import Enum
+
+from voltbook.core.bus import EventBus
+from voltbook.core.clock import Clock
+from voltbook.core.errors import InvalidInput, NotFound
+from voltbook.core.secrets import PasswordHasher
+from voltbook.stations.commands import Command, CommandAnswer
+from voltbook.stations.events import (
+    ConnectorStatusChanged,
+    StationBooted,
+    StationConnected,
+    StationDisconnected,
+    StationNotice,
+)
+from voltbook.stations.model import ConnectorStatus, Station
+from voltbook.stations.ports import FleetUowFactory, StationLink
+
+# OCPP identities end up in URLs; keep them to unreserved characters (OCPP 2.0.1 allows 48).
+_STATION_ID = re.compile(r"^[A-Za-z0-9._~:*+|@-]{1,48}$")
+MIN_STATION_PASSWORD = 16  # OCPP security profile 1/2 asks for 16 to 40 characters
+MAX_STATION_PASSWORD = 40
+# last_seen is written at most this often per station; heartbeats stay cheap.
+_TOUCH_EVERY_S = 60.0
+
+
+class Admission(Enum):
+    ADMITTED = "admitted"
+    UNKNOWN_STATION = "unknown-station"
+    WRONG_PASSWORD = "wrong-password"  # noqa: S105 - an outcome, not a password
+
+
+@dataclass(frozen=True, slots=True)
+class BootDecision:
+    accepted: bool
+    interval_s: int
+
+
+@dataclass(frozen=True, slots=True)
+class NewCredentials:
+    station_id: str
+    password: str
+
+
+def check_station_id(station_id: str) -> None:
+    if not _STATION_ID.match(station_id):
+        raise InvalidInput("a station id has 1 to 48 letters, digits or ._~:*+|@-")
+
+
+class FleetService:
+    def __init__(
+        self,
+        uow: FleetUowFactory,
+        hasher: PasswordHasher,
+        link: StationLink,
+        clock: Clock,
+        bus: EventBus,
+        *,
+        heartbeat_interval_s: int = 300,
+        auto_register: bool = False,
+        command_timeout_s: float = 30.0,
+    ) -> None:
+        self._uow = uow
+        self._hasher = hasher
+        self._link = link
+        self._clock = clock
+        self._bus = bus
+        self._heartbeat = heartbeat_interval_s
+        self._auto_register = auto_register
+        self._command_timeout = command_timeout_s
+        # Station passwords are checked with argon2 once; a reconnect with the same
+        # password is then checked against this keyed digest, not by hashing again.
+        self._verified: dict[str, bytes] = {}
+        self._cache_key = secrets.token_bytes(32)
+        self._touched: dict[str, float] = {}
+
+    # --- credentials --------------------------------------------------------------------
+
+    async def register(
+        self, station_id: str, password: str | None = None, site_id: int | None = None
+    ) -> NewCredentials:
+        """Add a station; a password is made when none is given. The password is shown once."""
+        check_station_id(station_id)
+        password = password or secrets.token_urlsafe(24)[:MAX_STATION_PASSWORD]
+        _check_password(password)
+        hashed = await asyncio.to_thread(self._hasher.hash, password)
+        async with self._uow() as uow:
+            await uow.stations.add(station_id, site_id, hashed)
+            await uow.commit()
+        return NewCredentials(station_id, password)
+
+    async def new_password(self, station_id: str) -> NewCredentials:
+        """Replace a station's password with a new random one, returned once."""
+        password = secrets.token_urlsafe(24)[:MAX_STATION_PASSWORD]
+        hashed = await asyncio.to_thread(self._hasher.hash, password)
+        async with self._uow() as uow:
+            if not await uow.stations.set_password(station_id, hashed):
+                raise NotFound(f"station {station_id} does not exist")
+            await uow.commit()
+        self._verified.pop(station_id, None)
+        return NewCredentials(station_id, password)
+
+    async def admit(self, station_id: str, password: str) -> Admission:
+        """Check a connecting station's Basic-auth password (OCPP security profile 1/2)."""
+        digest = hmac.digest(self._cache_key, f"{station_id}\0{password}".encode(), "sha256")
+        if hmac.compare_digest(self._verified.get(station_id, b""), digest):
+            return Admission.ADMITTED
+        async with self._uow(read_only=True) as uow:
+            known = await uow.stations.credentials(station_id)
+        if known is None:
+            if not self._auto_register or not _STATION_ID.match(station_id):
+                return Admission.UNKNOWN_STATION
+            try:
+                _check_password(password)
+                await self.register(station_id, password)
+            except (InvalidInput, NotFound):
+                return Admission.UNKNOWN_STATION
+            self._verified[station_id] = digest
+            return Admission.ADMITTED
+        if known.password_hash is None or not await asyncio.to_thread(
+            self._hasher.verify, known.password_hash, password
+        ):
+            return Admission.WRONG_PASSWORD
+        self._verified[station_id] = digest
+        return Admission.ADMITTED
+
+    # --- what stations tell -------------------------------------------------------------
+
+    async def connected(self, station_id: str, version: str) -> None:
+        now = self._clock.now()
+        async with self._uow() as uow:
+            await uow.stations.set_online(station_id, True, now)
+            await uow.commit()
+        self._touched[station_id] = self._clock.monotonic()
+        await self._bus.publish(StationConnected(station_id, version, now))
+
+    async def disconnected(self, station_id: str) -> None:
+        now = self._clock.now()
+        async with self._uow() as uow:
+            await uow.stations.set_online(station_id, False, now)
+            await uow.commit()
+        self._touched.pop(station_id, None)
+        await self._bus.publish(StationDisconnected(station_id, now))
+
+    async def booted(
+        self, station_id: str, vendor: str, model: str, firmware: str | None, version: str
+    ) -> BootDecision:
+        async with self._uow() as uow:
+            await uow.stations.record_boot(station_id, vendor, model, firmware, version)
+            await uow.commit()
+        await self._bus.publish(
+            StationBooted(station_id, vendor, model, firmware, self._clock.now())
+        )
+        return BootDecision(accepted=True, interval_s=self._heartbeat)
+
+    async def heard_from(self, station_id: str) -> None:
+        """A heartbeat or any message: keeps last_seen fresh without a write per message."""
+        now = self._clock.monotonic()
+        if now - self._touched.get(station_id, -_TOUCH_EVERY_S) < _TOUCH_EVERY_S:
+            return
+        self._touched[station_id] = now
+        async with self._uow() as uow:
+            await uow.stations.touch(station_id, self._clock.now())
+            await uow.commit()
+
+    async def status_reported(
+        self,
+        station_id: str,
+        evse_id: int,
+        connector_id: int | None,
+        status: ConnectorStatus,
+        error_code: str | None,
+        at: datetime | None = None,
+    ) -> None:
+        """A connector's (or a whole EVSE's) status; publishes every real change."""
+        when = at or self._clock.now()
+        async with self._uow() as uow:
+            changes = await uow.stations.set_status(
+                station_id, evse_id, connector_id, status, error_code, when
+            )
+            await uow.commit()
+        for change in changes:
+            await self._bus.publish(
+                ConnectorStatusChanged(
+                    station_id,
+                    change.evse_id,
+                    change.connector_id,
+                    status,
+                    change.previous,
+                    error_code,
+                    when,
+                )
+            )
+
+    async def notice(self, station_id: str, kind: str, detail: str) -> None:
+        await self._bus.publish(StationNotice(station_id, kind, detail[:500], self._clock.now()))
+
+    # --- operator side ------------------------------------------------------------------
+
+    async def get(self, station_id: str) -> Station:
+        async with self._uow(read_only=True) as uow:
+            station = await uow.stations.get(station_id)
+        if station is None:
+            raise NotFound(f"station {station_id} does not exist")
+        return station
+
+    async def page(self, after: str | None, limit: int) -> list[Station]:
+        async with self._uow(read_only=True) as uow:
+            return await uow.stations.page(after, limit)
+
+    async def command(
+        self, station_id: str, command: Command, timeout_s: float | None = None
+    ) -> CommandAnswer:
+        """Send a command and return the station's own answer (Unavailable, TimedOut)."""
+        await self.get(station_id)
+        return await self._link.send(station_id, command, timeout_s or self._command_timeout)
+
+
+def _check_password(password: str) -> None:
+    if not MIN_STATION_PASSWORD <= len(password) <= MAX_STATION_PASSWORD:
+        raise InvalidInput(
+            f"a station password has {MIN_STATION_PASSWORD} to {MAX_STATION_PASSWORD} characters"
+        )

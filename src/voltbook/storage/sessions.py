@@ -1,0 +1,110 @@
+"""Charging sessions and id tags in SQL."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from voltbook.charging.model import ChargingSession
+from voltbook.storage.tables import charging_sessions, id_tokens
+from voltbook.storage.timestamps import as_utc, as_utc_or_none
+
+_T = charging_sessions
+
+
+class SqlSessionRepository:
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._connection = connection
+
+    async def add(self, session: ChargingSession) -> ChargingSession:
+        values = _values(session)
+        result = await self._connection.execute(_T.insert().values(**values).returning(_T.c.id))
+        return replace(session, id=int(result.scalar_one()))
+
+    async def get(self, station_id: str, reference: str) -> ChargingSession | None:
+        condition = _T.c.external_id == reference
+        if reference.isdigit() and len(reference) < 10:
+            condition = sa.or_(
+                condition, sa.and_(_T.c.id == int(reference), _T.c.external_id.is_(None))
+            )
+        row = (
+            await self._connection.execute(
+                sa.select(_T).where(_T.c.station_id == station_id, condition).limit(1)
+            )
+        ).first()
+        return None if row is None else _session(row._mapping)
+
+    async def find_start(
+        self, station_id: str, evse_id: int, started_at: datetime, id_tag: str | None
+    ) -> ChargingSession | None:
+        row = (
+            await self._connection.execute(
+                sa.select(_T)
+                .where(
+                    _T.c.station_id == station_id,
+                    _T.c.evse_id == evse_id,
+                    _T.c.started_at == started_at,
+                    _T.c.id_tag.is_(None) if id_tag is None else _T.c.id_tag == id_tag,
+                )
+                .limit(1)
+            )
+        ).first()
+        return None if row is None else _session(row._mapping)
+
+    async def save(self, session: ChargingSession) -> None:
+        await self._connection.execute(
+            _T.update().where(_T.c.id == session.id).values(**_values(session))
+        )
+
+    async def id_tag_status(self, id_tag: str) -> str | None:
+        status = await self._connection.scalar(
+            sa.select(id_tokens.c.status).where(id_tokens.c.token == id_tag)
+        )
+        return None if status is None else str(status)
+
+
+def _values(session: ChargingSession) -> dict[str, Any]:
+    return {
+        "station_id": session.station_id,
+        "evse_id": session.evse_id,
+        "connector_id": session.connector_id,
+        "id_tag": session.id_tag,
+        "external_id": session.external_id,
+        "reservation_id": session.reservation_id,
+        "started_at": session.started_at,
+        "stopped_at": session.stopped_at,
+        "meter_start_wh": session.meter_start_wh,
+        "meter_stop_wh": session.meter_stop_wh,
+        "energy_wh": session.energy_wh,
+        "power_w": session.power_w,
+        "soc_percent": session.soc_percent,
+        "last_sample_at": session.last_sample_at,
+        "last_seq_no": session.last_seq_no,
+        "stop_reason": session.stop_reason,
+    }
+
+
+def _session(row: Any) -> ChargingSession:
+    return ChargingSession(
+        id=row["id"],
+        station_id=row["station_id"],
+        evse_id=row["evse_id"],
+        connector_id=row["connector_id"],
+        id_tag=row["id_tag"],
+        started_at=as_utc(row["started_at"]),
+        meter_start_wh=row["meter_start_wh"],
+        external_id=row["external_id"],
+        reservation_id=row["reservation_id"],
+        stopped_at=as_utc_or_none(row["stopped_at"]),
+        meter_stop_wh=row["meter_stop_wh"],
+        energy_wh=row["energy_wh"],
+        power_w=row["power_w"],
+        soc_percent=row["soc_percent"],
+        last_sample_at=as_utc_or_none(row["last_sample_at"]),
+        last_seq_no=row["last_seq_no"],
+        stop_reason=row["stop_reason"],
+    )
