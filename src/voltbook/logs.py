@@ -19,6 +19,10 @@ def _redact(_logger: Any, _name: str, event: MutableMapping[str, Any]) -> Mutabl
     return event
 
 
+def _stderr_logger(*_args: Any) -> structlog.PrintLogger:
+    return structlog.PrintLogger(file=sys.stderr)
+
+
 def configure_logging(level: str = "info", json: bool = False) -> None:
     """Route structlog and the standard library through one renderer."""
     renderer: structlog.types.Processor = (
@@ -35,6 +39,7 @@ def configure_logging(level: str = "info", json: bool = False) -> None:
         wrapper_class=structlog.make_filtering_bound_logger(
             logging.getLevelNamesMapping().get(level.upper(), logging.INFO)
         ),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
-        cache_logger_on_first_use=True,
+        # Looked up on every use: whatever sys.stderr is now (tests swap it), never a stale one.
+        logger_factory=_stderr_logger,
+        cache_logger_on_first_use=False,
     )

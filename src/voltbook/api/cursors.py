@@ -16,9 +16,13 @@ def decode_cursor(cursor: str | None) -> str | None:
     if not cursor:
         return None
     try:
-        return base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        padded = cursor + "=" * (-len(cursor) % 4)
+        text = base64.b64decode(padded, altchars=b"-_", validate=True).decode()
     except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise InvalidInput("the cursor is not one this server gave out") from None
+        text = ""
+    if not text:
+        raise InvalidInput("the cursor is not one this server gave out")
+    return text
 
 
 def decode_int_cursor(cursor: str | None) -> int | None:
