@@ -26,6 +26,11 @@ class SessionRepository(Protocol):
 
     async def save(self, session: ChargingSession) -> None: ...
 
+    async def save_meters(self, sessions: list[ChargingSession]) -> None:
+        """Store the live figures (energy, power, SoC, last sample) of running sessions,
+        never replacing newer figures already stored."""
+        ...
+
     async def id_tag_status(self, id_tag: str) -> str | None:
         """The status of a registered id tag, None when unknown."""
         ...

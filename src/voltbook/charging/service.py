@@ -2,6 +2,10 @@
 
 Stations resend what they queued while offline with new message ids; every use case here
 is idempotent on the message's content, so a replay changes nothing.
+
+Meter samples are the bulk of OCPP traffic. A running session's live figures are kept in
+memory and written at most once per `flush` (bootstrap calls it every second), in one
+transaction for all sessions; starts and stops are written at once.
 """
 
 from __future__ import annotations
@@ -29,6 +33,8 @@ class ChargingService:
         self._clock = clock
         self._bus = bus
         self._free_vend = accept_unknown_id_tags
+        self._live: dict[tuple[str, str], ChargingSession] = {}
+        self._dirty: set[tuple[str, str]] = set()
 
     async def authorize(self, station_id: str, id_tag: str) -> Authorization:
         """Whether an id tag may charge (reservations add their own rule later)."""
@@ -90,17 +96,17 @@ class ChargingService:
         seq_no: int | None = None,
     ) -> ChargingSession | None:
         """Apply newer samples to a running session; older or repeated ones change nothing."""
-        async with self._uow() as uow:
-            session = await uow.sessions.get(station_id, reference)
-            if session is None or not session.active or _seen(session, seq_no):
-                return session
-            updated = session.with_samples(samples)
-            if seq_no is not None:
-                updated = replace(updated, last_seq_no=seq_no)
-            if updated == session:
-                return session
-            await uow.sessions.save(updated)
-            await uow.commit()
+        session = await self._running(station_id, reference)
+        if session is None or not session.active or _seen(session, seq_no):
+            return session
+        updated = session.with_samples(samples)
+        if seq_no is not None:
+            updated = replace(updated, last_seq_no=seq_no)
+        if updated == session:
+            return session
+        key = (station_id, session.reference)
+        self._live[key] = updated
+        self._dirty.add(key)
         if updated.last_sample_at != session.last_sample_at:
             await self._bus.publish(
                 SessionMetered(
@@ -114,6 +120,32 @@ class ChargingService:
             )
         return updated
 
+    async def flush(self) -> int:
+        """Write the live figures of sessions metered since the last flush; returns how many."""
+        if not self._dirty:
+            return 0
+        keys = list(self._dirty)
+        self._dirty.clear()
+        batch = [self._live[key] for key in keys if key in self._live]
+        try:
+            async with self._uow() as uow:
+                await uow.sessions.save_meters(batch)
+                await uow.commit()
+        except BaseException:
+            self._dirty.update(keys)  # written next time
+            raise
+        return len(batch)
+
+    async def _running(self, station_id: str, reference: str) -> ChargingSession | None:
+        live = self._live.get((station_id, reference))
+        if live is not None:
+            return live
+        async with self._uow(read_only=True) as uow:
+            session = await uow.sessions.get(station_id, reference)
+        if session is not None and session.active:
+            self._live[(station_id, session.reference)] = session
+        return session
+
     async def stop(
         self,
         station_id: str,
@@ -124,19 +156,25 @@ class ChargingService:
         samples: list[MeterSample] | None = None,
     ) -> ChargingSession | None:
         """Close a session; a repeated stop changes nothing. None for an unknown session."""
+        key = (station_id, reference)
         async with self._uow() as uow:
-            session = await uow.sessions.get(station_id, reference)
+            session = self._live.get(key) or await uow.sessions.get(station_id, reference)
             if session is None or not session.active:
                 return session
             finished = session.with_samples(samples or []).stopped(at, meter_stop_wh, reason)
             await uow.sessions.save(finished)
             await uow.commit()
+        self._live.pop(key, None)
+        self._dirty.discard(key)
         await self._bus.publish(
             SessionStopped(finished.id, station_id, finished.energy_wh, reason, at)
         )
         return finished
 
     async def get(self, station_id: str, reference: str) -> ChargingSession | None:
+        live = self._live.get((station_id, reference))
+        if live is not None:
+            return live
         async with self._uow(read_only=True) as uow:
             return await uow.sessions.get(station_id, reference)
 

@@ -60,6 +60,33 @@ class SqlSessionRepository:
             _T.update().where(_T.c.id == session.id).values(**_values(session))
         )
 
+    async def save_meters(self, sessions: list[ChargingSession]) -> None:
+        if not sessions:
+            return
+        newer = sa.or_(_T.c.last_sample_at.is_(None), _T.c.last_sample_at < sa.bindparam("b_at"))
+        await self._connection.execute(
+            _T.update()
+            .where(_T.c.id == sa.bindparam("b_id"), _T.c.stopped_at.is_(None), newer)
+            .values(
+                energy_wh=sa.bindparam("b_energy"),
+                power_w=sa.bindparam("b_power"),
+                soc_percent=sa.bindparam("b_soc"),
+                last_sample_at=sa.bindparam("b_at"),
+                last_seq_no=sa.bindparam("b_seq"),
+            ),
+            [
+                {
+                    "b_id": s.id,
+                    "b_energy": s.energy_wh,
+                    "b_power": s.power_w,
+                    "b_soc": s.soc_percent,
+                    "b_at": s.last_sample_at,
+                    "b_seq": s.last_seq_no,
+                }
+                for s in sessions
+            ],
+        )
+
     async def id_tag_status(self, id_tag: str) -> str | None:
         status = await self._connection.scalar(
             sa.select(id_tokens.c.status).where(id_tokens.c.token == id_tag)
