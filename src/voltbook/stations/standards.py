@@ -124,21 +124,29 @@ _DC_STANDARDS = frozenset(
 _BOTH = frozenset({Standard.TESLA_S, Standard.TESLA_R})
 
 
+def _key(name: str) -> str:
+    return "".join(ch for ch in name.upper() if ch.isalnum())
+
+
+# Every spelling we accept, folded to letters and digits: OCPI names, the aliases above and
+# the display names we hand out (so a client can send back what it was shown).
+_LOOKUP: dict[str, Standard] = (
+    {_key(member.value): member for member in Standard}
+    | {_key(alias): standard for alias, standard in _ALIASES.items()}
+    | {_key(shown): standard for standard, shown in COMMON_NAMES.items()}
+)
+
+
 def parse_standard(name: str) -> Standard:
     """Map an OCPI name or a common name (J1772, CCS2, NACS, Schuko, …) to a Standard."""
-    key = name.strip()
     try:
-        return Standard(key)
+        return Standard(name.strip())
     except ValueError:
         pass
-    normalized = key.upper().replace("-", "_").replace(" ", "_")
-    for candidate in (normalized, normalized.replace("_", "")):
-        if candidate in _ALIASES:
-            return _ALIASES[candidate]
-        for member in Standard:
-            if member.value.upper() == candidate:
-                return member
-    raise InvalidInput(f"unknown connector standard {name!r}")
+    found = _LOOKUP.get(_key(name))
+    if found is None:
+        raise InvalidInput(f"unknown connector standard {name!r}")
+    return found
 
 
 def carries_dc(standard: Standard) -> bool:
