@@ -106,3 +106,25 @@ async def test_auto_registration_admits_an_unknown_station_and_keeps_its_passwor
             async with connect(url, "NEW-CHARGER-9", "another-password-now"):
                 pass
         assert refused.value.response.status_code == 401
+
+
+async def test_stations_near_a_point_come_nearest_first(
+    client: httpx.AsyncClient, operator: Headers, engine: object
+) -> None:
+    from tests.e2e.test_find_stations import import_bundled
+
+    await import_bundled(engine)  # type: ignore[arg-type]
+    page = await client.get(
+        "/api/v1/operator/stations",
+        params={"near_lat": 42.3555, "near_lon": -71.0605, "limit": 5},
+        headers=operator,
+    )
+    items = page.json()["items"]
+    assert len(items) == 5
+    assert page.json()["next_cursor"] is None
+    nearest_site = (
+        await client.get(
+            "/api/v1/stations/nearby", params={"lat": 42.3555, "lon": -71.0605, "limit": 1}
+        )
+    ).json()["items"][0]
+    assert items[0]["id"] == nearest_site["stations"][0]["id"]

@@ -33,6 +33,7 @@ from voltbook.drivers.model import Principal
 from voltbook.drivers.service import require_staff
 from voltbook.services import Services
 from voltbook.stations.commands import Command
+from voltbook.stations.model import MAX_NEARBY_LIMIT, MAX_RADIUS_M, NearbyQuery
 
 
 def _staff(principal: PrincipalDep) -> Principal:
@@ -58,7 +59,16 @@ async def list_stations(
     services: ServicesDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     cursor: str | None = None,
+    near_lat: Annotated[float | None, Query(ge=-90, le=90, allow_inf_nan=False)] = None,
+    near_lon: Annotated[float | None, Query(ge=-180, le=180, allow_inf_nan=False)] = None,
 ) -> StationPage:
+    """Stations by id, page by page; or, with near_lat and near_lon, the stations of the
+    nearest sites (at most 100 sites, one page)."""
+    if near_lat is not None and near_lon is not None:
+        query = NearbyQuery(near_lat, near_lon, MAX_RADIUS_M, min(limit, MAX_NEARBY_LIMIT))
+        sites = await services.stations.nearby(query)
+        nearest = [s for item in sites for s in item.site.stations][:limit]
+        return StationPage(items=[StationOut.of(s) for s in nearest], next_cursor=None)
     found = await services.fleet.page(decode_cursor(cursor), limit)
     next_cursor = encode_cursor(found[-1].id) if len(found) == limit else None
     return StationPage(items=[StationOut.of(s) for s in found], next_cursor=next_cursor)
