@@ -120,7 +120,7 @@ def test_every_plug_carries_at_least_one_kind_of_current(standard: Standard) -> 
 
 
 def test_nacs_is_shown_with_its_common_name() -> None:
-    assert COMMON_NAMES[parse_standard("NACS")] == "NACS (Tesla, SAE J3400)"
+    assert COMMON_NAMES[parse_standard("NACS")] == "NACS (Tesla / SAE J3400)"
 
 
 @pytest.mark.parametrize(

@@ -8,11 +8,14 @@ from typing import Any, Literal
 from pydantic import AwareDatetime, BaseModel, Field
 
 from voltbook.alarms.model import Alarm
+from voltbook.api.inputs import Input
 from voltbook.api.schemas import ConnectorOut
 from voltbook.stations import commands
+from voltbook.stations.fleet import STATION_ID_PATTERN
 from voltbook.stations.model import Station
 
-StationId = Field(min_length=1, max_length=48, pattern=r"^[A-Za-z0-9._~:*+|@-]+$")
+INT32 = 2**31 - 1
+StationId = Field(min_length=1, max_length=48, pattern=STATION_ID_PATTERN)
 
 
 class StationOut(BaseModel):
@@ -46,7 +49,7 @@ class StationPage(BaseModel):
     next_cursor: str | None
 
 
-class StationIn(BaseModel):
+class StationIn(Input):
     id: str = StationId
     password: str | None = Field(
         default=None,
@@ -54,7 +57,7 @@ class StationIn(BaseModel):
         max_length=40,
         description="16 to 40 characters; made for you when left out",
     )
-    site_id: int | None = Field(default=None, ge=1)
+    site_id: int | None = Field(default=None, ge=1, le=INT32)
 
 
 class CredentialsOut(BaseModel):
@@ -103,7 +106,7 @@ class CommandOut(BaseModel):
 # --- one body per command ------------------------------------------------------------
 
 
-class GetConfigurationIn(BaseModel):
+class GetConfigurationIn(Input):
     keys: list[str] = Field(
         default_factory=list,
         max_length=50,
@@ -114,7 +117,7 @@ class GetConfigurationIn(BaseModel):
         return commands.GetConfiguration(tuple(self.keys))
 
 
-class TriggerMessageIn(BaseModel):
+class TriggerMessageIn(Input):
     message: Literal[
         "BootNotification",
         "Heartbeat",
@@ -123,13 +126,13 @@ class TriggerMessageIn(BaseModel):
         "DiagnosticsStatusNotification",
         "FirmwareStatusNotification",
     ]
-    evse_id: int | None = Field(default=None, ge=0)
+    evse_id: int | None = Field(default=None, ge=0, le=INT32)
 
     def command(self) -> commands.Command:
         return commands.TriggerMessage(self.message, self.evse_id)
 
 
-class ChangeConfigurationIn(BaseModel):
+class ChangeConfigurationIn(Input):
     key: str = Field(min_length=1, max_length=100)
     value: str = Field(max_length=500)
 
@@ -137,61 +140,63 @@ class ChangeConfigurationIn(BaseModel):
         return commands.ChangeConfiguration(self.key, self.value)
 
 
-class ChangeAvailabilityIn(BaseModel):
+class ChangeAvailabilityIn(Input):
     operative: bool
-    evse_id: int | None = Field(default=None, ge=0, description="None or 0: the whole station")
+    evse_id: int | None = Field(
+        default=None, ge=0, le=INT32, description="None or 0: the whole station"
+    )
 
     def command(self) -> commands.Command:
         return commands.ChangeAvailability(self.operative, self.evse_id)
 
 
-class ResetIn(BaseModel):
+class ResetIn(Input):
     hard: bool = False
 
     def command(self) -> commands.Command:
         return commands.Reset(self.hard)
 
 
-class UnlockConnectorIn(BaseModel):
-    evse_id: int = Field(ge=1)
-    connector_id: int = Field(default=1, ge=1)
+class UnlockConnectorIn(Input):
+    evse_id: int = Field(ge=1, le=INT32)
+    connector_id: int = Field(default=1, ge=1, le=INT32)
 
     def command(self) -> commands.Command:
         return commands.UnlockConnector(self.evse_id, self.connector_id)
 
 
-class RemoteStartIn(BaseModel):
+class RemoteStartIn(Input):
     id_tag: str = Field(min_length=1, max_length=20)
-    evse_id: int | None = Field(default=None, ge=1)
+    evse_id: int | None = Field(default=None, ge=1, le=INT32)
 
     def command(self) -> commands.Command:
         return commands.RemoteStart(self.id_tag, self.evse_id)
 
 
-class RemoteStopIn(BaseModel):
+class RemoteStopIn(Input):
     transaction_id: str = Field(min_length=1, max_length=36)
 
     def command(self) -> commands.Command:
         return commands.RemoteStop(self.transaction_id)
 
 
-class ReserveNowIn(BaseModel):
-    reservation_id: int = Field(ge=0, le=2**31 - 1)
+class ReserveNowIn(Input):
+    reservation_id: int = Field(ge=0, le=INT32)
     id_tag: str = Field(min_length=1, max_length=20)
     expires_at: AwareDatetime
-    evse_id: int | None = Field(default=None, ge=0, description="None or 0: any EVSE")
+    evse_id: int | None = Field(default=None, ge=0, le=INT32, description="None or 0: any EVSE")
 
     def command(self) -> commands.Command:
         return commands.ReserveNow(self.reservation_id, self.id_tag, self.expires_at, self.evse_id)
 
 
-class CancelReservationIn(BaseModel):
-    reservation_id: int = Field(ge=0, le=2**31 - 1)
+class CancelReservationIn(Input):
+    reservation_id: int = Field(ge=0, le=INT32)
 
     def command(self) -> commands.Command:
         return commands.CancelReservation(self.reservation_id)
 
 
-class ClearCacheIn(BaseModel):
+class ClearCacheIn(Input):
     def command(self) -> commands.Command:
         return commands.ClearCache()

@@ -7,7 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from voltbook.drivers.model import Driver
+from voltbook.api.inputs import Input
+from voltbook.drivers.model import EMAIL_PATTERN, MAX_PASSWORD, MIN_PASSWORD, Driver
 from voltbook.stations.model import Connector, ConnectorStatus, PowerType, Site, Station
 from voltbook.stations.standards import COMMON_NAMES
 
@@ -113,9 +114,9 @@ class NearbyOut(BaseModel):
     items: list[NearbySiteOut]
 
 
-class RegisterIn(BaseModel):
-    email: str = Field(max_length=254, examples=["driver@example.org"])
-    password: str = Field(min_length=1, max_length=1024)
+class RegisterIn(Input):
+    email: str = Field(max_length=254, pattern=EMAIL_PATTERN, examples=["driver@example.org"])
+    password: str = Field(min_length=MIN_PASSWORD, max_length=MAX_PASSWORD)
 
 
 class AccountOut(BaseModel):

@@ -11,7 +11,11 @@ from voltbook.core.errors import InvalidInput
 
 MIN_PASSWORD = 10
 MAX_PASSWORD = 256  # hashing is deliberately slow; an endless password must not be
-_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
+# No spaces or control characters, spelled out so that JSON Schema (ECMA) and Python regex
+# engines, which disagree on what \s covers, accept the same addresses.
+_ADDRESS_CHAR = r"[^@\s\x00-\x1f\x7f-\x9f]"
+EMAIL_PATTERN = rf"^{_ADDRESS_CHAR}{{1,64}}@{_ADDRESS_CHAR}+\.{_ADDRESS_CHAR}{{2,}}$"
+_EMAIL = re.compile(EMAIL_PATTERN)
 
 
 class Role(StrEnum):

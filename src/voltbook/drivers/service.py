@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from voltbook.core.bus import EventBus
 from voltbook.core.clock import Clock
-from voltbook.core.errors import Forbidden, NotFound, RateLimited, Unauthenticated
+from voltbook.core.errors import Forbidden, InvalidInput, NotFound, RateLimited, Unauthenticated
 from voltbook.core.ids import IdSource
 from voltbook.core.secrets import PasswordHasher
 from voltbook.drivers.events import DriverRegistered
@@ -68,12 +68,18 @@ class AccountService:
 
     async def sign_in(self, email: str, password: str, client_address: str) -> IssuedToken:
         """A bearer token for valid credentials; RateLimited after too many failures."""
-        keys = [f"account:{email.strip().lower()}", f"address:{client_address}"]
+        keys = [f"account:{email.strip().lower()[:254]}", f"address:{client_address}"]
         wait = self._throttle.retry_after(keys)
         if wait:
             raise RateLimited("too many failed sign-ins; try again later", retry_after_s=wait)
-        async with self._uow(read_only=True) as uow:
-            driver = await uow.drivers.by_email(email.strip().lower())
+        try:
+            address = normalize_email(email)
+        except InvalidInput:
+            address = None  # cannot be an account; answered like a wrong password
+        driver = None
+        if address is not None:
+            async with self._uow(read_only=True) as uow:
+                driver = await uow.drivers.by_email(address)
         if driver is None:
             await asyncio.to_thread(self._hasher.verify, self._dummy_hash, password)
             self._throttle.record_failure(keys)

@@ -26,7 +26,8 @@ from voltbook.stations.model import ConnectorStatus, Station
 from voltbook.stations.ports import FleetUowFactory, StationLink
 
 # OCPP identities end up in URLs; keep them to unreserved characters (OCPP 2.0.1 allows 48).
-_STATION_ID = re.compile(r"^[A-Za-z0-9._~:*+|@-]{1,48}$")
+STATION_ID_PATTERN = r"^[A-Za-z0-9._~:*+|@-]{1,48}$"
+_STATION_ID = re.compile(STATION_ID_PATTERN)
 MIN_STATION_PASSWORD = 16  # OCPP security profile 1/2 asks for 16 to 40 characters
 MAX_STATION_PASSWORD = 40
 # last_seen is written at most this often per station; heartbeats stay cheap.

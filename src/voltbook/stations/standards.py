@@ -60,7 +60,7 @@ COMMON_NAMES: dict[Standard, str] = {
     Standard.IEC_62196_T2: "Type 2",
     Standard.IEC_62196_T2_COMBO: "CCS2",
     Standard.CHADEMO: "CHAdeMO",
-    Standard.TESLA_S: "NACS (Tesla, SAE J3400)",
+    Standard.TESLA_S: "NACS (Tesla / SAE J3400)",
     Standard.TESLA_R: "Tesla Roadster",
     Standard.GBT_AC: "GB/T AC",
     Standard.GBT_DC: "GB/T DC",
@@ -135,6 +135,12 @@ _LOOKUP: dict[str, Standard] = (
     | {_key(alias): standard for alias, standard in _ALIASES.items()}
     | {_key(shown): standard for standard, shown in COMMON_NAMES.items()}
 )
+
+
+def accepted_names() -> list[str]:
+    """Every spelling documented as accepted: OCPI names, common names and aliases."""
+    names = [m.value for m in Standard] + list(COMMON_NAMES.values()) + list(_ALIASES)
+    return sorted(set(names))
 
 
 def parse_standard(name: str) -> Standard:

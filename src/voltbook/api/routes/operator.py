@@ -33,6 +33,7 @@ from voltbook.drivers.model import Principal
 from voltbook.drivers.service import require_staff
 from voltbook.services import Services
 from voltbook.stations.commands import Command
+from voltbook.stations.fleet import STATION_ID_PATTERN
 from voltbook.stations.model import MAX_NEARBY_LIMIT, MAX_RADIUS_M, NearbyQuery
 
 
@@ -47,7 +48,7 @@ router = APIRouter(
     dependencies=[Depends(_staff)],
     responses=problem_responses(401, 403, 422),
 )
-StationPath = Annotated[str, Path(min_length=1, max_length=48)]
+StationPath = Annotated[str, Path(min_length=1, max_length=48, pattern=STATION_ID_PATTERN)]
 Timeout = Annotated[
     float | None, Query(gt=0, le=120, description="Seconds to wait for the station's answer")
 ]
@@ -75,7 +76,10 @@ async def list_stations(
 
 
 @router.post(
-    "/stations", status_code=201, response_model=CredentialsOut, responses=problem_responses(409)
+    "/stations",
+    status_code=201,
+    response_model=CredentialsOut,
+    responses=problem_responses(404, 409),
 )
 async def add_station(services: ServicesDep, body: StationIn) -> CredentialsOut:
     made = await services.fleet.register(body.id, body.password, body.site_id)

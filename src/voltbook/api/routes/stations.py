@@ -10,7 +10,7 @@ from voltbook.api.deps import ServicesDep
 from voltbook.api.problems import problem_responses
 from voltbook.api.schemas import NearbyOut, NearbySiteOut, SiteOut
 from voltbook.stations.model import MAX_NEARBY_LIMIT, MAX_RADIUS_M, NearbyQuery, PowerType
-from voltbook.stations.standards import parse_standard
+from voltbook.stations.standards import accepted_names, parse_standard
 
 router = APIRouter(prefix="/api/v1", tags=["stations"])
 
@@ -31,8 +31,10 @@ async def nearby(
         list[str] | None,
         Query(
             description="Connector standard, OCPI name or common name (J1772, CCS1, CCS2, "
-            "Type 2, CHAdeMO, NACS …); repeat or comma-separate for any of several",
+            "Type 2, CHAdeMO, NACS …); repeat for any of several. Other spellings of these "
+            "(case, spaces, a comma-separated list) are accepted too.",
             max_length=20,
+            json_schema_extra={"items": {"type": "string", "enum": accepted_names()}},
         ),
     ] = None,
     min_power_kw: Annotated[float | None, Query(ge=0, le=5000, allow_inf_nan=False)] = None,
