@@ -73,7 +73,7 @@ async def engine(migrated_engine: AsyncEngine) -> AsyncIterator[AsyncEngine]:
 async def wipe(engine: AsyncEngine) -> None:
     async with engine.begin() as connection:
         for table in (
-            "alarms", "charging_sessions", "id_tokens", "vehicles", "drivers",
+            "reservation_jobs", "reservation_history", "reservations", "alarms", "charging_sessions", "id_tokens", "vehicles", "drivers",
             "connectors", "stations", "sites",
         ):  # fmt: skip
             await connection.execute(sa.text(f"DELETE FROM {table}"))

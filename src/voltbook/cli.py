@@ -14,6 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from voltbook.config import Settings
 from voltbook.core.errors import DomainError
 from voltbook.drivers.model import Role
+from voltbook.sim.command import sim_command
 
 app = typer.Typer(help="voltbook: find, reserve and fill EV chargers.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -216,6 +217,9 @@ def demo(
         "  API reference: {url}/docs   (Ctrl+C stops)"
     )
     asyncio.run(_serve(settings, host, port, on_ready=message))
+
+
+app.command("sim", help="Simulated OCPP chargers for the stations a server lists.")(sim_command)
 
 
 def main() -> None:

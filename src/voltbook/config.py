@@ -31,6 +31,12 @@ class Settings(BaseSettings):
     ocpp_command_timeout_s: float = 30.0
     ocpp_heartbeat_interval_s: int = 300
     ocpp_accept_unknown_id_tags: bool = False
+    reservation_max_live_per_driver: int = 2
+    reservation_horizon_days: int = 7
+    reservation_min_minutes: int = 10
+    reservation_max_minutes: int = 240
+    reservation_grace_s: int = 900
+    reservation_lead_s: int = 300
 
     def resolved_database_url(self) -> str:
         """The configured URL, or an SQLite file in the data directory."""

@@ -9,6 +9,7 @@ from typing import Any
 from voltbook.alarms.service import AlarmService
 from voltbook.charging.service import ChargingService
 from voltbook.drivers.service import AccountService
+from voltbook.reservations.service import ReservationService
 from voltbook.stations.fleet import FleetService
 from voltbook.stations.service import StationService
 
@@ -30,6 +31,7 @@ class Services:
     fleet: FleetService
     charging: ChargingService
     alarms: AlarmService
+    reservations: ReservationService
     ocpp_endpoint: AsgiApp
     """The WebSocket endpoint stations connect to, at /ocpp/{station_id}."""
     ready: Callable[[], Awaitable[str | None]]

@@ -6,6 +6,7 @@ from typing import Any
 
 import structlog
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
@@ -112,7 +113,12 @@ def install_problem_handlers(app: FastAPI) -> None:
         if isinstance(error, Unauthenticated):
             headers["WWW-Authenticate"] = "Bearer"
         return problem_response(
-            status, error.code, error.detail, instance=request.url.path, headers=headers
+            status,
+            error.code,
+            error.detail,
+            instance=request.url.path,
+            headers=headers,
+            **jsonable_encoder(error.details),
         )
 
     async def validation_error(request: Request, error: Exception) -> JSONResponse:

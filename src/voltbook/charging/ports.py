@@ -54,3 +54,11 @@ class ChargingUnitOfWork(Protocol):
 
 class ChargingUowFactory(Protocol):
     def __call__(self, *, read_only: bool = False) -> ChargingUnitOfWork: ...
+
+
+class StartGuard(Protocol):
+    async def may_start(
+        self, station_id: str, evse_id: int, id_tag: str | None, at: datetime
+    ) -> bool:
+        """False when the EVSE is held for another id tag."""
+        ...

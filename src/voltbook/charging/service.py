@@ -15,7 +15,7 @@ from datetime import datetime
 
 from voltbook.charging.events import SessionMetered, SessionStarted, SessionStopped
 from voltbook.charging.model import Authorization, ChargingSession, MeterSample
-from voltbook.charging.ports import ChargingUowFactory
+from voltbook.charging.ports import ChargingUowFactory, StartGuard
 from voltbook.core.bus import EventBus
 from voltbook.core.clock import Clock
 
@@ -33,6 +33,7 @@ class ChargingService:
         self._clock = clock
         self._bus = bus
         self._free_vend = accept_unknown_id_tags
+        self.guard: StartGuard | None = None  # set by bootstrap: reservations may refuse
         self._live: dict[tuple[str, str], ChargingSession] = {}
         self._dirty: set[tuple[str, str]] = set()
 
@@ -60,6 +61,10 @@ class ChargingService:
         authorization = (
             await self.authorize(station_id, id_tag) if id_tag else Authorization.ACCEPTED
         )
+        if self.guard is not None and not await self.guard.may_start(
+            station_id, evse_id, id_tag, at
+        ):
+            authorization = Authorization.INVALID  # held for someone else: the station stops
         async with self._uow() as uow:
             existing = (
                 await uow.sessions.get(station_id, external_id)

@@ -8,9 +8,10 @@ class DomainError(Exception):
 
     code = "domain-error"
 
-    def __init__(self, detail: str) -> None:
+    def __init__(self, detail: str, **details: object) -> None:
         super().__init__(detail)
         self.detail = detail
+        self.details = details  # machine-readable extras (problem+json extension members)
 
 
 class NotFound(DomainError):

@@ -142,6 +142,49 @@ alarms = sa.Table(
     sa.Column("cleared_at", sa.DateTime(timezone=True)),
 )
 
+reservations = sa.Table(
+    "reservations",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("driver_id", sa.String(36), sa.ForeignKey("drivers.id"), nullable=False),
+    sa.Column("vehicle_id", sa.String(36)),
+    sa.Column("station_id", sa.String(48), sa.ForeignKey("stations.id"), nullable=False),
+    sa.Column("evse_id", sa.Integer, nullable=False),
+    sa.Column("any_evse", sa.Boolean, nullable=False),
+    sa.Column("starts_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("ends_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("grace_s", sa.Integer, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("id_tag", sa.String(20), nullable=False),
+    sa.Column("idempotency_key", sa.String(255)),
+    sa.Column("fingerprint", sa.String(64)),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+reservation_history = sa.Table(
+    "reservation_history",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("reservation_id", sa.Integer, sa.ForeignKey("reservations.id"), nullable=False),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("change", sa.String(16)),
+    sa.Column("reason", sa.String(255), nullable=False),
+    sa.Column("connector", sa.String(64)),
+)
+
+reservation_jobs = sa.Table(
+    "reservation_jobs",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("reservation_id", sa.Integer, sa.ForeignKey("reservations.id"), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("due_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("locked_until", sa.DateTime(timezone=True)),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("done_at", sa.DateTime(timezone=True)),
+)
+
 # SQLite only: the R*Tree index on site positions, kept in step with `sites` by triggers.
 sqlite_metadata = sa.MetaData()
 sites_rtree = sa.Table(

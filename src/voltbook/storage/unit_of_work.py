@@ -11,6 +11,7 @@ from voltbook.core.clock import Clock
 from voltbook.storage.alarms import SqlAlarmRepository
 from voltbook.storage.database import is_sqlite
 from voltbook.storage.drivers import SqlDriverRepository
+from voltbook.storage.reservations import SqlReservationRepository
 from voltbook.storage.sessions import SqlSessionRepository
 from voltbook.storage.sites import SqlSiteRepository
 from voltbook.storage.stations import SqlStationRepository
@@ -28,6 +29,7 @@ class SqlUnitOfWork:
     stations: SqlStationRepository
     sessions: SqlSessionRepository
     alarms: SqlAlarmRepository
+    reservations: SqlReservationRepository
 
     def __init__(self, engine: AsyncEngine, clock: Clock, *, read_only: bool = False) -> None:
         self._engine = engine
@@ -51,6 +53,7 @@ class SqlUnitOfWork:
         self.stations = SqlStationRepository(connection, self._clock)
         self.sessions = SqlSessionRepository(connection)
         self.alarms = SqlAlarmRepository(connection)
+        self.reservations = SqlReservationRepository(connection, sqlite=self._sqlite)
         return self
 
     async def __aexit__(

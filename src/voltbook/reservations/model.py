@@ -1,0 +1,156 @@
+"""Reservations, their lifecycle as a table of allowed transitions, and booking rules."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from voltbook.core.errors import Conflict, InvalidInput
+
+
+class Status(StrEnum):
+    SCHEDULED = "scheduled"  # in voltbook's book; the charger is told shortly before the slot
+    HELD = "held"  # the charger accepted ReserveNow and holds the connector
+    FULFILLED = "fulfilled"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"  # no-show: the grace period passed without a session
+    FAILED = "failed"
+
+    @property
+    def live(self) -> bool:
+        return self in (Status.SCHEDULED, Status.HELD)
+
+
+class Change(StrEnum):
+    HELD = "held"  # the charger accepted
+    MOVED = "moved"  # refused or faulted: another fitting connector takes the booking
+    FULFILLED = "fulfilled"  # a session started for it
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+    FAILED = "failed"  # refused and nothing else fits
+
+
+LIVE = (Status.SCHEDULED, Status.HELD)
+TRANSITIONS: dict[tuple[Status, Change], Status] = {
+    (Status.SCHEDULED, Change.HELD): Status.HELD,
+    (Status.SCHEDULED, Change.MOVED): Status.SCHEDULED,
+    (Status.HELD, Change.MOVED): Status.SCHEDULED,
+    (Status.SCHEDULED, Change.FULFILLED): Status.FULFILLED,
+    (Status.HELD, Change.FULFILLED): Status.FULFILLED,
+    (Status.SCHEDULED, Change.CANCELLED): Status.CANCELLED,
+    (Status.HELD, Change.CANCELLED): Status.CANCELLED,
+    (Status.SCHEDULED, Change.EXPIRED): Status.EXPIRED,
+    (Status.HELD, Change.EXPIRED): Status.EXPIRED,
+    (Status.SCHEDULED, Change.FAILED): Status.FAILED,
+    (Status.HELD, Change.FAILED): Status.FAILED,
+}
+
+
+class NotAllowed(Conflict):
+    code = "reservation-state"
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryEntry:
+    at: datetime
+    status: Status
+    change: Change | None  # None: created
+    reason: str
+    connector: str | None = None  # "station/evse" the booking was on when this happened
+
+
+@dataclass(frozen=True, slots=True)
+class Reservation:
+    id: int  # also the OCPP reservationId
+    driver_id: str
+    station_id: str
+    evse_id: int  # the EVSE voltbook holds for it
+    any_evse: bool  # booked for any fitting connector of the station
+    starts_at: datetime
+    ends_at: datetime
+    grace: timedelta
+    status: Status
+    id_tag: str
+    created_at: datetime
+    vehicle_id: str | None = None
+    idempotency_key: str | None = None
+    fingerprint: str | None = None
+    history: tuple[HistoryEntry, ...] = field(default_factory=tuple)
+
+    @property
+    def no_show_at(self) -> datetime:
+        """When an unused booking counts as a no-show: start plus grace, within the slot."""
+        return min(self.starts_at + self.grace, self.ends_at)
+
+    def apply(self, change: Change, at: datetime, reason: str) -> Reservation:
+        """The reservation after `change`, or NotAllowed when the table has no such move."""
+        target = TRANSITIONS.get((self.status, change))
+        if target is None:
+            raise NotAllowed(f"a {self.status.value} reservation cannot be {change.value}")
+        entry = HistoryEntry(at, target, change, reason, self.connector)
+        return replace(self, status=target, history=(*self.history, entry))
+
+    @property
+    def connector(self) -> str:
+        return f"{self.station_id}/{self.evse_id}"
+
+    @property
+    def tried(self) -> frozenset[str]:
+        """Connectors this booking has been on: a move never goes back to one of them."""
+        return frozenset(
+            {self.connector}
+            | {h.connector for h in self.history if h.change is Change.MOVED and h.connector}
+        )
+
+    def moved_to(self, station_id: str, evse_id: int, at: datetime, reason: str) -> Reservation:
+        moved = self.apply(Change.MOVED, at, reason)
+        return replace(moved, station_id=station_id, evse_id=evse_id)
+
+
+@dataclass(frozen=True, slots=True)
+class Rules:
+    max_live_per_driver: int = 2
+    horizon: timedelta = timedelta(days=7)
+    min_length: timedelta = timedelta(minutes=10)
+    max_length: timedelta = timedelta(hours=4)
+    grace: timedelta = timedelta(minutes=15)
+    lead_time: timedelta = timedelta(minutes=5)  # ReserveNow goes out this long before start
+    past_slack: timedelta = timedelta(minutes=1)  # "now" sent a moment ago is still now
+
+    def check_window(self, starts_at: datetime, ends_at: datetime, now: datetime) -> None:
+        if starts_at.tzinfo is None:
+            raise InvalidInput("start must carry a time zone offset")
+        if starts_at < now - self.past_slack:
+            raise InvalidInput("start lies in the past")
+        if starts_at > now + self.horizon:
+            raise InvalidInput(f"start lies beyond the booking horizon of {self.horizon}")
+        length = ends_at - starts_at
+        if not self.min_length <= length <= self.max_length:
+            minutes = (
+                int(self.min_length.total_seconds() // 60),
+                int(self.max_length.total_seconds() // 60),
+            )
+            raise InvalidInput(f"a booking lasts {minutes[0]} to {minutes[1]} minutes")
+
+
+def overlaps(a_start: datetime, a_end: datetime, b_start: datetime, b_end: datetime) -> bool:
+    """Half-open windows [start, end) overlap."""
+    return a_start < b_end and b_start < a_end
+
+
+def free_intervals(
+    busy: list[tuple[datetime, datetime]], start: datetime, end: datetime
+) -> list[tuple[datetime, datetime]]:
+    """The parts of [start, end) not covered by any busy window."""
+    free: list[tuple[datetime, datetime]] = []
+    cursor = start
+    for busy_start, busy_end in sorted(busy):
+        if busy_end <= cursor or busy_start >= end:
+            continue
+        if busy_start > cursor:
+            free.append((cursor, busy_start))
+        cursor = max(cursor, busy_end)
+    if cursor < end:
+        free.append((cursor, end))
+    return free

@@ -1,0 +1,138 @@
+"""What the reservations area needs from the outside world."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from types import TracebackType
+from typing import Protocol, Self
+
+from voltbook.core.errors import Conflict
+from voltbook.reservations.model import Reservation
+
+
+class SlotTaken(Conflict):
+    """The database refused a second live reservation overlapping on one connector."""
+
+    code = "slot-taken"
+
+
+class JobKind(StrEnum):
+    HAND_OFF = "hand_off"  # send ReserveNow
+    NO_SHOW = "no_show"  # grace passed: expire unless fulfilled
+    RELEASE = "release"  # send CancelReservation to the charger
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    id: int
+    reservation_id: int
+    kind: JobKind
+    due_at: datetime
+    attempts: int
+
+
+@dataclass(frozen=True, slots=True)
+class Busy:
+    reservation_id: int
+    evse_id: int
+    starts_at: datetime
+    ends_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Evse:
+    """One EVSE as the reservations area sees it."""
+
+    station_id: str
+    evse_id: int
+    standards: frozenset[str]
+    usable: bool  # not Faulted or Unavailable
+
+
+class ReservationRepository(Protocol):
+    async def add(self, reservation: Reservation) -> Reservation:
+        """Store a new booking and return it with its id; SlotTaken when it overlaps."""
+        ...
+
+    async def get(self, reservation_id: int) -> Reservation | None: ...
+
+    async def by_key(self, driver_id: str, key: str) -> Reservation | None: ...
+
+    async def save(self, reservation: Reservation) -> None:
+        """Store a changed booking (status, connector, history); SlotTaken on overlap."""
+        ...
+
+    async def live_count(self, driver_id: str) -> int: ...
+
+    async def busy(self, station_id: str, start: datetime, end: datetime) -> list[Busy]:
+        """Live bookings at the station overlapping [start, end)."""
+        ...
+
+    async def page(self, driver_id: str | None, after: int | None, limit: int) -> list[Reservation]:
+        """Newest first; all drivers' when driver_id is None."""
+        ...
+
+    async def live_at(self, station_id: str, at: datetime) -> list[Reservation]:
+        """Live bookings of the station whose window contains `at`."""
+        ...
+
+    async def id_tag_for(self, driver_id: str) -> str:
+        """The driver's app id tag, made on first use."""
+        ...
+
+    async def schedule(self, reservation_id: int, kind: JobKind, due_at: datetime) -> None: ...
+
+    async def any_due(self, now: datetime) -> bool: ...
+
+    async def claim_due(self, now: datetime, limit: int, lease: timedelta) -> list[Job]:
+        """Due jobs nobody else works on, leased to this node (SKIP LOCKED on PostgreSQL)."""
+        ...
+
+    async def finish(self, job_id: int, at: datetime) -> None: ...
+
+    async def drop_jobs(self, reservation_id: int, kinds: tuple[JobKind, ...]) -> None: ...
+
+    async def vehicle_standards(self, driver_id: str, vehicle_id: str) -> frozenset[str] | None:
+        """The plugs the driver's vehicle takes; None when it is not the driver's vehicle."""
+        ...
+
+    async def evses(self, station_id: str) -> list[Evse] | None:
+        """The station's EVSEs, None for an unknown station."""
+        ...
+
+    async def site_evses(self, station_id: str) -> list[Evse]:
+        """EVSEs of every station at the same site as this one."""
+        ...
+
+
+class ReservationsUnitOfWork(Protocol):
+    @property
+    def reservations(self) -> ReservationRepository: ...
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    async def commit(self) -> None: ...
+
+
+class ReservationsUowFactory(Protocol):
+    def __call__(self, *, read_only: bool = False) -> ReservationsUnitOfWork: ...
+
+
+class ChargerHold(Protocol):
+    """Makes the charger itself hold or release a connector."""
+
+    async def reserve(self, reservation: Reservation) -> str:
+        """The charger's answer: Accepted, Occupied, Faulted, Unavailable, Rejected, or
+        NoAnswer when it is offline or silent."""
+        ...
+
+    async def release(self, station_id: str, reservation_id: int) -> str: ...

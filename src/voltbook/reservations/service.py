@@ -1,0 +1,428 @@
+"""Use cases of reservations: book, cancel, hand off to the charger, follow it to the end.
+
+Overlap is refused by the database itself (an exclusion constraint on PostgreSQL, a trigger
+inside a serialized write transaction on SQLite); the checks here only pick a free
+connector and explain a refusal.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from voltbook.core.bus import EventBus
+from voltbook.core.clock import Clock
+from voltbook.core.errors import Conflict, InvalidInput, NotFound
+from voltbook.reservations.events import (
+    ReservationCancelled,
+    ReservationCreated,
+    ReservationEvent,
+    ReservationExpired,
+    ReservationFailed,
+    ReservationFulfilled,
+    ReservationHeld,
+    ReservationMoved,
+    ReservationStartingSoon,
+)
+from voltbook.reservations.model import (
+    Change,
+    HistoryEntry,
+    Reservation,
+    Rules,
+    Status,
+    free_intervals,
+)
+from voltbook.reservations.ports import (
+    ChargerHold,
+    Evse,
+    Job,
+    JobKind,
+    ReservationRepository,
+    ReservationsUowFactory,
+    SlotTaken,
+)
+
+_JOB_LEASE = timedelta(seconds=90)
+_NEXT_FREE = 3  # how many next free slots a refusal offers
+
+
+@dataclass(frozen=True, slots=True)
+class BookingRequest:
+    station_id: str
+    minutes: int
+    evse_id: int | None = None
+    vehicle_id: str | None = None
+    starts_at: datetime | None = None
+
+    def fingerprint(self) -> str:
+        """What makes two requests with one Idempotency-Key the same request."""
+        body = {
+            "station_id": self.station_id,
+            "minutes": self.minutes,
+            "evse_id": self.evse_id,
+            "vehicle_id": self.vehicle_id,
+            "start": self.starts_at.isoformat() if self.starts_at else None,
+        }
+        return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+
+
+class ReservationService:
+    def __init__(
+        self,
+        uow: ReservationsUowFactory,
+        hold: ChargerHold,
+        clock: Clock,
+        bus: EventBus,
+        rules: Rules | None = None,
+    ) -> None:
+        self._uow = uow
+        self._hold = hold
+        self._clock = clock
+        self._bus = bus
+        self.rules = rules or Rules()
+        self._in_flight: set[tuple[str, str]] = set()
+        self.wake = asyncio.Event()  # a job is due now: the runner need not wait its second
+
+    # --- drivers ------------------------------------------------------------------------
+
+    async def book(
+        self, driver_id: str, request: BookingRequest, key: str | None = None
+    ) -> tuple[Reservation, bool]:
+        """Book a connector; returns the reservation and whether it is new (False: replay)."""
+        if key is not None and (driver_id, key) in self._in_flight:
+            raise Conflict("a request with this Idempotency-Key is still being processed")
+        if key is not None:
+            self._in_flight.add((driver_id, key))
+        try:
+            return await self._book(driver_id, request, key)
+        finally:
+            if key is not None:
+                self._in_flight.discard((driver_id, key))
+
+    async def _book(
+        self, driver_id: str, request: BookingRequest, key: str | None
+    ) -> tuple[Reservation, bool]:
+        now = self._clock.now()
+        starts_at = (request.starts_at or now).astimezone(UTC)
+        ends_at = starts_at + timedelta(minutes=request.minutes)
+        self.rules.check_window(starts_at, ends_at, now)
+        fingerprint = request.fingerprint()
+        # The refusal's next free slots are worked out after the write transaction ends,
+        # so a refused request never holds the write lock (or a second connection) for it.
+        async with self._uow() as uow:
+            repo = uow.reservations
+            if key is not None:
+                existing = await repo.by_key(driver_id, key)
+                if existing is not None:
+                    if existing.fingerprint != fingerprint:
+                        raise InvalidInput("this Idempotency-Key was used with another request")
+                    return existing, False
+            candidates = await self._candidates(repo, driver_id, request)
+            if await repo.live_count(driver_id) >= self.rules.max_live_per_driver:
+                raise Conflict(
+                    f"at most {self.rules.max_live_per_driver} live reservations per driver"
+                )
+            taken = {b.evse_id for b in await repo.busy(request.station_id, starts_at, ends_at)}
+            free = [e for e in candidates if e.evse_id not in taken]
+            saved = None
+            if free:
+                try:
+                    id_tag = await repo.id_tag_for(driver_id)
+                    saved = await repo.add(
+                        Reservation(
+                            id=0,
+                            driver_id=driver_id,
+                            station_id=request.station_id,
+                            evse_id=free[0].evse_id,
+                            any_evse=request.evse_id is None,
+                            starts_at=starts_at,
+                            ends_at=ends_at,
+                            grace=self.rules.grace,
+                            status=Status.SCHEDULED,
+                            id_tag=id_tag,
+                            created_at=now,
+                            vehicle_id=request.vehicle_id,
+                            idempotency_key=key,
+                            fingerprint=fingerprint,
+                            history=(
+                                HistoryEntry(
+                                    now,
+                                    Status.SCHEDULED,
+                                    None,
+                                    "booked",
+                                    f"{request.station_id}/{free[0].evse_id}",
+                                ),
+                            ),
+                        )
+                    )
+                except SlotTaken:
+                    saved = None
+            if saved is not None:
+                hand_off_at = max(now, starts_at - self.rules.lead_time)
+                await repo.schedule(saved.id, JobKind.HAND_OFF, hand_off_at)
+                await repo.schedule(saved.id, JobKind.NO_SHOW, saved.no_show_at)
+                await uow.commit()
+        if saved is None:
+            raise await self._slot_taken(request, candidates, starts_at, ends_at)
+        await self._publish(ReservationCreated(saved, "booked"))
+        if hand_off_at <= now:
+            self.wake.set()
+        return saved, True
+
+    async def _candidates(
+        self, repo: ReservationRepository, driver_id: str, request: BookingRequest
+    ) -> list[Evse]:
+        evses = await repo.evses(request.station_id)
+        if evses is None:
+            raise NotFound(f"station {request.station_id} does not exist")
+        if request.evse_id is not None:
+            evses = [e for e in evses if e.evse_id == request.evse_id]
+            if not evses:
+                raise NotFound(f"station {request.station_id} has no EVSE {request.evse_id}")
+        else:
+            evses = [e for e in evses if e.usable]
+        if request.vehicle_id is not None:
+            plugs = await repo.vehicle_standards(driver_id, request.vehicle_id)
+            if plugs is None:
+                raise NotFound(f"vehicle {request.vehicle_id} does not exist")
+            evses = [e for e in evses if not e.standards or e.standards & plugs]
+        if not evses:
+            raise Conflict("no connector of this station fits")
+        return evses
+
+    async def _slot_taken(
+        self, request: BookingRequest, evses: list[Evse], start: datetime, end: datetime
+    ) -> SlotTaken:
+        length = end - start
+        async with self._uow(read_only=True) as uow:
+            busy = await uow.reservations.busy(
+                request.station_id, start, start + self.rules.horizon
+            )
+        offers: list[dict[str, Any]] = []
+        for evse in evses:
+            windows = [(b.starts_at, b.ends_at) for b in busy if b.evse_id == evse.evse_id]
+            for free_start, free_end in free_intervals(windows, start, start + self.rules.horizon):
+                if free_end - free_start >= length:
+                    offers.append(
+                        {"evse_id": evse.evse_id, "start": free_start, "end": free_start + length}
+                    )
+                    break
+        offers.sort(key=lambda offer: offer["start"])
+        return SlotTaken("this connector is booked for that time", next_free=offers[:_NEXT_FREE])
+
+    async def cancel(
+        self, reservation_id: int, driver_id: str, *, staff: bool = False
+    ) -> Reservation:
+        """Cancel a live booking: the driver's own, or any for staff."""
+        now = self._clock.now()
+        async with self._uow() as uow:
+            reservation = await self._visible(uow.reservations, reservation_id, driver_id, staff)
+            was_held = reservation.status is Status.HELD
+            cancelled = reservation.apply(
+                Change.CANCELLED, now, "cancelled by operator" if staff else "cancelled by driver"
+            )
+            await uow.reservations.save(cancelled)
+            await uow.reservations.drop_jobs(cancelled.id, (JobKind.HAND_OFF, JobKind.NO_SHOW))
+            if was_held:
+                await uow.reservations.schedule(cancelled.id, JobKind.RELEASE, now)
+            await uow.commit()
+        await self._publish(ReservationCancelled(cancelled, cancelled.history[-1].reason))
+        if was_held:
+            self.wake.set()
+        return cancelled
+
+    async def get(self, reservation_id: int, driver_id: str, *, staff: bool = False) -> Reservation:
+        async with self._uow(read_only=True) as uow:
+            return await self._visible(uow.reservations, reservation_id, driver_id, staff)
+
+    async def page(
+        self, driver_id: str, *, staff: bool = False, after: int | None = None, limit: int = 50
+    ) -> list[Reservation]:
+        async with self._uow(read_only=True) as uow:
+            return await uow.reservations.page(None if staff else driver_id, after, limit)
+
+    async def availability(
+        self, station_id: str, start: datetime | None, end: datetime | None
+    ) -> tuple[datetime, datetime, dict[int, list[tuple[datetime, datetime]]]]:
+        """Free intervals per EVSE of the station within [start, end) (default: the next day)."""
+        start = start or self._clock.now()
+        end = end or start + timedelta(days=1)
+        if end <= start or end - start > timedelta(days=31):
+            raise InvalidInput("the range must be positive and at most 31 days")
+        async with self._uow(read_only=True) as uow:
+            evses = await uow.reservations.evses(station_id)
+            if evses is None:
+                raise NotFound(f"station {station_id} does not exist")
+            busy = await uow.reservations.busy(station_id, start, end)
+        return (
+            start,
+            end,
+            {
+                evse.evse_id: free_intervals(
+                    [(b.starts_at, b.ends_at) for b in busy if b.evse_id == evse.evse_id],
+                    start,
+                    end,
+                )
+                for evse in evses
+            },
+        )
+
+    @staticmethod
+    async def _visible(
+        repo: ReservationRepository, reservation_id: int, driver_id: str, staff: bool
+    ) -> Reservation:
+        found = await repo.get(reservation_id)
+        if found is None or not (staff or found.driver_id == driver_id):
+            raise NotFound(f"reservation {reservation_id} does not exist")  # others' stay unseen
+        return found
+
+    # --- what happens at stations -------------------------------------------------------
+
+    async def may_start(
+        self, station_id: str, evse_id: int, id_tag: str | None, at: datetime
+    ) -> bool:
+        """Whether a session may start on this EVSE: not while it is held for someone else."""
+        async with self._uow(read_only=True) as uow:
+            live = await uow.reservations.live_at(station_id, at)
+        return not any(
+            r.evse_id == evse_id and r.status is Status.HELD and r.id_tag != id_tag for r in live
+        )
+
+    async def session_started(
+        self,
+        station_id: str,
+        evse_id: int,
+        id_tag: str | None,
+        reservation_id: int | None,
+        at: datetime,
+    ) -> None:
+        """A session fulfils the booking it names, or the holder's booking at that EVSE."""
+        async with self._uow() as uow:
+            repo = uow.reservations
+            if reservation_id is not None:
+                named = await repo.get(reservation_id)
+                found = (
+                    [named]
+                    if named and named.station_id == station_id and named.status.live
+                    else []
+                )
+            else:
+                found = [
+                    r for r in await repo.live_at(station_id, at)
+                    if r.id_tag == id_tag and r.evse_id == evse_id
+                ]  # fmt: skip
+            if not found:
+                return
+            fulfilled = found[0].apply(Change.FULFILLED, at, "charging started")
+            await repo.save(fulfilled)
+            await repo.drop_jobs(fulfilled.id, (JobKind.HAND_OFF, JobKind.NO_SHOW))
+            await uow.commit()
+        await self._publish(ReservationFulfilled(fulfilled, "charging started"))
+
+    async def connector_lost(self, station_id: str, evse_id: int, why: str) -> None:
+        """The EVSE faulted or went out of service: held bookings there move or fail."""
+        now = self._clock.now()
+        async with self._uow(read_only=True) as uow:
+            live = await uow.reservations.live_at(station_id, now)
+        for reservation in live:
+            if reservation.evse_id == evse_id and reservation.status is Status.HELD:
+                await self._move_or_fail(reservation, f"connector {why}")
+
+    # --- the job runner ---------------------------------------------------------------
+
+    async def run_due(self, limit: int = 50) -> int:
+        """Work off due jobs (hand-offs, no-shows, releases); returns how many ran."""
+        now = self._clock.now()
+        async with self._uow(read_only=True) as uow:
+            if not await uow.reservations.any_due(now):
+                return 0  # the common case costs a read, not a write lock
+        async with self._uow() as uow:
+            jobs = await uow.reservations.claim_due(now, limit, _JOB_LEASE)
+            await uow.commit()
+        for job in jobs:
+            await self._run(job)
+            async with self._uow() as uow:
+                await uow.reservations.finish(job.id, self._clock.now())
+                await uow.commit()
+        return len(jobs)
+
+    async def _run(self, job: Job) -> None:
+        async with self._uow(read_only=True) as uow:
+            reservation = await uow.reservations.get(job.reservation_id)
+        if reservation is None:
+            return
+        if job.kind is JobKind.RELEASE:
+            await self._hold.release(reservation.station_id, reservation.id)
+        elif job.kind is JobKind.NO_SHOW and reservation.status.live:
+            await self._expire(reservation)
+        elif job.kind is JobKind.HAND_OFF and reservation.status is Status.SCHEDULED:
+            await self._hand_off(reservation)
+
+    async def _hand_off(self, reservation: Reservation) -> None:
+        answer = await self._hold.reserve(reservation)
+        if answer != "Accepted":
+            await self._move_or_fail(reservation, f"charger answered {answer}")
+            return
+        held = reservation.apply(Change.HELD, self._clock.now(), "charger holds the connector")
+        async with self._uow() as uow:
+            await uow.reservations.save(held)
+            await uow.commit()
+        await self._publish(ReservationHeld(held, "charger holds the connector"))
+        await self._publish(ReservationStartingSoon(held, "the slot starts soon"))
+
+    async def _expire(self, reservation: Reservation) -> None:
+        now = self._clock.now()
+        expired = reservation.apply(Change.EXPIRED, now, "no session within the grace period")
+        async with self._uow() as uow:
+            await uow.reservations.save(expired)
+            await uow.reservations.drop_jobs(expired.id, (JobKind.HAND_OFF,))
+            # 1.6 has no expiry message of its own: voltbook frees the connector itself.
+            if reservation.status is Status.HELD:
+                await uow.reservations.schedule(expired.id, JobKind.RELEASE, now)
+            await uow.commit()
+        await self._publish(ReservationExpired(expired, "no-show"))
+        self.wake.set()
+
+    async def _move_or_fail(self, reservation: Reservation, reason: str) -> None:
+        now = self._clock.now()
+        async with self._uow() as uow:
+            repo = uow.reservations
+            site = await repo.site_evses(reservation.station_id)
+            current = next(
+                (e for e in site if f"{e.station_id}/{e.evse_id}" == reservation.connector), None
+            )
+            plugs = current.standards if current else frozenset()
+            tried = reservation.tried
+            for evse in site:
+                if f"{evse.station_id}/{evse.evse_id}" in tried or not evse.usable:
+                    continue
+                if plugs and evse.standards and not plugs & evse.standards:
+                    continue
+                busy = await repo.busy(evse.station_id, reservation.starts_at, reservation.ends_at)
+                if any(b.evse_id == evse.evse_id for b in busy):
+                    continue
+                moved = reservation.moved_to(evse.station_id, evse.evse_id, now, reason)
+                try:
+                    await repo.save(moved)
+                except SlotTaken:
+                    continue
+                await repo.drop_jobs(moved.id, (JobKind.HAND_OFF,))
+                await repo.schedule(moved.id, JobKind.HAND_OFF, now)
+                if reservation.status is Status.HELD:
+                    await repo.schedule(moved.id, JobKind.RELEASE, now)
+                await uow.commit()
+                await self._publish(ReservationMoved(moved, reason))
+                self.wake.set()
+                return
+            failed = reservation.apply(Change.FAILED, now, f"{reason}; no other fitting connector")
+            await repo.save(failed)
+            await repo.drop_jobs(failed.id, (JobKind.HAND_OFF, JobKind.NO_SHOW))
+            await uow.commit()
+        await self._publish(ReservationFailed(failed, failed.history[-1].reason))
+
+    async def _publish(self, event: ReservationEvent) -> None:
+        await self._bus.publish(event)
