@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
 
 import typer
+import uvicorn
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -171,11 +174,23 @@ def serve(
     asyncio.run(_serve(settings, host or settings.host, port or settings.port))
 
 
-async def _serve(settings: Settings, host: str, port: int, *, on_ready: str | None = None) -> None:
-    import uvicorn
-
+def _server(settings: Settings, host: str, port: int) -> uvicorn.Server:
     from voltbook.api.app import create_app
     from voltbook.bootstrap import open_services
+
+    config = uvicorn.Config(
+        create_app(lambda: open_services(settings)),
+        host=host,
+        port=port,
+        access_log=False,  # the query string holds coordinates; metrics count requests
+        log_level="warning",
+        proxy_headers=True,
+        ws_max_size=settings.ocpp_max_frame_bytes,  # bigger frames close with 1009
+    )
+    return uvicorn.Server(config)
+
+
+async def _migrate(settings: Settings) -> None:
     from voltbook.storage import migrate
     from voltbook.storage.database import create_engine
 
@@ -184,39 +199,89 @@ async def _serve(settings: Settings, host: str, port: int, *, on_ready: str | No
         await migrate.upgrade(engine)
     finally:
         await engine.dispose()
-    application = create_app(lambda: open_services(settings))
-    config = uvicorn.Config(
-        application,
-        host=host,
-        port=port,
-        access_log=False,  # the query string holds coordinates; metrics count requests
-        log_level="warning",
-        proxy_headers=True,
-        ws_max_size=settings.ocpp_max_frame_bytes,  # bigger frames close with 1009
-    )
-    server = uvicorn.Server(config)
-    if on_ready:
-        console.print(on_ready.format(url=f"http://{host}:{port}"))
-    await server.serve()
+
+
+async def _serve(settings: Settings, host: str, port: int) -> None:
+    await _migrate(settings)
+    await _server(settings, host, port).serve()
 
 
 @app.command()
 def demo(
     host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on")] = 8000,
+    stations: Annotated[
+        int, typer.Option(help="Simulated chargers near downtown Boston (0: none)")
+    ] = 25,
 ) -> None:
-    """Embedded SQLite, the bundled real stations, and the server on http://HOST:PORT."""
+    """Embedded SQLite, the bundled real stations, simulated chargers, and the server."""
     from voltbook.bootstrap import bundled_stations
 
-    settings = _settings()
+    # The simulated drivers use their own id tags: the demo network lets any tag charge.
+    settings = _settings().model_copy(update={"ocpp_accept_unknown_id_tags": True})
+    if "VOLTBOOK_LOG_LEVEL" not in os.environ:
+        from voltbook.logs import configure_logging
+
+        configure_logging("warning", settings.log_json)  # the banner, not every connection
     console.print(f"database: {settings.resolved_database_url()}")
     asyncio.run(_import(settings, bundled_stations(), "afdc"))
-    message = (
-        "voltbook is running at {url}\n"
-        "  try {url}/api/v1/stations/nearby?lat=42.3555&lon=-71.0605&radius_m=2000\n"
-        "  API reference: {url}/docs   (Ctrl+C stops)"
+    email, password = asyncio.run(_demo_operator(settings))
+    asyncio.run(_demo(settings, host, port, stations, email, password))
+
+
+async def _demo_operator(settings: Settings) -> tuple[str, str]:
+    """The demo's operator account; its password is made once and kept in the data dir."""
+    import secrets
+
+    from voltbook.bootstrap import open_services
+    from voltbook.core.errors import Conflict
+
+    email = "operator@voltbook.example"
+    path = settings.data_dir / "secrets" / "demo-operator"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        path.write_text(secrets.token_urlsafe(12), encoding="ascii")
+        path.chmod(0o600)
+    password = path.read_text(encoding="ascii").strip()
+    async with open_services(settings, upgrade=True) as services:
+        with contextlib.suppress(Conflict):  # made by an earlier demo, with this password
+            await services.accounts.register(email, password, Role.OPERATOR)
+    return email, password
+
+
+async def _demo(
+    settings: Settings, host: str, port: int, count: int, email: str, password: str
+) -> None:
+    from voltbook.sim import SimOptions, fetch_station_specs, run_stations
+
+    url = f"http://{host}:{port}"
+    server = _server(settings, host, port)
+    serving = asyncio.create_task(server.serve())
+    while not server.started:
+        if serving.done():
+            return
+        await asyncio.sleep(0.05)
+    simulating = None
+    if count:
+        specs = await fetch_station_specs(url, email, password, count, near=(42.3555, -71.0605))
+        options = SimOptions(session_rate=4.0, meter_interval=15.0, seed=None)
+        simulating = asyncio.create_task(run_stations(url, specs, options))
+    console.print(
+        f"voltbook is running at {url}  ({count} simulated chargers near downtown Boston)\n"
+        f"  chargers free now: {url}/api/v1/stations/nearby?lat=42.3555&lon=-71.0605"
+        "&radius_m=3000&available=true\n"
+        f"  API reference: {url}/docs\n"
+        f"  operator sign-in: {email} / {password}\n"
+        "  Ctrl+C stops",
+        soft_wrap=True,
     )
-    asyncio.run(_serve(settings, host, port, on_ready=message))
+    try:
+        await serving
+    finally:
+        if simulating is not None:
+            simulating.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await simulating
 
 
 app.command("sim", help="Simulated OCPP chargers for the stations a server lists.")(sim_command)
