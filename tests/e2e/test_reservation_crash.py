@@ -1,0 +1,125 @@
+"""The server killed while bookings are in flight: after a restart every acknowledged booking
+is there, and every pending hand-off reaches the charger exactly once."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import sys
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from tests.e2e.conftest import free_port
+from tests.e2e.ocpp_client import connect
+from tests.e2e.test_reservations import ACCEPT_ALL, SECRET, new_drivers
+from voltbook.storage.tables import connectors, stations
+
+HAND_OFF_AFTER_S = 12
+
+
+async def start_server(env: dict[str, str], port: int) -> asyncio.subprocess.Process:
+    server = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "voltbook", "serve", "--port", str(port), env=env,
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+        for _ in range(300):
+            with contextlib.suppress(httpx.TransportError):
+                if (await client.get("/readyz")).status_code == 200:
+                    return server
+            await asyncio.sleep(0.1)
+    raise AssertionError("the server did not come up")
+
+
+async def test_acknowledged_bookings_survive_a_crash_and_hand_offs_resume_once(
+    engine: AsyncEngine, database_url: str, tmp_path: Path
+) -> None:
+    from voltbook.security.passwords import Argon2idHasher
+
+    async with engine.begin() as connection:
+        await connection.execute(
+            stations.insert().values(
+                id="CRASH-1",
+                online=False,
+                created_at=datetime.now(UTC),
+                password_hash=Argon2idHasher(time_cost=1, memory_cost_kib=8192).hash(
+                    "crash-test-password"
+                ),
+            )
+        )
+        await connection.execute(
+            connectors.insert(),
+            [
+                {"station_id": "CRASH-1", "evse_id": e, "connector_id": 1, "status": "Available"}
+                for e in range(1, 61)  # a big hub: every booking below gets its own EVSE
+            ],
+        )
+    drivers = await new_drivers(engine, 30)
+    port = free_port()
+    slot = timedelta(hours=1)
+    env = os.environ | {
+        "VOLTBOOK_DATABASE_URL": database_url,
+        "VOLTBOOK_DATA_DIR": str(tmp_path),
+        "VOLTBOOK_JWT_SECRET": SECRET,
+        "VOLTBOOK_LOG_LEVEL": "warning",
+        # Each slot's hand-off falls due a few seconds after booking: after the restart.
+        "VOLTBOOK_RESERVATION_LEAD_S": str(int(slot.total_seconds()) - HAND_OFF_AFTER_S),
+    }
+    server = await start_server(env, port)
+    base = datetime.now(UTC).replace(microsecond=0) + slot
+    acknowledged: list[int] = []
+
+    async def book(number: int, who: dict[str, str], client: httpx.AsyncClient) -> None:
+        body = {
+            "station_id": "CRASH-1",
+            "start": base.isoformat(),
+            "minutes": 30,
+        }
+        with contextlib.suppress(httpx.TransportError):
+            answer = await client.post(
+                "/api/v1/reservations", json=body, headers=who | {"Idempotency-Key": f"k{number}"}
+            )
+            if answer.status_code == 201:
+                acknowledged.append(answer.json()["id"])
+
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
+        flight = [
+            asyncio.create_task(book(n, who, client)) for n, who in enumerate(drivers + drivers)
+        ]
+        while len(acknowledged) < 10:
+            await asyncio.sleep(0.01)
+        server.send_signal(signal.SIGKILL)  # mid-flight, no shutdown of any kind
+        await server.wait()
+        await asyncio.gather(*flight)
+    assert 10 <= len(acknowledged) < 60
+
+    server = await start_server(env, port)
+    try:
+        async with connect(f"http://127.0.0.1:{port}", "CRASH-1", "crash-test-password") as charger:
+            charger.answers = dict(ACCEPT_ALL)
+            async with engine.connect() as connection:
+                stored = set(
+                    (await connection.execute(sa.text("SELECT id FROM reservations"))).scalars()
+                )
+            assert set(acknowledged) <= stored
+
+            def reserved() -> Counter[int]:
+                return Counter(
+                    f[3]["reservationId"] for f in charger.received_calls if f[2] == "ReserveNow"
+                )
+
+            async with asyncio.timeout(HAND_OFF_AFTER_S + 60):
+                while set(reserved()) != stored:
+                    await asyncio.sleep(0.2)
+            await asyncio.sleep(2)  # nothing more arrives
+            assert set(reserved().values()) == {1}
+    finally:
+        server.send_signal(signal.SIGTERM)
+        await server.wait()

@@ -1,0 +1,129 @@
+"""The database itself refuses double bookings, on SQLite and PostgreSQL alike."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from voltbook.core.clock import SystemClock
+from voltbook.reservations.model import HistoryEntry, Reservation, Status
+from voltbook.reservations.ports import JobKind, SlotTaken
+from voltbook.storage.tables import drivers, reservations
+from voltbook.storage.unit_of_work import SqlUnitOfWork
+
+T0 = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
+
+
+async def given_station_and_driver(engine: AsyncEngine) -> None:
+    async with SqlUnitOfWork(engine, SystemClock()) as uow:
+        await uow.stations.add("ST", None, "hash")
+        await uow.commit()
+    async with engine.begin() as connection:
+        await connection.execute(
+            drivers.insert().values(
+                id="D1", email="d1@example.org", password_hash="x", role="driver", created_at=T0
+            )
+        )
+
+
+def booking(start: datetime, minutes: int = 60, evse: int = 1) -> Reservation:
+    return Reservation(
+        id=0,
+        driver_id="D1",
+        station_id="ST",
+        evse_id=evse,
+        any_evse=False,
+        starts_at=start,
+        ends_at=start + timedelta(minutes=minutes),
+        grace=timedelta(minutes=15),
+        status=Status.SCHEDULED,
+        id_tag="TAG1",
+        created_at=T0,
+        history=(HistoryEntry(T0, Status.SCHEDULED, None, "booked", "ST/1"),),
+    )
+
+
+async def add(engine: AsyncEngine, reservation: Reservation) -> Reservation:
+    async with SqlUnitOfWork(engine, SystemClock()) as uow:
+        saved = await uow.reservations.add(reservation)
+        await uow.commit()
+    return saved
+
+
+async def test_an_overlapping_live_booking_is_refused_by_the_database(engine: AsyncEngine) -> None:
+    await given_station_and_driver(engine)
+    await add(engine, booking(T0))
+    with pytest.raises(SlotTaken):
+        await add(engine, booking(T0 + timedelta(minutes=30)))
+    # Even a raw INSERT that skips every check in Python is refused.
+    with pytest.raises(IntegrityError):
+        async with engine.begin() as connection:
+            await connection.execute(
+                reservations.insert().values(
+                    driver_id="D1", station_id="ST", evse_id=1, any_evse=False,
+                    starts_at=T0 + timedelta(minutes=59), ends_at=T0 + timedelta(hours=2),
+                    grace_s=900, status="held", id_tag="X", created_at=T0,
+                )
+            )  # fmt: skip
+
+
+async def test_back_to_back_other_connectors_and_ended_bookings_do_not_collide(
+    engine: AsyncEngine,
+) -> None:
+    await given_station_and_driver(engine)
+    first = await add(engine, booking(T0))
+    await add(engine, booking(T0 + timedelta(minutes=60)))  # [10:00, 11:00) then [11:00, 12:00)
+    await add(engine, booking(T0, evse=2))
+    async with SqlUnitOfWork(engine, SystemClock()) as uow:
+        cancelled = replace(first, status=Status.CANCELLED)
+        await uow.reservations.save(cancelled)
+        await uow.commit()
+    await add(engine, booking(T0 + timedelta(minutes=10), minutes=30))
+
+
+async def test_moving_into_a_taken_slot_is_refused(engine: AsyncEngine) -> None:
+    await given_station_and_driver(engine)
+    await add(engine, booking(T0, evse=2))
+    mine = await add(engine, booking(T0, evse=1))
+    with pytest.raises(SlotTaken):
+        async with SqlUnitOfWork(engine, SystemClock()) as uow:
+            await uow.reservations.save(replace(mine, evse_id=2))
+    async with SqlUnitOfWork(engine, SystemClock(), read_only=True) as uow:
+        stored = await uow.reservations.get(mine.id)
+    assert stored is not None
+    assert stored.evse_id == 1
+
+
+async def test_concurrent_job_claims_never_hand_one_job_to_two_workers(
+    engine: AsyncEngine,
+) -> None:
+    await given_station_and_driver(engine)
+    saved = [await add(engine, booking(T0 + timedelta(hours=2 * n))) for n in range(10)]
+    async with SqlUnitOfWork(engine, SystemClock()) as uow:
+        for reservation in saved:
+            await uow.reservations.schedule(reservation.id, JobKind.HAND_OFF, T0)
+        await uow.commit()
+
+    async def claim() -> list[int]:
+        async with SqlUnitOfWork(engine, SystemClock()) as uow:
+            jobs = await uow.reservations.claim_due(
+                T0 + timedelta(seconds=1), 4, timedelta(minutes=1)
+            )
+            await asyncio.sleep(0.05)  # hold the claim while the others try
+            await uow.commit()
+        return [job.id for job in jobs]
+
+    claims = await asyncio.gather(*(claim() for _ in range(5)))
+    claimed = [job for batch in claims for job in batch]
+    assert len(claimed) == len(set(claimed)) == 10
+    async with engine.connect() as connection:
+        leased = await connection.scalar(
+            sa.text("SELECT count(*) FROM reservation_jobs WHERE locked_until IS NOT NULL")
+        )
+    assert leased == 10
