@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Self
 
 from tests.unit.fakes import ReadOnlyViolation
 from voltbook.core.errors import Conflict
-from voltbook.reservations.model import Reservation
+from voltbook.reservations.model import Reservation, Status
 from voltbook.reservations.ports import Busy, Evse, Job, JobKind, SlotTaken
 
 
@@ -47,6 +47,7 @@ class StoredJob:
     attempts: int = 0
     locked_until: datetime | None = None
     done_at: datetime | None = None
+    station_id: str | None = None
 
     @property
     def pending(self) -> bool:
@@ -244,7 +245,10 @@ class InMemoryReservationRepository:
         return [
             r
             for r in reversed(self._by_id())
-            if r.station_id == station_id and r.status.live and r.starts_at <= at < r.ends_at
+            if r.station_id == station_id
+            and r.status.live
+            and at < r.ends_at
+            and (r.status is Status.HELD or r.starts_at <= at)
         ]
 
     async def id_tag_for(self, driver_id: str) -> str:
@@ -261,9 +265,13 @@ class InMemoryReservationRepository:
 
     # --- jobs ---------------------------------------------------------------------------
 
-    async def schedule(self, reservation_id: int, kind: JobKind, due_at: datetime) -> None:
+    async def schedule(
+        self, reservation_id: int, kind: JobKind, due_at: datetime, station_id: str | None = None
+    ) -> None:
         self._write("schedule")
-        job = StoredJob(self._store.next_job_id(), reservation_id, kind, due_at)
+        job = StoredJob(
+            self._store.next_job_id(), reservation_id, kind, due_at, station_id=station_id
+        )
         self._state.jobs[job.id] = job
 
     def _due(self, now: datetime) -> list[StoredJob]:
@@ -285,7 +293,9 @@ class InMemoryReservationRepository:
         for job in claimed:
             job.locked_until = now + lease
             job.attempts += 1
-        return [Job(j.id, j.reservation_id, j.kind, j.due_at, j.attempts) for j in claimed]
+        return [
+            Job(j.id, j.reservation_id, j.kind, j.due_at, j.attempts, j.station_id) for j in claimed
+        ]
 
     async def finish(self, job_id: int, at: datetime) -> None:
         self._write("finish")

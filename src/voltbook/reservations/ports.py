@@ -31,6 +31,7 @@ class Job:
     kind: JobKind
     due_at: datetime
     attempts: int
+    station_id: str | None = None  # where a release goes (the booking may have moved since)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,14 +76,17 @@ class ReservationRepository(Protocol):
         ...
 
     async def live_at(self, station_id: str, at: datetime) -> list[Reservation]:
-        """Live bookings of the station whose window contains `at`."""
+        """Live bookings of the station that a charger holds (held ones, from hand-off to
+        their end) or whose window contains `at`."""
         ...
 
     async def id_tag_for(self, driver_id: str) -> str:
         """The driver's app id tag, made on first use."""
         ...
 
-    async def schedule(self, reservation_id: int, kind: JobKind, due_at: datetime) -> None: ...
+    async def schedule(
+        self, reservation_id: int, kind: JobKind, due_at: datetime, station_id: str | None = None
+    ) -> None: ...
 
     async def any_due(self, now: datetime) -> bool: ...
 

@@ -107,6 +107,8 @@ class ReservationService:
         self, driver_id: str, request: BookingRequest, key: str | None
     ) -> tuple[Reservation, bool]:
         now = self._clock.now()
+        if request.starts_at is not None and request.starts_at.tzinfo is None:
+            raise InvalidInput("start must carry a time zone offset")
         starts_at = (request.starts_at or now).astimezone(UTC)
         ends_at = starts_at + timedelta(minutes=request.minutes)
         self.rules.check_window(starts_at, ends_at, now)
@@ -167,7 +169,7 @@ class ReservationService:
                 await repo.schedule(saved.id, JobKind.NO_SHOW, saved.no_show_at)
                 await uow.commit()
         if saved is None:
-            raise await self._slot_taken(request, candidates, starts_at, ends_at)
+            raise await self._slot_taken(request, candidates, starts_at, ends_at, now)
         await self._publish(ReservationCreated(saved, "booked"))
         if hand_off_at <= now:
             self.wake.set()
@@ -195,17 +197,22 @@ class ReservationService:
         return evses
 
     async def _slot_taken(
-        self, request: BookingRequest, evses: list[Evse], start: datetime, end: datetime
+        self,
+        request: BookingRequest,
+        evses: list[Evse],
+        start: datetime,
+        end: datetime,
+        now: datetime,
     ) -> SlotTaken:
+        """A refusal that offers the next free slots of the same length the rules accept."""
         length = end - start
+        last = now + self.rules.horizon + length  # a slot may start up to the horizon
         async with self._uow(read_only=True) as uow:
-            busy = await uow.reservations.busy(
-                request.station_id, start, start + self.rules.horizon
-            )
+            busy = await uow.reservations.busy(request.station_id, start, last)
         offers: list[dict[str, Any]] = []
         for evse in evses:
             windows = [(b.starts_at, b.ends_at) for b in busy if b.evse_id == evse.evse_id]
-            for free_start, free_end in free_intervals(windows, start, start + self.rules.horizon):
+            for free_start, free_end in free_intervals(windows, start, last):
                 if free_end - free_start >= length:
                     offers.append(
                         {"evse_id": evse.evse_id, "start": free_start, "end": free_start + length}
@@ -228,7 +235,9 @@ class ReservationService:
             await uow.reservations.save(cancelled)
             await uow.reservations.drop_jobs(cancelled.id, (JobKind.HAND_OFF, JobKind.NO_SHOW))
             if was_held:
-                await uow.reservations.schedule(cancelled.id, JobKind.RELEASE, now)
+                await uow.reservations.schedule(
+                    cancelled.id, JobKind.RELEASE, now, cancelled.station_id
+                )
             await uow.commit()
         await self._publish(ReservationCancelled(cancelled, cancelled.history[-1].reason))
         if was_held:
@@ -356,7 +365,7 @@ class ReservationService:
         if reservation is None:
             return
         if job.kind is JobKind.RELEASE:
-            await self._hold.release(reservation.station_id, reservation.id)
+            await self._hold.release(job.station_id or reservation.station_id, reservation.id)
         elif job.kind is JobKind.NO_SHOW and reservation.status.live:
             await self._expire(reservation)
         elif job.kind is JobKind.HAND_OFF and reservation.status is Status.SCHEDULED:
@@ -367,62 +376,97 @@ class ReservationService:
         if answer != "Accepted":
             await self._move_or_fail(reservation, f"charger answered {answer}")
             return
-        held = reservation.apply(Change.HELD, self._clock.now(), "charger holds the connector")
         async with self._uow() as uow:
+            # Re-read: a cancel or a move may have happened while the charger answered.
+            fresh = await uow.reservations.get(reservation.id)
+            if (
+                fresh is None
+                or fresh.status is not Status.SCHEDULED
+                or (fresh.connector != reservation.connector)
+            ):
+                await self._release_stale_hold(uow.reservations, reservation, fresh)
+                await uow.commit()
+                return
+            held = fresh.apply(Change.HELD, self._clock.now(), "charger holds the connector")
             await uow.reservations.save(held)
             await uow.commit()
         await self._publish(ReservationHeld(held, "charger holds the connector"))
         await self._publish(ReservationStartingSoon(held, "the slot starts soon"))
 
+    async def _release_stale_hold(
+        self, repo: ReservationRepository, was: Reservation, now_is: Reservation | None
+    ) -> None:
+        """The charger holds `was`; free it unless a ReserveNow of the same id at the same
+        station will replace the hold anyway (OCPP replaces a reservation with its id)."""
+        if now_is is None or not now_is.status.live or now_is.station_id != was.station_id:
+            await repo.schedule(was.id, JobKind.RELEASE, self._clock.now(), was.station_id)
+            self.wake.set()
+
     async def _expire(self, reservation: Reservation) -> None:
         now = self._clock.now()
-        expired = reservation.apply(Change.EXPIRED, now, "no session within the grace period")
         async with self._uow() as uow:
+            fresh = await uow.reservations.get(reservation.id)
+            if fresh is None or not fresh.status.live:
+                return
+            expired = fresh.apply(Change.EXPIRED, now, "no session within the grace period")
             await uow.reservations.save(expired)
             await uow.reservations.drop_jobs(expired.id, (JobKind.HAND_OFF,))
             # 1.6 has no expiry message of its own: voltbook frees the connector itself.
-            if reservation.status is Status.HELD:
-                await uow.reservations.schedule(expired.id, JobKind.RELEASE, now)
+            if fresh.status is Status.HELD:
+                await self._release_stale_hold(uow.reservations, fresh, expired)
             await uow.commit()
         await self._publish(ReservationExpired(expired, "no-show"))
-        self.wake.set()
 
     async def _move_or_fail(self, reservation: Reservation, reason: str) -> None:
+        """Move the booking to another fitting, free EVSE at the site, or fail it."""
         now = self._clock.now()
         async with self._uow() as uow:
             repo = uow.reservations
-            site = await repo.site_evses(reservation.station_id)
-            current = next(
-                (e for e in site if f"{e.station_id}/{e.evse_id}" == reservation.connector), None
-            )
-            plugs = current.standards if current else frozenset()
-            tried = reservation.tried
-            for evse in site:
-                if f"{evse.station_id}/{evse.evse_id}" in tried or not evse.usable:
+            fresh = await repo.get(reservation.id)
+            if fresh is None or not fresh.status.live or fresh.connector != reservation.connector:
+                return  # changed meanwhile (cancelled, moved): this news is stale
+            plugs = await self._plugs(repo, fresh)
+            for evse in await repo.site_evses(fresh.station_id):
+                if f"{evse.station_id}/{evse.evse_id}" in fresh.tried or not evse.usable:
                     continue
                 if plugs and evse.standards and not plugs & evse.standards:
                     continue
-                busy = await repo.busy(evse.station_id, reservation.starts_at, reservation.ends_at)
+                busy = await repo.busy(evse.station_id, fresh.starts_at, fresh.ends_at)
                 if any(b.evse_id == evse.evse_id for b in busy):
                     continue
-                moved = reservation.moved_to(evse.station_id, evse.evse_id, now, reason)
+                moved = fresh.moved_to(evse.station_id, evse.evse_id, now, reason)
                 try:
                     await repo.save(moved)
                 except SlotTaken:
                     continue
                 await repo.drop_jobs(moved.id, (JobKind.HAND_OFF,))
                 await repo.schedule(moved.id, JobKind.HAND_OFF, now)
-                if reservation.status is Status.HELD:
-                    await repo.schedule(moved.id, JobKind.RELEASE, now)
+                if fresh.status is Status.HELD:
+                    await self._release_stale_hold(repo, fresh, moved)
                 await uow.commit()
                 await self._publish(ReservationMoved(moved, reason))
                 self.wake.set()
                 return
-            failed = reservation.apply(Change.FAILED, now, f"{reason}; no other fitting connector")
+            failed = fresh.apply(Change.FAILED, now, f"{reason}; no other fitting connector")
             await repo.save(failed)
             await repo.drop_jobs(failed.id, (JobKind.HAND_OFF, JobKind.NO_SHOW))
+            if fresh.status is Status.HELD:
+                await self._release_stale_hold(repo, fresh, failed)
             await uow.commit()
         await self._publish(ReservationFailed(failed, failed.history[-1].reason))
+
+    @staticmethod
+    async def _plugs(repo: ReservationRepository, reservation: Reservation) -> frozenset[str]:
+        """What an alternative must offer: the vehicle's plugs, else the booked EVSE's."""
+        if reservation.vehicle_id is not None:
+            plugs = await repo.vehicle_standards(reservation.driver_id, reservation.vehicle_id)
+            if plugs:
+                return plugs
+        site = await repo.site_evses(reservation.station_id)
+        current = next(
+            (e for e in site if f"{e.station_id}/{e.evse_id}" == reservation.connector), None
+        )
+        return current.standards if current else frozenset()
 
     async def _publish(self, event: ReservationEvent) -> None:
         await self._bus.publish(event)

@@ -134,8 +134,8 @@ class SqlReservationRepository:
             sa.and_(
                 _R.c.station_id == station_id,
                 _R.c.status.in_(_LIVE),
-                _R.c.starts_at <= at,
                 _R.c.ends_at > at,
+                sa.or_(_R.c.status == Status.HELD.value, _R.c.starts_at <= at),
             )
         )
 
@@ -163,10 +163,16 @@ class SqlReservationRepository:
 
     # --- jobs ---------------------------------------------------------------------------
 
-    async def schedule(self, reservation_id: int, kind: JobKind, due_at: datetime) -> None:
+    async def schedule(
+        self, reservation_id: int, kind: JobKind, due_at: datetime, station_id: str | None = None
+    ) -> None:
         await self._connection.execute(
             _J.insert().values(
-                reservation_id=reservation_id, kind=kind.value, due_at=due_at, attempts=0
+                reservation_id=reservation_id,
+                kind=kind.value,
+                due_at=due_at,
+                attempts=0,
+                station_id=station_id,
             )
         )
 
@@ -176,7 +182,9 @@ class SqlReservationRepository:
 
     async def claim_due(self, now: datetime, limit: int, lease: timedelta) -> list[Job]:
         due = (
-            sa.select(_J.c.id, _J.c.reservation_id, _J.c.kind, _J.c.due_at, _J.c.attempts)
+            sa.select(
+                _J.c.id, _J.c.reservation_id, _J.c.kind, _J.c.due_at, _J.c.attempts, _J.c.station_id
+            )
             .where(*_due(now))
             .order_by(_J.c.due_at)
             .limit(limit)
@@ -191,7 +199,7 @@ class SqlReservationRepository:
             .where(_J.c.id.in_([r[0] for r in rows]))
             .values(locked_until=now + lease, attempts=_J.c.attempts + 1)
         )
-        return [Job(r[0], r[1], JobKind(r[2]), as_utc(r[3]), r[4] + 1) for r in rows]
+        return [Job(r[0], r[1], JobKind(r[2]), as_utc(r[3]), r[4] + 1, r[5]) for r in rows]
 
     async def finish(self, job_id: int, at: datetime) -> None:
         await self._connection.execute(_J.update().where(_J.c.id == job_id).values(done_at=at))

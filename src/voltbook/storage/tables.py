@@ -183,6 +183,7 @@ reservation_jobs = sa.Table(
     sa.Column("locked_until", sa.DateTime(timezone=True)),
     sa.Column("attempts", sa.Integer, nullable=False),
     sa.Column("done_at", sa.DateTime(timezone=True)),
+    sa.Column("station_id", sa.String(48)),
 )
 
 # SQLite only: the R*Tree index on site positions, kept in step with `sites` by triggers.

@@ -106,6 +106,7 @@ def upgrade() -> None:
         sa.Column("locked_until", TZ),
         sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
         sa.Column("done_at", TZ),
+        sa.Column("station_id", sa.String(48)),  # where a release goes
     )
     op.create_index("ix_reservation_jobs_due", "reservation_jobs", ["done_at", "due_at"])
 
