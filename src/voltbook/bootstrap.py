@@ -24,7 +24,7 @@ from voltbook.core.clock import Clock, SystemClock
 from voltbook.core.ids import TimeOrderedIds
 from voltbook.drivers.service import AccountService
 from voltbook.drivers.throttle import SlidingWindowThrottle
-from voltbook.links import FleetChargerHold
+from voltbook.links import FleetChargerHold, NearbyAlternatives
 from voltbook.ocpp.gateway import OcppGateway
 from voltbook.reservations.model import Rules
 from voltbook.reservations.service import ReservationService
@@ -105,6 +105,7 @@ def build_services(settings: Settings, engine: AsyncEngine, clock: Clock | None 
     )
     gateway.bind(fleet)
     alarms = AlarmService(uow, bus)
+    stations = StationService(uow, bus)
     reservations = ReservationService(
         uow,
         FleetChargerHold(fleet, settings.ocpp_command_timeout_s),
@@ -118,11 +119,12 @@ def build_services(settings: Settings, engine: AsyncEngine, clock: Clock | None 
             grace=timedelta(seconds=settings.reservation_grace_s),
             lead_time=timedelta(seconds=settings.reservation_lead_s),
         ),
+        NearbyAlternatives(stations, fleet),
     )
     charging.guard = reservations
     _route_events(bus, alarms, reservations)
     return Services(
-        stations=StationService(uow, bus),
+        stations=stations,
         accounts=accounts,
         fleet=fleet,
         charging=charging,

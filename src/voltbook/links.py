@@ -10,8 +10,12 @@ from voltbook.core.errors import DomainError
 from voltbook.reservations.model import Reservation
 from voltbook.stations.commands import CancelReservation, GetConfiguration, ReserveNow
 from voltbook.stations.fleet import FleetService
+from voltbook.stations.model import NearbyQuery
+from voltbook.stations.service import StationService
+from voltbook.stations.standards import Standard
 
 NO_ANSWER = "NoAnswer"
+_STANDARDS = frozenset(s.value for s in Standard)
 
 
 class FleetChargerHold:
@@ -64,3 +68,35 @@ class FleetChargerHold:
                 for k in keys
             )
         return self._zero_supported[station_id]
+
+
+class NearbyAlternatives:
+    """The nearest other sites with a free connector of a fitting standard."""
+
+    def __init__(self, stations: StationService, fleet: FleetService, radius_m: float = 25_000):
+        self._stations = stations
+        self._fleet = fleet
+        self._radius = radius_m
+
+    async def near(self, station_id: str, plugs: frozenset[str], limit: int) -> list[str]:
+        try:
+            station = await self._fleet.get(station_id)
+            if station.site_id is None:
+                return []
+            site = await self._stations.get_site(station.site_id)
+            query = NearbyQuery(
+                site.details.lat,
+                site.details.lon,
+                self._radius,
+                limit + 1,
+                standards=frozenset(Standard(p) for p in plugs if p in _STANDARDS),
+                available_only=True,
+            )
+            found = await self._stations.nearby(query)
+        except DomainError:
+            return []
+        return [
+            f"{item.site.stations[0].id} {item.site.details.name} ({item.distance_m:.0f} m)"
+            for item in found
+            if item.site.id != site.id and item.site.stations
+        ][:limit]

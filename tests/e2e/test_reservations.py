@@ -361,3 +361,48 @@ async def test_a_no_show_expires_after_the_grace_period_and_frees_the_charger(
                     sa.text("SELECT count(*) FROM reservation_jobs WHERE done_at IS NULL")
                 )
             assert jobs == 0
+
+
+async def test_a_failed_booking_names_free_chargers_nearby(
+    client: httpx.AsyncClient, engine: AsyncEngine, operator: Headers, server_url: str
+) -> None:
+    from tests.e2e.test_find_stations import import_bundled
+
+    await import_bundled(engine)
+    near = (
+        await client.get(
+            "/api/v1/stations/nearby", params={"lat": 42.3555, "lon": -71.0605, "limit": 2}
+        )
+    ).json()["items"]
+    here, there = (item["stations"][0]["id"] for item in near[:2])
+    [driver] = await new_drivers(engine, 1)
+    passwords = {}
+    for station_id in (here, there):
+        made = await client.post(
+            f"/api/v1/operator/stations/{station_id}/credentials", headers=operator
+        )
+        passwords[station_id] = made.json()["password"]
+    async with (
+        connect(server_url, here, passwords[here]) as refusing,
+        connect(server_url, there, passwords[there]) as free,
+    ):
+        refusing.answers = dict(ACCEPT_ALL) | {"ReserveNow": {"status": "Rejected"}}
+        for charger, evses in ((refusing, near[0]), (free, near[1])):
+            for connector in evses["stations"][0]["connectors"]:
+                await charger.call(
+                    "StatusNotification",
+                    {
+                        "connectorId": connector["evse_id"],
+                        "errorCode": "NoError",
+                        "status": "Available",
+                        "timestamp": NOW,
+                    },
+                )
+        booked = (await book(client, driver, {"station_id": here, "minutes": 30})).json()
+
+        async def failed() -> bool:
+            return await status_of(client, driver, booked["id"]) == "failed"
+
+        await eventually(failed)
+        found = (await client.get(f"/api/v1/reservations/{booked['id']}", headers=driver)).json()
+        assert f"free nearby: {there}" in found["history"][-1]["reason"]

@@ -305,9 +305,9 @@ class InMemoryReservationRepository:
 
     async def drop_jobs(self, reservation_id: int, kinds: tuple[JobKind, ...]) -> None:
         self._write("drop_jobs")
-        for job_id, job in list(self._state.jobs.items()):
+        for job in self._state.jobs.values():  # marked done, never deleted, like the real one
             if job.reservation_id == reservation_id and job.kind in kinds and job.pending:
-                del self._state.jobs[job_id]
+                job.done_at = job.due_at
 
     # --- what reservations need of stations --------------------------------------------
 

@@ -545,7 +545,10 @@ async def test_when_every_fitting_evse_refuses_the_booking_fails_without_going_b
     assert hold.reserved == [("ST-A", 1, booked.id), ("ST-A", 2, booked.id), ("ST-B", 1, booked.id)]
     assert changes(failed) == [None, Change.MOVED, Change.MOVED, Change.FAILED]
     assert [h.connector for h in failed.history] == ["ST-A/1", "ST-A/1", "ST-A/2", "ST-B/1"]
-    assert failed.history[-1].reason == "charger answered Occupied; no other fitting connector"
+    assert (
+        failed.history[-1].reason
+        == "charger answered Occupied; no other fitting connector at the site"
+    )
     assert store.pending_jobs(booked.id) == []  # neither hand-off nor no-show is left
     assert [e.reservation.connector for e in events.of_type(ReservationMoved)] == [
         "ST-A/2",
@@ -652,7 +655,9 @@ async def test_a_lost_connector_fails_a_held_booking_when_nothing_else_fits(
 
     failed = store.committed(held.id)
     assert failed.status is Status.FAILED
-    assert failed.history[-1].reason == "connector unavailable; no other fitting connector"
+    assert (
+        failed.history[-1].reason == "connector unavailable; no other fitting connector at the site"
+    )
     assert events.of_type(ReservationFailed)[0].reservation == failed
 
 

@@ -140,3 +140,11 @@ class ChargerHold(Protocol):
         ...
 
     async def release(self, station_id: str, reservation_id: int) -> str: ...
+
+
+class Alternatives(Protocol):
+    """Where else a driver could charge when a booking fails."""
+
+    async def near(self, station_id: str, plugs: frozenset[str], limit: int) -> list[str]:
+        """Short descriptions of the nearest other sites with a free fitting connector."""
+        ...

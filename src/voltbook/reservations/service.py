@@ -37,6 +37,7 @@ from voltbook.reservations.model import (
     free_intervals,
 )
 from voltbook.reservations.ports import (
+    Alternatives,
     ChargerHold,
     Evse,
     Job,
@@ -78,9 +79,11 @@ class ReservationService:
         clock: Clock,
         bus: EventBus,
         rules: Rules | None = None,
+        alternatives: Alternatives | None = None,
     ) -> None:
         self._uow = uow
         self._hold = hold
+        self._alternatives = alternatives
         self._clock = clock
         self._bus = bus
         self.rules = rules or Rules()
@@ -419,12 +422,39 @@ class ReservationService:
 
     async def _move_or_fail(self, reservation: Reservation, reason: str) -> None:
         """Move the booking to another fitting, free EVSE at the site, or fail it."""
+        if await self._try_move(reservation, reason):
+            return
+        # Worked out outside any write transaction: it reads across the whole network.
+        nearest: list[str] = []
+        if self._alternatives is not None:
+            async with self._uow(read_only=True) as uow:
+                plugs = await self._plugs(uow.reservations, reservation)
+            nearest = await self._alternatives.near(reservation.station_id, plugs, 3)
+        why = f"{reason}; no other fitting connector at the site"
+        if nearest:
+            why += "; free nearby: " + ", ".join(nearest)
         now = self._clock.now()
         async with self._uow() as uow:
             repo = uow.reservations
             fresh = await repo.get(reservation.id)
             if fresh is None or not fresh.status.live or fresh.connector != reservation.connector:
-                return  # changed meanwhile (cancelled, moved): this news is stale
+                return
+            failed = fresh.apply(Change.FAILED, now, why)
+            await repo.save(failed)
+            await repo.drop_jobs(failed.id, (JobKind.HAND_OFF, JobKind.NO_SHOW))
+            if fresh.status is Status.HELD:
+                await self._release_stale_hold(repo, fresh, failed)
+            await uow.commit()
+        await self._publish(ReservationFailed(failed, why))
+
+    async def _try_move(self, reservation: Reservation, reason: str) -> bool:
+        """True when the booking moved, or changed meanwhile so that this news is stale."""
+        now = self._clock.now()
+        async with self._uow() as uow:
+            repo = uow.reservations
+            fresh = await repo.get(reservation.id)
+            if fresh is None or not fresh.status.live or fresh.connector != reservation.connector:
+                return True
             plugs = await self._plugs(repo, fresh)
             for evse in await repo.site_evses(fresh.station_id):
                 if f"{evse.station_id}/{evse.evse_id}" in fresh.tried or not evse.usable:
@@ -446,14 +476,8 @@ class ReservationService:
                 await uow.commit()
                 await self._publish(ReservationMoved(moved, reason))
                 self.wake.set()
-                return
-            failed = fresh.apply(Change.FAILED, now, f"{reason}; no other fitting connector")
-            await repo.save(failed)
-            await repo.drop_jobs(failed.id, (JobKind.HAND_OFF, JobKind.NO_SHOW))
-            if fresh.status is Status.HELD:
-                await self._release_stale_hold(repo, fresh, failed)
-            await uow.commit()
-        await self._publish(ReservationFailed(failed, failed.history[-1].reason))
+                return True
+        return False
 
     @staticmethod
     async def _plugs(repo: ReservationRepository, reservation: Reservation) -> frozenset[str]:

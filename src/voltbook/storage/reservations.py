@@ -205,12 +205,16 @@ class SqlReservationRepository:
         await self._connection.execute(_J.update().where(_J.c.id == job_id).values(done_at=at))
 
     async def drop_jobs(self, reservation_id: int, kinds: tuple[JobKind, ...]) -> None:
+        # Marked done, never deleted: a job being worked on right now must still be there
+        # (and keep its id) when its worker marks it finished.
         await self._connection.execute(
-            _J.delete().where(
+            _J.update()
+            .where(
                 _J.c.reservation_id == reservation_id,
                 _J.c.kind.in_([k.value for k in kinds]),
                 _J.c.done_at.is_(None),
             )
+            .values(done_at=sa.func.current_timestamp())
         )
 
     # --- what reservations need of stations --------------------------------------------

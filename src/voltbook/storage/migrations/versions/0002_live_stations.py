@@ -47,6 +47,7 @@ def upgrade() -> None:
         sa.Column("last_seq_no", sa.Integer),
         sa.Column("stop_reason", sa.String(32)),
         sa.UniqueConstraint("station_id", "external_id", name="uq_sessions_external"),
+        sqlite_autoincrement=True,  # ids are OCPP 1.6 transactionIds: never reused
     )
     op.create_index(
         "ix_sessions_start", "charging_sessions", ["station_id", "evse_id", "started_at"]

@@ -52,6 +52,7 @@ def upgrade() -> None:
             "status IN ('scheduled', 'held', 'fulfilled', 'cancelled', 'expired', 'failed')",
             name="ck_reservations_status",
         ),
+        sqlite_autoincrement=True,  # ids are OCPP reservationIds: never reused
     )
     op.create_index("ix_reservations_station", "reservations", ["station_id", "starts_at"])
     op.create_index("ix_reservations_driver", "reservations", ["driver_id", "status"])
@@ -107,6 +108,7 @@ def upgrade() -> None:
         sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
         sa.Column("done_at", TZ),
         sa.Column("station_id", sa.String(48)),  # where a release goes
+        sqlite_autoincrement=True,
     )
     op.create_index("ix_reservation_jobs_due", "reservation_jobs", ["done_at", "due_at"])
 
