@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from types import TracebackType
-from typing import Protocol, Self
+from typing import Protocol
 
 from voltbook.alarms.model import Alarm, AlarmKind, Severity
+from voltbook.core.uow import UnitOfWork, UowFactory
 
 
 class AlarmRepository(Protocol):
@@ -32,21 +32,9 @@ class AlarmRepository(Protocol):
         ...
 
 
-class AlarmsUnitOfWork(Protocol):
+class AlarmsUnitOfWork(UnitOfWork, Protocol):
     @property
     def alarms(self) -> AlarmRepository: ...
 
-    async def __aenter__(self) -> Self: ...
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None: ...
-
-    async def commit(self) -> None: ...
-
-
-class AlarmsUowFactory(Protocol):
-    def __call__(self, *, read_only: bool = False) -> AlarmsUnitOfWork: ...
+AlarmsUowFactory = UowFactory[AlarmsUnitOfWork]

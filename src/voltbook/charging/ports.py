@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from types import TracebackType
-from typing import Protocol, Self
+from typing import Protocol
 
 from voltbook.charging.model import ChargingSession
+from voltbook.core.uow import UnitOfWork, UowFactory
 
 
 class SessionRepository(Protocol):
@@ -36,24 +36,12 @@ class SessionRepository(Protocol):
         ...
 
 
-class ChargingUnitOfWork(Protocol):
+class ChargingUnitOfWork(UnitOfWork, Protocol):
     @property
     def sessions(self) -> SessionRepository: ...
 
-    async def __aenter__(self) -> Self: ...
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None: ...
-
-    async def commit(self) -> None: ...
-
-
-class ChargingUowFactory(Protocol):
-    def __call__(self, *, read_only: bool = False) -> ChargingUnitOfWork: ...
+ChargingUowFactory = UowFactory[ChargingUnitOfWork]
 
 
 class StartGuard(Protocol):

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from types import TracebackType
-from typing import Protocol, Self
+from typing import Protocol
 
+from voltbook.core.uow import UnitOfWork, UowFactory
 from voltbook.drivers.model import Driver, Principal
 
 
@@ -18,20 +18,9 @@ class DriverRepository(Protocol):
     async def get(self, driver_id: str) -> Driver | None: ...
 
 
-class DriversUnitOfWork(Protocol):
+class DriversUnitOfWork(UnitOfWork, Protocol):
     @property
     def drivers(self) -> DriverRepository: ...
-
-    async def __aenter__(self) -> Self: ...
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None: ...
-
-    async def commit(self) -> None: ...
 
 
 class TokenIssuer(Protocol):
@@ -54,5 +43,4 @@ class LoginThrottle(Protocol):
     def reset(self, keys: list[str]) -> None: ...
 
 
-class DriversUowFactory(Protocol):
-    def __call__(self, *, read_only: bool = False) -> DriversUnitOfWork: ...
+DriversUowFactory = UowFactory[DriversUnitOfWork]

@@ -9,7 +9,7 @@ from typing import Any
 from voltbook.charging.service import ChargingService
 from voltbook.core.clock import Clock
 from voltbook.ocpp.protocol import Version
-from voltbook.stations.fleet import FleetService
+from voltbook.stations.fleet import BootDecision, FleetService
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,6 +22,14 @@ class StationContext:
 
     def now_text(self) -> str:
         return self.clock.now().isoformat(timespec="seconds").replace("+00:00", "Z")
+
+    def boot_answer(self, decision: BootDecision) -> dict[str, Any]:
+        """The BootNotification answer; the same fields in 1.6 and 2.0.1."""
+        return {
+            "status": "Accepted" if decision.accepted else "Rejected",
+            "currentTime": self.now_text(),
+            "interval": decision.interval_s,
+        }
 
 
 Handler = Callable[[StationContext, dict[str, Any]], Awaitable[dict[str, Any]]]

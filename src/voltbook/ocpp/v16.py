@@ -20,11 +20,7 @@ async def boot_notification(ctx: StationContext, p: dict[str, Any]) -> dict[str,
         p.get("firmwareVersion"),
         "1.6",
     )
-    return {
-        "status": "Accepted" if decision.accepted else "Rejected",
-        "currentTime": ctx.now_text(),
-        "interval": decision.interval_s,
-    }
+    return ctx.boot_answer(decision)
 
 
 async def heartbeat(ctx: StationContext, _p: dict[str, Any]) -> dict[str, Any]:

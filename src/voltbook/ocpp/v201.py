@@ -43,11 +43,7 @@ async def boot_notification(ctx: StationContext, p: dict[str, Any]) -> dict[str,
         station.get("firmwareVersion"),
         "2.0.1",
     )
-    return {
-        "status": "Accepted" if decision.accepted else "Rejected",
-        "currentTime": ctx.now_text(),
-        "interval": decision.interval_s,
-    }
+    return ctx.boot_answer(decision)
 
 
 async def heartbeat(ctx: StationContext, _p: dict[str, Any]) -> dict[str, Any]:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from types import TracebackType
-from typing import Protocol, Self
+from typing import Protocol
 
 from voltbook.core.errors import Conflict
+from voltbook.core.uow import UnitOfWork, UowFactory
 from voltbook.reservations.model import Reservation
 
 
@@ -111,24 +111,12 @@ class ReservationRepository(Protocol):
         ...
 
 
-class ReservationsUnitOfWork(Protocol):
+class ReservationsUnitOfWork(UnitOfWork, Protocol):
     @property
     def reservations(self) -> ReservationRepository: ...
 
-    async def __aenter__(self) -> Self: ...
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None: ...
-
-    async def commit(self) -> None: ...
-
-
-class ReservationsUowFactory(Protocol):
-    def __call__(self, *, read_only: bool = False) -> ReservationsUnitOfWork: ...
+ReservationsUowFactory = UowFactory[ReservationsUnitOfWork]
 
 
 class ChargerHold(Protocol):

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from types import TracebackType
-from typing import Protocol, Self
+from typing import Protocol
 
+from voltbook.core.uow import UnitOfWork, UowFactory
 from voltbook.stations.commands import Command, CommandAnswer
 from voltbook.stations.model import (
     ConnectorStatus,
@@ -67,26 +67,12 @@ class SiteRepository(Protocol):
         ...
 
 
-class StationsUnitOfWork(Protocol):
+class StationsUnitOfWork(UnitOfWork, Protocol):
     @property
     def sites(self) -> SiteRepository: ...
 
-    async def __aenter__(self) -> Self: ...
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        """Roll back whatever was not committed."""
-        ...
-
-    async def commit(self) -> None: ...
-
-
-class StationsUowFactory(Protocol):
-    def __call__(self, *, read_only: bool = False) -> StationsUnitOfWork: ...
+StationsUowFactory = UowFactory[StationsUnitOfWork]
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,24 +130,12 @@ class StationRepository(Protocol):
         ...
 
 
-class FleetUnitOfWork(Protocol):
+class FleetUnitOfWork(UnitOfWork, Protocol):
     @property
     def stations(self) -> StationRepository: ...
 
-    async def __aenter__(self) -> Self: ...
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None: ...
-
-    async def commit(self) -> None: ...
-
-
-class FleetUowFactory(Protocol):
-    def __call__(self, *, read_only: bool = False) -> FleetUnitOfWork: ...
+FleetUowFactory = UowFactory[FleetUnitOfWork]
 
 
 class StationLink(Protocol):
