@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
@@ -127,3 +128,50 @@ async def test_concurrent_job_claims_never_hand_one_job_to_two_workers(
             sa.text("SELECT count(*) FROM reservation_jobs WHERE locked_until IS NOT NULL")
         )
     assert leased == 10
+
+
+async def test_bookings_keep_to_the_sites_opening_hours(engine: AsyncEngine) -> None:
+    from voltbook.core.bus import InProcessBus
+    from voltbook.core.errors import InvalidInput
+    from voltbook.reservations.model import Rules
+    from voltbook.reservations.service import BookingRequest, ReservationService
+    from voltbook.stations.model import PowerType, SiteDetails
+    from voltbook.stations.ports import ConnectorPlan, SitePlan
+    from voltbook.stations.service import StationService
+    from voltbook.stations.standards import Standard
+
+    clock = SystemClock()
+
+    def uow(*, read_only: bool = False) -> SqlUnitOfWork:
+        return SqlUnitOfWork(engine, clock, read_only=read_only)
+
+    details = SiteDetails(
+        "test", "OFFICE", "Office lot", "", "Boston", "MA", "02110", "US", 42.35, -71.05,
+        None, "public", "8am-4:30pm daily",
+    )  # fmt: skip
+    plan = SitePlan(
+        details, "OFFICE-1", (ConnectorPlan(1, 1, Standard.IEC_62196_T1, PowerType.AC, 7.2),)
+    )
+    await StationService(uow, InProcessBus()).import_sites([plan], source="test")
+    async with engine.begin() as connection:
+        await connection.execute(
+            drivers.insert().values(
+                id="D9", email="d9@example.org", password_hash="x", role="driver", created_at=T0
+            )
+        )
+
+    class NoCharger:
+        async def reserve(self, reservation: Reservation) -> str:
+            return "Accepted"
+
+        async def release(self, station_id: str, reservation_id: int) -> str:
+            return "Accepted"
+
+    service = ReservationService(uow, NoCharger(), clock, InProcessBus(), Rules())
+    tomorrow = (datetime.now(UTC) + timedelta(days=1)).astimezone(ZoneInfo("America/New_York"))
+    at = tomorrow.replace(hour=9, minute=0, second=0, microsecond=0)
+    booked, _ = await service.book("D9", BookingRequest("OFFICE-1", 60, starts_at=at))
+    assert booked.starts_at == at.astimezone(UTC)
+    late = at.replace(hour=16)
+    with pytest.raises(InvalidInput, match="not open"):
+        await service.book("D9", BookingRequest("OFFICE-1", 60, starts_at=late))

@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Self
 from tests.unit.fakes import ReadOnlyViolation
 from voltbook.core.errors import Conflict
 from voltbook.reservations.model import Reservation, Status
-from voltbook.reservations.ports import Busy, Evse, Job, JobKind, SlotTaken
+from voltbook.reservations.ports import Busy, Evse, Job, JobKind, SiteHours, SlotTaken
 
 
 @dataclass(slots=True)
@@ -311,6 +311,9 @@ class InMemoryReservationRepository:
 
     # --- what reservations need of stations --------------------------------------------
 
+    async def site_hours(self, station_id: str) -> SiteHours | None:
+        return None  # the fakes' stations stand at no site with stated hours
+
     async def evses(self, station_id: str) -> list[Evse] | None:
         if self._store.during_evses is not None:
             await self._store.during_evses()
@@ -418,6 +421,7 @@ if TYPE_CHECKING:
         ReservationRepository,
         ReservationsUnitOfWork,
         ReservationsUowFactory,
+        SiteHours,
     )
 
     _repository: ReservationRepository = InMemoryReservationRepository(

@@ -52,6 +52,13 @@ class Evse:
     usable: bool  # not Faulted or Unavailable
 
 
+@dataclass(frozen=True, slots=True)
+class SiteHours:
+    text: str | None  # as the data set writes them
+    timezone: str | None
+    region: str | None
+
+
 class ReservationRepository(Protocol):
     async def add(self, reservation: Reservation) -> Reservation:
         """Store a new booking and return it with its id; SlotTaken when it overlaps."""
@@ -100,6 +107,10 @@ class ReservationRepository(Protocol):
 
     async def vehicle_standards(self, driver_id: str, vehicle_id: str) -> frozenset[str] | None:
         """The plugs the driver's vehicle takes; None when it is not the driver's vehicle."""
+        ...
+
+    async def site_hours(self, station_id: str) -> SiteHours | None:
+        """The opening hours of the station's site, None when it has no site."""
         ...
 
     async def evses(self, station_id: str) -> list[Evse] | None:

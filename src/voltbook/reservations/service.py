@@ -17,6 +17,7 @@ from typing import Any
 from voltbook.core.bus import EventBus
 from voltbook.core.clock import Clock
 from voltbook.core.errors import Conflict, InvalidInput, NotFound
+from voltbook.core.hours import parse_opening_hours, zone_of
 from voltbook.reservations.events import (
     ReservationCancelled,
     ReservationCreated,
@@ -127,6 +128,7 @@ class ReservationService:
                         raise InvalidInput("this Idempotency-Key was used with another request")
                     return existing, False
             candidates = await self._candidates(repo, driver_id, request)
+            await self._check_open(repo, request.station_id, starts_at, ends_at)
             if await repo.live_count(driver_id) >= self.rules.max_live_per_driver:
                 raise Conflict(
                     f"at most {self.rules.max_live_per_driver} live reservations per driver"
@@ -177,6 +179,19 @@ class ReservationService:
         if hand_off_at <= now:
             self.wake.set()
         return saved, True
+
+    @staticmethod
+    async def _check_open(
+        repo: ReservationRepository, station_id: str, start: datetime, end: datetime
+    ) -> None:
+        """A booking lies within the site's opening hours, where the data set states them."""
+        site = await repo.site_hours(station_id)
+        if site is None:
+            return
+        hours = parse_opening_hours(site.text)
+        zone = zone_of(site.timezone, site.region)
+        if hours is not None and zone is not None and not hours.open_throughout(start, end, zone):
+            raise InvalidInput(f"the site is not open for the whole slot ({site.text})")
 
     async def _candidates(
         self, repo: ReservationRepository, driver_id: str, request: BookingRequest

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from voltbook.core.errors import Conflict
 from voltbook.reservations.model import Change, HistoryEntry, Reservation, Status
-from voltbook.reservations.ports import Busy, Evse, Job, JobKind, SlotTaken
+from voltbook.reservations.ports import Busy, Evse, Job, JobKind, SiteHours, SlotTaken
 from voltbook.stations.model import ConnectorStatus
 from voltbook.storage.tables import (
     connectors,
@@ -20,6 +20,7 @@ from voltbook.storage.tables import (
     reservation_history,
     reservation_jobs,
     reservations,
+    sites,
     stations,
     vehicles,
 )
@@ -218,6 +219,16 @@ class SqlReservationRepository:
         )
 
     # --- what reservations need of stations --------------------------------------------
+
+    async def site_hours(self, station_id: str) -> SiteHours | None:
+        row = (
+            await self._connection.execute(
+                sa.select(sites.c.opening_hours, sites.c.timezone, sites.c.region)
+                .select_from(stations.join(sites, sites.c.id == stations.c.site_id))
+                .where(stations.c.id == station_id)
+            )
+        ).first()
+        return None if row is None else SiteHours(row[0], row[1], row[2])
 
     async def evses(self, station_id: str) -> list[Evse] | None:
         known = await self._connection.scalar(
