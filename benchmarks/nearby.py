@@ -506,6 +506,8 @@ async def bench_one(
                     else:
                         await load_synthetic_postgres(url, count, args.seed)
                     label = f"synthetic {count:,}"
+                if database == "postgresql":
+                    await settle_postgres(url)
                 _say(
                     f"{database}/{label}: {count:,} sites in {time.perf_counter() - started:.1f} s"
                 )
