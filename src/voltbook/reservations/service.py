@@ -136,15 +136,17 @@ class ReservationService:
             taken = {b.evse_id for b in await repo.busy(request.station_id, starts_at, ends_at)}
             free = [e for e in candidates if e.evse_id not in taken]
             saved = None
-            if free:
+            id_tag = await repo.id_tag_for(driver_id) if free else ""
+            # Concurrent bookings may all have seen the same EVSE free: when the database
+            # refuses one, the next free fitting EVSE is tried in the same transaction.
+            for evse in free:
                 try:
-                    id_tag = await repo.id_tag_for(driver_id)
                     saved = await repo.add(
                         Reservation(
                             id=0,
                             driver_id=driver_id,
                             station_id=request.station_id,
-                            evse_id=free[0].evse_id,
+                            evse_id=evse.evse_id,
                             any_evse=request.evse_id is None,
                             starts_at=starts_at,
                             ends_at=ends_at,
@@ -161,13 +163,14 @@ class ReservationService:
                                     Status.SCHEDULED,
                                     None,
                                     "booked",
-                                    f"{request.station_id}/{free[0].evse_id}",
+                                    f"{request.station_id}/{evse.evse_id}",
                                 ),
                             ),
                         )
                     )
+                    break
                 except SlotTaken:
-                    saved = None
+                    continue
             if saved is not None:
                 hand_off_at = max(now, starts_at - self.rules.lead_time)
                 await repo.schedule(saved.id, JobKind.HAND_OFF, hand_off_at)
