@@ -24,11 +24,12 @@ from voltbook.storage.tables import connectors, stations
 HAND_OFF_AFTER_S = 40  # room for a restart on a busy machine before hand-offs fall due
 
 
-async def start_server(env: dict[str, str], port: int) -> asyncio.subprocess.Process:
-    server = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "voltbook", "serve", "--port", str(port), env=env,
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
-    )  # fmt: skip
+async def start_server(env: dict[str, str], port: int, log: Path) -> asyncio.subprocess.Process:
+    with log.open("ab") as sink:
+        server = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "voltbook", "serve", "--port", str(port), env=env,
+            stdout=sink, stderr=sink,
+        )  # fmt: skip
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
         for _ in range(300):
             with contextlib.suppress(httpx.TransportError):
@@ -36,6 +37,22 @@ async def start_server(env: dict[str, str], port: int) -> asyncio.subprocess.Pro
                     return server
             await asyncio.sleep(0.1)
     raise AssertionError("the server did not come up")
+
+
+async def story(engine: AsyncEngine, ids: set[int]) -> str:
+    """What the database says happened to these bookings: their history and their jobs."""
+    async with engine.connect() as connection:
+        history = await connection.execute(
+            sa.text("SELECT reservation_id, at, status, reason FROM reservation_history"
+                    " ORDER BY reservation_id, id")
+        )  # fmt: skip
+        jobs = await connection.execute(
+            sa.text("SELECT reservation_id, kind, due_at, locked_until, attempts, done_at"
+                    " FROM reservation_jobs ORDER BY reservation_id, id")
+        )  # fmt: skip
+        lines = [str(tuple(row)) for row in history if row[0] in ids]
+        lines += [str(tuple(row)) for row in jobs if row[0] in ids]
+    return "\n".join(lines)
 
 
 async def test_acknowledged_bookings_survive_a_crash_and_hand_offs_resume_once(
@@ -72,7 +89,8 @@ async def test_acknowledged_bookings_survive_a_crash_and_hand_offs_resume_once(
         # Each slot's hand-off falls due a few seconds after booking: after the restart.
         "VOLTBOOK_RESERVATION_LEAD_S": str(int(slot.total_seconds()) - HAND_OFF_AFTER_S),
     }
-    server = await start_server(env, port)
+    log = tmp_path / "server.log"
+    server = await start_server(env, port, log)
     base = datetime.now(UTC).replace(microsecond=0) + slot
     acknowledged: list[int] = []
 
@@ -101,7 +119,8 @@ async def test_acknowledged_bookings_survive_a_crash_and_hand_offs_resume_once(
         await asyncio.gather(*flight)
     assert 10 <= len(acknowledged) < 60
 
-    server = await start_server(env, port)
+    restarted = asyncio.get_running_loop().time()
+    server = await start_server(env, port, log)
     try:
         async with connect(f"http://127.0.0.1:{port}", "CRASH-1", "crash-test-password") as charger:
             charger.answers = dict(ACCEPT_ALL)
@@ -116,9 +135,19 @@ async def test_acknowledged_bookings_survive_a_crash_and_hand_offs_resume_once(
                     f[3]["reservationId"] for f in charger.received_calls if f[2] == "ReserveNow"
                 )
 
-            async with asyncio.timeout(HAND_OFF_AFTER_S + 60):
-                while set(reserved()) != stored:
-                    await asyncio.sleep(0.2)
+            try:
+                async with asyncio.timeout(HAND_OFF_AFTER_S + 60):
+                    while set(reserved()) != stored:
+                        await asyncio.sleep(0.2)
+            except TimeoutError:
+                missing = stored - set(reserved())
+                raise AssertionError(
+                    f"no ReserveNow for {sorted(missing)}; restart took "
+                    f"{asyncio.get_running_loop().time() - restarted:.0f} s; "
+                    + await story(engine, missing)
+                    + "\nserver log:\n"
+                    + log.read_text()[-4000:]
+                ) from None
             await asyncio.sleep(2)  # nothing more arrives
             assert set(reserved().values()) == {1}
     finally:

@@ -303,6 +303,10 @@ class InMemoryReservationRepository:
         if job is not None:
             job.done_at = at
 
+    async def retry_at(self, job_id: int, at: datetime) -> None:
+        self._write("retry_at")
+        self._state.jobs[job_id].locked_until = at
+
     async def drop_jobs(self, reservation_id: int, kinds: tuple[JobKind, ...]) -> None:
         self._write("drop_jobs")
         for job in self._state.jobs.values():  # marked done, never deleted, like the real one

@@ -1088,3 +1088,26 @@ async def test_the_fake_leases_claimed_jobs_until_the_lease_runs_out(
     assert [(j.kind, j.attempts) for j in claimed] == [(NO_SHOW, 1), (HAND_OFF, 1)]
     assert again == []
     assert [(j.kind, j.attempts) for j in later] == [(NO_SHOW, 2)]
+
+
+async def test_a_job_that_breaks_leaves_the_rest_of_its_batch_running_and_comes_back_soon(
+    service: ReservationService, hold: FakeChargerHold, clock: FakeClock
+) -> None:
+    first = await book(service, evse_id=1)
+    second = await book(service, evse_id=2)
+
+    async def broken_link(reservation: Reservation) -> None:
+        if reservation.id == first.id:
+            raise ConnectionResetError("the link broke mid-command")
+
+    hold.during_reserve = broken_link
+    with pytest.raises(ConnectionResetError):
+        await service.run_due()
+    assert (await service.get(second.id, "driver-1")).status is Status.HELD
+    assert (await service.get(first.id, "driver-1")).status is Status.SCHEDULED
+
+    hold.during_reserve = None
+    assert await service.run_due() == 0  # backing off, not hammering
+    clock.advance(3)
+    await drain(service)
+    assert (await service.get(first.id, "driver-1")).status is Status.HELD

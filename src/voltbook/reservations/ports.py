@@ -103,6 +103,10 @@ class ReservationRepository(Protocol):
 
     async def finish(self, job_id: int, at: datetime) -> None: ...
 
+    async def retry_at(self, job_id: int, at: datetime) -> None:
+        """Give up this node's lease on a job that failed; it falls due again at `at`."""
+        ...
+
     async def drop_jobs(self, reservation_id: int, kinds: tuple[JobKind, ...]) -> None: ...
 
     async def vehicle_standards(self, driver_id: str, vehicle_id: str) -> frozenset[str] | None:

@@ -373,11 +373,22 @@ class ReservationService:
         async with self._uow() as uow:
             jobs = await uow.reservations.claim_due(now, limit, _JOB_LEASE)
             await uow.commit()
+        failed: list[Exception] = []
         for job in jobs:
-            await self._run(job)
+            try:
+                await self._run(job)
+            except Exception as error:  # one broken job must not strand the rest of the batch
+                failed.append(error)
+                retry = self._clock.now() + min(_JOB_LEASE, timedelta(seconds=2**job.attempts))
+                async with self._uow() as uow:
+                    await uow.reservations.retry_at(job.id, retry)
+                    await uow.commit()
+                continue
             async with self._uow() as uow:
                 await uow.reservations.finish(job.id, self._clock.now())
                 await uow.commit()
+        if failed:
+            raise failed[0]  # the runner logs it; the other jobs of the batch are done
         return len(jobs)
 
     async def _run(self, job: Job) -> None:

@@ -205,6 +205,9 @@ class SqlReservationRepository:
     async def finish(self, job_id: int, at: datetime) -> None:
         await self._connection.execute(_J.update().where(_J.c.id == job_id).values(done_at=at))
 
+    async def retry_at(self, job_id: int, at: datetime) -> None:
+        await self._connection.execute(_J.update().where(_J.c.id == job_id).values(locked_until=at))
+
     async def drop_jobs(self, reservation_id: int, kinds: tuple[JobKind, ...]) -> None:
         # Marked done, never deleted: a job being worked on right now must still be there
         # (and keep its id) when its worker marks it finished.
