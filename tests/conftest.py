@@ -73,7 +73,8 @@ async def engine(migrated_engine: AsyncEngine) -> AsyncIterator[AsyncEngine]:
 async def wipe(engine: AsyncEngine) -> None:
     async with engine.begin() as connection:
         for table in (
-            "reservation_jobs", "reservation_history", "reservations", "alarms", "charging_sessions", "id_tokens", "vehicles", "drivers",
+            "offer_deliveries", "offers", "push_subscriptions", "notices", "driver_topics",
+            "driver_positions", "reservation_jobs", "reservation_history", "reservations", "alarms", "charging_sessions", "id_tokens", "vehicles", "drivers",
             "connectors", "stations", "sites",
         ):  # fmt: skip
             await connection.execute(sa.text(f"DELETE FROM {table}"))

@@ -37,6 +37,17 @@ class Settings(BaseSettings):
     reservation_max_minutes: int = 240
     reservation_grace_s: int = 900
     reservation_lead_s: int = 300
+    # Many nodes: empty = one process, in-process bus; else redis://host:port/db.
+    redis_url: str = ""
+    # The app end (live channel, notices, Web Push, offers).
+    live_query_timeout_s: float = 10.0
+    live_ping_interval_s: float = 20.0
+    notice_retention_h: int = Field(default=48, ge=24)  # replay window for reconnecting apps
+    position_ttl_s: int = 1800  # a driver's last position is forgotten after this
+    push_ttl_s: int = 3600
+    push_contact: str = "mailto:operator@voltbook.invalid"  # VAPID "sub" claim
+    offer_max_per_hour: int = 3  # offers any one driver gets, across all offers
+    recommendation_margin_percent: float = 15.0  # range held back when recommending
 
     def resolved_database_url(self) -> str:
         """The configured URL, or an SQLite file in the data directory."""

@@ -6,12 +6,21 @@ import asyncio
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import ClassVar, Protocol
 
 
 @dataclass(frozen=True, slots=True)
 class Event:
-    """Base of every domain event: a fact that happened."""
+    """Base of every domain event: a fact that happened.
+
+    Handlers run on the node where the event is published, once. An event type that sets
+    `cluster_wide = True` also reaches the handlers on every other node (over Redis when many
+    nodes run): for facts that concern connections held elsewhere, like a notice for a driver
+    whose app is connected to another node. Its fields must be JSON-friendly (str, int, float,
+    bool, None, datetime, enums of str, tuples/lists and dicts of those).
+    """
+
+    cluster_wide: ClassVar[bool] = False
 
 
 Handler = Callable[[Event], Awaitable[None]]

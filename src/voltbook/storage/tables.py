@@ -73,6 +73,9 @@ drivers = sa.Table(
     sa.Column("consent_location", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("consent_offers", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("notice_seq", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("quiet_hours", sa.String(11)),
+    sa.Column("time_zone", sa.String(64)),
 )
 
 vehicles = sa.Table(
@@ -184,6 +187,92 @@ reservation_jobs = sa.Table(
     sa.Column("attempts", sa.Integer, nullable=False),
     sa.Column("done_at", sa.DateTime(timezone=True)),
     sa.Column("station_id", sa.String(48)),
+)
+
+TZ = sa.DateTime(timezone=True)
+
+driver_positions = sa.Table(
+    "driver_positions",
+    metadata,
+    sa.Column("driver_id", sa.String(36), sa.ForeignKey("drivers.id"), primary_key=True),
+    sa.Column("lat", sa.Float, nullable=False),
+    sa.Column("lon", sa.Float, nullable=False),
+    sa.Column("accuracy_m", sa.Float),
+    sa.Column("reported_at", TZ, nullable=False),
+    sa.Column("expires_at", TZ, nullable=False),
+)
+
+driver_topics = sa.Table(
+    "driver_topics",
+    metadata,
+    sa.Column("driver_id", sa.String(36), sa.ForeignKey("drivers.id"), primary_key=True),
+    sa.Column("topic", sa.String(120), primary_key=True),
+    sa.Column("created_at", TZ, nullable=False),
+)
+
+notices = sa.Table(
+    "notices",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("driver_id", sa.String(36), sa.ForeignKey("drivers.id"), nullable=False),
+    sa.Column("seq", sa.Integer, nullable=False),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("payload", sa.Text, nullable=False),
+    sa.Column("urgency", sa.String(8), nullable=False),
+    sa.Column("created_at", TZ, nullable=False),
+    sa.Column("expires_at", TZ, nullable=False),
+    sa.Column("acked_at", TZ),
+    sa.Column("pushed_at", TZ),
+)
+
+push_subscriptions = sa.Table(
+    "push_subscriptions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("driver_id", sa.String(36), sa.ForeignKey("drivers.id"), nullable=False),
+    sa.Column("endpoint", sa.String(2048), nullable=False, unique=True),
+    sa.Column("p256dh", sa.String(255), nullable=False),
+    sa.Column("auth", sa.String(64), nullable=False),
+    sa.Column("created_at", TZ, nullable=False),
+    sa.Column("last_success_at", TZ),
+)
+
+offers = sa.Table(
+    "offers",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("title", sa.String(120), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("value", sa.Float, nullable=False),
+    sa.Column("lat", sa.Float, nullable=False),
+    sa.Column("lon", sa.Float, nullable=False),
+    sa.Column("radius_m", sa.Float, nullable=False),
+    sa.Column("station_ids", sa.Text),
+    sa.Column("trigger", sa.String(16), nullable=False),
+    sa.Column("idle_minutes", sa.Integer),
+    sa.Column("soc_below", sa.Float),
+    sa.Column("starts_at", TZ, nullable=False),
+    sa.Column("ends_at", TZ, nullable=False),
+    sa.Column("max_per_driver", sa.Integer, nullable=False),
+    sa.Column("max_redemptions", sa.Integer),
+    sa.Column("created_by", sa.String(36)),
+    sa.Column("created_at", TZ, nullable=False),
+    sa.Column("ended_at", TZ),
+)
+
+offer_deliveries = sa.Table(
+    "offer_deliveries",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("offer_id", sa.Integer, sa.ForeignKey("offers.id"), nullable=False),
+    sa.Column("driver_id", sa.String(36), sa.ForeignKey("drivers.id"), nullable=False),
+    sa.Column("station_id", sa.String(48)),
+    sa.Column("channel", sa.String(8), nullable=False),
+    sa.Column("sent_at", TZ, nullable=False),
+    sa.Column("opened_at", TZ),
+    sa.Column("redeemed_at", TZ),
+    sa.Column("session_id", sa.Integer),
+    sa.Column("idle_minutes_filled", sa.Float),
 )
 
 # SQLite only: the R*Tree index on site positions, kept in step with `sites` by triggers.

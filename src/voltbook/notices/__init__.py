@@ -1,0 +1,1 @@
+"""Notices: what a driver (or an operator) is told, live or by Web Push, in order, once."""

@@ -1,0 +1,1 @@
+"""Offers: discounts that fill idle chargers, sent to nearby drivers whose vehicle fits."""
