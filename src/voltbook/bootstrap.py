@@ -15,7 +15,16 @@ import sqlalchemy as sa
 import structlog
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from voltbook.alarms.events import AlarmCleared, AlarmRaised
 from voltbook.alarms.service import AlarmService
+from voltbook.app_end import (
+    LiveBackend,
+    PositionSink,
+    StationPlaces,
+    VehicleSink,
+    alarm_notice,
+    reservation_notice,
+)
 from voltbook.charging.events import SessionStarted
 from voltbook.charging.service import ChargingService
 from voltbook.config import Settings
@@ -25,7 +34,11 @@ from voltbook.core.ids import TimeOrderedIds
 from voltbook.drivers.service import AccountService
 from voltbook.drivers.throttle import SlidingWindowThrottle
 from voltbook.links import FleetChargerHold, NearbyAlternatives
+from voltbook.live.hub import LiveHub
+from voltbook.notices.events import NoticeQueued, StationStatusBroadcast
+from voltbook.notices.service import NoticeService
 from voltbook.ocpp.gateway import OcppGateway
+from voltbook.reservations.events import ReservationEvent
 from voltbook.reservations.model import Rules
 from voltbook.reservations.service import ReservationService
 from voltbook.security.passwords import Argon2idHasher
@@ -122,7 +135,22 @@ def build_services(settings: Settings, engine: AsyncEngine, clock: Clock | None 
         NearbyAlternatives(stations, fleet),
     )
     charging.guard = reservations
+    positions: list[PositionSink] = []
+    vehicles: list[VehicleSink] = []
+    presence = _HubPresence()
+    notices = NoticeService(
+        uow,
+        clock,
+        bus,
+        presence,
+        retention=timedelta(hours=settings.notice_retention_h),
+        push_ttl_s=settings.push_ttl_s,
+    )
+    backend = LiveBackend(accounts, notices, clock, positions, vehicles)
+    presence.backend = backend
+    live = LiveHub(backend, settings.live_query_timeout_s)
     _route_events(bus, alarms, reservations)
+    _route_notices(bus, notices, live, StationPlaces(fleet, stations))
     return Services(
         stations=stations,
         accounts=accounts,
@@ -130,6 +158,8 @@ def build_services(settings: Settings, engine: AsyncEngine, clock: Clock | None 
         charging=charging,
         alarms=alarms,
         reservations=reservations,
+        notices=notices,
+        live=live,
         ocpp_endpoint=gateway,
         ready=ready,
     )
@@ -175,6 +205,54 @@ def _route_events(
     bus.subscribe(SessionStarted, session_started)
 
 
+class _HubPresence:
+    """Presence of one node: whether the driver has a live channel open here."""
+
+    backend: LiveBackend | None = None
+
+    async def online(self, driver_id: str) -> bool:
+        return self.backend is not None and await self.backend.online(driver_id)
+
+    async def joined(self, driver_id: str) -> None:
+        return None  # the backend counts open channels itself
+
+    async def left(self, driver_id: str) -> None:
+        return None
+
+
+def _route_notices(
+    bus: InProcessBus, notices: NoticeService, live: LiveHub, places: StationPlaces
+) -> None:
+    """What drivers and operators are told, and the live channels that tell them."""
+
+    async def status_changed(event: Event) -> None:
+        assert isinstance(event, ConnectorStatusChanged)
+        await notices.station_status(
+            event.station_id,
+            event.evse_id,
+            event.connector_id,
+            event.status.value,
+            event.at,
+            await places.position(event.station_id),
+        )
+
+    async def reservation_changed(event: Event) -> None:
+        assert isinstance(event, ReservationEvent)
+        kind, payload, urgency = reservation_notice(event)
+        await notices.notify(event.reservation.driver_id, kind, payload, urgency)
+
+    async def alarm(event: Event) -> None:
+        assert isinstance(event, AlarmRaised | AlarmCleared)
+        await notices.to_staff(*alarm_notice(event.alarm))
+
+    bus.subscribe(ConnectorStatusChanged, status_changed)
+    bus.subscribe(ReservationEvent, reservation_changed)
+    bus.subscribe(AlarmRaised, alarm)
+    bus.subscribe(AlarmCleared, alarm)
+    bus.subscribe(NoticeQueued, live.on_notice)
+    bus.subscribe(StationStatusBroadcast, live.on_station_status)
+
+
 @asynccontextmanager
 async def open_services(settings: Settings, *, upgrade: bool = False) -> AsyncIterator[Services]:
     """Services on a fresh engine, disposed of on exit; `upgrade` migrates the schema first."""
@@ -186,6 +264,7 @@ async def open_services(settings: Settings, *, upgrade: bool = False) -> AsyncIt
         background = [
             asyncio.create_task(_flush_meters(services.charging)),
             asyncio.create_task(_run_reservation_jobs(services.reservations)),
+            asyncio.create_task(_purge_notices(services.notices)),
         ]
         try:
             yield services
@@ -213,6 +292,17 @@ async def _run_reservation_jobs(reservations: ReservationService, every_s: float
                 pass
         except Exception as error:  # storage hiccup: jobs stay due and run next time
             log.warning("reservation jobs failed", error=type(error).__name__)
+
+
+async def _purge_notices(notices: NoticeService, every_s: float = 600.0) -> None:
+    """Notices past the replay window are dropped."""
+    log = structlog.get_logger("voltbook.notices")
+    while True:
+        try:
+            await notices.purge()
+        except Exception as error:  # storage hiccup: the next round purges
+            log.warning("notice purge failed", error=type(error).__name__)
+        await asyncio.sleep(every_s)
 
 
 async def _flush_meters(charging: ChargingService, every_s: float = 1.0) -> None:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from voltbook.alarms.service import AlarmService
 from voltbook.charging.service import ChargingService
 from voltbook.drivers.service import AccountService
+from voltbook.notices.service import NoticeService
 from voltbook.reservations.service import ReservationService
 from voltbook.stations.fleet import FleetService
 from voltbook.stations.service import StationService
@@ -24,6 +25,21 @@ AsgiApp = Callable[
 ]
 
 
+class LiveChannel(Protocol):
+    """The live channel's endpoint, and the server's questions to an open app."""
+
+    async def __call__(
+        self,
+        scope: MutableMapping[str, Any],
+        receive: Callable[[], Awaitable[MutableMapping[str, Any]]],
+        send: Callable[[MutableMapping[str, Any]], Awaitable[None]],
+    ) -> None: ...
+
+    async def ask(
+        self, driver_id: str, kind: str, timeout_s: float | None = None, **extra: Any
+    ) -> dict[str, Any]: ...
+
+
 @dataclass(frozen=True, slots=True)
 class Services:
     stations: StationService
@@ -32,6 +48,9 @@ class Services:
     charging: ChargingService
     alarms: AlarmService
     reservations: ReservationService
+    notices: NoticeService
+    live: LiveChannel
+    """The app end: WS /api/v1/live, and the server's queries to the app."""
     ocpp_endpoint: AsgiApp
     """The WebSocket endpoint stations connect to, at /ocpp/{station_id}."""
     ready: Callable[[], Awaitable[str | None]]

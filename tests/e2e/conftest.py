@@ -11,6 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 import uvicorn
+from fastapi import FastAPI
 
 from voltbook.api.app import create_app
 from voltbook.bootstrap import open_services
@@ -27,6 +28,13 @@ def free_port() -> int:
 @asynccontextmanager
 async def running_server(settings: Settings) -> AsyncIterator[str]:
     """Serve the app with uvicorn until the block ends; yields its base URL."""
+    async with running_app(settings) as (url, _app):
+        yield url
+
+
+@asynccontextmanager
+async def running_app(settings: Settings) -> AsyncIterator[tuple[str, FastAPI]]:
+    """Serve the app with uvicorn until the block ends; yields its base URL and the app."""
     port = free_port()
     app = create_app(lambda: open_services(settings, upgrade=True))
     server = uvicorn.Server(
@@ -49,7 +57,7 @@ async def running_server(settings: Settings) -> AsyncIterator[str]:
             await asyncio.sleep(0.01)
         else:
             raise RuntimeError("the server did not start")
-        yield f"http://127.0.0.1:{port}"
+        yield f"http://127.0.0.1:{port}", app
     finally:
         server.should_exit = True
         await task

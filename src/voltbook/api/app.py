@@ -44,6 +44,7 @@ def create_app(services: ServicesFactory) -> FastAPI:
     app.include_router(operator.router)
     app.include_router(reservations.router)
     app.router.routes.append(WebSocketRoute("/ocpp/{station_id}", _OcppEndpoint()))
+    app.router.routes.append(WebSocketRoute("/api/v1/live", _LiveEndpoint()))
 
     original_openapi = app.openapi
 
@@ -77,3 +78,11 @@ class _OcppEndpoint:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         services: Services = scope["app"].state.services
         await services.ocpp_endpoint(scope, receive, send)
+
+
+class _LiveEndpoint:
+    """Hands the apps' live channels to the hub the services were opened with."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        services: Services = scope["app"].state.services
+        await services.live(scope, receive, send)

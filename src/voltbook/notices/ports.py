@@ -20,6 +20,14 @@ class NoticeRepository(Protocol):
         """Unexpired notices with a higher sequence number, oldest first."""
         ...
 
+    async def latest_seq(self, driver_id: str) -> int:
+        """The driver's newest sequence number (0 before the first notice)."""
+        ...
+
+    async def staff_ids(self) -> list[str]:
+        """Operators and admins: they hear about alarms."""
+        ...
+
     async def ack(self, driver_id: str, seq: int, at: datetime) -> bool:
         """Mark one notice delivered; False when there is no such notice."""
         ...
@@ -74,6 +82,8 @@ class NoticesUnitOfWork(UnitOfWork, Protocol):
     @property
     def topics(self) -> TopicRepository: ...
 
+
+class PushUnitOfWork(UnitOfWork, Protocol):
     @property
     def push_subscriptions(self) -> PushSubscriptionRepository: ...
 
@@ -97,3 +107,4 @@ class Presence(Protocol):
 
 
 NoticesUowFactory = UowFactory[NoticesUnitOfWork]
+PushUowFactory = UowFactory[PushUnitOfWork]

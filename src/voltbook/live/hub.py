@@ -1,0 +1,444 @@
+"""The live channel (WS /api/v1/live): the app end of the server, one socket per open app.
+
+A driver authenticates (Bearer header, or a first `auth` message for browsers), follows topics,
+reports position and vehicle state, answers the server's queries, and hears its notices in
+sequence. Bad messages get an `error` message; the socket stays open.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+import math
+from collections import defaultdict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol, TypeVar
+
+import structlog
+from starlette.types import Receive, Scope, Send
+from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
+
+from voltbook.core.errors import DomainError, TimedOut, Unavailable
+from voltbook.notices.events import NoticeQueued, StationStatusBroadcast
+from voltbook.notices.model import AreaTopic, Notice, StationTopic, Topic
+from voltbook.notices.service import REPLAY_LIMIT, matches
+
+log = structlog.get_logger("voltbook.live")
+
+CLOSE_UNAUTHENTICATED = 4401
+AUTH_WAIT_S = 10.0
+MAX_MESSAGE_CHARS = 8_192
+QUERY_KINDS = ("location", "vehicle")
+_K = TypeVar("_K")
+
+
+class LiveBackend(Protocol):
+    """What the live channel needs from the services (wired in bootstrap)."""
+
+    def principal(self, token: str) -> tuple[str, bool]:
+        """(driver_id, is_staff) for a bearer token; raises for a bad one."""
+        ...
+
+    async def latest_seq(self, driver_id: str) -> int: ...
+
+    async def missed(self, driver_id: str, since: int) -> list[Notice]: ...
+
+    async def ack(self, driver_id: str, seq: int) -> bool: ...
+
+    async def follow(self, driver_id: str, topic: str) -> Topic: ...
+
+    async def unfollow(self, driver_id: str, topic: str) -> Topic: ...
+
+    async def followed(self, driver_id: str) -> list[Topic]: ...
+
+    async def location(
+        self, driver_id: str, lat: float, lon: float, accuracy_m: float | None, at: datetime
+    ) -> None:
+        """A position from the app (kept only with consent; raises otherwise)."""
+        ...
+
+    async def vehicle(
+        self,
+        driver_id: str,
+        vehicle_id: str,
+        soc_percent: float | None,
+        range_km: float | None,
+        at: datetime,
+    ) -> None: ...
+
+    async def joined(self, driver_id: str) -> None: ...
+
+    async def left(self, driver_id: str) -> None: ...
+
+    def now(self) -> datetime: ...
+
+
+class BadMessage(Exception):
+    def __init__(self, code: str, detail: str) -> None:
+        super().__init__(detail)
+        self.code = code
+        self.detail = detail
+
+
+@dataclass(eq=False)
+class Connection:
+    socket: WebSocket
+    driver_id: str
+    staff: bool
+    cursor: int = 0  # the newest notice sequence this app has been sent
+    topics: set[Topic] = field(default_factory=set)
+    send_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    deliver_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    queries: dict[str, tuple[str, asyncio.Future[dict[str, Any]]]] = field(default_factory=dict)
+
+    async def send(self, message: dict[str, Any] | str) -> None:
+        text = message if isinstance(message, str) else json.dumps(message, separators=(",", ":"))
+        async with self.send_lock:
+            if self.socket.application_state is WebSocketState.CONNECTED:
+                await self.socket.send_text(text)
+
+
+class LiveHub:
+    """Every live channel of this node; what to send to whom."""
+
+    def __init__(self, backend: LiveBackend, query_timeout_s: float = 10.0) -> None:
+        self._backend = backend
+        self._query_timeout = query_timeout_s
+        self._by_driver: defaultdict[str, set[Connection]] = defaultdict(set)
+        self._by_station: defaultdict[str, set[Connection]] = defaultdict(set)
+        self._by_area: defaultdict[AreaTopic, set[Connection]] = defaultdict(set)
+        self._query_ids = itertools.count(1)
+
+    @property
+    def connections(self) -> int:
+        return sum(len(c) for c in self._by_driver.values())
+
+    # --- ASGI entry -------------------------------------------------------------------------
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        socket = WebSocket(scope, receive, send)
+        await socket.accept()
+        connection = await self._authenticate(socket)
+        if connection is None:
+            return
+        self._attach(connection)
+        try:
+            await self._backend.joined(connection.driver_id)
+            for topic in await self._backend.followed(connection.driver_id):
+                self._index(connection, topic)
+            await self._serve(connection)
+        except WebSocketDisconnect:
+            pass
+        finally:
+            self._detach(connection)
+            for _kind, future in connection.queries.values():
+                future.cancel()
+            with contextlib.suppress(Exception):
+                await self._backend.left(connection.driver_id)
+
+    async def _authenticate(self, socket: WebSocket) -> Connection | None:
+        since: object = socket.query_params.get("since")
+        header = socket.headers.get("authorization", "")
+        token = header[7:].strip() if header[:7].lower() == "bearer " else None
+        if token is None:
+            try:
+                async with asyncio.timeout(AUTH_WAIT_S):
+                    first = _decode(await _receive(socket))
+            except (TimeoutError, BadMessage):
+                first = {}
+            except WebSocketDisconnect:
+                return None
+            raw = first.get("token") if first.get("type") == "auth" else None
+            token = raw if isinstance(raw, str) else None
+            since = first.get("since", since)
+        try:
+            driver_id, staff = self._backend.principal(token or "")
+        except Exception:  # any failure to prove who is calling is the same refusal
+            await socket.close(CLOSE_UNAUTHENTICATED, "unauthenticated")
+            return None
+        connection = Connection(socket, driver_id, staff)
+        connection.cursor = await self._backend.latest_seq(driver_id)
+        await connection.send({"type": "welcome", "driver_id": driver_id, "seq": connection.cursor})
+        if since is not None:
+            seq = _int_or_none(since)
+            if seq is not None:
+                await self._replay(connection, seq)
+        return connection
+
+    async def _serve(self, connection: Connection) -> None:
+        while True:
+            message: dict[str, Any] = {}
+            try:
+                message = _decode(await _receive(connection.socket))
+                await self._handle(connection, message)
+            except BadMessage as bad:
+                await connection.send(_error(message.get("id"), bad.code, bad.detail))
+            except DomainError as refused:
+                await connection.send(_error(message.get("id"), refused.code, refused.detail))
+
+    # --- app → server -------------------------------------------------------------------------
+
+    async def _handle(self, connection: Connection, message: dict[str, Any]) -> None:
+        kind = message.get("type")
+        handler = self._handlers().get(kind) if isinstance(kind, str) else None
+        if handler is None:
+            raise BadMessage("unknown-type", f"unknown message type {str(kind)[:40]!r}")
+        await handler(connection, message)
+
+    def _handlers(
+        self,
+    ) -> dict[str, Callable[[Connection, dict[str, Any]], Awaitable[None]]]:
+        return {
+            "subscribe": self._subscribe,
+            "unsubscribe": self._unsubscribe,
+            "location": self._location,
+            "vehicle": self._vehicle,
+            "ack": self._ack,
+            "resume": self._resume,
+            "ping": self._ping,
+            "auth": self._reauth,
+        }
+
+    async def _subscribe(self, connection: Connection, message: dict[str, Any]) -> None:
+        topic = await self._backend.follow(connection.driver_id, _text(message, "topic"))
+        self._index(connection, topic)
+        await connection.send({"type": "subscribed", "id": message.get("id"), "topic": str(topic)})
+
+    async def _unsubscribe(self, connection: Connection, message: dict[str, Any]) -> None:
+        topic = await self._backend.unfollow(connection.driver_id, _text(message, "topic"))
+        self._unindex(connection, topic)
+        await connection.send(
+            {"type": "unsubscribed", "id": message.get("id"), "topic": str(topic)}
+        )
+
+    async def _location(self, connection: Connection, message: dict[str, Any]) -> None:
+        lat, lon = _required(message, "lat", -90, 90), _required(message, "lon", -180, 180)
+        accuracy = _number(message, "accuracy_m", 0, 1e6, required=False)
+        answered = self._answer(connection, "location", message, {"lat": lat, "lon": lon})
+        await self._backend.location(connection.driver_id, lat, lon, accuracy, self._backend.now())
+        if not answered and message.get("id") is not None:
+            await connection.send({"type": "ok", "id": message.get("id")})
+
+    async def _vehicle(self, connection: Connection, message: dict[str, Any]) -> None:
+        vehicle_id = _text(message, "vehicle_id")
+        soc = _number(message, "soc_percent", 0, 100, required=False)
+        range_km = _number(message, "range_km", 0, 5_000, required=False)
+        state = {"vehicle_id": vehicle_id, "soc_percent": soc, "range_km": range_km}
+        answered = self._answer(connection, "vehicle", message, state)
+        await self._backend.vehicle(
+            connection.driver_id, vehicle_id, soc, range_km, self._backend.now()
+        )
+        if not answered and message.get("id") is not None:
+            await connection.send({"type": "ok", "id": message.get("id")})
+
+    async def _ack(self, connection: Connection, message: dict[str, Any]) -> None:
+        seq = _int_or_none(message.get("seq"))
+        if seq is None or seq < 1:
+            raise BadMessage("invalid-message", "ack carries the notice's seq, a positive integer")
+        if not await self._backend.ack(connection.driver_id, seq):
+            raise BadMessage("unknown-notice", f"no notice {seq} (or it has expired)")
+
+    async def _resume(self, connection: Connection, message: dict[str, Any]) -> None:
+        seq = _int_or_none(message.get("since"))
+        if seq is None or seq < 0:
+            raise BadMessage("invalid-message", "resume carries since, the last seq the app saw")
+        await self._replay(connection, seq)
+
+    async def _ping(self, connection: Connection, message: dict[str, Any]) -> None:
+        await connection.send({"type": "pong", "id": message.get("id")})
+
+    async def _reauth(self, connection: Connection, message: dict[str, Any]) -> None:
+        raise BadMessage("already-authenticated", "this channel is authenticated already")
+
+    def _answer(
+        self, connection: Connection, kind: str, message: dict[str, Any], value: dict[str, Any]
+    ) -> bool:
+        query_id = message.get("id")
+        pending = connection.queries.get(query_id) if isinstance(query_id, str) else None
+        if pending is None or pending[0] != kind:
+            return False
+        if not pending[1].done():
+            pending[1].set_result(value)
+        return True
+
+    # --- server → app -------------------------------------------------------------------------
+
+    async def ask(
+        self, driver_id: str, kind: str, timeout_s: float | None = None, **extra: Any
+    ) -> dict[str, Any]:
+        """Ask the driver's open app(s) where it is / what its vehicle says; first answer wins.
+
+        Unavailable when no app of the driver is connected here, TimedOut when none answers.
+        """
+        if kind not in QUERY_KINDS:
+            raise ValueError(kind)
+        connections = list(self._by_driver.get(driver_id, ()))
+        if not connections:
+            raise Unavailable("the driver's app is not connected")
+        query_id = f"q{next(self._query_ids)}"
+        answer: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        for connection in connections:
+            connection.queries[query_id] = (kind, answer)
+        try:
+            for connection in connections:
+                await connection.send({"type": f"query.{kind}", "id": query_id, **extra})
+            async with asyncio.timeout(timeout_s or self._query_timeout):
+                return await answer
+        except TimeoutError:
+            raise TimedOut(f"the app did not answer the {kind} query") from None
+        finally:
+            for connection in connections:
+                connection.queries.pop(query_id, None)
+
+    async def on_notice(self, event: object) -> None:
+        assert isinstance(event, NoticeQueued)
+        for connection in list(self._by_driver.get(event.driver_id, ())):
+            await self._deliver(connection, event)
+
+    async def on_station_status(self, event: object) -> None:
+        assert isinstance(event, StationStatusBroadcast)
+        position = (
+            (event.lat, event.lon) if event.lat is not None and event.lon is not None else None
+        )
+        targets = set(self._by_station.get(event.station_id, ()))
+        if position is not None:
+            for area, connections in self._by_area.items():
+                if matches(area, event.station_id, position):
+                    targets |= connections
+        if not targets:
+            return
+        text = json.dumps(event.message(), separators=(",", ":"))
+        for connection in targets:
+            with contextlib.suppress(Exception):  # a socket closing right now misses it
+                await connection.send(text)
+
+    async def _deliver(self, connection: Connection, event: NoticeQueued) -> None:
+        async with connection.deliver_lock:
+            if event.seq <= connection.cursor:
+                return  # sent already (replay or an earlier catch-up)
+            if event.seq == connection.cursor + 1:
+                await connection.send({"type": event.kind, "seq": event.seq, **event.payload})
+                connection.cursor = event.seq
+                return
+        await self._replay(connection, connection.cursor)  # a gap: the outbox has it in order
+
+    async def _replay(self, connection: Connection, since: int) -> None:
+        """Send every kept notice after `since`, in order; the cursor moves past them."""
+        async with connection.deliver_lock:
+            while True:
+                missed = await self._backend.missed(connection.driver_id, since)
+                for notice in missed:
+                    await connection.send(notice.message())
+                    connection.cursor = max(connection.cursor, notice.seq)
+                if len(missed) < REPLAY_LIMIT:
+                    return
+                since = missed[-1].seq
+
+    # --- bookkeeping ----------------------------------------------------------------------------
+
+    def _attach(self, connection: Connection) -> None:
+        self._by_driver[connection.driver_id].add(connection)
+
+    def _detach(self, connection: Connection) -> None:
+        for topic in list(connection.topics):
+            self._unindex(connection, topic)
+        mine = self._by_driver.get(connection.driver_id)
+        if mine is not None:
+            mine.discard(connection)
+            if not mine:
+                del self._by_driver[connection.driver_id]
+
+    def _index(self, connection: Connection, topic: Topic) -> None:
+        connection.topics.add(topic)
+        if isinstance(topic, StationTopic):
+            self._by_station[topic.station_id].add(connection)
+        elif isinstance(topic, AreaTopic):
+            self._by_area[topic].add(connection)
+
+    def _unindex(self, connection: Connection, topic: Topic) -> None:
+        connection.topics.discard(topic)
+        if isinstance(topic, StationTopic):
+            _discard(self._by_station, topic.station_id, connection)
+        elif isinstance(topic, AreaTopic):
+            _discard(self._by_area, topic, connection)
+
+
+def _discard(index: defaultdict[_K, set[Connection]], key: _K, connection: Connection) -> None:
+    members = index.get(key)
+    if members is not None:
+        members.discard(connection)
+        if not members:
+            del index[key]
+
+
+async def _receive(socket: WebSocket) -> str:
+    """The next text message; a binary one is a BadMessage, a close is WebSocketDisconnect."""
+    message = await socket.receive()
+    if message["type"] == "websocket.disconnect":
+        raise WebSocketDisconnect(message.get("code", 1000))
+    text = message.get("text")
+    if text is None:
+        raise BadMessage("invalid-message", "messages are JSON text, not binary")
+    return str(text)
+
+
+def _decode(text: str) -> dict[str, Any]:
+    if len(text) > MAX_MESSAGE_CHARS:
+        raise BadMessage("too-large", f"a message has at most {MAX_MESSAGE_CHARS} characters")
+    try:
+        message = json.loads(text)
+    except ValueError:
+        raise BadMessage("invalid-json", "a message is one JSON object") from None
+    if not isinstance(message, dict) or not isinstance(message.get("type"), str):
+        raise BadMessage("invalid-message", "a message is a JSON object with a string type")
+    message_id = message.get("id")
+    if message_id is not None and not isinstance(message_id, (str, int)):
+        raise BadMessage("invalid-message", "id is a string or an integer")
+    return message
+
+
+def _error(message_id: object, code: str, detail: str) -> dict[str, Any]:
+    return {"type": "error", "id": message_id, "code": code, "detail": detail}
+
+
+def _text(message: dict[str, Any], key: str) -> str:
+    value = message.get(key)
+    if not isinstance(value, str) or not value or len(value) > 200:
+        raise BadMessage("invalid-message", f"{key} is a non-empty string")
+    return value
+
+
+def _number(
+    message: dict[str, Any], key: str, low: float, high: float, *, required: bool = True
+) -> float | None:
+    value = message.get(key)
+    if value is None and not required:
+        return None
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not math.isfinite(value)
+        or not low <= value <= high
+    ):
+        raise BadMessage("invalid-message", f"{key} is a number from {low:g} to {high:g}")
+    return float(value)
+
+
+def _required(message: dict[str, Any], key: str, low: float, high: float) -> float:
+    value = _number(message, key, low, high)
+    assert value is not None
+    return value
+
+
+def _int_or_none(value: object) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.isdigit() and len(value) < 19:
+        return int(value)
+    return None

@@ -1,0 +1,171 @@
+"""Use cases of telling drivers things: the outbox, followed topics, live or Web Push."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from voltbook.core.bus import EventBus
+from voltbook.core.clock import Clock
+from voltbook.core.errors import Conflict
+from voltbook.core.geo import great_circle_m
+from voltbook.notices.events import NoticeQueued, StationStatusBroadcast
+from voltbook.notices.model import (
+    AreaTopic,
+    Notice,
+    ReservationsTopic,
+    StationTopic,
+    Topic,
+    Urgency,
+    parse_topic,
+)
+from voltbook.notices.ports import NoticesUowFactory, Presence
+
+MAX_TOPICS_PER_DRIVER = 50
+REPLAY_LIMIT = 500
+
+
+class Pusher(Protocol):
+    """Sends a payload to every Web Push subscription of a driver; returns how many took it."""
+
+    async def push(self, driver_id: str, payload: bytes, ttl_s: int, urgency: Urgency) -> int: ...
+
+
+class NoticeService:
+    def __init__(
+        self,
+        uow: NoticesUowFactory,
+        clock: Clock,
+        bus: EventBus,
+        presence: Presence,
+        pusher: Pusher | None = None,
+        *,
+        retention: timedelta = timedelta(hours=48),
+        push_ttl_s: int = 3600,
+    ) -> None:
+        self._uow = uow
+        self._clock = clock
+        self._bus = bus
+        self._presence = presence
+        self._pusher = pusher
+        self._retention = retention
+        self._push_ttl = push_ttl_s
+
+    # --- the outbox -------------------------------------------------------------------------
+
+    async def notify(
+        self, driver_id: str, kind: str, payload: dict[str, Any], urgency: Urgency = Urgency.NORMAL
+    ) -> Notice:
+        """Queue a notice: the next number in the driver's sequence, live if the app is open
+        anywhere, else Web Push. Kept for the replay window either way."""
+        now = self._clock.now()
+        async with self._uow() as uow:
+            seq = await uow.notices.next_seq(driver_id)
+            notice = Notice(driver_id, seq, kind, payload, urgency, now, now + self._retention)
+            await uow.notices.add(notice)
+            await uow.commit()
+        await self._bus.publish(NoticeQueued(driver_id, seq, kind, payload))
+        if self._pusher is not None and not await self._presence.online(driver_id):
+            body = json.dumps(notice.message(), separators=(",", ":")).encode()
+            if await self._pusher.push(driver_id, body, self._push_ttl, urgency):
+                async with self._uow() as uow:
+                    await uow.notices.mark_pushed(driver_id, seq, self._clock.now())
+                    await uow.commit()
+        return notice
+
+    async def missed(self, driver_id: str, since: int) -> list[Notice]:
+        """What a reconnecting app has not seen: notices after `since`, oldest first."""
+        async with self._uow(read_only=True) as uow:
+            return await uow.notices.after(driver_id, since, self._clock.now(), REPLAY_LIMIT)
+
+    async def latest_seq(self, driver_id: str) -> int:
+        async with self._uow(read_only=True) as uow:
+            return await uow.notices.latest_seq(driver_id)
+
+    async def ack(self, driver_id: str, seq: int) -> bool:
+        async with self._uow() as uow:
+            found = await uow.notices.ack(driver_id, seq, self._clock.now())
+            await uow.commit()
+        return found
+
+    async def purge(self) -> int:
+        async with self._uow() as uow:
+            gone = await uow.notices.purge(self._clock.now())
+            await uow.commit()
+        return gone
+
+    # --- topics -----------------------------------------------------------------------------
+
+    async def follow(self, driver_id: str, raw: str) -> Topic:
+        """Follow a topic (kept while the app is closed); InvalidInput for a bad one."""
+        topic = parse_topic(raw)
+        async with self._uow() as uow:
+            followed = await uow.topics.of_driver(driver_id)
+            if str(topic) not in followed:
+                if len(followed) >= MAX_TOPICS_PER_DRIVER:
+                    raise Conflict(f"a driver follows at most {MAX_TOPICS_PER_DRIVER} topics")
+                await uow.topics.add(driver_id, str(topic), self._clock.now())
+                await uow.commit()
+        return topic
+
+    async def unfollow(self, driver_id: str, raw: str) -> Topic:
+        topic = parse_topic(raw)
+        async with self._uow() as uow:
+            await uow.topics.remove(driver_id, str(topic))
+            await uow.commit()
+        return topic
+
+    async def followed(self, driver_id: str) -> list[Topic]:
+        async with self._uow(read_only=True) as uow:
+            return [parse_topic(raw) for raw in await uow.topics.of_driver(driver_id)]
+
+    # --- what happens in the network ---------------------------------------------------------
+
+    async def station_status(
+        self,
+        station_id: str,
+        evse_id: int,
+        connector_id: int,
+        status: str,
+        at: datetime,
+        position: tuple[float, float] | None,
+    ) -> None:
+        """Live channels following the station or its area hear it at once; followers whose
+        app is closed get a notice (and so a Web Push)."""
+        lat, lon = position if position is not None else (None, None)
+        broadcast = StationStatusBroadcast(station_id, evse_id, connector_id, status, at, lat, lon)
+        await self._bus.publish(broadcast)
+        async with self._uow(read_only=True) as uow:
+            followers = {d for d, _ in await uow.topics.followers([str(StationTopic(station_id))])}
+            if position is not None:
+                for driver_id, raw in await uow.topics.area_topics():
+                    area = parse_topic(raw)
+                    if isinstance(area, AreaTopic) and _inside(area, position):
+                        followers.add(driver_id)
+        payload = {k: v for k, v in broadcast.message().items() if k != "type"}
+        for driver_id in sorted(followers):
+            if not await self._presence.online(driver_id):
+                await self.notify(driver_id, "station.status", payload, Urgency.LOW)
+
+    async def to_staff(self, kind: str, payload: dict[str, Any], urgency: Urgency) -> int:
+        """Operators and admins each get the notice (alarms)."""
+        async with self._uow(read_only=True) as uow:
+            staff = await uow.notices.staff_ids()
+        for driver_id in staff:
+            await self.notify(driver_id, kind, payload, urgency)
+        return len(staff)
+
+
+def _inside(area: AreaTopic, position: tuple[float, float]) -> bool:
+    return great_circle_m(area.lat, area.lon, position[0], position[1]) <= area.radius_m
+
+
+def matches(topic: Topic, station_id: str, position: tuple[float, float] | None) -> bool:
+    """Whether a station-status broadcast concerns a topic."""
+    if isinstance(topic, StationTopic):
+        return topic.station_id == station_id
+    if isinstance(topic, AreaTopic):
+        return position is not None and _inside(topic, position)
+    assert isinstance(topic, ReservationsTopic)
+    return False

@@ -1,0 +1,144 @@
+"""The notice outbox and followed topics in SQL."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from voltbook.notices.model import Notice, Urgency
+from voltbook.storage.tables import driver_topics, drivers, notices
+from voltbook.storage.timestamps import as_utc
+
+_N = notices
+
+
+class SqlNoticeRepository:
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._connection = connection
+
+    async def next_seq(self, driver_id: str) -> int:
+        # One UPDATE ... RETURNING: the row lock serializes concurrent notices to one driver.
+        seq = (
+            await self._connection.execute(
+                drivers.update()
+                .where(drivers.c.id == driver_id)
+                .values(notice_seq=drivers.c.notice_seq + 1)
+                .returning(drivers.c.notice_seq)
+            )
+        ).scalar_one()
+        return int(seq)
+
+    async def add(self, notice: Notice) -> None:
+        await self._connection.execute(
+            _N.insert().values(
+                driver_id=notice.driver_id,
+                seq=notice.seq,
+                kind=notice.kind,
+                payload=json.dumps(notice.payload, separators=(",", ":")),
+                urgency=notice.urgency.value,
+                created_at=notice.created_at,
+                expires_at=notice.expires_at,
+            )
+        )
+
+    async def after(self, driver_id: str, seq: int, now: datetime, limit: int) -> list[Notice]:
+        rows = await self._connection.execute(
+            sa.select(
+                _N.c.seq, _N.c.kind, _N.c.payload, _N.c.urgency, _N.c.created_at, _N.c.expires_at
+            )
+            .where(_N.c.driver_id == driver_id, _N.c.seq > seq, _N.c.expires_at > now)
+            .order_by(_N.c.seq)
+            .limit(limit)
+        )
+        return [
+            Notice(
+                driver_id,
+                row.seq,
+                row.kind,
+                json.loads(row.payload),
+                Urgency(row.urgency),
+                as_utc(row.created_at),
+                as_utc(row.expires_at),
+            )
+            for row in rows
+        ]
+
+    async def latest_seq(self, driver_id: str) -> int:
+        seq = (
+            await self._connection.execute(
+                sa.select(drivers.c.notice_seq).where(drivers.c.id == driver_id)
+            )
+        ).scalar()
+        return int(seq or 0)
+
+    async def staff_ids(self) -> list[str]:
+        rows = await self._connection.execute(
+            sa.select(drivers.c.id).where(drivers.c.role.in_(("operator", "admin")))
+        )
+        return list(rows.scalars())
+
+    async def ack(self, driver_id: str, seq: int, at: datetime) -> bool:
+        done = await self._connection.execute(
+            _N.update()
+            .where(_N.c.driver_id == driver_id, _N.c.seq == seq, _N.c.acked_at.is_(None))
+            .values(acked_at=at)
+        )
+        if done.rowcount:
+            return True
+        known = await self._connection.execute(
+            sa.select(_N.c.id).where(_N.c.driver_id == driver_id, _N.c.seq == seq)
+        )
+        return known.first() is not None
+
+    async def mark_pushed(self, driver_id: str, seq: int, at: datetime) -> None:
+        await self._connection.execute(
+            _N.update().where(_N.c.driver_id == driver_id, _N.c.seq == seq).values(pushed_at=at)
+        )
+
+    async def purge(self, now: datetime) -> int:
+        done = await self._connection.execute(_N.delete().where(_N.c.expires_at <= now))
+        return int(done.rowcount or 0)
+
+
+class SqlTopicRepository:
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._connection = connection
+
+    async def add(self, driver_id: str, topic: str, at: datetime) -> None:
+        await self._connection.execute(
+            driver_topics.insert().values(driver_id=driver_id, topic=topic, created_at=at)
+        )
+
+    async def remove(self, driver_id: str, topic: str) -> None:
+        await self._connection.execute(
+            driver_topics.delete().where(
+                driver_topics.c.driver_id == driver_id, driver_topics.c.topic == topic
+            )
+        )
+
+    async def of_driver(self, driver_id: str) -> list[str]:
+        rows = await self._connection.execute(
+            sa.select(driver_topics.c.topic)
+            .where(driver_topics.c.driver_id == driver_id)
+            .order_by(driver_topics.c.created_at, driver_topics.c.topic)
+        )
+        return list(rows.scalars())
+
+    async def followers(self, topics: list[str]) -> list[tuple[str, str]]:
+        rows = await self._connection.execute(
+            sa.select(driver_topics.c.driver_id, driver_topics.c.topic).where(
+                driver_topics.c.topic.in_(topics)
+            )
+        )
+        return [(row[0], row[1]) for row in rows]
+
+    async def area_topics(self) -> list[tuple[str, str]]:
+        rows = await self._connection.execute(
+            sa.select(driver_topics.c.driver_id, driver_topics.c.topic).where(
+                driver_topics.c.topic.like("area:%")
+            )
+        )
+        return [(row[0], row[1]) for row in rows]
