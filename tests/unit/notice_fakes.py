@@ -1,0 +1,144 @@
+"""In-memory notices storage: the outbox, followed topics; commits on `commit` only."""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from datetime import datetime
+from types import TracebackType
+from typing import Self
+
+from voltbook.notices.model import Notice, Urgency
+
+
+@dataclass
+class NoticeState:
+    seqs: dict[str, int] = field(default_factory=dict)
+    notices: dict[tuple[str, int], Notice] = field(default_factory=dict)
+    acked: set[tuple[str, int]] = field(default_factory=set)
+    pushed: set[tuple[str, int]] = field(default_factory=set)
+    topics: dict[str, list[str]] = field(default_factory=dict)
+    staff: list[str] = field(default_factory=list)
+
+
+class FakeNoticeRepository:
+    def __init__(self, state: NoticeState) -> None:
+        self._s = state
+
+    async def next_seq(self, driver_id: str) -> int:
+        self._s.seqs[driver_id] = self._s.seqs.get(driver_id, 0) + 1
+        return self._s.seqs[driver_id]
+
+    async def add(self, notice: Notice) -> None:
+        key = (notice.driver_id, notice.seq)
+        assert key not in self._s.notices, "a sequence number is never used twice"
+        self._s.notices[key] = notice
+
+    async def after(self, driver_id: str, seq: int, now: datetime, limit: int) -> list[Notice]:
+        mine = sorted(
+            (n for (d, s), n in self._s.notices.items() if d == driver_id and s > seq),
+            key=lambda n: n.seq,
+        )
+        return [n for n in mine if n.expires_at > now][:limit]
+
+    async def latest_seq(self, driver_id: str) -> int:
+        return self._s.seqs.get(driver_id, 0)
+
+    async def staff_ids(self) -> list[str]:
+        return list(self._s.staff)
+
+    async def ack(self, driver_id: str, seq: int, at: datetime) -> bool:
+        if (driver_id, seq) not in self._s.notices:
+            return False
+        self._s.acked.add((driver_id, seq))
+        return True
+
+    async def mark_pushed(self, driver_id: str, seq: int, at: datetime) -> None:
+        self._s.pushed.add((driver_id, seq))
+
+    async def purge(self, now: datetime) -> int:
+        gone = [k for k, n in self._s.notices.items() if n.expires_at <= now]
+        for key in gone:
+            del self._s.notices[key]
+        return len(gone)
+
+
+class FakeTopicRepository:
+    def __init__(self, state: NoticeState) -> None:
+        self._s = state
+
+    async def add(self, driver_id: str, topic: str, at: datetime) -> None:
+        assert topic not in self._s.topics.get(driver_id, []), "primary key (driver, topic)"
+        self._s.topics.setdefault(driver_id, []).append(topic)
+
+    async def remove(self, driver_id: str, topic: str) -> None:
+        if topic in self._s.topics.get(driver_id, []):
+            self._s.topics[driver_id].remove(topic)
+
+    async def of_driver(self, driver_id: str) -> list[str]:
+        return list(self._s.topics.get(driver_id, []))
+
+    async def followers(self, topics: list[str]) -> list[tuple[str, str]]:
+        return [(d, t) for d, mine in self._s.topics.items() for t in mine if t in topics]
+
+    async def area_topics(self) -> list[tuple[str, str]]:
+        return [(d, t) for d, mine in self._s.topics.items() for t in mine if t.startswith("area:")]
+
+
+class NoticeStore:
+    def __init__(self) -> None:
+        self.state = NoticeState()
+
+    def uow(self, *, read_only: bool = False) -> FakeNoticesUow:
+        return FakeNoticesUow(self)
+
+
+class FakeNoticesUow:
+    def __init__(self, store: NoticeStore) -> None:
+        self._store = store
+
+    async def __aenter__(self) -> Self:
+        self._working = copy.deepcopy(self._store.state)
+        self.notices = FakeNoticeRepository(self._working)
+        self.topics = FakeTopicRepository(self._working)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        return None
+
+    async def commit(self) -> None:
+        self._store.state = self._working
+        self._working = copy.deepcopy(self._working)
+        self.notices = FakeNoticeRepository(self._working)
+        self.topics = FakeTopicRepository(self._working)
+
+
+class FakePresence:
+    def __init__(self) -> None:
+        self.online_now: set[str] = set()
+
+    async def online(self, driver_id: str) -> bool:
+        return driver_id in self.online_now
+
+    async def joined(self, driver_id: str) -> None:
+        self.online_now.add(driver_id)
+
+    async def left(self, driver_id: str) -> None:
+        self.online_now.discard(driver_id)
+
+
+class FakePusher:
+    """Records pushes; `accepting` says how many subscriptions take each one."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, bytes, int, Urgency]] = []
+        self.accepting = 1
+
+    async def push(self, driver_id: str, payload: bytes, ttl_s: int, urgency: Urgency) -> int:
+        self.sent.append((driver_id, payload, ttl_s, urgency))
+        return self.accepting
