@@ -14,10 +14,11 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from benchmarks import nearby, ocpp_ingest, reservations
+from benchmarks import fanout, nearby, ocpp_ingest, reservations
 from benchmarks.common import QUIET, Row
 
 BENCHMARKS: dict[str, ModuleType] = {
+    "fanout": fanout,
     "nearby": nearby,
     "ocpp_ingest": ocpp_ingest,
     "reservations": reservations,

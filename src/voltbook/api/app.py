@@ -28,7 +28,7 @@ def create_app(services: ServicesFactory) -> FastAPI:
             app.state.services = opened
             yield
 
-    app = FastAPI(
+    app = _App(
         title="voltbook",
         version=voltbook.__version__,
         description="Find, reserve and fill electric-vehicle chargers.",
@@ -70,6 +70,30 @@ def create_app(services: ServicesFactory) -> FastAPI:
 
     app.openapi = openapi  # type: ignore[method-assign]
     return app
+
+
+class _App(FastAPI):
+    """FastAPI, except that the two WebSocket endpoints are reached directly.
+
+    A station or an app keeps its socket for hours and every frame it is sent went through
+    each middleware's send wrapper; the live channel fans one status out to thousands of
+    sockets. These endpoints need none of the HTTP middleware (they authenticate and answer
+    in their own protocols), so they skip it: less memory per socket, less CPU per frame.
+    """
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket" and hasattr(self.state, "services"):
+            path: str = scope["path"]
+            services: Services = self.state.services
+            if path == "/api/v1/live":
+                await services.live(scope, receive, send)
+                return
+            station_id = path[6:] if path.startswith("/ocpp/") else ""
+            if station_id and "/" not in station_id:
+                scope["path_params"] = {"station_id": station_id}
+                await services.ocpp_endpoint(scope, receive, send)
+                return
+        await super().__call__(scope, receive, send)
 
 
 class _OcppEndpoint:

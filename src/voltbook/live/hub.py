@@ -87,19 +87,18 @@ class BadMessage(Exception):
 @dataclass(eq=False)
 class Connection:
     socket: WebSocket
+    raw_send: Send  # the server's own send: one ASGI message is one whole frame
     driver_id: str
     staff: bool
     cursor: int = 0  # the newest notice sequence this app has been sent
     topics: set[Topic] = field(default_factory=set)
-    send_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     deliver_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     queries: dict[str, tuple[str, asyncio.Future[dict[str, Any]]]] = field(default_factory=dict)
 
     async def send(self, message: dict[str, Any] | str) -> None:
         text = message if isinstance(message, str) else json.dumps(message, separators=(",", ":"))
-        async with self.send_lock:
-            if self.socket.application_state is WebSocketState.CONNECTED:
-                await self.socket.send_text(text)
+        if self.socket.application_state is WebSocketState.CONNECTED:
+            await self.socket.send_text(text)
 
 
 class LiveHub:
@@ -122,7 +121,7 @@ class LiveHub:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         socket = WebSocket(scope, receive, send)
         await socket.accept()
-        connection = await self._authenticate(socket)
+        connection = await self._authenticate(socket, send)
         if connection is None:
             return
         self._attach(connection)
@@ -140,7 +139,7 @@ class LiveHub:
             with contextlib.suppress(Exception):
                 await self._backend.left(connection.driver_id)
 
-    async def _authenticate(self, socket: WebSocket) -> Connection | None:
+    async def _authenticate(self, socket: WebSocket, send: Send) -> Connection | None:
         since: object = socket.query_params.get("since")
         header = socket.headers.get("authorization", "")
         token = header[7:].strip() if header[:7].lower() == "bearer " else None
@@ -160,7 +159,7 @@ class LiveHub:
         except Exception:  # any failure to prove who is calling is the same refusal
             await socket.close(CLOSE_UNAUTHENTICATED, "unauthenticated")
             return None
-        connection = Connection(socket, driver_id, staff)
+        connection = Connection(socket, send, driver_id, staff)
         connection.cursor = await self._backend.latest_seq(driver_id)
         await connection.send({"type": "welcome", "driver_id": driver_id, "seq": connection.cursor})
         if since is not None:
@@ -311,10 +310,16 @@ class LiveHub:
                     targets |= connections
         if not targets:
             return
-        text = json.dumps(event.message(), separators=(",", ":"))
+        # One encoding, one ASGI message for all: the server only reads it.
+        frame = {
+            "type": "websocket.send",
+            "text": json.dumps(event.message(), separators=(",", ":")),
+        }
         for connection in targets:
-            with contextlib.suppress(Exception):  # a socket closing right now misses it
-                await connection.send(text)
+            try:
+                await connection.raw_send(frame)
+            except Exception:  # noqa: S112 - a socket closing right now misses it, no more
+                continue
 
     async def _deliver(self, connection: Connection, event: NoticeQueued) -> None:
         async with connection.deliver_lock:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -84,6 +85,7 @@ class AreaTopic:
 Topic = ReservationsTopic | StationTopic | AreaTopic
 
 
+@functools.lru_cache(maxsize=4096)  # topics repeat; parsed ones are immutable
 def parse_topic(raw: str) -> Topic:
     """`reservations`, `station:{id}` or `area:{lat},{lon},{radius_m}`; else InvalidInput."""
     if raw == "reservations":
