@@ -31,6 +31,7 @@ from voltbook.config import Settings
 from voltbook.core.bus import Event, InProcessBus
 from voltbook.core.clock import Clock, SystemClock
 from voltbook.core.ids import TimeOrderedIds
+from voltbook.core.worker import SerialWorker
 from voltbook.drivers.service import AccountService
 from voltbook.drivers.throttle import SlidingWindowThrottle
 from voltbook.links import FleetChargerHold, NearbyAlternatives
@@ -138,6 +139,7 @@ def build_services(settings: Settings, engine: AsyncEngine, clock: Clock | None 
     positions: list[PositionSink] = []
     vehicles: list[VehicleSink] = []
     presence = _HubPresence()
+    notice_log = structlog.get_logger("voltbook.notices")
     notices = NoticeService(
         uow,
         clock,
@@ -145,6 +147,9 @@ def build_services(settings: Settings, engine: AsyncEngine, clock: Clock | None 
         presence,
         retention=timedelta(hours=settings.notice_retention_h),
         push_ttl_s=settings.push_ttl_s,
+    )
+    notices.worker = SerialWorker(
+        lambda error: notice_log.warning("notice failed", error=type(error).__name__)
     )
     backend = LiveBackend(accounts, notices, clock, positions, vehicles)
     presence.backend = backend
@@ -225,25 +230,34 @@ def _route_notices(
 ) -> None:
     """What drivers and operators are told, and the live channels that tell them."""
 
+    # Live channels hear a status change at once; notices (outbox writes, Web Push) are made
+    # by the notices worker, in event order, so no station or booking waits for them.
+    later = notices.worker.submit
+
     async def status_changed(event: Event) -> None:
         assert isinstance(event, ConnectorStatusChanged)
-        await notices.station_status(
+        position = await places.position(event.station_id)
+        lat, lon = position if position is not None else (None, None)
+        broadcast = StationStatusBroadcast(
             event.station_id,
             event.evse_id,
             event.connector_id,
             event.status.value,
             event.at,
-            await places.position(event.station_id),
+            lat,
+            lon,
         )
+        await bus.publish(broadcast)
+        later(lambda: notices.tell_followers(broadcast))
 
     async def reservation_changed(event: Event) -> None:
         assert isinstance(event, ReservationEvent)
         kind, payload, urgency = reservation_notice(event)
-        await notices.notify(event.reservation.driver_id, kind, payload, urgency)
+        later(lambda: notices.notify(event.reservation.driver_id, kind, payload, urgency))
 
     async def alarm(event: Event) -> None:
         assert isinstance(event, AlarmRaised | AlarmCleared)
-        await notices.to_staff(*alarm_notice(event.alarm))
+        later(lambda: notices.to_staff(*alarm_notice(event.alarm)))
 
     bus.subscribe(ConnectorStatusChanged, status_changed)
     bus.subscribe(ReservationEvent, reservation_changed)
@@ -265,10 +279,14 @@ async def open_services(settings: Settings, *, upgrade: bool = False) -> AsyncIt
             asyncio.create_task(_flush_meters(services.charging)),
             asyncio.create_task(_run_reservation_jobs(services.reservations)),
             asyncio.create_task(_purge_notices(services.notices)),
+            asyncio.create_task(services.notices.worker.run()),
         ]
         try:
             yield services
         finally:
+            with contextlib.suppress(TimeoutError):  # notices still queued are made first
+                async with asyncio.timeout(5):
+                    await services.notices.worker.drained()
             for task in background:
                 task.cancel()
             for task in background:

@@ -19,20 +19,27 @@ class NoticeState:
     pushed: set[tuple[str, int]] = field(default_factory=set)
     topics: dict[str, list[str]] = field(default_factory=dict)
     staff: list[str] = field(default_factory=list)
+    deleted: set[str] = field(default_factory=set)  # accounts gone: no sequence to take
 
 
 class FakeNoticeRepository:
     def __init__(self, state: NoticeState) -> None:
         self._s = state
 
-    async def next_seq(self, driver_id: str) -> int:
-        self._s.seqs[driver_id] = self._s.seqs.get(driver_id, 0) + 1
-        return self._s.seqs[driver_id]
+    async def next_seqs(self, driver_ids: list[str]) -> dict[str, int]:
+        taken = {}
+        for driver_id in sorted(set(driver_ids)):
+            if driver_id in self._s.deleted:
+                continue
+            self._s.seqs[driver_id] = self._s.seqs.get(driver_id, 0) + 1
+            taken[driver_id] = self._s.seqs[driver_id]
+        return taken
 
-    async def add(self, notice: Notice) -> None:
-        key = (notice.driver_id, notice.seq)
-        assert key not in self._s.notices, "a sequence number is never used twice"
-        self._s.notices[key] = notice
+    async def add_many(self, notices: list[Notice]) -> None:
+        for notice in notices:
+            key = (notice.driver_id, notice.seq)
+            assert key not in self._s.notices, "a sequence number is never used twice"
+            self._s.notices[key] = notice
 
     async def after(self, driver_id: str, seq: int, now: datetime, limit: int) -> list[Notice]:
         mine = sorted(
@@ -53,8 +60,8 @@ class FakeNoticeRepository:
         self._s.acked.add((driver_id, seq))
         return True
 
-    async def mark_pushed(self, driver_id: str, seq: int, at: datetime) -> None:
-        self._s.pushed.add((driver_id, seq))
+    async def mark_pushed(self, notices: list[tuple[str, int]], at: datetime) -> None:
+        self._s.pushed.update(notices)
 
     async def purge(self, now: datetime) -> int:
         gone = [k for k, n in self._s.notices.items() if n.expires_at <= now]

@@ -235,3 +235,24 @@ async def test_alarms_go_to_every_operator(
     store.state.staff = ["op-1", "admin-1"]
     assert await service.to_staff("alarm", {"code": "Faulted"}, Urgency.HIGH) == 2
     assert sorted(d for d, *_ in pusher.sent) == ["admin-1", "op-1"]
+
+
+async def test_one_notice_to_many_drivers_takes_one_number_in_each_sequence(
+    service: NoticeService, store: NoticeStore
+) -> None:
+    await service.notify("d2", "offer", {})
+    store.state.deleted.add("gone")
+    made = await service.notify_many(["d1", "d2", "gone"], "alarm", {"code": "Faulted"})
+    assert sorted((n.driver_id, n.seq) for n in made) == [("d1", 1), ("d2", 2)]
+
+
+async def test_a_push_service_failing_loses_no_notice(
+    service: NoticeService, pusher: FakePusher, store: NoticeStore
+) -> None:
+    async def broken(*_: object) -> int:
+        raise ConnectionError("push service down")
+
+    pusher.push = broken  # type: ignore[method-assign]
+    await service.notify("d1", "offer", {})
+    assert store.state.pushed == set()
+    assert [n.seq for n in await service.missed("d1", 0)] == [1]

@@ -10,11 +10,12 @@ from voltbook.notices.model import Notice, PushOutcome, PushSubscription, Urgenc
 
 
 class NoticeRepository(Protocol):
-    async def next_seq(self, driver_id: str) -> int:
-        """Take the driver's next sequence number (inside this transaction)."""
+    async def next_seqs(self, driver_ids: list[str]) -> dict[str, int]:
+        """Take each driver's next sequence number (inside this transaction); unknown
+        drivers are left out."""
         ...
 
-    async def add(self, notice: Notice) -> None: ...
+    async def add_many(self, notices: list[Notice]) -> None: ...
 
     async def after(self, driver_id: str, seq: int, now: datetime, limit: int) -> list[Notice]:
         """Unexpired notices with a higher sequence number, oldest first."""
@@ -32,7 +33,9 @@ class NoticeRepository(Protocol):
         """Mark one notice delivered; False when there is no such notice."""
         ...
 
-    async def mark_pushed(self, driver_id: str, seq: int, at: datetime) -> None: ...
+    async def mark_pushed(self, notices: list[tuple[str, int]], at: datetime) -> None:
+        """Record that these (driver_id, seq) notices went out by Web Push."""
+        ...
 
     async def purge(self, now: datetime) -> int:
         """Drop expired notices; returns how many."""

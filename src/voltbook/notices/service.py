@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -10,6 +11,7 @@ from voltbook.core.bus import EventBus
 from voltbook.core.clock import Clock
 from voltbook.core.errors import Conflict
 from voltbook.core.geo import great_circle_m
+from voltbook.core.worker import SerialWorker
 from voltbook.notices.events import NoticeQueued, StationStatusBroadcast
 from voltbook.notices.model import (
     AreaTopic,
@@ -51,6 +53,9 @@ class NoticeService:
         self._pusher = pusher
         self._retention = retention
         self._push_ttl = push_ttl_s
+        self._push_slots = asyncio.Semaphore(16)  # pushes in flight at once
+        self.worker = SerialWorker()
+        """Follow-up work of events (notices to make), in event order, off the caller's path."""
 
     # --- the outbox -------------------------------------------------------------------------
 
@@ -59,20 +64,52 @@ class NoticeService:
     ) -> Notice:
         """Queue a notice: the next number in the driver's sequence, live if the app is open
         anywhere, else Web Push. Kept for the replay window either way."""
+        [notice] = await self.notify_many([driver_id], kind, payload, urgency)
+        return notice
+
+    async def notify_many(
+        self,
+        driver_ids: list[str],
+        kind: str,
+        payload: dict[str, Any],
+        urgency: Urgency = Urgency.NORMAL,
+    ) -> list[Notice]:
+        """The same notice to several drivers, each in their own sequence, in one transaction."""
+        if not driver_ids:
+            return []
         now = self._clock.now()
         async with self._uow() as uow:
-            seq = await uow.notices.next_seq(driver_id)
-            notice = Notice(driver_id, seq, kind, payload, urgency, now, now + self._retention)
-            await uow.notices.add(notice)
+            seqs = await uow.notices.next_seqs(driver_ids)
+            made = [
+                Notice(d, seqs[d], kind, payload, urgency, now, now + self._retention)
+                for d in driver_ids
+                if d in seqs  # an account deleted meanwhile hears nothing
+            ]
+            await uow.notices.add_many(made)
             await uow.commit()
-        await self._bus.publish(NoticeQueued(driver_id, seq, kind, payload))
-        if self._pusher is not None and not await self._presence.online(driver_id):
-            body = json.dumps(notice.message(), separators=(",", ":")).encode()
-            if await self._pusher.push(driver_id, body, self._push_ttl, urgency):
+        for notice in made:
+            await self._bus.publish(NoticeQueued(notice.driver_id, notice.seq, kind, payload))
+        if self._pusher is not None:
+            offline = [n for n in made if not await self._presence.online(n.driver_id)]
+            pushed = await asyncio.gather(*(self._push(n) for n in offline))
+            done = [(n.driver_id, n.seq) for n, ok in zip(offline, pushed, strict=True) if ok]
+            if done:
                 async with self._uow() as uow:
-                    await uow.notices.mark_pushed(driver_id, seq, self._clock.now())
+                    await uow.notices.mark_pushed(done, self._clock.now())
                     await uow.commit()
-        return notice
+        return made
+
+    async def _push(self, notice: Notice) -> bool:
+        assert self._pusher is not None
+        body = json.dumps(notice.message(), separators=(",", ":")).encode()
+        async with self._push_slots:
+            try:
+                return (
+                    await self._pusher.push(notice.driver_id, body, self._push_ttl, notice.urgency)
+                    > 0
+                )
+            except Exception:
+                return False
 
     async def missed(self, driver_id: str, since: int) -> list[Notice]:
         """What a reconnecting app has not seen: notices after `since`, oldest first."""
@@ -136,25 +173,32 @@ class NoticeService:
         lat, lon = position if position is not None else (None, None)
         broadcast = StationStatusBroadcast(station_id, evse_id, connector_id, status, at, lat, lon)
         await self._bus.publish(broadcast)
+        await self.tell_followers(broadcast)
+
+    async def tell_followers(self, broadcast: StationStatusBroadcast) -> None:
+        """Followers of the station or of an area around it whose app is closed get a notice."""
+        position = (
+            (broadcast.lat, broadcast.lon)
+            if broadcast.lat is not None and broadcast.lon is not None
+            else None
+        )
         async with self._uow(read_only=True) as uow:
-            followers = {d for d, _ in await uow.topics.followers([str(StationTopic(station_id))])}
+            topic = str(StationTopic(broadcast.station_id))
+            followers = {d for d, _ in await uow.topics.followers([topic])}
             if position is not None:
                 for driver_id, raw in await uow.topics.area_topics():
                     area = parse_topic(raw)
                     if isinstance(area, AreaTopic) and _inside(area, position):
                         followers.add(driver_id)
         payload = {k: v for k, v in broadcast.message().items() if k != "type"}
-        for driver_id in sorted(followers):
-            if not await self._presence.online(driver_id):
-                await self.notify(driver_id, "station.status", payload, Urgency.LOW)
+        offline = [d for d in sorted(followers) if not await self._presence.online(d)]
+        await self.notify_many(offline, "station.status", payload, Urgency.LOW)
 
     async def to_staff(self, kind: str, payload: dict[str, Any], urgency: Urgency) -> int:
         """Operators and admins each get the notice (alarms)."""
         async with self._uow(read_only=True) as uow:
             staff = await uow.notices.staff_ids()
-        for driver_id in staff:
-            await self.notify(driver_id, kind, payload, urgency)
-        return len(staff)
+        return len(await self.notify_many(staff, kind, payload, urgency))
 
 
 def _inside(area: AreaTopic, position: tuple[float, float]) -> bool:

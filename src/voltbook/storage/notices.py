@@ -13,35 +13,52 @@ from voltbook.storage.tables import driver_topics, drivers, notices
 from voltbook.storage.timestamps import as_utc
 
 _N = notices
+_CHUNK = 500  # ids per statement, well under every database's parameter limit
 
 
 class SqlNoticeRepository:
     def __init__(self, connection: AsyncConnection) -> None:
         self._connection = connection
 
-    async def next_seq(self, driver_id: str) -> int:
-        # One UPDATE ... RETURNING: the row lock serializes concurrent notices to one driver.
-        seq = (
-            await self._connection.execute(
+    async def next_seqs(self, driver_ids: list[str]) -> dict[str, int]:
+        taken: dict[str, int] = {}
+        ordered = sorted(set(driver_ids))
+        for start in range(0, len(ordered), _CHUNK):
+            chunk = ordered[start : start + _CHUNK]
+            if self._connection.dialect.name == "postgresql":
+                # Row locks in one order: two batches that share drivers never deadlock.
+                await self._connection.execute(
+                    sa.select(drivers.c.id)
+                    .where(drivers.c.id.in_(chunk))
+                    .order_by(drivers.c.id)
+                    .with_for_update()
+                )
+            rows = await self._connection.execute(
                 drivers.update()
-                .where(drivers.c.id == driver_id)
+                .where(drivers.c.id.in_(chunk))
                 .values(notice_seq=drivers.c.notice_seq + 1)
-                .returning(drivers.c.notice_seq)
+                .returning(drivers.c.id, drivers.c.notice_seq)
             )
-        ).scalar_one()
-        return int(seq)
+            taken.update((row[0], int(row[1])) for row in rows)
+        return taken
 
-    async def add(self, notice: Notice) -> None:
+    async def add_many(self, notices: list[Notice]) -> None:
+        if not notices:
+            return
         await self._connection.execute(
-            _N.insert().values(
-                driver_id=notice.driver_id,
-                seq=notice.seq,
-                kind=notice.kind,
-                payload=json.dumps(notice.payload, separators=(",", ":")),
-                urgency=notice.urgency.value,
-                created_at=notice.created_at,
-                expires_at=notice.expires_at,
-            )
+            _N.insert(),
+            [
+                {
+                    "driver_id": notice.driver_id,
+                    "seq": notice.seq,
+                    "kind": notice.kind,
+                    "payload": json.dumps(notice.payload, separators=(",", ":")),
+                    "urgency": notice.urgency.value,
+                    "created_at": notice.created_at,
+                    "expires_at": notice.expires_at,
+                }
+                for notice in notices
+            ],
         )
 
     async def after(self, driver_id: str, seq: int, now: datetime, limit: int) -> list[Notice]:
@@ -93,9 +110,12 @@ class SqlNoticeRepository:
         )
         return known.first() is not None
 
-    async def mark_pushed(self, driver_id: str, seq: int, at: datetime) -> None:
+    async def mark_pushed(self, notices: list[tuple[str, int]], at: datetime) -> None:
         await self._connection.execute(
-            _N.update().where(_N.c.driver_id == driver_id, _N.c.seq == seq).values(pushed_at=at)
+            _N.update()
+            .where(_N.c.driver_id == sa.bindparam("d"), _N.c.seq == sa.bindparam("s"))
+            .values(pushed_at=at),
+            [{"d": driver_id, "s": seq} for driver_id, seq in notices],
         )
 
     async def purge(self, now: datetime) -> int:
