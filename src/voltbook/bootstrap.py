@@ -25,6 +25,9 @@ from voltbook.core.ids import TimeOrderedIds
 from voltbook.drivers.service import AccountService
 from voltbook.drivers.throttle import SlidingWindowThrottle
 from voltbook.links import FleetChargerHold, NearbyAlternatives
+from voltbook.live.vapid import vapid_keys
+from voltbook.live.webpush import WebPushSender
+from voltbook.notices.push import PushService
 from voltbook.ocpp.gateway import OcppGateway
 from voltbook.reservations.model import Rules
 from voltbook.reservations.service import ReservationService
@@ -122,6 +125,15 @@ def build_services(settings: Settings, engine: AsyncEngine, clock: Clock | None 
         NearbyAlternatives(stations, fleet),
     )
     charging.guard = reservations
+    vapid = vapid_keys(settings.data_dir, settings.vapid_private_key.get_secret_value())
+    push = PushService(
+        uow,
+        WebPushSender(vapid, settings.push_contact, clock),
+        clock,
+        vapid.application_server_key,
+        max_per_driver=settings.push_max_subscriptions,
+        allow_insecure_endpoints=settings.push_allow_insecure,
+    )
     _route_events(bus, alarms, reservations)
     return Services(
         stations=stations,
@@ -132,6 +144,7 @@ def build_services(settings: Settings, engine: AsyncEngine, clock: Clock | None 
         reservations=reservations,
         ocpp_endpoint=gateway,
         ready=ready,
+        push=push,
     )
 
 

@@ -11,6 +11,7 @@ from voltbook.core.clock import Clock
 from voltbook.storage.alarms import SqlAlarmRepository
 from voltbook.storage.database import is_sqlite
 from voltbook.storage.drivers import SqlDriverRepository
+from voltbook.storage.push import SqlPushSubscriptionRepository
 from voltbook.storage.reservations import SqlReservationRepository
 from voltbook.storage.sessions import SqlSessionRepository
 from voltbook.storage.sites import SqlSiteRepository
@@ -30,6 +31,7 @@ class SqlUnitOfWork:
     sessions: SqlSessionRepository
     alarms: SqlAlarmRepository
     reservations: SqlReservationRepository
+    push_subscriptions: SqlPushSubscriptionRepository
 
     def __init__(self, engine: AsyncEngine, clock: Clock, *, read_only: bool = False) -> None:
         self._engine = engine
@@ -54,6 +56,7 @@ class SqlUnitOfWork:
         self.sessions = SqlSessionRepository(connection)
         self.alarms = SqlAlarmRepository(connection)
         self.reservations = SqlReservationRepository(connection, sqlite=self._sqlite)
+        self.push_subscriptions = SqlPushSubscriptionRepository(connection, sqlite=self._sqlite)
         return self
 
     async def __aexit__(
