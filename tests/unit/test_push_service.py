@@ -114,8 +114,9 @@ async def test_a_loopback_endpoint_is_taken_only_when_insecure_endpoints_are_all
     relaxed = PushService(store.uow, sender, clock, PUBLIC_KEY, allow_insecure_endpoints=True)
     saved = await relaxed.subscribe("ann", url, *browser_keys())
     assert saved.endpoint == url
-    with pytest.raises(InvalidInput, match="endpoint"):
-        await relaxed.subscribe("ann", "http://push.example.org/a", *browser_keys())
+    for elsewhere in ("http://push.example.org/a", "https://10.0.0.1/a", "http://[::2]/a"):
+        with pytest.raises(InvalidInput, match="endpoint"):
+            await relaxed.subscribe("ann", elsewhere, *browser_keys())
 
 
 @pytest.mark.parametrize(

@@ -12,19 +12,19 @@ from voltbook.notices.model import PushSubscription
 
 class PushKeysIn(Input):
     p256dh: str = Field(
-        min_length=1,
-        max_length=255,
+        pattern=r"^B[A-Za-z0-9_-]{86}=?$",
         description="base64url of the browser's P-256 public key (65 bytes, uncompressed)",
     )
     auth: str = Field(
-        min_length=1, max_length=64, description="base64url of the 16-byte authentication secret"
+        pattern=r"^[A-Za-z0-9_-]{22}(==)?$",
+        description="base64url of the 16-byte authentication secret",
     )
 
 
 class PushSubscriptionIn(Input):
     """`PushSubscription.toJSON()` as the browser makes it."""
 
-    endpoint: str = Field(min_length=1, max_length=2048, description="The push service URL")
+    endpoint: str = Field(min_length=1, max_length=2048, description="The push service URL (https)")
     expirationTime: float | None = Field(  # noqa: N815 - the W3C member name
         default=None, description="Accepted and not used: the push service says when it ends"
     )
