@@ -6,6 +6,8 @@ import base64
 import os
 
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from tests.unit.fakes import FakeClock
 from tests.unit.push_fakes import FakePushSender, PushStore
@@ -21,8 +23,13 @@ def b64(raw: bytes) -> str:
 
 
 def browser_keys() -> tuple[str, str]:
-    """A browser's (p256dh, auth): an uncompressed point's shape and a 16-byte secret."""
-    return b64(b"\x04" + os.urandom(64)), b64(os.urandom(16))
+    """A browser's (p256dh, auth): a fresh P-256 public key and a 16-byte secret."""
+    point = (
+        ec.generate_private_key(ec.SECP256R1())
+        .public_key()
+        .public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
+    )
+    return b64(point), b64(os.urandom(16))
 
 
 def endpoint(name: str) -> str:
@@ -63,7 +70,7 @@ async def test_a_subscription_is_kept_for_the_driver_who_made_it(
 async def test_padded_base64url_keys_are_taken_and_kept_without_padding(
     push: PushService,
 ) -> None:
-    raw_p256dh, raw_auth = b"\x04" + os.urandom(64), os.urandom(16)
+    raw_p256dh, raw_auth = base64.urlsafe_b64decode(browser_keys()[0] + "="), os.urandom(16)
     saved = await push.subscribe(
         "ann",
         endpoint("a"),
@@ -119,18 +126,21 @@ async def test_a_loopback_endpoint_is_taken_only_when_insecure_endpoints_are_all
             await relaxed.subscribe("ann", elsewhere, *browser_keys())
 
 
+GOOD_P256DH, GOOD_AUTH = browser_keys()
+
+
 @pytest.mark.parametrize(
     ("p256dh", "auth", "field"),
     [
-        (b64(b"\x04" + os.urandom(63)), b64(os.urandom(16)), "p256dh"),  # 64 bytes
-        (b64(b"\x04" + os.urandom(65)), b64(os.urandom(16)), "p256dh"),  # 66 bytes
-        (b64(b"\x02" + os.urandom(64)), b64(os.urandom(16)), "p256dh"),  # not uncompressed
-        (b64(b"\x04" + os.urandom(64)).replace("A", "+") + "+", b64(os.urandom(16)), "p256dh"),
-        ("", b64(os.urandom(16)), "p256dh"),
-        (b64(b"\x04" + os.urandom(64)), b64(os.urandom(15)), "auth"),
-        (b64(b"\x04" + os.urandom(64)), b64(os.urandom(32)), "auth"),
-        (b64(b"\x04" + os.urandom(64)), "not base64 at all!", "auth"),
-        (b64(b"\x04" + os.urandom(64)), "", "auth"),
+        pytest.param(b64(b"\x04" + os.urandom(63)), GOOD_AUTH, "p256dh", id="p256dh-64-bytes"),
+        pytest.param(b64(b"\x04" + os.urandom(65)), GOOD_AUTH, "p256dh", id="p256dh-66-bytes"),
+        pytest.param(b64(b"\x02" + os.urandom(64)), GOOD_AUTH, "p256dh", id="p256dh-compressed"),
+        pytest.param("+" + GOOD_P256DH[1:], GOOD_AUTH, "p256dh", id="p256dh-not-base64url"),
+        pytest.param("", GOOD_AUTH, "p256dh", id="p256dh-empty"),
+        pytest.param(GOOD_P256DH, b64(os.urandom(15)), "auth", id="auth-15-bytes"),
+        pytest.param(GOOD_P256DH, b64(os.urandom(32)), "auth", id="auth-32-bytes"),
+        pytest.param(GOOD_P256DH, "not base64 at all!", "auth", id="auth-not-base64"),
+        pytest.param(GOOD_P256DH, "", "auth", id="auth-empty"),
     ],
 )
 async def test_keys_must_be_base64url_of_the_right_length(
@@ -139,6 +149,18 @@ async def test_keys_must_be_base64url_of_the_right_length(
     with pytest.raises(InvalidInput) as refused:
         await push.subscribe("ann", endpoint("a"), p256dh, auth)
     assert refused.value.details["field"] == f"keys.{field}"
+    assert store.of("ann") == []
+
+
+async def test_a_p256dh_of_the_right_shape_that_is_no_point_on_the_curve_is_refused(
+    push: PushService, store: PushStore
+) -> None:
+    point = bytearray(base64.urlsafe_b64decode(browser_keys()[0] + "="))
+    point[-1] ^= 1  # y no longer fits x
+    for p256dh in (b64(bytes(point)), b64(b"\x04" + b"\xff" * 64), b64(b"\x04" + bytes(64))):
+        with pytest.raises(InvalidInput, match="curve") as refused:
+            await push.subscribe("ann", endpoint("a"), p256dh, browser_keys()[1])
+        assert refused.value.details["field"] == "keys.p256dh"
     assert store.of("ann") == []
 
 

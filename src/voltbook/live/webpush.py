@@ -65,7 +65,7 @@ class WebPushSender:
             body = self._encrypt(subscription, payload)
         except (WebPushException, ValueError) as error:
             # Keys that are not a point on the curve can never be encrypted to.
-            _log.warning("push subscription keys unusable", host=host, error=str(error))
+            _log.warning("push subscription keys unusable", host=host, error=type(error).__name__)
             return PushOutcome.GONE
         headers = {
             "Authorization": self._authorization(subscription.endpoint),

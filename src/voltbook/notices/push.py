@@ -69,7 +69,7 @@ class PushService:
         subscription = PushSubscription(
             driver_id=driver_id,
             endpoint=self._checked_endpoint(endpoint),
-            p256dh=_checked_key("p256dh", p256dh, 65, b"\x04"),
+            p256dh=_checked_point(_checked_key("p256dh", p256dh, 65, b"\x04")),
             auth=_checked_key("auth", auth, 16),
         )
         async with self._uow() as uow:
@@ -175,6 +175,22 @@ def _checked_key(name: str, value: str, length: int, prefix: bytes = b"") -> str
             shape += " starting with 0x04 (an uncompressed P-256 point)"
         raise InvalidInput(f"keys.{name} must be base64url of {shape}", field=f"keys.{name}")
     return text
+
+
+# NIST P-256 (SEC 2, secp256r1): y^2 = x^3 - 3x + b over the field of _P256_P elements.
+_P256_P = 2**256 - 2**224 + 2**192 + 2**96 - 1
+_P256_B = 0x5AC635D8AA3A93E7B3EBBD55769886BC651D06B0CC53B0F63BCE3C3E27D2604B
+
+
+def _checked_point(p256dh: str) -> str:
+    """The key must be a point on P-256 (cofactor 1: any such point is a valid public key);
+    anything else could never be encrypted to."""
+    raw = base64.urlsafe_b64decode(p256dh + "=" * (-len(p256dh) % 4))
+    x, y = int.from_bytes(raw[1:33], "big"), int.from_bytes(raw[33:65], "big")
+    on_curve = x < _P256_P and y < _P256_P and (y * y - (x**3 - 3 * x + _P256_B)) % _P256_P == 0
+    if not on_curve:
+        raise InvalidInput("keys.p256dh is not a point on the P-256 curve", field="keys.p256dh")
+    return p256dh
 
 
 _BASE64URL = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
