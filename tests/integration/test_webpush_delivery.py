@@ -19,11 +19,12 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.e2e.conftest import free_port
-from tests.local_push_service import LocalPushService, local_push_service, unb64url
+from tests.local_push_service import Browser, LocalPushService, local_push_service, unb64url
+from tests.unit.fakes import FakeClock
 from voltbook.core.clock import SystemClock
 from voltbook.live.vapid import VapidKeys, vapid_keys
 from voltbook.live.webpush import WebPushSender
-from voltbook.notices.model import PushSubscription, Urgency
+from voltbook.notices.model import PushOutcome, PushSubscription, Urgency
 from voltbook.notices.push import PushService
 from voltbook.storage.tables import drivers, push_subscriptions
 from voltbook.storage.unit_of_work import SqlUnitOfWork
@@ -161,8 +162,6 @@ async def test_a_push_service_error_keeps_the_subscription_for_the_next_notice(
 async def test_an_unreachable_push_service_keeps_the_subscription(
     push: PushService, engine: AsyncEngine
 ) -> None:
-    from tests.local_push_service import Browser
-
     browser = Browser.new()
     endpoint = f"http://127.0.0.1:{free_port()}/push/nobody-listens"
     await push.subscribe("ann", endpoint, browser.p256dh, browser.auth)
@@ -206,3 +205,27 @@ def test_the_vapid_key_is_made_once_kept_private_and_given_to_browsers_as_a_raw_
     configured = vapid_keys(tmp_path, other.private_pem().decode())
     assert configured.application_server_key == other.application_server_key
     assert vapid_keys(tmp_path).application_server_key == made.application_server_key
+
+
+async def test_the_vapid_token_is_reused_for_half_its_life_then_signed_anew(
+    keys: VapidKeys, push_service: LocalPushService
+) -> None:
+    clock = FakeClock.at_real_time()
+    sender = WebPushSender(keys, CONTACT, clock, token_lifetime_s=3600)
+    endpoint, browser = push_service.subscribe(keys.application_server_key)
+    target = PushSubscription("ann", endpoint, browser.p256dh, browser.auth, id=1)
+    for _ in range(2):
+        assert await sender.send(target, b"x", 60, Urgency.NORMAL) is PushOutcome.DELIVERED
+    clock.advance(1801)
+    assert await sender.send(target, b"x", 60, Urgency.NORMAL) is PushOutcome.DELIVERED
+    first, second, third = (r.claims["exp"] for r in push_service.to(endpoint))
+    assert first == second
+    assert third == first + 1801
+
+
+@pytest.mark.parametrize("contact", ["operator@example.org", "http://example.org", ""])
+def test_a_contact_push_services_cannot_use_is_refused_at_start(
+    keys: VapidKeys, contact: str
+) -> None:
+    with pytest.raises(ValueError, match="contact"):
+        WebPushSender(keys, contact, SystemClock())
