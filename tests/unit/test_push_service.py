@@ -99,6 +99,13 @@ async def test_padded_base64url_keys_are_taken_and_kept_without_padding(
         "https://10.1.2.3/send/a",
         "https://[::1]/send/a",
         "https://169.254.169.254/latest",
+        "https://[::ffff:127.0.0.1]/a",
+        "https://2130706433/a",
+        "https://127.1/a",
+        "https://0x7f.1/a",
+        "https://metadata/a",
+        "https://push.localhost/a",
+        "https://localhost./a",
         "http://127.0.0.1:8080/send/a",
         "https://push.example.org/" + "x" * 2048,
         "",
@@ -110,6 +117,23 @@ async def test_only_a_public_https_push_service_is_taken_as_an_endpoint(
     with pytest.raises(InvalidInput, match="endpoint"):
         await push.subscribe("ann", url, *browser_keys())
     assert store.of("ann") == []
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://fcm.googleapis.com/fcm/send/dQw4w9WgXcQ:APA91bH",
+        "https://updates.push.services.mozilla.com/wpush/v2/gAAAAABk",
+        "https://web.push.apple.com/QGx3Zz",
+        "https://wns2-par02p.notify.windows.com/w/?token=BQYAAAB",
+        "https://push.example.org:8443/send/a",
+    ],
+)
+async def test_the_push_services_browsers_use_are_taken_as_endpoints(
+    push: PushService, url: str
+) -> None:
+    saved = await push.subscribe("ann", url, *browser_keys())
+    assert saved.endpoint == url
 
 
 @pytest.mark.parametrize(

@@ -153,11 +153,18 @@ class PushService:
 
 
 def _internal_address(host: str) -> bool:
+    """An address that is not on the public internet, or a name that resolves to one.
+
+    Resolvers take numeric hosts that are no IP literal (`2130706433`, `127.1`, `0x7f.1`)
+    as addresses too, so a name must end in a top-level domain that starts with a letter.
+    """
+    name = host.lower().rstrip(".")
     try:
-        address = ipaddress.ip_address(host)
+        return not ipaddress.ip_address(name).is_global
     except ValueError:
-        return host.lower().endswith(".localhost")
-    return not address.is_global
+        pass
+    labels = name.split(".")
+    return len(labels) < 2 or not labels[-1][:1].isalpha() or labels[-1] == "localhost"
 
 
 def _checked_key(name: str, value: str, length: int, prefix: bytes = b"") -> str:
