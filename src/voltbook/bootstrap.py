@@ -36,7 +36,10 @@ from voltbook.drivers.service import AccountService
 from voltbook.drivers.throttle import SlidingWindowThrottle
 from voltbook.links import FleetChargerHold, NearbyAlternatives
 from voltbook.live.hub import LiveHub
+from voltbook.live.vapid import vapid_keys
+from voltbook.live.webpush import WebPushSender
 from voltbook.notices.events import NoticeQueued, StationStatusBroadcast
+from voltbook.notices.push import PushService
 from voltbook.notices.service import NoticeService
 from voltbook.ocpp.gateway import OcppGateway
 from voltbook.reservations.events import ReservationEvent
@@ -136,6 +139,15 @@ def build_services(settings: Settings, engine: AsyncEngine, clock: Clock | None 
         NearbyAlternatives(stations, fleet),
     )
     charging.guard = reservations
+    vapid = vapid_keys(settings.data_dir, settings.vapid_private_key.get_secret_value())
+    push = PushService(
+        uow,
+        WebPushSender(vapid, settings.push_contact, clock),
+        clock,
+        vapid.application_server_key,
+        max_per_driver=settings.push_max_subscriptions,
+        allow_insecure_endpoints=settings.push_allow_insecure,
+    )
     positions: list[PositionSink] = []
     vehicles: list[VehicleSink] = []
     presence = _HubPresence()
@@ -145,6 +157,7 @@ def build_services(settings: Settings, engine: AsyncEngine, clock: Clock | None 
         clock,
         bus,
         presence,
+        push,
         retention=timedelta(hours=settings.notice_retention_h),
         push_ttl_s=settings.push_ttl_s,
     )
@@ -167,6 +180,7 @@ def build_services(settings: Settings, engine: AsyncEngine, clock: Clock | None 
         live=live,
         ocpp_endpoint=gateway,
         ready=ready,
+        push=push,
     )
 
 

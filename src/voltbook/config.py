@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     position_ttl_s: int = 1800  # a driver's last position is forgotten after this
     push_ttl_s: int = 3600
     push_contact: str = "mailto:operator@voltbook.invalid"  # VAPID "sub" claim
+    push_allow_insecure: bool = False  # accept http:// loopback push endpoints (tests only)
+    push_max_subscriptions: int = 10  # browsers per driver
+    vapid_private_key: SecretStr = SecretStr("")  # PEM; empty: made once, kept in the data dir
     offer_max_per_hour: int = 3  # offers any one driver gets, across all offers
     recommendation_margin_percent: float = 15.0  # range held back when recommending
 

@@ -9,6 +9,7 @@ from typing import Any, Protocol
 from voltbook.alarms.service import AlarmService
 from voltbook.charging.service import ChargingService
 from voltbook.drivers.service import AccountService
+from voltbook.notices.push import PushService
 from voltbook.notices.service import NoticeService
 from voltbook.reservations.service import ReservationService
 from voltbook.stations.fleet import FleetService
@@ -55,3 +56,4 @@ class Services:
     """The WebSocket endpoint stations connect to, at /ocpp/{station_id}."""
     ready: Callable[[], Awaitable[str | None]]
     """Returns None when storage is usable, else what is wrong."""
+    push: PushService

@@ -23,6 +23,8 @@ OPERATOR = "contract-operator@example.org"
 SEMANTIC = {
     "POST /api/v1/reservations",
     "GET /api/v1/stations/{station_id}/availability",
+    "POST /api/v1/push/subscriptions",  # the endpoint must be a public https push service
+    "DELETE /api/v1/push/subscriptions",  # only an endpoint you subscribed is there to remove
 }
 
 

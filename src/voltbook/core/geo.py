@@ -56,10 +56,13 @@ def bounding_boxes(lat: float, lon: float, radius_m: float) -> list[Box]:
     max_lat = math.degrees(lat_r + ang) + _PAD_DEG
     if min_lat <= -90.0 or max_lat >= 90.0:
         return [Box(max(min_lat, -90.0), min(max_lat, 90.0), -180.0, 180.0)]
-    ratio = math.sin(ang) / math.cos(lat_r)
-    if ratio >= 1.0:
+    # The widest longitude is asin(sin(ang) / cos(lat)); spelled with atan2 of
+    # cos²(lat) - sin²(ang) = cos(lat - ang)·cos(lat + ang), which keeps its precision when
+    # the circle almost reaches a pole (asin near 1 loses half the digits).
+    reach = math.cos(lat_r - ang) * math.cos(lat_r + ang)
+    if reach <= 0.0:
         return [Box(min_lat, max_lat, -180.0, 180.0)]
-    dlon = math.degrees(math.asin(ratio)) + _PAD_DEG
+    dlon = math.degrees(math.atan2(math.sin(ang), math.sqrt(reach))) + _PAD_DEG
     min_lon = lon - dlon
     max_lon = lon + dlon
     if min_lon < -180.0:

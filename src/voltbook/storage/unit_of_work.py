@@ -12,6 +12,7 @@ from voltbook.storage.alarms import SqlAlarmRepository
 from voltbook.storage.database import is_sqlite
 from voltbook.storage.drivers import SqlDriverRepository
 from voltbook.storage.notices import SqlNoticeRepository, SqlTopicRepository
+from voltbook.storage.push import SqlPushSubscriptionRepository
 from voltbook.storage.reservations import SqlReservationRepository
 from voltbook.storage.sessions import SqlSessionRepository
 from voltbook.storage.sites import SqlSiteRepository
@@ -33,6 +34,7 @@ class SqlUnitOfWork:
     reservations: SqlReservationRepository
     notices: SqlNoticeRepository
     topics: SqlTopicRepository
+    push_subscriptions: SqlPushSubscriptionRepository
 
     def __init__(self, engine: AsyncEngine, clock: Clock, *, read_only: bool = False) -> None:
         self._engine = engine
@@ -59,6 +61,7 @@ class SqlUnitOfWork:
         self.reservations = SqlReservationRepository(connection, sqlite=self._sqlite)
         self.notices = SqlNoticeRepository(connection)
         self.topics = SqlTopicRepository(connection)
+        self.push_subscriptions = SqlPushSubscriptionRepository(connection, sqlite=self._sqlite)
         return self
 
     async def __aexit__(
