@@ -11,6 +11,12 @@ from voltbook.core.clock import Clock
 from voltbook.storage.alarms import SqlAlarmRepository
 from voltbook.storage.database import is_sqlite
 from voltbook.storage.drivers import SqlDriverRepository
+from voltbook.storage.offers import (
+    SqlDeliveryRepository,
+    SqlOfferChargerFacts,
+    SqlOfferDriverFacts,
+    SqlOfferRepository,
+)
 from voltbook.storage.reservations import SqlReservationRepository
 from voltbook.storage.sessions import SqlSessionRepository
 from voltbook.storage.sites import SqlSiteRepository
@@ -30,6 +36,10 @@ class SqlUnitOfWork:
     sessions: SqlSessionRepository
     alarms: SqlAlarmRepository
     reservations: SqlReservationRepository
+    offers: SqlOfferRepository
+    offer_deliveries: SqlDeliveryRepository
+    offer_drivers: SqlOfferDriverFacts
+    offer_chargers: SqlOfferChargerFacts
 
     def __init__(self, engine: AsyncEngine, clock: Clock, *, read_only: bool = False) -> None:
         self._engine = engine
@@ -54,6 +64,10 @@ class SqlUnitOfWork:
         self.sessions = SqlSessionRepository(connection)
         self.alarms = SqlAlarmRepository(connection)
         self.reservations = SqlReservationRepository(connection, sqlite=self._sqlite)
+        self.offers = SqlOfferRepository(connection)
+        self.offer_deliveries = SqlDeliveryRepository(connection)
+        self.offer_drivers = SqlOfferDriverFacts(connection)
+        self.offer_chargers = SqlOfferChargerFacts(connection)
         return self
 
     async def __aexit__(
