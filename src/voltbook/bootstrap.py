@@ -24,8 +24,9 @@ from voltbook.core.clock import Clock, SystemClock
 from voltbook.core.ids import TimeOrderedIds
 from voltbook.drivers.service import AccountService
 from voltbook.drivers.throttle import SlidingWindowThrottle
-from voltbook.links import FleetChargerHold, NearbyAlternatives
+from voltbook.links import BusOfferOutlet, FleetChargerHold, NearbyAlternatives
 from voltbook.ocpp.gateway import OcppGateway
+from voltbook.offers.service import EngineRules, OfferService
 from voltbook.reservations.model import Rules
 from voltbook.reservations.service import ReservationService
 from voltbook.security.passwords import Argon2idHasher
@@ -122,7 +123,18 @@ def build_services(settings: Settings, engine: AsyncEngine, clock: Clock | None 
         NearbyAlternatives(stations, fleet),
     )
     charging.guard = reservations
+    offers = OfferService(
+        uow,
+        BusOfferOutlet(bus, clock),
+        clock,
+        bus,
+        EngineRules(
+            max_per_hour=settings.offer_max_per_hour,
+            position_ttl=timedelta(seconds=settings.position_ttl_s),
+        ),
+    )
     _route_events(bus, alarms, reservations)
+    _route_offer_events(bus, offers)
     return Services(
         stations=stations,
         accounts=accounts,
@@ -130,6 +142,7 @@ def build_services(settings: Settings, engine: AsyncEngine, clock: Clock | None 
         charging=charging,
         alarms=alarms,
         reservations=reservations,
+        offers=offers,
         ocpp_endpoint=gateway,
         ready=ready,
     )
@@ -175,6 +188,23 @@ def _route_events(
     bus.subscribe(SessionStarted, session_started)
 
 
+def _route_offer_events(bus: InProcessBus, offers: OfferService) -> None:
+    """Connector status feeds the idle tracking; a session that starts may redeem an offer."""
+
+    async def status_changed(event: Event) -> None:
+        assert isinstance(event, ConnectorStatusChanged)
+        offers.connector_status(event.station_id, event.evse_id, event.status.value, event.at)
+
+    async def session_started(event: Event) -> None:
+        assert isinstance(event, SessionStarted)
+        await offers.session_started_by_tag(
+            event.station_id, event.evse_id, event.id_tag, event.session_id, event.at
+        )
+
+    bus.subscribe(ConnectorStatusChanged, status_changed)
+    bus.subscribe(SessionStarted, session_started)
+
+
 @asynccontextmanager
 async def open_services(settings: Settings, *, upgrade: bool = False) -> AsyncIterator[Services]:
     """Services on a fresh engine, disposed of on exit; `upgrade` migrates the schema first."""
@@ -186,6 +216,7 @@ async def open_services(settings: Settings, *, upgrade: bool = False) -> AsyncIt
         background = [
             asyncio.create_task(_flush_meters(services.charging)),
             asyncio.create_task(_run_reservation_jobs(services.reservations)),
+            asyncio.create_task(_run_offer_engine(services.offers)),
         ]
         try:
             yield services
@@ -213,6 +244,24 @@ async def _run_reservation_jobs(reservations: ReservationService, every_s: float
                 pass
         except Exception as error:  # storage hiccup: jobs stay due and run next time
             log.warning("reservation jobs failed", error=type(error).__name__)
+
+
+async def _run_offer_engine(
+    offers: OfferService, every_s: float = 15.0, refresh_every: int = 4
+) -> None:
+    """Live offers into memory at start and about once a minute after (changes made on other
+    nodes); idle-station checks every `every_s` seconds."""
+    log = structlog.get_logger("voltbook.offers")
+    tick = 0
+    while True:
+        try:
+            if tick % refresh_every == 0:
+                await offers.refresh()
+            await offers.idle_check()
+        except Exception as error:  # storage hiccup: the next tick tries again
+            log.warning("offer engine tick failed", error=type(error).__name__)
+        tick += 1
+        await asyncio.sleep(every_s)
 
 
 async def _flush_meters(charging: ChargingService, every_s: float = 1.0) -> None:

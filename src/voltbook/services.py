@@ -9,6 +9,7 @@ from typing import Any
 from voltbook.alarms.service import AlarmService
 from voltbook.charging.service import ChargingService
 from voltbook.drivers.service import AccountService
+from voltbook.offers.service import OfferService
 from voltbook.reservations.service import ReservationService
 from voltbook.stations.fleet import FleetService
 from voltbook.stations.service import StationService
@@ -32,6 +33,7 @@ class Services:
     charging: ChargingService
     alarms: AlarmService
     reservations: ReservationService
+    offers: OfferService
     ocpp_endpoint: AsgiApp
     """The WebSocket endpoint stations connect to, at /ocpp/{station_id}."""
     ready: Callable[[], Awaitable[str | None]]
