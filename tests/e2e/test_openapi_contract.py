@@ -23,6 +23,11 @@ OPERATOR = "contract-operator@example.org"
 SEMANTIC = {
     "POST /api/v1/reservations",
     "GET /api/v1/stations/{station_id}/availability",
+    # Offer rules tie fields together (percent at most 100 for percent_off, the trigger's
+    # own field, ends_at after now and after starts_at) and PATCH refuses nulls for required
+    # fields.
+    "POST /api/v1/operator/offers",
+    "PATCH /api/v1/operator/offers/{offer_id}",
 }
 
 

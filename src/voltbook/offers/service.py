@@ -212,6 +212,10 @@ class OfferService:
             self._index = OfferIndex(current)
         return len(current)
 
+    def now(self) -> datetime:
+        """The service's clock (an offer's status depends on it)."""
+        return self._clock.now()
+
     @property
     def live_offers(self) -> int:
         return len(self._index)
