@@ -510,3 +510,30 @@ async def test_unknown_offers_are_not_found(engine: Engine) -> None:
         await engine.service.end(404)
     with pytest.raises(NotFound):
         await engine.service.update(404, {"title": "x"})
+
+
+async def test_a_driver_who_consents_later_gets_offers_within_a_minute(engine: Engine) -> None:
+    engine.store.driver("bob", consent=False)
+    await engine.offer(max_per_driver=3)
+    await engine.move("bob", OUTSIDE)
+    assert await engine.move("bob", INSIDE) == 0
+
+    engine.store.driver("bob", consent=True)
+    engine.clock.advance(20)
+    await engine.move("bob", OUTSIDE)
+    engine.clock.advance(20)
+    assert await engine.move("bob", INSIDE) == 0  # still remembered as not consenting
+    engine.clock.advance(20)
+    await engine.move("bob", OUTSIDE)
+    engine.clock.advance(20)
+    assert await engine.move("bob", INSIDE) == 1
+
+
+async def test_a_withdrawn_consent_counts_at_once(engine: Engine) -> None:
+    engine.store.driver("ann")
+    await engine.offer(max_per_driver=3)
+    assert await engine.enter("ann") == 1
+
+    engine.store.driver("ann", consent=False)
+    engine.clock.advance(60)
+    assert await engine.enter("ann") == 0

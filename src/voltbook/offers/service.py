@@ -63,6 +63,10 @@ class EngineRules:
     # the session started for its idle stretch to count as filled by the offer.
     idle_handover: timedelta = timedelta(minutes=15)
     redeem_lookback: int = 50  # unredeemed deliveries of a driver looked at per session
+    # How long a driver found without consent to offers (or unknown) is not looked up again
+    # when they enter an area: keeps storage off the position path. A driver who consents
+    # gets offers at most this long later; a withdrawn consent counts at once.
+    refusal_memory_s: float = 60.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +120,8 @@ class OfferService:
         self._idle = _IdleState()
         self._idle_told: set[tuple[Any, ...]] = set()
         self._low_fired: dict[tuple[str, str], set[int]] = {}
+        self._refused: dict[str, float] = {}  # driver -> monotonic time found not consenting
+        self.areas_entered = 0  # offers' areas entered by drivers, since start (a figure)
         self._send_lock = asyncio.Lock()
 
     # --- operators ----------------------------------------------------------------------
@@ -227,14 +233,16 @@ class OfferService:
         entered = self._presence.move(driver_id, lat, lon, at, self._index.containing(lat, lon))
         if not entered:
             return 0
+        self.areas_entered += len(entered)
         now = self._clock.now()
         due = [o for o in entered if o.trigger is Trigger.AREA_ENTRY and o.live(now)]
-        if not due:
+        if not due or self._refused_recently(driver_id):
             return 0
         targets: list[_Target] = []
         async with self._uow(read_only=True) as uow:
             profile = await uow.offer_drivers.profile(driver_id)
             if profile is None or not profile.consent_offers:
+                self._refused[driver_id] = self._clock.monotonic()
                 return 0
             for offer in due:
                 chargers = await _scope(uow.offer_chargers, offer)
@@ -243,6 +251,15 @@ class OfferService:
                     continue  # none of the chargers takes the driver's vehicles
                 targets.append(_Target(offer, profile, found.station_id if found else None))
         return await self._deliver_all(targets)
+
+    def _refused_recently(self, driver_id: str) -> bool:
+        found = self._refused.get(driver_id)
+        if found is None:
+            return False
+        if self._clock.monotonic() - found < self.rules.refusal_memory_s:
+            return True
+        del self._refused[driver_id]
+        return False
 
     async def vehicle_reported(
         self, driver_id: str, vehicle_id: str, soc_percent: float | None, at: datetime
@@ -328,6 +345,8 @@ class OfferService:
         vehicle fits. One notice per driver per idle stretch; returns how many went out."""
         now = now or self._clock.now()
         self._presence.forget_before(now - self.rules.position_ttl)
+        oldest = self._clock.monotonic() - self.rules.refusal_memory_s
+        self._refused = {d: t for d, t in self._refused.items() if t >= oldest}
         offers = [
             o for o in self._index.offers() if o.trigger is Trigger.IDLE_STATION and o.live(now)
         ]
