@@ -14,13 +14,14 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from benchmarks import nearby, ocpp_ingest, reservations
+from benchmarks import geofence, nearby, ocpp_ingest, reservations
 from benchmarks.common import QUIET, Row
 
 BENCHMARKS: dict[str, ModuleType] = {
     "nearby": nearby,
     "ocpp_ingest": ocpp_ingest,
     "reservations": reservations,
+    "geofence": geofence,
 }
 
 

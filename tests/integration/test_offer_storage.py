@@ -207,6 +207,7 @@ async def test_driver_facts_give_consent_vehicles_and_fresh_positions_of_consent
         assert await facts.position("ann", T0 + timedelta(hours=1)) is None
         assert await facts.driver_of_id_tag("TAG-ANN") == "ann"
         assert await facts.driver_of_id_tag("TAG-NOBODY") is None
+        assert await facts.consenting() == {"ann"}
 
 
 async def test_charger_facts_give_stations_in_a_circle_or_by_id_with_their_evses(

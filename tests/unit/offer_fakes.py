@@ -239,6 +239,9 @@ class _Drivers:
     async def profile(self, driver_id: str) -> DriverProfile | None:
         return self._store.profiles.get(driver_id)
 
+    async def consenting(self) -> set[str]:
+        return {d for d, p in self._store.profiles.items() if p.consent_offers}
+
     async def near(
         self, lat: float, lon: float, radius_m: float, now: datetime
     ) -> list[tuple[str, float, float]]:

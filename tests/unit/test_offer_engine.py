@@ -139,10 +139,14 @@ async def test_an_offer_made_over_a_driver_already_in_the_area_does_not_count_as
     assert await engine.move("ann", (INSIDE[0] + 0.0005, INSIDE[1])) == 0
 
 
-async def test_a_driver_first_seen_inside_the_area_has_entered_it(engine: Engine) -> None:
+async def test_a_driver_first_seen_inside_the_area_has_not_entered_it(engine: Engine) -> None:
     engine.store.driver("ann")
     await engine.offer()
 
+    assert await engine.move("ann", INSIDE) == 0
+    engine.clock.advance(60)
+    assert await engine.move("ann", OUTSIDE) == 0
+    engine.clock.advance(60)
     assert await engine.move("ann", INSIDE) == 1
 
 
@@ -512,21 +516,30 @@ async def test_unknown_offers_are_not_found(engine: Engine) -> None:
         await engine.service.update(404, {"title": "x"})
 
 
-async def test_a_driver_who_consents_later_gets_offers_within_a_minute(engine: Engine) -> None:
+async def test_once_consents_are_loaded_a_driver_who_consents_later_gets_offers_after_the_next_refresh(
+    engine: Engine,
+) -> None:
     engine.store.driver("bob", consent=False)
     await engine.offer(max_per_driver=3)
-    await engine.move("bob", OUTSIDE)
-    assert await engine.move("bob", INSIDE) == 0
+    await engine.service.refresh()
 
     engine.store.driver("bob", consent=True)
-    engine.clock.advance(20)
-    await engine.move("bob", OUTSIDE)
-    engine.clock.advance(20)
-    assert await engine.move("bob", INSIDE) == 0  # still remembered as not consenting
-    engine.clock.advance(20)
-    await engine.move("bob", OUTSIDE)
-    engine.clock.advance(20)
-    assert await engine.move("bob", INSIDE) == 1
+    assert await engine.enter("bob") == 0  # this node does not know of the consent yet
+    await engine.service.refresh()
+    engine.clock.advance(60)
+    assert await engine.enter("bob") == 1
+
+
+async def test_raising_max_per_driver_lets_the_offer_reach_a_driver_again(engine: Engine) -> None:
+    engine.store.driver("ann")
+    offer_id = await engine.offer(max_per_driver=1)
+    assert await engine.enter("ann") == 1
+    engine.clock.advance(60)
+    assert await engine.enter("ann") == 0
+
+    await engine.service.update(offer_id, {"max_per_driver": 2})
+    engine.clock.advance(60)
+    assert await engine.enter("ann") == 1
 
 
 async def test_a_withdrawn_consent_counts_at_once(engine: Engine) -> None:
@@ -534,6 +547,7 @@ async def test_a_withdrawn_consent_counts_at_once(engine: Engine) -> None:
     await engine.offer(max_per_driver=3)
     assert await engine.enter("ann") == 1
 
+    await engine.service.refresh()  # ann is among the consenting drivers now
     engine.store.driver("ann", consent=False)
     engine.clock.advance(60)
     assert await engine.enter("ann") == 0

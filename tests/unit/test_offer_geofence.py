@@ -146,8 +146,14 @@ def test_presence_reports_an_area_as_entered_only_when_the_last_position_was_out
     assert presence.move("ann", 42.40, -71.06, T0, []) == []
     assert presence.move("ann", 42.36, -71.06, T0 + timedelta(minutes=1), [offer]) == [offer]
     assert presence.move("ann", 42.361, -71.06, T0 + timedelta(minutes=2), [offer]) == []
-    # Silent for longer than the position's life: coming back counts as arriving.
-    assert presence.move("ann", 42.362, -71.06, T0 + timedelta(minutes=40), [offer]) == [offer]
+    assert presence.move("ann", 42.40, -71.06, T0 + timedelta(minutes=3), []) == []
+    # Silent for longer than a position lives: where they were is unknown, nothing entered.
+    assert presence.move("ann", 42.362, -71.06, T0 + timedelta(minutes=40), [offer]) == []
+
+
+def test_a_first_report_enters_nothing() -> None:
+    offer = make(1, area=Area(42.36, -71.06, 1_000.0))
+    assert Presence(timedelta(minutes=30)).move("ann", 42.36, -71.06, T0, [offer]) == []
 
 
 def test_presence_forgets_old_positions() -> None:

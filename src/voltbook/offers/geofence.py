@@ -113,8 +113,9 @@ class Presence:
     A driver enters an offer's area when the new position lies inside its circle and the
     previous one did not. The previous position is compared with the circle itself (not with
     the offers known then), so an offer created over a driver who is already in its area
-    does not count as entered. A driver without a previous position, or whose previous one
-    is older than `forget_after`, has just arrived: every area they are in counts as entered.
+    does not count as entered. A driver without a previous position (first report since this
+    node started, or the last one older than `forget_after`) has entered nothing: nobody
+    knows they were outside, and a restart must not look like everyone arriving at once.
     """
 
     def __init__(self, forget_after: timedelta) -> None:
@@ -130,10 +131,8 @@ class Presence:
         """Record the new position; returns those of `inside` whose area was just entered."""
         previous = self._last.get(driver_id)
         self._last[driver_id] = _Last(lat, lon, at)
-        if not inside:
-            return inside
-        if previous is None or at - previous.at > self._forget:
-            return inside
+        if not inside or previous is None or at - previous.at > self._forget:
+            return []
         return [
             offer
             for offer in inside

@@ -72,6 +72,10 @@ class DriverFacts(Protocol):
         """Consent, quiet hours, time zone and vehicles; None for an unknown driver."""
         ...
 
+    async def consenting(self) -> set[str]:
+        """Every driver who consents to offers."""
+        ...
+
     async def near(
         self, lat: float, lon: float, radius_m: float, now: datetime
     ) -> list[tuple[str, float, float]]:

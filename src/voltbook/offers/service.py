@@ -63,10 +63,6 @@ class EngineRules:
     # the session started for its idle stretch to count as filled by the offer.
     idle_handover: timedelta = timedelta(minutes=15)
     redeem_lookback: int = 50  # unredeemed deliveries of a driver looked at per session
-    # How long a driver found without consent to offers (or unknown) is not looked up again
-    # when they enter an area: keeps storage off the position path. A driver who consents
-    # gets offers at most this long later; a withdrawn consent counts at once.
-    refusal_memory_s: float = 60.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,7 +116,11 @@ class OfferService:
         self._idle = _IdleState()
         self._idle_told: set[tuple[Any, ...]] = set()
         self._low_fired: dict[tuple[str, str], set[int]] = {}
-        self._refused: dict[str, float] = {}  # driver -> monotonic time found not consenting
+        # Drivers who consent to offers, as of the last refresh (None: not loaded yet, ask
+        # storage). Keeps storage off the position path for everyone else; a new consent
+        # counts from the next refresh, a withdrawn one at once (checked before sending).
+        self._consenting: set[str] | None = None
+        self._exhausted: set[tuple[int, str]] = set()  # (offer, driver) at max_per_driver
         self.areas_entered = 0  # offers' areas entered by drivers, since start (a figure)
         self._send_lock = asyncio.Lock()
 
@@ -192,6 +192,7 @@ class OfferService:
             await uow.offers.save(changed)
             await uow.commit()
         self._index.put(changed)
+        self._exhausted = {e for e in self._exhausted if e[0] != offer_id}
         return changed
 
     async def end(self, offer_id: int) -> Offer:
@@ -209,10 +210,12 @@ class OfferService:
         return offer
 
     async def refresh(self) -> int:
-        """Reload the live offers from storage (others nodes' changes); returns how many."""
+        """Reload the live offers (others nodes' changes) and who consents to offers from
+        storage; returns how many offers are live."""
         now = self._clock.now()
         async with self._uow(read_only=True) as uow:
             current = await uow.offers.active(now)
+            self._consenting = await uow.offer_drivers.consenting()
         known = {offer.id: offer for offer in self._index.offers()}
         if {offer.id: offer for offer in current} != known:
             self._index = OfferIndex(current)
@@ -236,13 +239,15 @@ class OfferService:
         self.areas_entered += len(entered)
         now = self._clock.now()
         due = [o for o in entered if o.trigger is Trigger.AREA_ENTRY and o.live(now)]
-        if not due or self._refused_recently(driver_id):
+        due = [o for o in due if (o.id, driver_id) not in self._exhausted]
+        if not due or (self._consenting is not None and driver_id not in self._consenting):
             return 0
         targets: list[_Target] = []
         async with self._uow(read_only=True) as uow:
             profile = await uow.offer_drivers.profile(driver_id)
             if profile is None or not profile.consent_offers:
-                self._refused[driver_id] = self._clock.monotonic()
+                if self._consenting is not None:
+                    self._consenting.discard(driver_id)
                 return 0
             for offer in due:
                 chargers = await _scope(uow.offer_chargers, offer)
@@ -251,15 +256,6 @@ class OfferService:
                     continue  # none of the chargers takes the driver's vehicles
                 targets.append(_Target(offer, profile, found.station_id if found else None))
         return await self._deliver_all(targets)
-
-    def _refused_recently(self, driver_id: str) -> bool:
-        found = self._refused.get(driver_id)
-        if found is None:
-            return False
-        if self._clock.monotonic() - found < self.rules.refusal_memory_s:
-            return True
-        del self._refused[driver_id]
-        return False
 
     async def vehicle_reported(
         self, driver_id: str, vehicle_id: str, soc_percent: float | None, at: datetime
@@ -345,13 +341,12 @@ class OfferService:
         vehicle fits. One notice per driver per idle stretch; returns how many went out."""
         now = now or self._clock.now()
         self._presence.forget_before(now - self.rules.position_ttl)
-        oldest = self._clock.monotonic() - self.rules.refusal_memory_s
-        self._refused = {d: t for d, t in self._refused.items() if t >= oldest}
         offers = [
             o for o in self._index.offers() if o.trigger is Trigger.IDLE_STATION and o.live(now)
         ]
         live_ids = {o.id for o in offers}
         self._idle_told = {t for t in self._idle_told if t[0] in live_ids}
+        self._exhausted = {e for e in self._exhausted if e[0] in self._index}
         targets: list[_Target] = []
         for offer in offers:
             async with self._uow(read_only=True) as uow:
@@ -514,7 +509,9 @@ class OfferService:
                     self._index.remove(offer.id)
                     return False
                 deliveries = uow.offer_deliveries
-                if await deliveries.count_for(offer.id, driver_id) >= current.max_per_driver:
+                already = await deliveries.count_for(offer.id, driver_id)
+                if already >= current.max_per_driver:
+                    self._exhausted.add((offer.id, driver_id))
                     return False
                 hour_ago = now - timedelta(hours=1)
                 if await deliveries.count_since(driver_id, hour_ago) >= self.rules.max_per_hour:
@@ -531,6 +528,8 @@ class OfferService:
             assert delivery.id is not None
             if target.told is not None:
                 self._idle_told.add(target.told)
+            if already + 1 >= current.max_per_driver:
+                self._exhausted.add((offer.id, driver_id))
             channel = await self._outlet.send(driver_id, current, target.station_id, delivery.id)
             async with self._uow() as uow:
                 await uow.offer_deliveries.set_channel(delivery.id, channel)

@@ -249,6 +249,12 @@ class SqlOfferDriverFacts:
             ),
         )
 
+    async def consenting(self) -> set[str]:
+        found = await self._connection.scalars(
+            sa.select(drivers.c.id).where(drivers.c.consent_offers.is_(True))
+        )
+        return set(found)
+
     async def near(
         self, lat: float, lon: float, radius_m: float, now: datetime
     ) -> list[tuple[str, float, float]]:
