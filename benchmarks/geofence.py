@@ -36,6 +36,8 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import sqlalchemy as sa
+
 from benchmarks.common import Call, Ceiling, Row, measure, print_table
 from voltbook import bootstrap
 from voltbook.config import Settings
@@ -44,7 +46,7 @@ from voltbook.offers.geofence import DEFAULT_CELL_DEG
 from voltbook.offers.service import OfferService
 from voltbook.storage import migrate
 from voltbook.storage.database import create_engine
-from voltbook.storage.tables import drivers, offers
+from voltbook.storage.tables import drivers, offer_deliveries, offers
 
 REGION = (40.0, 45.0, -80.0, -70.0)  # min lat, max lat, min lon, max lon
 STEP_M = 150.0
@@ -205,6 +207,15 @@ async def run(args: argparse.Namespace) -> list[Row]:
                 )
                 _say(f"{layer}, {stream.count:,} drivers")
                 stats = await measure(engine_call(services.offers, stream), **timing)
+                async with engine.connect() as connection:
+                    written = await connection.scalar(
+                        sa.select(sa.func.count()).select_from(offer_deliveries)
+                    )
+                _say(
+                    f"{stats.items:,} offers' areas entered in {stats.count:,} reports "
+                    f"({stats.items / max(stats.elapsed_s, 1e-9):,.0f}/s); "
+                    f"deliveries in the database so far: {written:,}"
+                )
                 met = stats.qps >= TARGET if share == 0 else None
                 target = "≥ 20,000/s" if share == 0 else ""
                 ceilings = [Ceiling("bare loop", ceiling_stats.qps)]

@@ -141,25 +141,50 @@ def test_the_index_answers_exactly_what_checking_every_offer_answers(
 
 def test_presence_reports_an_area_as_entered_only_when_the_last_position_was_outside() -> None:
     offer = make(1, area=Area(42.36, -71.06, 1_000.0))
+    index = OfferIndex([offer])
     presence = Presence(timedelta(minutes=30))
 
-    assert presence.move("ann", 42.40, -71.06, T0, []) == []
-    assert presence.move("ann", 42.36, -71.06, T0 + timedelta(minutes=1), [offer]) == [offer]
-    assert presence.move("ann", 42.361, -71.06, T0 + timedelta(minutes=2), [offer]) == []
-    assert presence.move("ann", 42.40, -71.06, T0 + timedelta(minutes=3), []) == []
+    def move(lat: float, minutes: int) -> list[Offer]:
+        at = T0 + timedelta(minutes=minutes)
+        return presence.move("ann", lat, -71.06, at, index.containing(lat, -71.06), index)
+
+    assert move(42.40, 0) == []
+    assert move(42.36, 1) == [offer]
+    assert move(42.361, 2) == []
+    assert move(42.40, 3) == []
     # Silent for longer than a position lives: where they were is unknown, nothing entered.
-    assert presence.move("ann", 42.362, -71.06, T0 + timedelta(minutes=40), [offer]) == []
+    assert move(42.362, 40) == []
+
+
+def test_an_offer_added_or_moved_over_a_driver_is_not_entered_by_them() -> None:
+    index = OfferIndex()
+    presence = Presence(timedelta(minutes=30))
+    presence.move("ann", 42.36, -71.06, T0, [], index)
+    index.put(make(1, area=Area(42.36, -71.06, 1_000.0)))
+    index.put(make(2, area=Area(42.37, -71.06, 1_000.0)))  # ann was 1.1 km away: outside
+
+    at = T0 + timedelta(minutes=1)
+    entered = presence.move("ann", 42.365, -71.06, at, index.containing(42.365, -71.06), index)
+
+    assert [o.id for o in entered] == [2]
+    index.put(make(3, area=Area(42.30, -71.06, 1_000.0)))
+    index.put(make(3, area=Area(42.366, -71.06, 5_000.0)))  # moved over where ann was
+    at = T0 + timedelta(minutes=2)
+    again = presence.move("ann", 42.366, -71.06, at, index.containing(42.366, -71.06), index)
+    assert again == []
 
 
 def test_a_first_report_enters_nothing() -> None:
     offer = make(1, area=Area(42.36, -71.06, 1_000.0))
-    assert Presence(timedelta(minutes=30)).move("ann", 42.36, -71.06, T0, [offer]) == []
+    index = OfferIndex([offer])
+    assert Presence(timedelta(minutes=30)).move("ann", 42.36, -71.06, T0, [offer], index) == []
 
 
 def test_presence_forgets_old_positions() -> None:
     presence = Presence(timedelta(minutes=30))
-    presence.move("ann", 42.36, -71.06, T0, [])
-    presence.move("ben", 42.36, -71.06, T0 + timedelta(minutes=20), [])
+    index = OfferIndex()
+    presence.move("ann", 42.36, -71.06, T0, [], index)
+    presence.move("ben", 42.36, -71.06, T0 + timedelta(minutes=20), [], index)
 
     assert presence.forget_before(T0 + timedelta(minutes=10)) == 1
     assert presence.last("ann", T0 + timedelta(minutes=21)) is None

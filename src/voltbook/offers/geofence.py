@@ -7,7 +7,9 @@ The index is a grid of latitude/longitude cells (`cell_deg` degrees, about 11 km
 south by default). Each offer is listed in every cell its circle's bounding box touches
 (`core.geo.bounding_boxes`, which also handles circles across the antimeridian or around a
 pole); a lookup reads one cell, drops candidates by a padded bounding-box test and checks
-the rest with the exact great-circle distance.
+the rest with the exact great-circle distance: `core.geo.great_circle_m`'s formula, step
+for step, with the centre's sine and cosine worked out once when the offer is indexed
+(the same operations in the same order, so the same result to the last bit).
 """
 
 from __future__ import annotations
@@ -17,13 +19,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from voltbook.core.geo import bounding_boxes, great_circle_m
+from voltbook.core.geo import EARTH_RADIUS_M, bounding_boxes, great_circle_m
 from voltbook.offers.model import Offer
 
 DEFAULT_CELL_DEG = 0.1
+_NONE: frozenset[int] = frozenset()
 
-# (offer, centre lat, centre lon, radius m, min lat, max lat, min lon, max lon)
-_Entry = tuple[Offer, float, float, float, float, float, float, float]
+# (offer, centre lat, centre lon, radius m, min lat, max lat, min lon, max lon,
+#  sine and cosine of the centre's latitude)
+_Entry = tuple[Offer, float, float, float, float, float, float, float, float, float]
 
 
 class OfferIndex:
@@ -34,6 +38,8 @@ class OfferIndex:
         self._cells: dict[tuple[int, int], dict[int, _Entry]] = {}
         self._keys: dict[int, list[tuple[int, int]]] = {}
         self._offers: dict[int, Offer] = {}
+        self._version: dict[int, int] = {}
+        self.version = 0  # grows with every put: tells offers added or changed since a moment
         for offer in offers:
             self.put(offer)
 
@@ -49,6 +55,10 @@ class OfferIndex:
     def offers(self) -> list[Offer]:
         return list(self._offers.values())
 
+    def version_of(self, offer_id: int) -> int:
+        """The `version` the offer was put at (0 when it is not indexed)."""
+        return self._version.get(offer_id, 0)
+
     def put(self, offer: Offer) -> None:
         """Add the offer, or replace the one with its id."""
         assert offer.id is not None
@@ -56,6 +66,8 @@ class OfferIndex:
         area = offer.area
         cell = self._cell
         keys: list[tuple[int, int]] = []
+        phi = math.radians(area.lat)
+        sin_lat, cos_lat = math.sin(phi), math.cos(phi)
         for box in bounding_boxes(area.lat, area.lon, area.radius_m):
             entry: _Entry = (
                 offer,
@@ -66,6 +78,8 @@ class OfferIndex:
                 box.max_lat,
                 box.min_lon,
                 box.max_lon,
+                sin_lat,
+                cos_lat,
             )
             for row in range(math.floor(box.min_lat / cell), math.floor(box.max_lat / cell) + 1):
                 for col in range(
@@ -76,6 +90,8 @@ class OfferIndex:
                     keys.append(key)
         self._keys[offer.id] = keys
         self._offers[offer.id] = offer
+        self.version += 1
+        self._version[offer.id] = self.version
 
     def remove(self, offer_id: int) -> None:
         for key in self._keys.pop(offer_id, ()):
@@ -85,19 +101,27 @@ class OfferIndex:
                 if not members:
                     del self._cells[key]
         self._offers.pop(offer_id, None)
+        self._version.pop(offer_id, None)
 
     def containing(self, lat: float, lon: float) -> list[Offer]:
         """The offers whose circle contains (lat, lon), boundary included."""
         members = self._cells.get((math.floor(lat / self._cell), math.floor(lon / self._cell)))
         if not members:
             return []
-        return [
-            entry[0]
-            for entry in members.values()
-            if entry[4] <= lat <= entry[5]
-            and entry[6] <= lon <= entry[7]
-            and great_circle_m(entry[1], entry[2], lat, lon) <= entry[3]
-        ]
+        phi = math.radians(lat)
+        sin2, cos2 = math.sin(phi), math.cos(phi)
+        found: list[Offer] = []
+        for entry in members.values():
+            if entry[4] <= lat <= entry[5] and entry[6] <= lon <= entry[7]:
+                # core.geo.great_circle_m(entry[1], entry[2], lat, lon), centre terms cached
+                sin1, cos1 = entry[8], entry[9]
+                dlmb = math.radians(lon - entry[2])
+                cos_dl = math.cos(dlmb)
+                y = math.hypot(cos2 * math.sin(dlmb), cos1 * sin2 - sin1 * cos2 * cos_dl)
+                x = sin1 * sin2 + cos1 * cos2 * cos_dl
+                if EARTH_RADIUS_M * math.atan2(y, x) <= entry[3]:
+                    found.append(entry[0])
+        return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +129,8 @@ class _Last:
     lat: float
     lon: float
     at: datetime
+    inside: frozenset[int]  # ids of the offers whose areas held this position
+    version: int  # the index's version then
 
 
 class Presence:
@@ -126,19 +152,32 @@ class Presence:
         return len(self._last)
 
     def move(
-        self, driver_id: str, lat: float, lon: float, at: datetime, inside: list[Offer]
+        self,
+        driver_id: str,
+        lat: float,
+        lon: float,
+        at: datetime,
+        inside: list[Offer],
+        index: OfferIndex,
     ) -> list[Offer]:
-        """Record the new position; returns those of `inside` whose area was just entered."""
+        """Record the new position (`inside`: the offers of `index` whose areas hold it);
+        returns those of `inside` whose area was just entered."""
         previous = self._last.get(driver_id)
-        self._last[driver_id] = _Last(lat, lon, at)
+        ids = frozenset([o.id for o in inside if o.id is not None]) if inside else _NONE
+        self._last[driver_id] = _Last(lat, lon, at, ids, index.version)
         if not inside or previous is None or at - previous.at > self._forget:
             return []
-        return [
-            offer
-            for offer in inside
-            if great_circle_m(offer.area.lat, offer.area.lon, previous.lat, previous.lon)
-            > offer.area.radius_m
-        ]
+        entered: list[Offer] = []
+        for offer in inside:
+            if offer.id in previous.inside or offer.id is None:
+                continue
+            if index.version_of(offer.id) > previous.version:
+                # Added or changed since: was the previous position outside its area?
+                area = offer.area
+                if great_circle_m(area.lat, area.lon, previous.lat, previous.lon) <= area.radius_m:
+                    continue
+            entered.append(offer)
+        return entered
 
     def last(self, driver_id: str, now: datetime) -> tuple[float, float] | None:
         """The driver's last position unless it is older than `forget_after`."""

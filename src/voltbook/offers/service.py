@@ -216,9 +216,13 @@ class OfferService:
         async with self._uow(read_only=True) as uow:
             current = await uow.offers.active(now)
             self._consenting = await uow.offer_drivers.consenting()
-        known = {offer.id: offer for offer in self._index.offers()}
-        if {offer.id: offer for offer in current} != known:
-            self._index = OfferIndex(current)
+        fresh = {offer.id: offer for offer in current if offer.id is not None}
+        for offer in self._index.offers():
+            if offer.id is not None and offer.id not in fresh:
+                self._index.remove(offer.id)
+        for offer_id, offer in fresh.items():
+            if self._index.get(offer_id) != offer:
+                self._index.put(offer)
         return len(current)
 
     def now(self) -> datetime:
@@ -233,7 +237,8 @@ class OfferService:
 
     async def position_reported(self, driver_id: str, lat: float, lon: float, at: datetime) -> int:
         """A driver's app reported where it is; returns how many offers went out."""
-        entered = self._presence.move(driver_id, lat, lon, at, self._index.containing(lat, lon))
+        index = self._index
+        entered = self._presence.move(driver_id, lat, lon, at, index.containing(lat, lon), index)
         if not entered:
             return 0
         self.areas_entered += len(entered)
