@@ -179,6 +179,14 @@ async def run(args: argparse.Namespace) -> list[Row]:
             settings = Settings(data_dir=Path(workdir), database_url=url)
             ceiling_stats = None
             for share in (0.0, args.geofence_consenting / 100.0):
+                if share > 0:
+                    consenting = rng.sample(range(stream.count), int(stream.count * share))
+                    async with engine.begin() as connection:
+                        await connection.execute(
+                            drivers.update()
+                            .where(drivers.c.id.in_([stream.ids[i] for i in consenting]))
+                            .values(consent_offers=True)
+                        )
                 services = bootstrap.build_services(settings, engine)
                 started = time.perf_counter()
                 loaded = await services.offers.refresh()
@@ -186,14 +194,6 @@ async def run(args: argparse.Namespace) -> list[Row]:
                     f"loaded {loaded:,} live offers into memory in "
                     f"{time.perf_counter() - started:.2f} s"
                 )
-                if share > 0:
-                    consenting = set(rng.sample(range(stream.count), int(stream.count * share)))
-                    async with engine.begin() as connection:
-                        await connection.execute(
-                            drivers.update()
-                            .where(drivers.c.id.in_([stream.ids[i] for i in consenting]))
-                            .values(consent_offers=True)
-                        )
                 if ceiling_stats is None:
                     _say("ceiling: bare grid lookup + distance + store")
                     ceiling_stats = await measure(
