@@ -92,7 +92,7 @@ class OfferStore:
         available_since: datetime | None = None,
         available: bool = True,
     ) -> None:
-        evse = Evse(1, frozenset({plug}), available, available_since if available else None)
+        evse = Evse(1, frozenset({plug} - {""}), available, available_since if available else None)
         self.chargers[station_id] = Charger(station_id, lat, lon, (evse,))
 
     def deliveries(self) -> list[OfferDelivery]:

@@ -551,3 +551,13 @@ async def test_a_withdrawn_consent_counts_at_once(engine: Engine) -> None:
     engine.store.driver("ann", consent=False)
     engine.clock.advance(60)
     assert await engine.enter("ann") == 0
+
+
+async def test_a_charger_whose_plugs_nobody_stated_is_not_ruled_out(engine: Engine) -> None:
+    engine.store.chargers.clear()
+    engine.store.charger("OCPP-ONLY", LAT, LON, plug="")
+    engine.store.driver("ann", plugs=(CCS1,))
+    await engine.offer()
+
+    assert await engine.enter("ann") == 1
+    assert engine.outlet.sent[0].station_id == "OCPP-ONLY"

@@ -213,7 +213,10 @@ class DriverProfile:
         return local >= start or local < end
 
     def fits(self, evse: Evse) -> bool:
-        """Whether one of the driver's vehicles takes one of the EVSE's plugs."""
+        """Whether one of the driver's vehicles takes one of the EVSE's plugs. An EVSE whose
+        plugs nobody stated (a station known only from OCPP) is not ruled out."""
+        if not evse.standards:
+            return bool(self.vehicles)
         return any(v.standards & evse.standards for v in self.vehicles)
 
 
