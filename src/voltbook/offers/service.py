@@ -272,26 +272,29 @@ class OfferService:
             return 0
         key = (driver_id, vehicle_id)
         fired = self._rearm_low_soc(key, soc_percent)
+        if self._consenting is not None and driver_id not in self._consenting:
+            return 0
         now = self._clock.now()
         position = self._presence.last(driver_id, now)
+        if position is None:  # reported to another node: storage has the last one
+            async with self._uow(read_only=True) as uow:
+                position = await uow.offer_drivers.position(driver_id, now)
+        if position is None:
+            return 0
+        lat, lon = position
+        due = [
+            o
+            for o in self._index.containing(lat, lon)
+            if o.trigger is Trigger.LOW_SOC
+            and o.live(now)
+            and o.soc_below is not None
+            and soc_percent < o.soc_below
+            and o.id not in fired
+        ]
+        if not due:
+            return 0
         targets: list[_Target] = []
         async with self._uow(read_only=True) as uow:
-            if position is None:
-                position = await uow.offer_drivers.position(driver_id, now)
-            if position is None:
-                return 0
-            lat, lon = position
-            due = [
-                o
-                for o in self._index.containing(lat, lon)
-                if o.trigger is Trigger.LOW_SOC
-                and o.live(now)
-                and o.soc_below is not None
-                and soc_percent < o.soc_below
-                and o.id not in fired
-            ]
-            if not due:
-                return 0
             profile = await uow.offer_drivers.profile(driver_id)
             if profile is None or not profile.consent_offers:
                 return 0
@@ -352,9 +355,11 @@ class OfferService:
         live_ids = {o.id for o in offers}
         self._idle_told = {t for t in self._idle_told if t[0] in live_ids}
         self._exhausted = {e for e in self._exhausted if e[0] in self._index}
+        if not offers:
+            return 0
         targets: list[_Target] = []
-        for offer in offers:
-            async with self._uow(read_only=True) as uow:
+        async with self._uow(read_only=True) as uow:
+            for offer in offers:
                 targets += await self._idle_targets(uow, offer, now)
         return await self._deliver_all(targets)
 
