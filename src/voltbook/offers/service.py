@@ -355,6 +355,11 @@ class OfferService:
         live_ids = {o.id for o in offers}
         self._idle_told = {t for t in self._idle_told if t[0] in live_ids}
         self._exhausted = {e for e in self._exhausted if e[0] in self._index}
+        self._low_fired = {
+            key: fired
+            for key, fired in self._low_fired.items()
+            if any(offer_id in self._index for offer_id in fired)
+        }
         if not offers:
             return 0
         targets: list[_Target] = []
