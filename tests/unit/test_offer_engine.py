@@ -561,3 +561,23 @@ async def test_a_charger_whose_plugs_nobody_stated_is_not_ruled_out(engine: Engi
 
     assert await engine.enter("ann") == 1
     assert engine.outlet.sent[0].station_id == "OCPP-ONLY"
+
+
+async def test_drivers_who_reported_to_this_node_hear_of_an_idle_charger_even_before_storage_has_their_position(
+    engine: Engine,
+) -> None:
+    engine.store.charger("GARAGE", LAT, LON, available_since=START - timedelta(hours=1))
+    engine.store.driver("ann")
+    engine.store.driver("bob", consent=False)
+    await engine.offer(Trigger.IDLE_STATION, idle_minutes=20)
+    await engine.move("ann", INSIDE)
+    await engine.move("bob", INSIDE)
+
+    engine.clock.advance(21 * 60)
+    assert await engine.service.idle_check() == 1
+    assert engine.sent_to("ann") != []
+    engine.clock.advance(30 * 60)  # ann's position has now outlived its time to live
+    engine.store.charger(
+        "GARAGE", LAT, LON, available_since=engine.clock.now() - timedelta(hours=1)
+    )
+    assert await engine.service.idle_check() == 0

@@ -186,6 +186,22 @@ class Presence:
             return None
         return last.lat, last.lon
 
+    def inside_of(
+        self, offer_ids: set[int], now: datetime
+    ) -> dict[int, list[tuple[str, float, float]]]:
+        """For each of these offers, the drivers whose last position (not older than
+        `forget_after`) lay in its area: (driver id, lat, lon)."""
+        found: dict[int, list[tuple[str, float, float]]] = {}
+        if not offer_ids:
+            return found
+        cutoff = now - self._forget
+        for driver_id, last in self._last.items():
+            if last.at < cutoff or not last.inside:
+                continue
+            for offer_id in last.inside & offer_ids:
+                found.setdefault(offer_id, []).append((driver_id, last.lat, last.lon))
+        return found
+
     def forget_before(self, cutoff: datetime) -> int:
         """Drop positions reported before `cutoff` (no history is kept); returns how many."""
         stale = [driver for driver, last in self._last.items() if last.at < cutoff]

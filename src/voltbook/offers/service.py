@@ -362,15 +362,24 @@ class OfferService:
         }
         if not offers:
             return 0
+        here = self._presence.inside_of({o.id for o in offers if o.id is not None}, now)
         targets: list[_Target] = []
         async with self._uow(read_only=True) as uow:
             for offer in offers:
-                targets += await self._idle_targets(uow, offer, now)
+                seen = here.get(offer.id, []) if offer.id is not None else []
+                targets += await self._idle_targets(uow, offer, now, seen)
         return await self._deliver_all(targets)
 
     async def _idle_targets(
-        self, uow: OffersUnitOfWork, offer: Offer, now: datetime
+        self,
+        uow: OffersUnitOfWork,
+        offer: Offer,
+        now: datetime,
+        seen_here: list[tuple[str, float, float]],
     ) -> list[_Target]:
+        """Drivers to tell of an idle charger of the offer: those storage knows in the area
+        (positions written by any node) and those who reported a position in it to this
+        node, when they consent."""
         assert offer.idle_minutes is not None
         wanted = timedelta(minutes=offer.idle_minutes)
         idle: list[tuple[Charger, Evse, datetime]] = []
@@ -386,10 +395,17 @@ class OfferService:
         if not idle:
             return []
         area = offer.area
-        targets: list[_Target] = []
+        nearby = {
+            driver_id: (lat, lon)
+            for driver_id, lat, lon in seen_here
+            if self._consenting is None or driver_id in self._consenting
+        }
         for driver_id, lat, lon in await uow.offer_drivers.near(
             area.lat, area.lon, area.radius_m, now
         ):
+            nearby[driver_id] = (lat, lon)
+        targets: list[_Target] = []
+        for driver_id, (lat, lon) in sorted(nearby.items()):
             profile = await uow.offer_drivers.profile(driver_id)
             if profile is None or not profile.consent_offers:
                 continue
