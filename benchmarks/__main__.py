@@ -14,7 +14,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from benchmarks import fanout, nearby, ocpp_ingest, reservations
+from benchmarks import fanout, geofence, nearby, ocpp_ingest, reservations
 from benchmarks.common import QUIET, Row
 
 BENCHMARKS: dict[str, ModuleType] = {
@@ -22,6 +22,7 @@ BENCHMARKS: dict[str, ModuleType] = {
     "nearby": nearby,
     "ocpp_ingest": ocpp_ingest,
     "reservations": reservations,
+    "geofence": geofence,
 }
 
 

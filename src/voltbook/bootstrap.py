@@ -8,7 +8,7 @@ import os
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -34,14 +34,17 @@ from voltbook.core.ids import TimeOrderedIds
 from voltbook.core.worker import SerialWorker
 from voltbook.drivers.service import AccountService
 from voltbook.drivers.throttle import SlidingWindowThrottle
-from voltbook.links import FleetChargerHold, NearbyAlternatives
+from voltbook.links import BusOfferOutlet, FleetChargerHold, NearbyAlternatives
 from voltbook.live.hub import LiveHub
 from voltbook.live.vapid import vapid_keys
 from voltbook.live.webpush import WebPushSender
 from voltbook.notices.events import NoticeQueued, StationStatusBroadcast
+from voltbook.notices.model import Urgency
 from voltbook.notices.push import PushService
 from voltbook.notices.service import NoticeService
 from voltbook.ocpp.gateway import OcppGateway
+from voltbook.offers.events import OfferSent
+from voltbook.offers.service import EngineRules, OfferService
 from voltbook.reservations.events import ReservationEvent
 from voltbook.reservations.model import Rules
 from voltbook.reservations.service import ReservationService
@@ -167,8 +170,20 @@ def build_services(settings: Settings, engine: AsyncEngine, clock: Clock | None 
     backend = LiveBackend(accounts, notices, clock, positions, vehicles)
     presence.backend = backend
     live = LiveHub(backend, settings.live_query_timeout_s)
+    offers = OfferService(
+        uow,
+        BusOfferOutlet(bus, clock),
+        clock,
+        bus,
+        EngineRules(
+            max_per_hour=settings.offer_max_per_hour,
+            position_ttl=timedelta(seconds=settings.position_ttl_s),
+        ),
+    )
     _route_events(bus, alarms, reservations)
+    _route_offer_events(bus, offers)
     _route_notices(bus, notices, live, StationPlaces(fleet, stations))
+    _feed_offers(offers, positions, vehicles)
     return Services(
         stations=stations,
         accounts=accounts,
@@ -178,6 +193,7 @@ def build_services(settings: Settings, engine: AsyncEngine, clock: Clock | None 
         reservations=reservations,
         notices=notices,
         live=live,
+        offers=offers,
         ocpp_endpoint=gateway,
         ready=ready,
         push=push,
@@ -280,6 +296,60 @@ def _route_notices(
     bus.subscribe(NoticeQueued, live.on_notice)
     bus.subscribe(StationStatusBroadcast, live.on_station_status)
 
+    async def offer_sent(event: Event) -> None:
+        assert isinstance(event, OfferSent)
+        payload = {
+            "delivery_id": event.delivery_id,
+            "offer_id": event.offer_id,
+            "title": event.title,
+            "kind": event.kind,
+            "value": event.value,
+            "station_id": event.station_id,
+            "trigger": event.trigger,
+            "ends_at": event.ends_at.isoformat(),
+        }
+        later(lambda: notices.notify(event.driver_id, "offer", payload, Urgency.NORMAL))
+
+    bus.subscribe(OfferSent, offer_sent)
+
+
+def _feed_offers(
+    offers: OfferService, positions: list[PositionSink], vehicles: list[VehicleSink]
+) -> None:
+    """Positions and vehicle states from the app drive the offer triggers (after they are
+    accepted: a position without the driver's consent goes nowhere)."""
+
+    async def position(
+        driver_id: str, lat: float, lon: float, _accuracy: float | None, at: datetime
+    ) -> None:
+        await offers.position_reported(driver_id, lat, lon, at)
+
+    async def vehicle(
+        driver_id: str, vehicle_id: str, soc: float | None, _range: float | None, at: datetime
+    ) -> None:
+        if soc is not None:
+            await offers.vehicle_reported(driver_id, vehicle_id, soc, at)
+
+    positions.append(position)
+    vehicles.append(vehicle)
+
+
+def _route_offer_events(bus: InProcessBus, offers: OfferService) -> None:
+    """Connector status feeds the idle tracking; a session that starts may redeem an offer."""
+
+    async def status_changed(event: Event) -> None:
+        assert isinstance(event, ConnectorStatusChanged)
+        offers.connector_status(event.station_id, event.evse_id, event.status.value, event.at)
+
+    async def session_started(event: Event) -> None:
+        assert isinstance(event, SessionStarted)
+        await offers.session_started_by_tag(
+            event.station_id, event.evse_id, event.id_tag, event.session_id, event.at
+        )
+
+    bus.subscribe(ConnectorStatusChanged, status_changed)
+    bus.subscribe(SessionStarted, session_started)
+
 
 @asynccontextmanager
 async def open_services(settings: Settings, *, upgrade: bool = False) -> AsyncIterator[Services]:
@@ -294,6 +364,7 @@ async def open_services(settings: Settings, *, upgrade: bool = False) -> AsyncIt
             asyncio.create_task(_run_reservation_jobs(services.reservations)),
             asyncio.create_task(_purge_notices(services.notices)),
             asyncio.create_task(services.notices.worker.run()),
+            asyncio.create_task(_run_offer_engine(services.offers)),
         ]
         try:
             yield services
@@ -334,6 +405,23 @@ async def _purge_notices(notices: NoticeService, every_s: float = 600.0) -> None
             await notices.purge()
         except Exception as error:  # storage hiccup: the next round purges
             log.warning("notice purge failed", error=type(error).__name__)
+
+
+async def _run_offer_engine(
+    offers: OfferService, every_s: float = 15.0, refresh_every: int = 4
+) -> None:
+    """Live offers into memory at start and about once a minute after (changes made on other
+    nodes); idle-station checks every `every_s` seconds."""
+    log = structlog.get_logger("voltbook.offers")
+    tick = 0
+    while True:
+        try:
+            if tick % refresh_every == 0:
+                await offers.refresh()
+            await offers.idle_check()
+        except Exception as error:  # storage hiccup: the next tick tries again
+            log.warning("offer engine tick failed", error=type(error).__name__)
+        tick += 1
         await asyncio.sleep(every_s)
 
 

@@ -6,7 +6,11 @@ charger to hold a connector), a small adapter here speaks both.
 
 from __future__ import annotations
 
+from voltbook.core.bus import EventBus
+from voltbook.core.clock import Clock
 from voltbook.core.errors import DomainError
+from voltbook.offers.model import Offer
+from voltbook.offers.service import outgoing
 from voltbook.reservations.model import Reservation
 from voltbook.stations.commands import CancelReservation, GetConfiguration, ReserveNow
 from voltbook.stations.fleet import FleetService
@@ -100,3 +104,26 @@ class NearbyAlternatives:
             for item in found
             if item.site.id != site.id and item.site.stations
         ][:limit]
+
+
+class BusOfferOutlet:
+    """Hands an offer to the notices side as an `OfferSent` event on the bus.
+
+    Whoever subscribes to OfferSent (the notices area) turns it into a live notice, or a
+    Web Push message when the app is closed. The channel recorded is "notice": handed to the
+    notice outbox, which picks live or push.
+    """
+
+    CHANNEL = "notice"
+
+    def __init__(self, bus: EventBus, clock: Clock) -> None:
+        self._bus = bus
+        self._clock = clock
+
+    async def send(
+        self, driver_id: str, offer: Offer, station_id: str | None, delivery_id: int
+    ) -> str:
+        await self._bus.publish(
+            outgoing(offer, delivery_id, driver_id, station_id, self._clock.now())
+        )
+        return self.CHANNEL

@@ -11,6 +11,7 @@ from voltbook.charging.service import ChargingService
 from voltbook.drivers.service import AccountService
 from voltbook.notices.push import PushService
 from voltbook.notices.service import NoticeService
+from voltbook.offers.service import OfferService
 from voltbook.reservations.service import ReservationService
 from voltbook.stations.fleet import FleetService
 from voltbook.stations.service import StationService
@@ -52,6 +53,7 @@ class Services:
     notices: NoticeService
     live: LiveChannel
     """The app end: WS /api/v1/live, and the server's queries to the app."""
+    offers: OfferService
     ocpp_endpoint: AsgiApp
     """The WebSocket endpoint stations connect to, at /ocpp/{station_id}."""
     ready: Callable[[], Awaitable[str | None]]

@@ -25,6 +25,11 @@ SEMANTIC = {
     "GET /api/v1/stations/{station_id}/availability",
     "POST /api/v1/push/subscriptions",  # the endpoint must be a public https push service
     "DELETE /api/v1/push/subscriptions",  # only an endpoint you subscribed is there to remove
+    # Offer rules tie fields together (percent at most 100 for percent_off, the trigger's
+    # own field, ends_at after now and after starts_at) and PATCH refuses nulls for required
+    # fields.
+    "POST /api/v1/operator/offers",
+    "PATCH /api/v1/operator/offers/{offer_id}",
 }
 
 

@@ -12,6 +12,12 @@ from voltbook.storage.alarms import SqlAlarmRepository
 from voltbook.storage.database import is_sqlite
 from voltbook.storage.drivers import SqlDriverRepository
 from voltbook.storage.notices import SqlNoticeRepository, SqlTopicRepository
+from voltbook.storage.offers import (
+    SqlDeliveryRepository,
+    SqlOfferChargerFacts,
+    SqlOfferDriverFacts,
+    SqlOfferRepository,
+)
 from voltbook.storage.push import SqlPushSubscriptionRepository
 from voltbook.storage.reservations import SqlReservationRepository
 from voltbook.storage.sessions import SqlSessionRepository
@@ -35,6 +41,10 @@ class SqlUnitOfWork:
     notices: SqlNoticeRepository
     topics: SqlTopicRepository
     push_subscriptions: SqlPushSubscriptionRepository
+    offers: SqlOfferRepository
+    offer_deliveries: SqlDeliveryRepository
+    offer_drivers: SqlOfferDriverFacts
+    offer_chargers: SqlOfferChargerFacts
 
     def __init__(self, engine: AsyncEngine, clock: Clock, *, read_only: bool = False) -> None:
         self._engine = engine
@@ -62,6 +72,10 @@ class SqlUnitOfWork:
         self.notices = SqlNoticeRepository(connection)
         self.topics = SqlTopicRepository(connection)
         self.push_subscriptions = SqlPushSubscriptionRepository(connection, sqlite=self._sqlite)
+        self.offers = SqlOfferRepository(connection)
+        self.offer_deliveries = SqlDeliveryRepository(connection)
+        self.offer_drivers = SqlOfferDriverFacts(connection)
+        self.offer_chargers = SqlOfferChargerFacts(connection)
         return self
 
     async def __aexit__(
