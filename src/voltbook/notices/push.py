@@ -12,14 +12,12 @@ import base64
 import binascii
 import ipaddress
 from dataclasses import replace
-from typing import Protocol
 from urllib.parse import urlsplit
 
 from voltbook.core.clock import Clock
 from voltbook.core.errors import Conflict, InvalidInput, NotFound
-from voltbook.core.uow import UnitOfWork, UowFactory
 from voltbook.notices.model import PushOutcome, PushSubscription, Urgency
-from voltbook.notices.ports import PushSender, PushSubscriptionRepository
+from voltbook.notices.ports import PushSender, PushUowFactory
 
 MAX_ENDPOINT_LENGTH = 2048
 # A push service must accept 4096 bytes of body (RFC 8030 section 7.2); aes128gcm takes 86
@@ -27,16 +25,6 @@ MAX_ENDPOINT_LENGTH = 2048
 # delimiter byte (RFC 8291 section 4), which leaves this much for the message itself.
 MAX_PAYLOAD_BYTES = 4096 - 86 - 16 - 1
 _LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
-
-
-class PushUnitOfWork(UnitOfWork, Protocol):
-    """The part of the notices unit of work these use cases need."""
-
-    @property
-    def push_subscriptions(self) -> PushSubscriptionRepository: ...
-
-
-PushUowFactory = UowFactory[PushUnitOfWork]
 
 
 class PushService:
