@@ -389,3 +389,19 @@ async def test_the_server_asks_the_app_where_it_is_and_what_its_vehicle_says(
     assert answer["soc_percent"] == 41.5
     with pytest.raises(Unavailable):
         await services.live.ask(driver_id, "location")
+
+
+async def test_an_app_sending_too_fast_is_slowed_down_not_cut_off(
+    base: str, engine: AsyncEngine
+) -> None:
+    [driver] = await new_drivers(engine, 1)
+    async with live(base, driver) as app:
+        for n in range(60):
+            await app.send({"type": "ping", "id": n})
+        answers = [await app.receive() for _ in range(60)]
+        assert {a["type"] for a in answers} == {"pong", "error"}
+        assert {a["code"] for a in answers if a["type"] == "error"} == {"rate-limited"}
+        assert sum(a["type"] == "pong" for a in answers) >= 40
+        await asyncio.sleep(0.5)
+        await app.send({"type": "ping", "id": "later"})
+        assert (await app.next_of("pong"))["id"] == "later"

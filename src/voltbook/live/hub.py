@@ -12,6 +12,7 @@ import contextlib
 import itertools
 import json
 import math
+import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -33,6 +34,8 @@ CLOSE_UNAUTHENTICATED = 4401
 AUTH_WAIT_S = 10.0
 MAX_MESSAGE_CHARS = 8_192
 QUERY_KINDS = ("location", "vehicle")
+RATE = 10.0  # messages per second an app may send, on average
+BURST = 40  # and at once
 _K = TypeVar("_K")
 
 
@@ -94,6 +97,17 @@ class Connection:
     topics: set[Topic] = field(default_factory=set)
     deliver_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     queries: dict[str, tuple[str, asyncio.Future[dict[str, Any]]]] = field(default_factory=dict)
+    allowance: float = float(BURST)  # messages this app may still send right now
+    checked_at: float = field(default_factory=time.monotonic)
+
+    def spend(self) -> None:
+        """One message from the app: BadMessage when it is over its rate (a token bucket)."""
+        now = time.monotonic()
+        self.allowance = min(float(BURST), self.allowance + (now - self.checked_at) * RATE)
+        self.checked_at = now
+        if self.allowance < 1.0:
+            raise BadMessage("rate-limited", f"at most {RATE:g} messages a second")
+        self.allowance -= 1.0
 
     async def send(self, message: dict[str, Any] | str) -> None:
         text = message if isinstance(message, str) else json.dumps(message, separators=(",", ":"))
@@ -172,7 +186,9 @@ class LiveHub:
         while True:
             message: dict[str, Any] = {}
             try:
-                message = _decode(await _receive(connection.socket))
+                text = await _receive(connection.socket)
+                connection.spend()
+                message = _decode(text)
                 await self._handle(connection, message)
             except BadMessage as bad:
                 await connection.send(_error(message.get("id"), bad.code, bad.detail))
