@@ -186,6 +186,10 @@ def _server(settings: Settings, host: str, port: int) -> uvicorn.Server:
         log_level="warning",
         proxy_headers=True,
         ws_max_size=settings.ocpp_max_frame_bytes,  # bigger frames close with 1009
+        # Pings keep live channels and station sockets open through proxies and find dead
+        # peers; a peer that does not answer within the same time is dropped.
+        ws_ping_interval=settings.live_ping_interval_s,
+        ws_ping_timeout=settings.live_ping_interval_s,
     )
     return uvicorn.Server(config)
 

@@ -313,3 +313,11 @@ async def test_the_largest_payload_that_fits_is_sent(
     await push.subscribe("ann", endpoint("a"), *browser_keys())
     assert await push.push("ann", b"x" * MAX_PAYLOAD_BYTES, 0, Urgency.VERY_LOW) == 1
     assert len(sender.sent[0].payload) == MAX_PAYLOAD_BYTES
+
+
+@pytest.mark.parametrize("endpoint", ["https://push.example/\x00", "https://push.example/\ud800"])
+async def test_removing_an_endpoint_no_browser_could_have_is_not_found(
+    push: PushService, endpoint: str
+) -> None:
+    with pytest.raises(NotFound):
+        await push.unsubscribe("driver-1", endpoint)

@@ -77,6 +77,8 @@ class PushService:
 
     async def unsubscribe(self, driver_id: str, endpoint: str) -> None:
         """Forget one of the driver's own subscriptions; anyone else's is NotFound."""
+        if not endpoint.isprintable():  # NUL, controls, lone surrogates: never stored
+            raise NotFound("you have no push subscription with this endpoint")
         async with self._uow() as uow:
             if not await uow.push_subscriptions.remove(driver_id, endpoint):
                 raise NotFound("you have no push subscription with this endpoint")
