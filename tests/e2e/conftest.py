@@ -16,6 +16,7 @@ from fastapi import FastAPI
 from voltbook.api.app import create_app
 from voltbook.bootstrap import open_services
 from voltbook.config import Settings
+from voltbook.services import Services
 
 
 def free_port() -> int:
@@ -105,3 +106,39 @@ async def operator(client: httpx.AsyncClient, database_url: str, tmp_path: Path)
         "/api/v1/auth/token", data={"username": email, "password": OPERATOR_PASSWORD}
     )
     return {"Authorization": f"Bearer {token.json()['access_token']}"}
+
+
+# --- a fresh server per test, with its services at hand ---------------------------------
+
+
+@pytest.fixture
+def app_overrides() -> dict[str, object]:
+    """Settings a test module wants different on its own server (override the fixture)."""
+    return {}
+
+
+@pytest.fixture
+async def served(
+    database_url: str, engine: object, tmp_path: Path, app_overrides: dict[str, object]
+) -> AsyncIterator[tuple[str, FastAPI]]:
+    """A server of its own for one test (the database emptied first): its URL and app."""
+    async with running_app(server_settings(database_url, tmp_path, **app_overrides)) as running:
+        yield running
+
+
+@pytest.fixture
+def base(served: tuple[str, FastAPI]) -> str:
+    return served[0]
+
+
+@pytest.fixture
+def services(served: tuple[str, FastAPI]) -> Services:
+    """The running server's own services, to drive or inspect what HTTP does not show."""
+    opened: Services = served[1].state.services
+    return opened
+
+
+@pytest.fixture
+async def http(base: str) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=base, timeout=10) as client:
+        yield client

@@ -9,15 +9,12 @@ import json
 import secrets
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tests.e2e.conftest import running_app, server_settings
 from tests.e2e.test_live import live, new_site, station
 from tests.e2e.test_offers import account
 from tests.e2e.test_reservations import Headers, new_drivers
@@ -32,29 +29,8 @@ FAR = (48.9500, 2.3500)  # about 10 km north
 
 
 @pytest.fixture
-async def served(
-    database_url: str, engine: AsyncEngine, tmp_path: Path
-) -> AsyncIterator[tuple[str, FastAPI]]:
-    settings = server_settings(database_url, tmp_path, push_allow_insecure=True)
-    async with running_app(settings) as running:
-        yield running
-
-
-@pytest.fixture
-def base(served: tuple[str, FastAPI]) -> str:
-    return served[0]
-
-
-@pytest.fixture
-def services(served: tuple[str, FastAPI]) -> Services:
-    opened: Services = served[1].state.services
-    return opened
-
-
-@pytest.fixture
-async def http(base: str) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=base, timeout=10) as client:
-        yield client
+def app_overrides() -> dict[str, object]:
+    return {"push_allow_insecure": True}  # the local push service is plain http on loopback
 
 
 @pytest.fixture

@@ -15,41 +15,15 @@ from typing import Any
 import httpx
 import pytest
 import websockets
-from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 from websockets.asyncio.client import ClientConnection
 
-from tests.e2e.conftest import running_app, server_settings
+from tests.e2e.conftest import server_settings
 from tests.e2e.ocpp_client import ScriptedStation, connect
 from tests.e2e.test_reservations import ACCEPT_ALL, NOW, Headers, new_drivers
 from voltbook.core.errors import TimedOut, Unavailable
 from voltbook.services import Services
 from voltbook.storage.tables import sites
-
-
-@pytest.fixture
-async def served(
-    database_url: str, engine: AsyncEngine, tmp_path: Path
-) -> AsyncIterator[tuple[str, FastAPI]]:
-    async with running_app(server_settings(database_url, tmp_path)) as running:
-        yield running
-
-
-@pytest.fixture
-def base(served: tuple[str, FastAPI]) -> str:
-    return served[0]
-
-
-@pytest.fixture
-def services(served: tuple[str, FastAPI]) -> Services:
-    opened: Services = served[1].state.services
-    return opened
-
-
-@pytest.fixture
-async def http(base: str) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=base, timeout=10) as client:
-        yield client
 
 
 class App:
