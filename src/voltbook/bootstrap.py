@@ -18,8 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from voltbook.alarms.service import AlarmService
 from voltbook.charging.events import SessionStarted
 from voltbook.charging.service import ChargingService
+from voltbook.cluster import Cluster, SingleNode, build_cluster
 from voltbook.config import Settings
-from voltbook.core.bus import Event, InProcessBus
+from voltbook.core.bus import Event, EventBus
 from voltbook.core.clock import Clock, SystemClock
 from voltbook.core.ids import TimeOrderedIds
 from voltbook.drivers.service import AccountService
@@ -56,9 +57,15 @@ def token_secret(settings: Settings) -> str:
     return secret
 
 
-def build_services(settings: Settings, engine: AsyncEngine, clock: Clock | None = None) -> Services:
+def build_services(
+    settings: Settings,
+    engine: AsyncEngine,
+    clock: Clock | None = None,
+    cluster: Cluster | None = None,
+) -> Services:
     clock = clock or SystemClock()
-    bus = InProcessBus()
+    cluster = cluster or SingleNode()
+    bus = cluster.bus
     ids = TimeOrderedIds()
 
     def uow(*, read_only: bool = False) -> SqlUnitOfWork:
@@ -96,7 +103,7 @@ def build_services(settings: Settings, engine: AsyncEngine, clock: Clock | None 
     fleet = FleetService(
         uow,
         station_hasher,
-        gateway,
+        cluster.station_link(gateway),
         clock,
         bus,
         heartbeat_interval_s=settings.ocpp_heartbeat_interval_s,
@@ -135,9 +142,7 @@ def build_services(settings: Settings, engine: AsyncEngine, clock: Clock | None 
     )
 
 
-def _route_events(
-    bus: InProcessBus, alarms: AlarmService, reservations: ReservationService
-) -> None:
+def _route_events(bus: EventBus, alarms: AlarmService, reservations: ReservationService) -> None:
     """Areas never import each other; their events reach other areas through here."""
 
     async def status_changed(event: Event) -> None:
@@ -182,7 +187,9 @@ async def open_services(settings: Settings, *, upgrade: bool = False) -> AsyncIt
     try:
         if upgrade:
             await migrate.upgrade(engine)
-        services = build_services(settings, engine)
+        cluster = build_cluster(settings, SystemClock())
+        services = build_services(settings, engine, cluster=cluster)
+        await cluster.start()
         background = [
             asyncio.create_task(_flush_meters(services.charging)),
             asyncio.create_task(_run_reservation_jobs(services.reservations)),
@@ -196,6 +203,7 @@ async def open_services(settings: Settings, *, upgrade: bool = False) -> AsyncIt
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
             await services.charging.flush()
+            await cluster.close()
     finally:
         await engine.dispose()
 
