@@ -9,12 +9,13 @@ Events published while Redis is unreachable still reach local handlers; other no
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import structlog
 
 from voltbook.core.bus import Event, Handler, InProcessBus
-from voltbook.live.codec import DataclassCodec, UnknownType
+from voltbook.live.codec import DataclassCodec, UnknownType, type_name
 from voltbook.live.redis_node import RedisNode
 
 _log = structlog.get_logger("voltbook.cluster")
@@ -22,14 +23,24 @@ _log = structlog.get_logger("voltbook.cluster")
 
 def cluster_wide_events() -> list[type[Event]]:
     """Every loaded event class that is marked cluster-wide."""
-    found: list[type[Event]] = []
+    found: dict[str, type[Event]] = {}
     pending: list[type[Event]] = list(Event.__subclasses__())
     while pending:
         cls = pending.pop()
         pending.extend(cls.__subclasses__())
-        if cls.cluster_wide:
-            found.append(cls)
-    return found
+        if cls.cluster_wide and _is_current(cls):
+            found[type_name(cls)] = cls
+    return list(found.values())
+
+
+def _is_current(cls: type) -> bool:
+    """False for the stale first draft that `dataclass(slots=True)` leaves behind."""
+    home: object = sys.modules.get(cls.__module__)
+    for part in cls.__qualname__.split("."):
+        home = getattr(home, part, None)
+        if home is None:  # defined inside a function (event classes belong at module level)
+            return True
+    return home is cls
 
 
 class RedisBus:
