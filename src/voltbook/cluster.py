@@ -64,7 +64,9 @@ class SingleNode:
 
 class ManyNodes:
     def __init__(self, redis_url: str, clock: Clock, prefix: str = "voltbook") -> None:
-        self.node = RedisNode(Redis.from_url(redis_url), prefix=prefix)
+        # Health checks find a dead subscriber connection that no error would reveal.
+        redis = Redis.from_url(redis_url, socket_connect_timeout=5, health_check_interval=30)
+        self.node = RedisNode(redis, prefix=prefix)
         self._bus = RedisBus(self.node)
         self._presence = RedisPresence(self.node.redis, self.node.node_id, clock, prefix=prefix)
         self._link: ClusterStationLink | None = None
