@@ -9,14 +9,11 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from redis.asyncio import Redis
-
 from voltbook.config import Settings
 from voltbook.core.bus import Event, EventBus, InProcessBus
 from voltbook.core.clock import Clock
 from voltbook.live.presence import InProcessPresence, RedisPresence
 from voltbook.live.redis_bus import RedisBus
-from voltbook.live.redis_node import RedisNode
 from voltbook.live.station_link import ClusterStationLink
 from voltbook.notices.ports import Presence
 from voltbook.stations.events import StationConnected, StationDisconnected
@@ -64,10 +61,8 @@ class SingleNode:
 
 class ManyNodes:
     def __init__(self, redis_url: str, clock: Clock, prefix: str = "voltbook") -> None:
-        # Health checks find a dead subscriber connection that no error would reveal.
-        redis = Redis.from_url(redis_url, socket_connect_timeout=5, health_check_interval=30)
-        self.node = RedisNode(redis, prefix=prefix)
-        self._bus = RedisBus(self.node)
+        self._bus = RedisBus.from_url(redis_url, prefix)
+        self.node = self._bus.node
         self._presence = RedisPresence(self.node.redis, self.node.node_id, clock, prefix=prefix)
         self._link: ClusterStationLink | None = None
 

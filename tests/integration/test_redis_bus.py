@@ -179,3 +179,45 @@ async def test_a_node_that_lost_redis_hears_the_other_nodes_again_once_it_is_bac
         await a.close()
         await b.close()
         await forget(prefix)
+
+
+async def test_a_slow_handler_does_not_hold_up_other_traffic_to_its_node() -> None:
+    prefix = unique_prefix()
+    a_node, b_node = new_node(prefix), new_node(prefix)
+    a, b = RedisBus(a_node), RedisBus(b_node)
+    other_traffic: list[dict[str, object]] = []
+
+    async def record(message: dict[str, object]) -> None:
+        other_traffic.append(message)
+
+    b_node.follow(b_node.key("node", b_node.node_id), record)
+    release = asyncio.Event()
+    on_b = Inbox()
+
+    async def slow(event: Event) -> None:
+        await release.wait()
+
+    b.subscribe(NoticeFor, slow)
+    b.subscribe(NoticeFor, on_b)
+    await a.start()
+    await b.start()
+    try:
+        await a.publish(NoticeFor("driver-1", 1, AT))
+        await a.publish(NoticeFor("driver-1", 2, AT))
+        await a_node.publish(b_node.key("node", b_node.node_id), {"kind": "answer", "id": "x"})
+
+        async def answer_arrived() -> bool:
+            return bool(other_traffic)
+
+        await eventually(answer_arrived)
+        assert on_b.events == [NoticeFor("driver-1", 1, AT)]  # the first is still being handled
+        release.set()
+
+        async def both_handled() -> bool:
+            return len(on_b.events) == 2
+
+        await eventually(both_handled)
+    finally:
+        await a.close()
+        await b.close()
+        await forget(prefix)

@@ -9,10 +9,13 @@ Events published while Redis is unreachable still reach local handlers; other no
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import sys
 from typing import Any
 
 import structlog
+from redis.asyncio import Redis
 
 from voltbook.core.bus import Event, Handler, InProcessBus
 from voltbook.live.codec import DataclassCodec, UnknownType, type_name
@@ -51,7 +54,23 @@ class RedisBus:
         self._local = InProcessBus()
         self._codec = DataclassCodec()
         self._channel = node.key("events")
+        # Events from other nodes wait here, in order, for one worker: slow handlers never
+        # hold up the listener (and the station-command answers it also carries).
+        self._inbox: asyncio.Queue[Event] = asyncio.Queue()
+        self._worker: asyncio.Task[None] | None = None
         node.follow(self._channel, self._received)
+
+    @classmethod
+    def from_url(cls, redis_url: str, channel_prefix: str = "voltbook") -> RedisBus:
+        """A bus on its own node (connection and node id)."""
+        # Health checks find a dead subscriber connection that no error would reveal.
+        redis = Redis.from_url(redis_url, socket_connect_timeout=5, health_check_interval=30)
+        return cls(RedisNode(redis, prefix=channel_prefix))
+
+    @property
+    def node(self) -> RedisNode:
+        """The node's Redis connection and id, shared with the other Redis adapters."""
+        return self._node
 
     @property
     def node_id(self) -> str:
@@ -80,10 +99,22 @@ class RedisBus:
     async def start(self) -> None:
         for event_type in cluster_wide_events():
             self._codec.register(event_type)
+        if self._worker is None:
+            self._worker = asyncio.create_task(self._deliver(), name="redis-bus-inbox")
         await self._node.start()
 
     async def close(self) -> None:
         await self._node.close()
+        if self._worker is not None:
+            self._worker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._worker
+            self._worker = None
+
+    async def _deliver(self) -> None:
+        while True:
+            event = await self._inbox.get()
+            await self._local.publish(event)  # handler failures are kept, never raised
 
     def _encode(self, event: Event) -> dict[str, Any]:
         try:
@@ -100,7 +131,7 @@ class RedisBus:
         except (UnknownType, LookupError, ValueError, TypeError) as error:
             _log.warning("unreadable event from another node", error=type(error).__name__)
             return
-        await self._local.publish(event)
+        self._inbox.put_nowait(event)
 
     def _decode(self, message: dict[str, Any]) -> Event:
         name = str(message.get("type"))
