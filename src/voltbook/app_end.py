@@ -15,6 +15,7 @@ from voltbook.core.clock import Clock
 from voltbook.core.errors import DomainError
 from voltbook.drivers.service import AccountService
 from voltbook.notices.model import Notice, Topic, Urgency
+from voltbook.notices.ports import Presence
 from voltbook.notices.service import NoticeService
 from voltbook.reservations.events import (
     ReservationCancelled,
@@ -67,16 +68,17 @@ class LiveBackend:
         self,
         accounts: AccountService,
         notices: NoticeService,
+        presence: Presence,
         clock: Clock,
         positions: list[PositionSink],
         vehicles: list[VehicleSink],
     ) -> None:
         self._accounts = accounts
         self._notices = notices
+        self._presence = presence
         self._clock = clock
         self._positions = positions
         self._vehicles = vehicles
-        self._open: dict[str, int] = {}
 
     def principal(self, token: str) -> tuple[str, bool]:
         principal = self._accounts.principal(token)
@@ -118,18 +120,10 @@ class LiveBackend:
             await sink(driver_id, vehicle_id, soc_percent, range_km, at)
 
     async def joined(self, driver_id: str) -> None:
-        self._open[driver_id] = self._open.get(driver_id, 0) + 1
+        await self._presence.joined(driver_id)
 
     async def left(self, driver_id: str) -> None:
-        count = self._open.get(driver_id, 0) - 1
-        if count > 0:
-            self._open[driver_id] = count
-        else:
-            self._open.pop(driver_id, None)
-
-    async def online(self, driver_id: str) -> bool:
-        """Presence on this node (one node; many nodes share it through Redis)."""
-        return driver_id in self._open
+        await self._presence.left(driver_id)
 
     def now(self) -> datetime:
         return self._clock.now()

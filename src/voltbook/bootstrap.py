@@ -27,8 +27,9 @@ from voltbook.app_end import (
 )
 from voltbook.charging.events import SessionStarted
 from voltbook.charging.service import ChargingService
+from voltbook.cluster import Cluster, SingleNode, build_cluster
 from voltbook.config import Settings
-from voltbook.core.bus import Event, InProcessBus
+from voltbook.core.bus import Event, EventBus
 from voltbook.core.clock import Clock, SystemClock
 from voltbook.core.ids import TimeOrderedIds
 from voltbook.core.worker import SerialWorker
@@ -76,9 +77,15 @@ def token_secret(settings: Settings) -> str:
     return secret
 
 
-def build_services(settings: Settings, engine: AsyncEngine, clock: Clock | None = None) -> Services:
+def build_services(
+    settings: Settings,
+    engine: AsyncEngine,
+    clock: Clock | None = None,
+    cluster: Cluster | None = None,
+) -> Services:
     clock = clock or SystemClock()
-    bus = InProcessBus()
+    cluster = cluster or SingleNode()
+    bus = cluster.bus
     ids = TimeOrderedIds()
 
     def uow(*, read_only: bool = False) -> SqlUnitOfWork:
@@ -116,7 +123,7 @@ def build_services(settings: Settings, engine: AsyncEngine, clock: Clock | None 
     fleet = FleetService(
         uow,
         station_hasher,
-        gateway,
+        cluster.station_link(gateway),
         clock,
         bus,
         heartbeat_interval_s=settings.ocpp_heartbeat_interval_s,
@@ -153,7 +160,7 @@ def build_services(settings: Settings, engine: AsyncEngine, clock: Clock | None 
     )
     positions: list[PositionSink] = []
     vehicles: list[VehicleSink] = []
-    presence = _HubPresence()
+    presence = cluster.presence
     notice_log = structlog.get_logger("voltbook.notices")
     notices = NoticeService(
         uow,
@@ -167,8 +174,7 @@ def build_services(settings: Settings, engine: AsyncEngine, clock: Clock | None 
     notices.worker = SerialWorker(
         lambda error: notice_log.warning("notice failed", error=type(error).__name__)
     )
-    backend = LiveBackend(accounts, notices, clock, positions, vehicles)
-    presence.backend = backend
+    backend = LiveBackend(accounts, notices, presence, clock, positions, vehicles)
     live = LiveHub(backend, settings.live_query_timeout_s)
     offers = OfferService(
         uow,
@@ -200,9 +206,7 @@ def build_services(settings: Settings, engine: AsyncEngine, clock: Clock | None 
     )
 
 
-def _route_events(
-    bus: InProcessBus, alarms: AlarmService, reservations: ReservationService
-) -> None:
+def _route_events(bus: EventBus, alarms: AlarmService, reservations: ReservationService) -> None:
     """Areas never import each other; their events reach other areas through here."""
 
     async def status_changed(event: Event) -> None:
@@ -240,23 +244,8 @@ def _route_events(
     bus.subscribe(SessionStarted, session_started)
 
 
-class _HubPresence:
-    """Presence of one node: whether the driver has a live channel open here."""
-
-    backend: LiveBackend | None = None
-
-    async def online(self, driver_id: str) -> bool:
-        return self.backend is not None and await self.backend.online(driver_id)
-
-    async def joined(self, driver_id: str) -> None:
-        return None  # the backend counts open channels itself
-
-    async def left(self, driver_id: str) -> None:
-        return None
-
-
 def _route_notices(
-    bus: InProcessBus, notices: NoticeService, live: LiveHub, places: StationPlaces
+    bus: EventBus, notices: NoticeService, live: LiveHub, places: StationPlaces
 ) -> None:
     """What drivers and operators are told, and the live channels that tell them."""
 
@@ -334,7 +323,7 @@ def _feed_offers(
     vehicles.append(vehicle)
 
 
-def _route_offer_events(bus: InProcessBus, offers: OfferService) -> None:
+def _route_offer_events(bus: EventBus, offers: OfferService) -> None:
     """Connector status feeds the idle tracking; a session that starts may redeem an offer."""
 
     async def status_changed(event: Event) -> None:
@@ -358,7 +347,9 @@ async def open_services(settings: Settings, *, upgrade: bool = False) -> AsyncIt
     try:
         if upgrade:
             await migrate.upgrade(engine)
-        services = build_services(settings, engine)
+        cluster = build_cluster(settings, SystemClock())
+        services = build_services(settings, engine, cluster=cluster)
+        await cluster.start()
         background = [
             asyncio.create_task(_flush_meters(services.charging)),
             asyncio.create_task(_run_reservation_jobs(services.reservations)),
@@ -378,6 +369,7 @@ async def open_services(settings: Settings, *, upgrade: bool = False) -> AsyncIt
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
             await services.charging.flush()
+            await cluster.close()
     finally:
         await engine.dispose()
 

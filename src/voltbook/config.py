@@ -39,6 +39,7 @@ class Settings(BaseSettings):
     reservation_lead_s: int = 300
     # Many nodes: empty = one process, in-process bus; else redis://host:port/db.
     redis_url: str = ""
+    redis_prefix: str = "voltbook"  # keys and channels; one per cluster sharing a Redis
     # The app end (live channel, notices, Web Push, offers).
     live_query_timeout_s: float = 10.0
     live_ping_interval_s: float = 20.0
