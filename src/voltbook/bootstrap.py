@@ -16,16 +16,27 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from voltbook.alarms.service import AlarmService
-from voltbook.charging.events import SessionStarted
+from voltbook.charging.events import SessionSocMeasured, SessionStarted, SessionStopped
 from voltbook.charging.service import ChargingService
 from voltbook.config import Settings
 from voltbook.core.bus import Event, InProcessBus
 from voltbook.core.clock import Clock, SystemClock
 from voltbook.core.ids import TimeOrderedIds
+from voltbook.drivers.privacy import PrivacyService
 from voltbook.drivers.service import AccountService
 from voltbook.drivers.throttle import SlidingWindowThrottle
-from voltbook.links import FleetChargerHold, NearbyAlternatives
+from voltbook.drivers.vehicle_model import ChargingSessionRef
+from voltbook.drivers.vehicles import VehicleService
+from voltbook.links import (
+    AvailableChargers,
+    DriverPositions,
+    DriverVehicles,
+    FleetChargerHold,
+    NearbyAlternatives,
+    NoActiveOffers,
+)
 from voltbook.ocpp.gateway import OcppGateway
+from voltbook.recommendations.service import RecommendationService
 from voltbook.reservations.model import Rules
 from voltbook.reservations.service import ReservationService
 from voltbook.security.passwords import Argon2idHasher
@@ -122,7 +133,17 @@ def build_services(settings: Settings, engine: AsyncEngine, clock: Clock | None 
         NearbyAlternatives(stations, fleet),
     )
     charging.guard = reservations
+    vehicles = VehicleService(uow, clock, ids)
+    privacy = PrivacyService(uow, clock, settings.position_ttl_s)
+    recommendations = RecommendationService(
+        DriverVehicles(vehicles, settings.recommendation_kwh_per_km),
+        DriverPositions(privacy),
+        AvailableChargers(stations),
+        NoActiveOffers(),  # until the offers area answers which offers run at a station
+        settings.recommendation_margin_percent,
+    )
     _route_events(bus, alarms, reservations)
+    _route_vehicle_soc(bus, vehicles)
     return Services(
         stations=stations,
         accounts=accounts,
@@ -132,6 +153,9 @@ def build_services(settings: Settings, engine: AsyncEngine, clock: Clock | None 
         reservations=reservations,
         ocpp_endpoint=gateway,
         ready=ready,
+        vehicles=vehicles,
+        privacy=privacy,
+        recommendations=recommendations,
     )
 
 
@@ -175,6 +199,30 @@ def _route_events(
     bus.subscribe(SessionStarted, session_started)
 
 
+def _route_vehicle_soc(bus: InProcessBus, vehicles: VehicleService) -> None:
+    """A charger's SoC reading reaches the vehicle being charged (which one: see
+    `ChargingSessionRef`)."""
+
+    async def soc_measured(event: Event) -> None:
+        assert isinstance(event, SessionSocMeasured)
+        session = ChargingSessionRef(
+            event.station_id,
+            event.session_id,
+            event.evse_id,
+            event.id_tag,
+            event.reservation_id,
+            event.started_at,
+        )
+        await vehicles.charger_soc(session, event.soc_percent, event.at)
+
+    async def session_stopped(event: Event) -> None:
+        assert isinstance(event, SessionStopped)
+        vehicles.session_ended(event.station_id, event.session_id)
+
+    bus.subscribe(SessionSocMeasured, soc_measured)
+    bus.subscribe(SessionStopped, session_stopped)
+
+
 @asynccontextmanager
 async def open_services(settings: Settings, *, upgrade: bool = False) -> AsyncIterator[Services]:
     """Services on a fresh engine, disposed of on exit; `upgrade` migrates the schema first."""
@@ -186,6 +234,8 @@ async def open_services(settings: Settings, *, upgrade: bool = False) -> AsyncIt
         background = [
             asyncio.create_task(_flush_meters(services.charging)),
             asyncio.create_task(_run_reservation_jobs(services.reservations)),
+            asyncio.create_task(_flush_vehicle_soc(services.vehicles)),
+            asyncio.create_task(_purge_positions(services.privacy)),
         ]
         try:
             yield services
@@ -196,6 +246,7 @@ async def open_services(settings: Settings, *, upgrade: bool = False) -> AsyncIt
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
             await services.charging.flush()
+            await services.vehicles.flush()
     finally:
         await engine.dispose()
 
@@ -224,6 +275,28 @@ async def _flush_meters(charging: ChargingService, every_s: float = 1.0) -> None
             await charging.flush()
         except Exception as error:  # storage hiccup: the figures stay queued for the next try
             log.warning("meter flush failed", error=type(error).__name__)
+
+
+async def _flush_vehicle_soc(vehicles: VehicleService, every_s: float = 1.0) -> None:
+    """Chargers' SoC readings reach the vehicles once a second, in one transaction."""
+    log = structlog.get_logger("voltbook.vehicles")
+    while True:
+        await asyncio.sleep(every_s)
+        try:
+            await vehicles.flush()
+        except Exception as error:  # storage hiccup: the readings stay queued
+            log.warning("vehicle state flush failed", error=type(error).__name__)
+
+
+async def _purge_positions(privacy: PrivacyService, every_s: float = 60.0) -> None:
+    """Expired positions leave the database (reads never return them even before)."""
+    log = structlog.get_logger("voltbook.privacy")
+    while True:
+        try:
+            await privacy.purge()
+        except Exception as error:  # storage hiccup: purged next time
+            log.warning("position purge failed", error=type(error).__name__)
+        await asyncio.sleep(every_s)
 
 
 def bundled_stations() -> Path:

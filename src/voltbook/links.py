@@ -6,11 +6,16 @@ charger to hold a connector), a small adapter here speaks both.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from voltbook.core.errors import DomainError
+from voltbook.drivers.privacy import PrivacyService
+from voltbook.drivers.vehicles import VehicleService
+from voltbook.recommendations.model import ChargePoint, OfferSummary, VehicleFacts
 from voltbook.reservations.model import Reservation
 from voltbook.stations.commands import CancelReservation, GetConfiguration, ReserveNow
 from voltbook.stations.fleet import FleetService
-from voltbook.stations.model import NearbyQuery
+from voltbook.stations.model import MAX_NEARBY_LIMIT, NearbyQuery
 from voltbook.stations.service import StationService
 from voltbook.stations.standards import Standard
 
@@ -100,3 +105,80 @@ class NearbyAlternatives:
             for item in found
             if item.site.id != site.id and item.site.stations
         ][:limit]
+
+
+# --- recommendations: vehicles and positions (drivers), chargers (stations), offers -------
+
+
+class DriverVehicles:
+    """A driver's vehicle as recommendations need it; the range estimated from the SoC
+    (at `kwh_per_km`) when the app or charger gave none."""
+
+    def __init__(self, vehicles: VehicleService, kwh_per_km: float) -> None:
+        self._vehicles = vehicles
+        self._kwh_per_km = kwh_per_km
+
+    async def facts(self, driver_id: str, vehicle_id: str) -> VehicleFacts:
+        vehicle = await self._vehicles.get(driver_id, vehicle_id)
+        return VehicleFacts(
+            id=vehicle.id,
+            standards=frozenset(vehicle.standards),
+            max_ac_kw=vehicle.max_ac_kw,
+            max_dc_kw=vehicle.max_dc_kw,
+            range_km=vehicle.estimated_range_km(self._kwh_per_km),
+        )
+
+
+class DriverPositions:
+    def __init__(self, privacy: PrivacyService) -> None:
+        self._privacy = privacy
+
+    async def last(self, driver_id: str) -> tuple[float, float] | None:
+        position = await self._privacy.last_position(driver_id)
+        return None if position is None else (position.lat, position.lon)
+
+
+class AvailableChargers:
+    """Available connectors of fitting plugs at the nearest sites (the nearby search)."""
+
+    def __init__(self, stations: StationService, max_sites: int = MAX_NEARBY_LIMIT) -> None:
+        self._stations = stations
+        self._max_sites = max_sites
+
+    async def available(
+        self, lat: float, lon: float, radius_m: float, standards: frozenset[str]
+    ) -> list[ChargePoint]:
+        plugs = frozenset(Standard(p) for p in standards if p in _STANDARDS)
+        if not plugs:
+            return []
+        query = NearbyQuery(
+            lat, lon, radius_m, self._max_sites, standards=plugs, available_only=True
+        )
+        return [
+            ChargePoint(
+                site_id=found.site.id,
+                site_name=found.site.details.name,
+                address=found.site.details.address,
+                city=found.site.details.city,
+                lat=found.site.details.lat,
+                lon=found.site.details.lon,
+                station_id=station.id,
+                evse_id=connector.evse_id,
+                connector_id=connector.connector_id,
+                standard=connector.standard.value,
+                power_type=connector.power_type.value if connector.power_type else None,
+                max_power_kw=connector.max_power_kw,
+                distance_m=found.distance_m,
+            )
+            for found in await self._stations.nearby(query)
+            for station in found.site.stations
+            for connector in station.connectors
+            if connector.standard is not None and query.connector_matches(connector, station.online)
+        ]
+
+
+class NoActiveOffers:
+    """Stands in until the offers area can say which offers run at a station: none."""
+
+    async def at_stations(self, station_ids: Sequence[str]) -> dict[str, list[OfferSummary]]:
+        return {}

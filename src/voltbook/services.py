@@ -8,7 +8,10 @@ from typing import Any
 
 from voltbook.alarms.service import AlarmService
 from voltbook.charging.service import ChargingService
+from voltbook.drivers.privacy import PrivacyService
 from voltbook.drivers.service import AccountService
+from voltbook.drivers.vehicles import VehicleService
+from voltbook.recommendations.service import RecommendationService
 from voltbook.reservations.service import ReservationService
 from voltbook.stations.fleet import FleetService
 from voltbook.stations.service import StationService
@@ -36,3 +39,6 @@ class Services:
     """The WebSocket endpoint stations connect to, at /ocpp/{station_id}."""
     ready: Callable[[], Awaitable[str | None]]
     """Returns None when storage is usable, else what is wrong."""
+    vehicles: VehicleService
+    privacy: PrivacyService
+    recommendations: RecommendationService

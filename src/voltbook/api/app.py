@@ -13,7 +13,7 @@ from starlette.types import Receive, Scope, Send
 import voltbook
 from voltbook.api.metrics import HttpMetrics, MetricsMiddleware
 from voltbook.api.problems import Problem, install_problem_handlers
-from voltbook.api.routes import auth, health, operator, reservations, stations
+from voltbook.api.routes import auth, health, me, operator, reservations, stations, vehicles
 from voltbook.services import Services
 
 ServicesFactory = Callable[[], AbstractAsyncContextManager[Services]]
@@ -43,6 +43,8 @@ def create_app(services: ServicesFactory) -> FastAPI:
     app.include_router(auth.router)
     app.include_router(operator.router)
     app.include_router(reservations.router)
+    app.include_router(me.router)
+    app.include_router(vehicles.router)
     app.router.routes.append(WebSocketRoute("/ocpp/{station_id}", _OcppEndpoint()))
 
     original_openapi = app.openapi

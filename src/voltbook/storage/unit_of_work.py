@@ -11,10 +11,12 @@ from voltbook.core.clock import Clock
 from voltbook.storage.alarms import SqlAlarmRepository
 from voltbook.storage.database import is_sqlite
 from voltbook.storage.drivers import SqlDriverRepository
+from voltbook.storage.positions import SqlPositionRepository
 from voltbook.storage.reservations import SqlReservationRepository
 from voltbook.storage.sessions import SqlSessionRepository
 from voltbook.storage.sites import SqlSiteRepository
 from voltbook.storage.stations import SqlStationRepository
+from voltbook.storage.vehicles import SqlVehicleRepository
 
 
 class SqlUnitOfWork:
@@ -30,6 +32,8 @@ class SqlUnitOfWork:
     sessions: SqlSessionRepository
     alarms: SqlAlarmRepository
     reservations: SqlReservationRepository
+    vehicles: SqlVehicleRepository
+    positions: SqlPositionRepository
 
     def __init__(self, engine: AsyncEngine, clock: Clock, *, read_only: bool = False) -> None:
         self._engine = engine
@@ -54,6 +58,8 @@ class SqlUnitOfWork:
         self.sessions = SqlSessionRepository(connection)
         self.alarms = SqlAlarmRepository(connection)
         self.reservations = SqlReservationRepository(connection, sqlite=self._sqlite)
+        self.vehicles = SqlVehicleRepository(connection)
+        self.positions = SqlPositionRepository(connection, sqlite=self._sqlite)
         return self
 
     async def __aexit__(
