@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from pydantic import AwareDatetime, BaseModel, Field
-from pydantic.json_schema import JsonDict, SkipJsonSchema
+from pydantic.json_schema import SkipJsonSchema
+from pydantic.types import JsonDict
 
 from voltbook.api.inputs import Input
 from voltbook.drivers.model import Driver
