@@ -23,6 +23,12 @@ OPERATOR = "contract-operator@example.org"
 SEMANTIC = {
     "POST /api/v1/reservations",
     "GET /api/v1/stations/{station_id}/availability",
+    # A report or position from the future; a time zone this machine does not know; lat
+    # without lon, or no position known; a state report that carries neither figure.
+    "POST /api/v1/vehicles/{vehicle_id}/state",
+    "PUT /api/v1/me/location",
+    "PATCH /api/v1/me",
+    "GET /api/v1/recommendations",
 }
 
 

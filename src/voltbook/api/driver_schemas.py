@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pydantic import AwareDatetime, BaseModel, Field
 from pydantic.json_schema import SkipJsonSchema
-from pydantic.types import JsonDict
+from pydantic.config import JsonDict
 
 from voltbook.api.inputs import Input
 from voltbook.drivers.model import Driver
