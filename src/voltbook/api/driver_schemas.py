@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 from pydantic import AwareDatetime, BaseModel, Field
-from pydantic.json_schema import SkipJsonSchema
 from pydantic.config import JsonDict
+from pydantic.json_schema import SkipJsonSchema
 
 from voltbook.api.inputs import Input
 from voltbook.drivers.model import Driver
@@ -133,22 +134,27 @@ class VehicleIn(Input):
     max_dc_kw: float | None = Field(default=None, gt=0, le=MAX_DC_KW, allow_inf_nan=False)
 
 
-class VehiclePatch(Input):
-    """Only the fields sent change; `null` makes a charging limit unknown."""
-
-    name: str | SkipJsonSchema[None] = Field(
-        default=None, min_length=1, max_length=MAX_NAME, pattern=NAME_PATTERN
-    )
-    battery_kwh: float | SkipJsonSchema[None] = Field(
-        default=None, ge=MIN_BATTERY_KWH, le=MAX_BATTERY_KWH, allow_inf_nan=False
-    )
-    standards: list[str] | SkipJsonSchema[None] = Field(
-        default=None,
+Name = Annotated[str, Field(min_length=1, max_length=MAX_NAME, pattern=NAME_PATTERN)]
+BatteryKwh = Annotated[float, Field(ge=MIN_BATTERY_KWH, le=MAX_BATTERY_KWH, allow_inf_nan=False)]
+Standards = Annotated[
+    list[str],
+    Field(
         min_length=1,
         max_length=MAX_STANDARDS,
         description=_STANDARDS_DESCRIPTION,
         json_schema_extra=_STANDARD_ITEMS,
-    )
+    ),
+]
+SocPercent = Annotated[float, Field(ge=0, le=100, allow_inf_nan=False)]
+RangeKm = Annotated[float, Field(ge=0, le=MAX_RANGE_KM, allow_inf_nan=False)]
+
+
+class VehiclePatch(Input):
+    """Only the fields sent change; `null` makes a charging limit unknown."""
+
+    name: Name | SkipJsonSchema[None] = None
+    battery_kwh: BatteryKwh | SkipJsonSchema[None] = None
+    standards: Standards | SkipJsonSchema[None] = None
     max_ac_kw: float | None = Field(default=None, gt=0, le=MAX_AC_KW, allow_inf_nan=False)
     max_dc_kw: float | None = Field(default=None, gt=0, le=MAX_DC_KW, allow_inf_nan=False)
 
@@ -156,12 +162,8 @@ class VehiclePatch(Input):
 class VehicleStateIn(Input):
     """The app's reading of the vehicle: the state of charge, the range, or both."""
 
-    soc_percent: float | SkipJsonSchema[None] = Field(
-        default=None, ge=0, le=100, allow_inf_nan=False
-    )
-    range_km: float | SkipJsonSchema[None] = Field(
-        default=None, ge=0, le=MAX_RANGE_KM, allow_inf_nan=False
-    )
+    soc_percent: SocPercent | SkipJsonSchema[None] = None
+    range_km: RangeKm | SkipJsonSchema[None] = None
     at: AwareDatetime | None = Field(default=None, description="When it was read; default now")
 
 

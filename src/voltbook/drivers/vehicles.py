@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from voltbook.core.clock import Clock
-from voltbook.core.errors import InvalidInput, NotFound
+from voltbook.core.errors import Conflict, InvalidInput, NotFound
 from voltbook.core.ids import IdSource
 from voltbook.drivers.ports import VehiclesUowFactory
 from voltbook.drivers.vehicle_model import ChargingSessionRef, Vehicle, VehicleSpec, check_state
@@ -37,7 +37,7 @@ class VehicleService:
         vehicle = Vehicle.new(self._ids.new_id(), driver_id, spec, self._clock.now())
         async with self._uow() as uow:
             if len(await uow.vehicles.of_driver(driver_id)) >= MAX_VEHICLES_PER_DRIVER:
-                raise InvalidInput(f"a driver may have at most {MAX_VEHICLES_PER_DRIVER} vehicles")
+                raise Conflict(f"a driver may have at most {MAX_VEHICLES_PER_DRIVER} vehicles")
             await uow.vehicles.add(vehicle)
             await uow.commit()
         return vehicle

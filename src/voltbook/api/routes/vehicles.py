@@ -39,8 +39,8 @@ async def list_vehicles(services: ServicesDep, principal: PrincipalDep) -> Vehic
     "/vehicles",
     status_code=201,
     response_model=VehicleOut,
-    responses=problem_responses(401, 422),
-    summary="Describe a vehicle: battery, plugs, charging limits",
+    responses=problem_responses(401, 409, 422),
+    summary="Describe a vehicle: battery, plugs, charging limits (at most 20 per driver)",
 )
 async def create_vehicle(
     body: VehicleIn, services: ServicesDep, principal: PrincipalDep
