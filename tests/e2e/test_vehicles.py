@@ -4,6 +4,7 @@ available, fitting chargers they can reach; a charger's SoC reaches the vehicle.
 from __future__ import annotations
 
 import asyncio
+import logging
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack
@@ -13,6 +14,7 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
+from structlog.testing import capture_logs
 
 from tests.e2e.ocpp_client import ScriptedStation, connect
 from voltbook.core.bus import InProcessBus
@@ -435,3 +437,39 @@ async def test_a_chargers_meter_values_with_soc_update_the_booked_vehicle(
         await eventually(charged)
         others = (await client.get("/api/v1/vehicles", headers=driver)).json()["items"]
         assert [v["soc_percent"] for v in others if v["id"] != car["id"]] == [None]
+
+
+# --- no coordinates in logs ----------------------------------------------------------------
+
+
+async def test_positions_and_recommendations_leave_no_coordinates_in_the_logs(
+    client: httpx.AsyncClient,
+    engine: AsyncEngine,
+    chargers: dict[str, str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    driver = await new_driver(engine)
+    car = await add_vehicle(client, driver)
+    await client.post(f"/api/v1/vehicles/{car['id']}/state", json={"range_km": 50}, headers=driver)
+    where = {"lat": 42.3512345, "lon": -71.0612345}
+    caplog.set_level(logging.DEBUG)
+    with capture_logs() as logs:
+        refused = await client.put("/api/v1/me/location", json=where, headers=driver)
+        await client.patch("/api/v1/me", json={"consent_location": True}, headers=driver)
+        shared = await client.put("/api/v1/me/location", json=where, headers=driver)
+        found = await client.get(
+            "/api/v1/recommendations", params={"vehicle_id": car["id"]}, headers=driver
+        )
+        bad = await client.get(
+            "/api/v1/recommendations",
+            params={"vehicle_id": car["id"], "lat": where["lat"]},
+            headers=driver,
+        )
+        await client.delete("/api/v1/me/location", headers=driver)
+    assert (refused.status_code, shared.status_code, found.status_code) == (403, 200, 200)
+    assert bad.status_code == 422
+    # The server's own logs and uvicorn's (the test client's request log is not the server's).
+    served = [r.getMessage() for r in caplog.records if r.name.startswith(("voltbook", "uvicorn"))]
+    written = repr(logs) + repr(served)
+    for figure in ("42.35", "71.06", "4235", "7106"):
+        assert figure not in written
