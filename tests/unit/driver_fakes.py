@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from types import TracebackType
 from typing import TYPE_CHECKING, Self
 
@@ -16,6 +16,8 @@ from tests.unit.fakes import ReadOnlyViolation
 from voltbook.drivers.model import Driver
 from voltbook.drivers.privacy_model import Position, Preferences
 from voltbook.drivers.vehicle_model import ChargingSessionRef, Vehicle
+
+EARLY_START = timedelta(hours=1)  # a session may start this long before its booking
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +134,7 @@ class FakeVehicleRepository(_Part):
             and b.id_tag == session.id_tag
             and b.status == "fulfilled"
             and b.vehicle_id in state.vehicles
+            and b.starts_at <= session.started_at + EARLY_START
             and b.ends_at > session.started_at
         ]
         if fulfilled:

@@ -287,3 +287,24 @@ async def test_a_charger_reading_older_than_the_apps_report_changes_nothing(
     await vehicles.charger_soc(session(), 50, START + timedelta(seconds=10))
     assert await vehicles.flush() == 0
     assert (await vehicles.get(ALICE, only.id)).soc_percent == 70
+
+
+async def test_a_booking_that_starts_long_after_the_session_is_not_the_one_it_charges_for(
+    vehicles: VehicleService, store: DriverDataStore
+) -> None:
+    only = await vehicles.create(ALICE, SPEC)
+    later = await vehicles.create(ALICE, VehicleSpec("Leaf", 40, ("CHADEMO",)))
+    store.state.bookings[4] = Booking(
+        4,
+        "CP-1",
+        1,
+        "TAG-ALICE",
+        later.id,
+        "fulfilled",
+        START + timedelta(hours=2),
+        START + timedelta(hours=3),
+    )
+    store.state.id_tags["TAG-ALICE"] = ALICE
+    await vehicles.charger_soc(session(), 50, START + timedelta(seconds=10))
+    assert await vehicles.flush() == 0  # two vehicles, and the booking is not this session's
+    assert (await vehicles.get(ALICE, only.id)).soc_percent is None
