@@ -266,7 +266,7 @@ async def chargers(
         "slow-near": (2, Standard.IEC_62196_T1, 7.2),
         "fast-far": (40, Standard.IEC_62196_T1_COMBO, 150.0),
         "chademo-nearest": (1, Standard.CHADEMO, 50.0),
-        "out-of-reach": (-90, Standard.IEC_62196_T1_COMBO, 350.0),
+        "south-90km": (-90, Standard.IEC_62196_T1_COMBO, 350.0),
     }
     ids = {name: f"REC-{tag}-{i}" for i, name in enumerate(layout)}
     clock = SystemClock()
@@ -362,7 +362,7 @@ async def test_recommendations_use_the_shared_position_but_never_an_expired_one(
     assert found.status_code == 200, found.text
     assert found.json()["items"][0]["station_id"] == chargers["fast-near"]
     # 90 km south is within an estimated 180 km less 15 %
-    assert chargers["out-of-reach"] in {i["station_id"] for i in found.json()["items"]}
+    assert chargers["south-90km"] in {i["station_id"] for i in found.json()["items"]}
 
 
 async def test_no_recommendations_without_a_known_range(

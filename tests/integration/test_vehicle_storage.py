@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -136,6 +138,29 @@ async def test_a_driver_never_has_more_than_one_position_row(
     assert last == older  # the stored, newer one came back
     assert last.lat == pytest.approx(42.39)
     assert last.expires_at == clock.at + timedelta(seconds=TTL_S)
+
+
+async def test_concurrent_positions_and_a_withdrawal_leave_one_row_or_none(
+    engine: AsyncEngine, privacy: PrivacyService, clock: StoppedClock
+) -> None:
+    await add_drivers(engine, "alice")
+    await privacy.update_me("alice", Preferences(consent_location=True))
+    results = await asyncio.gather(
+        *(privacy.record_position("alice", 42.0 + i / 1000, -71.0) for i in range(20))
+    )
+    assert len(results) == 20
+    assert await position_rows(engine) == ["alice"]
+
+    async def share() -> None:
+        with contextlib.suppress(LocationNotShared):
+            await privacy.record_position("alice", 42.5, -71.5)
+
+    await asyncio.gather(
+        *(share() for _ in range(10)),
+        privacy.update_me("alice", Preferences(consent_location=False)),
+        *(share() for _ in range(10)),
+    )
+    assert await position_rows(engine) == []  # whatever the order, nothing outlives the "no"
 
 
 async def test_without_consent_no_position_is_stored(
