@@ -6,7 +6,7 @@ accounts, notices and (position, vehicle, offers) use cases, which never import 
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -17,6 +17,8 @@ from voltbook.drivers.service import AccountService
 from voltbook.notices.model import Notice, Topic, Urgency
 from voltbook.notices.ports import Presence
 from voltbook.notices.service import NoticeService
+from voltbook.offers.service import OfferService
+from voltbook.recommendations.model import OfferSummary
 from voltbook.reservations.events import (
     ReservationCancelled,
     ReservationEvent,
@@ -28,8 +30,8 @@ from voltbook.reservations.events import (
 from voltbook.stations.fleet import FleetService
 from voltbook.stations.service import StationService
 
-PositionSink = Callable[[str, float, float, float | None, datetime], Awaitable[None]]
-VehicleSink = Callable[[str, str, float | None, float | None, datetime], Awaitable[None]]
+PositionSink = Callable[[str, float, float, float | None, datetime], Awaitable[object]]
+VehicleSink = Callable[[str, str, float | None, float | None, datetime], Awaitable[object]]
 
 _URGENT = (
     ReservationMoved,
@@ -169,3 +171,26 @@ def alarm_notice(alarm: Alarm) -> tuple[str, dict[str, Any], Urgency]:
         Urgency.HIGH if alarm.active and alarm.severity.value == "critical" else Urgency.NORMAL
     )
     return "alarm", payload, urgency
+
+
+class RunningOffers:
+    """Which offers run now at a station, for ranking recommendations."""
+
+    def __init__(self, offers: OfferService, places: StationPlaces, clock: Clock) -> None:
+        self._offers = offers
+        self._places = places
+        self._clock = clock
+
+    async def at_stations(self, station_ids: Sequence[str]) -> dict[str, list[OfferSummary]]:
+        now = self._clock.now()
+        running: dict[str, list[OfferSummary]] = {}
+        for station_id in dict.fromkeys(station_ids):
+            position = await self._places.position(station_id)
+            for offer in self._offers.running_at(station_id, position, now):
+                assert offer.id is not None
+                running.setdefault(station_id, []).append(
+                    OfferSummary(
+                        offer.id, offer.title, offer.kind.value, offer.value, offer.ends_at
+                    )
+                )
+        return running

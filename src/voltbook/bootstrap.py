@@ -20,12 +20,13 @@ from voltbook.alarms.service import AlarmService
 from voltbook.app_end import (
     LiveBackend,
     PositionSink,
+    RunningOffers,
     StationPlaces,
     VehicleSink,
     alarm_notice,
     reservation_notice,
 )
-from voltbook.charging.events import SessionStarted
+from voltbook.charging.events import SessionSocMeasured, SessionStarted, SessionStopped
 from voltbook.charging.service import ChargingService
 from voltbook.cluster import Cluster, SingleNode, build_cluster
 from voltbook.config import Settings
@@ -33,9 +34,19 @@ from voltbook.core.bus import Event, EventBus
 from voltbook.core.clock import Clock, SystemClock
 from voltbook.core.ids import TimeOrderedIds
 from voltbook.core.worker import SerialWorker
+from voltbook.drivers.privacy import PrivacyService
 from voltbook.drivers.service import AccountService
 from voltbook.drivers.throttle import SlidingWindowThrottle
-from voltbook.links import BusOfferOutlet, FleetChargerHold, NearbyAlternatives
+from voltbook.drivers.vehicle_model import ChargingSessionRef
+from voltbook.drivers.vehicles import VehicleService
+from voltbook.links import (
+    AvailableChargers,
+    BusOfferOutlet,
+    DriverPositions,
+    DriverVehicles,
+    FleetChargerHold,
+    NearbyAlternatives,
+)
 from voltbook.live.hub import LiveHub
 from voltbook.live.vapid import vapid_keys
 from voltbook.live.webpush import WebPushSender
@@ -46,6 +57,7 @@ from voltbook.notices.service import NoticeService
 from voltbook.ocpp.gateway import OcppGateway
 from voltbook.offers.events import OfferSent
 from voltbook.offers.service import EngineRules, OfferService
+from voltbook.recommendations.service import RecommendationService
 from voltbook.reservations.events import ReservationEvent
 from voltbook.reservations.model import Rules
 from voltbook.reservations.service import ReservationService
@@ -158,8 +170,12 @@ def build_services(
         max_per_driver=settings.push_max_subscriptions,
         allow_insecure_endpoints=settings.push_allow_insecure,
     )
-    positions: list[PositionSink] = []
-    vehicles: list[VehicleSink] = []
+    vehicles = VehicleService(uow, clock, ids)
+    privacy = PrivacyService(uow, clock, settings.position_ttl_s)
+    # What the app reports over the live channel goes to these, in order; the first refuses
+    # a position the driver has not consented to share, and then nothing else sees it.
+    position_sinks: list[PositionSink] = [privacy.record_position]
+    vehicle_sinks: list[VehicleSink] = [vehicles.report]
     presence = cluster.presence
     notice_log = structlog.get_logger("voltbook.notices")
     notices = NoticeService(
@@ -174,7 +190,7 @@ def build_services(
     notices.worker = SerialWorker(
         lambda error: notice_log.warning("notice failed", error=type(error).__name__)
     )
-    backend = LiveBackend(accounts, notices, presence, clock, positions, vehicles)
+    backend = LiveBackend(accounts, notices, presence, clock, position_sinks, vehicle_sinks)
     live = LiveHub(backend, settings.live_query_timeout_s)
     offers = OfferService(
         uow,
@@ -186,10 +202,23 @@ def build_services(
             position_ttl=timedelta(seconds=settings.position_ttl_s),
         ),
     )
+    places = StationPlaces(fleet, stations)
+    # A recommendation waits this long at most for an open app to say where it is.
+    ask_timeout_s = min(settings.live_query_timeout_s, 5.0)
+    recommendations = RecommendationService(
+        DriverVehicles(
+            vehicles, settings.recommendation_kwh_per_km, live.ask, clock, ask_timeout_s
+        ),
+        DriverPositions(privacy, live.ask, ask_timeout_s),
+        AvailableChargers(stations),
+        RunningOffers(offers, places, clock),
+        settings.recommendation_margin_percent,
+    )
     _route_events(bus, alarms, reservations)
     _route_offer_events(bus, offers)
-    _route_notices(bus, notices, live, StationPlaces(fleet, stations))
-    _feed_offers(offers, positions, vehicles)
+    _route_notices(bus, notices, live, places)
+    _route_vehicle_soc(bus, vehicles)
+    _feed_offers(offers, position_sinks, vehicle_sinks)
     return Services(
         stations=stations,
         accounts=accounts,
@@ -203,6 +232,9 @@ def build_services(
         ocpp_endpoint=gateway,
         ready=ready,
         push=push,
+        vehicles=vehicles,
+        privacy=privacy,
+        recommendations=recommendations,
     )
 
 
@@ -340,6 +372,30 @@ def _route_offer_events(bus: EventBus, offers: OfferService) -> None:
     bus.subscribe(SessionStarted, session_started)
 
 
+def _route_vehicle_soc(bus: EventBus, vehicles: VehicleService) -> None:
+    """A charger's SoC reading reaches the vehicle being charged (which one: see
+    `ChargingSessionRef`)."""
+
+    async def soc_measured(event: Event) -> None:
+        assert isinstance(event, SessionSocMeasured)
+        session = ChargingSessionRef(
+            event.station_id,
+            event.session_id,
+            event.evse_id,
+            event.id_tag,
+            event.reservation_id,
+            event.started_at,
+        )
+        await vehicles.charger_soc(session, event.soc_percent, event.at)
+
+    async def session_stopped(event: Event) -> None:
+        assert isinstance(event, SessionStopped)
+        vehicles.session_ended(event.station_id, event.session_id)
+
+    bus.subscribe(SessionSocMeasured, soc_measured)
+    bus.subscribe(SessionStopped, session_stopped)
+
+
 @asynccontextmanager
 async def open_services(settings: Settings, *, upgrade: bool = False) -> AsyncIterator[Services]:
     """Services on a fresh engine, disposed of on exit; `upgrade` migrates the schema first."""
@@ -356,6 +412,8 @@ async def open_services(settings: Settings, *, upgrade: bool = False) -> AsyncIt
             asyncio.create_task(_purge_notices(services.notices)),
             asyncio.create_task(services.notices.worker.run()),
             asyncio.create_task(_run_offer_engine(services.offers)),
+            asyncio.create_task(_flush_vehicle_soc(services.vehicles)),
+            asyncio.create_task(_purge_positions(services.privacy)),
         ]
         try:
             yield services
@@ -370,6 +428,7 @@ async def open_services(settings: Settings, *, upgrade: bool = False) -> AsyncIt
                     await task
             await services.charging.flush()
             await cluster.close()
+            await services.vehicles.flush()
     finally:
         await engine.dispose()
 
@@ -426,6 +485,28 @@ async def _flush_meters(charging: ChargingService, every_s: float = 1.0) -> None
             await charging.flush()
         except Exception as error:  # storage hiccup: the figures stay queued for the next try
             log.warning("meter flush failed", error=type(error).__name__)
+
+
+async def _flush_vehicle_soc(vehicles: VehicleService, every_s: float = 1.0) -> None:
+    """Chargers' SoC readings reach the vehicles once a second, in one transaction."""
+    log = structlog.get_logger("voltbook.vehicles")
+    while True:
+        await asyncio.sleep(every_s)
+        try:
+            await vehicles.flush()
+        except Exception as error:  # storage hiccup: the readings stay queued
+            log.warning("vehicle state flush failed", error=type(error).__name__)
+
+
+async def _purge_positions(privacy: PrivacyService, every_s: float = 60.0) -> None:
+    """Expired positions leave the database (reads never return them even before)."""
+    log = structlog.get_logger("voltbook.privacy")
+    while True:
+        try:
+            await privacy.purge()
+        except Exception as error:  # storage hiccup: purged next time
+            log.warning("position purge failed", error=type(error).__name__)
+        await asyncio.sleep(every_s)
 
 
 def bundled_stations() -> Path:

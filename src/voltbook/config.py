@@ -52,6 +52,8 @@ class Settings(BaseSettings):
     vapid_private_key: SecretStr = SecretStr("")  # PEM; empty: made once, kept in the data dir
     offer_max_per_hour: int = 3  # offers any one driver gets, across all offers
     recommendation_margin_percent: float = 15.0  # range held back when recommending
+    # Consumption used to estimate a range from the SoC when no range was reported.
+    recommendation_kwh_per_km: float = Field(default=0.18, gt=0)
 
     def resolved_database_url(self) -> str:
         """The configured URL, or an SQLite file in the data directory."""

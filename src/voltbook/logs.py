@@ -9,7 +9,10 @@ from typing import Any
 
 import structlog
 
-_REDACT = frozenset({"password", "token", "access_token", "authorization", "lat", "lon", "secret"})
+_REDACT = frozenset(
+    {"password", "token", "access_token", "authorization", "secret"}
+    | {"lat", "lon", "latitude", "longitude", "accuracy_m", "position"}
+)
 
 
 def _redact(_logger: Any, _name: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
@@ -43,3 +46,5 @@ def configure_logging(level: str = "info", json: bool = False) -> None:
         logger_factory=_stderr_logger,
         cache_logger_on_first_use=False,
     )
+    # The SQLite driver logs every statement with its parameters (positions, hashes) at DEBUG.
+    logging.getLogger("aiosqlite").setLevel(logging.INFO)

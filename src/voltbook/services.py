@@ -8,10 +8,13 @@ from typing import Any, Protocol
 
 from voltbook.alarms.service import AlarmService
 from voltbook.charging.service import ChargingService
+from voltbook.drivers.privacy import PrivacyService
 from voltbook.drivers.service import AccountService
+from voltbook.drivers.vehicles import VehicleService
 from voltbook.notices.push import PushService
 from voltbook.notices.service import NoticeService
 from voltbook.offers.service import OfferService
+from voltbook.recommendations.service import RecommendationService
 from voltbook.reservations.service import ReservationService
 from voltbook.stations.fleet import FleetService
 from voltbook.stations.service import StationService
@@ -59,3 +62,6 @@ class Services:
     ready: Callable[[], Awaitable[str | None]]
     """Returns None when storage is usable, else what is wrong."""
     push: PushService
+    vehicles: VehicleService
+    privacy: PrivacyService
+    recommendations: RecommendationService

@@ -379,3 +379,45 @@ async def test_an_app_sending_too_fast_is_slowed_down_not_cut_off(
         await asyncio.sleep(0.5)
         await app.send({"type": "ping", "id": "later"})
         assert (await app.next_of("pong"))["id"] == "later"
+
+
+# --- what the app reports --------------------------------------------------------------------
+
+
+async def test_a_position_without_consent_is_refused_and_nothing_is_kept(
+    base: str, http: httpx.AsyncClient, engine: AsyncEngine
+) -> None:
+    [driver] = await new_drivers(engine, 1)
+    async with live(base, driver) as app:
+        await app.send({"type": "location", "id": "p1", "lat": 48.85, "lon": 2.35})
+        refused = await app.next_of("error")
+        assert (refused["id"], refused["code"]) == ("p1", "location-consent-missing")
+        shared = await http.patch("/api/v1/me", json={"consent_location": True}, headers=driver)
+        assert shared.status_code == 200, shared.text
+        await app.send({"type": "location", "id": "p2", "lat": 48.85, "lon": 2.35})
+        assert (await app.next_of("ok"))["id"] == "p2"
+    kept = await http.get("/api/v1/me/location", headers=driver)
+    assert kept.status_code == 200, kept.text
+    assert (kept.json()["lat"], kept.json()["lon"]) == (48.85, 2.35)
+
+
+async def test_the_app_reports_its_vehicles_state_over_the_channel(
+    base: str, http: httpx.AsyncClient, engine: AsyncEngine
+) -> None:
+    [driver] = await new_drivers(engine, 1)
+    made = await http.post(
+        "/api/v1/vehicles",
+        json={"name": "Ioniq", "battery_kwh": 77.4, "standards": ["CCS1"]},
+        headers=driver,
+    )
+    assert made.status_code == 201, made.text
+    car = made.json()["id"]
+    async with live(base, driver) as app:
+        await app.send(
+            {"type": "vehicle", "id": 1, "vehicle_id": car, "soc_percent": 36, "range_km": 150}
+        )
+        assert (await app.next_of("ok"))["id"] == 1
+        await app.send({"type": "vehicle", "id": 2, "vehicle_id": "not-mine", "soc_percent": 5})
+        assert (await app.next_of("error"))["code"] == "not-found"
+    state = (await http.get(f"/api/v1/vehicles/{car}", headers=driver)).json()
+    assert (state["soc_percent"], state["range_km"]) == (36, 150)

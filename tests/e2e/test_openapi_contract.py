@@ -30,6 +30,12 @@ SEMANTIC = {
     # fields.
     "POST /api/v1/operator/offers",
     "PATCH /api/v1/operator/offers/{offer_id}",
+    # A report or position from the future; a time zone this machine does not know; lat
+    # without lon, or no position known; a state report that carries neither figure.
+    "POST /api/v1/vehicles/{vehicle_id}/state",
+    "PUT /api/v1/me/location",
+    "PATCH /api/v1/me",
+    "GET /api/v1/recommendations",
 }
 
 

@@ -13,7 +13,17 @@ from starlette.types import Receive, Scope, Send
 import voltbook
 from voltbook.api.metrics import HttpMetrics, MetricsMiddleware
 from voltbook.api.problems import Problem, install_problem_handlers
-from voltbook.api.routes import auth, health, offers, operator, push, reservations, stations
+from voltbook.api.routes import (
+    auth,
+    health,
+    me,
+    offers,
+    operator,
+    push,
+    reservations,
+    stations,
+    vehicles,
+)
 from voltbook.services import Services
 
 ServicesFactory = Callable[[], AbstractAsyncContextManager[Services]]
@@ -46,6 +56,8 @@ def create_app(services: ServicesFactory) -> FastAPI:
     app.include_router(push.router)
     app.include_router(offers.router)
     app.include_router(offers.drivers_router)
+    app.include_router(me.router)
+    app.include_router(vehicles.router)
     app.router.routes.append(WebSocketRoute("/ocpp/{station_id}", _OcppEndpoint()))
     app.router.routes.append(WebSocketRoute("/api/v1/live", _LiveEndpoint()))
 

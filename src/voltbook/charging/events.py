@@ -35,3 +35,17 @@ class SessionStopped(Event):
     energy_wh: float
     reason: str | None
     at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class SessionSocMeasured(Event):
+    """A meter sample of a running session carried the vehicle's state of charge."""
+
+    session_id: int
+    station_id: str
+    evse_id: int
+    id_tag: str | None
+    reservation_id: int | None
+    started_at: datetime
+    soc_percent: float
+    at: datetime

@@ -13,7 +13,12 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
-from voltbook.charging.events import SessionMetered, SessionStarted, SessionStopped
+from voltbook.charging.events import (
+    SessionMetered,
+    SessionSocMeasured,
+    SessionStarted,
+    SessionStopped,
+)
 from voltbook.charging.model import Authorization, ChargingSession, MeterSample
 from voltbook.charging.ports import ChargingUowFactory, StartGuard
 from voltbook.core.bus import EventBus
@@ -123,6 +128,20 @@ class ChargingService:
                     updated.last_sample_at or self._clock.now(),
                 )
             )
+            soc = _newest_soc(samples, session.last_sample_at)
+            if soc is not None:
+                await self._bus.publish(
+                    SessionSocMeasured(
+                        updated.id,
+                        station_id,
+                        updated.evse_id,
+                        updated.id_tag,
+                        updated.reservation_id,
+                        updated.started_at,
+                        soc.soc_percent or 0.0,
+                        soc.at,
+                    )
+                )
         return updated
 
     async def flush(self) -> int:
@@ -182,6 +201,12 @@ class ChargingService:
             return live
         async with self._uow(read_only=True) as uow:
             return await uow.sessions.get(station_id, reference)
+
+
+def _newest_soc(samples: list[MeterSample], after: datetime | None) -> MeterSample | None:
+    """The newest sample carrying a SoC that is newer than `after`, if any."""
+    fresh = [s for s in samples if s.soc_percent is not None and (after is None or s.at > after)]
+    return max(fresh, key=lambda s: s.at) if fresh else None
 
 
 def _seen(session: ChargingSession, seq_no: int | None) -> bool:

@@ -37,6 +37,8 @@ class Driver:
     created_at: datetime
     consent_location: bool = False
     consent_offers: bool = False
+    quiet_hours: str | None = None  # "22:00-07:00", in the driver's local time
+    time_zone: str | None = None  # IANA name, e.g. "America/New_York"
 
 
 @dataclass(frozen=True, slots=True)

@@ -233,8 +233,12 @@ class LiveHub:
     async def _location(self, connection: Connection, message: dict[str, Any]) -> None:
         lat, lon = _required(message, "lat", -90, 90), _required(message, "lon", -180, 180)
         accuracy = _number(message, "accuracy_m", 0, 1e6, required=False)
-        answered = self._answer(connection, "location", message, {"lat": lat, "lon": lon})
-        await self._backend.location(connection.driver_id, lat, lon, accuracy, self._backend.now())
+        try:  # kept (or refused) first, so whoever asked reads it stored
+            await self._backend.location(
+                connection.driver_id, lat, lon, accuracy, self._backend.now()
+            )
+        finally:
+            answered = self._answer(connection, "location", message, {"lat": lat, "lon": lon})
         if not answered and message.get("id") is not None:
             await connection.send({"type": "ok", "id": message.get("id")})
 
@@ -243,10 +247,12 @@ class LiveHub:
         soc = _number(message, "soc_percent", 0, 100, required=False)
         range_km = _number(message, "range_km", 0, 5_000, required=False)
         state = {"vehicle_id": vehicle_id, "soc_percent": soc, "range_km": range_km}
-        answered = self._answer(connection, "vehicle", message, state)
-        await self._backend.vehicle(
-            connection.driver_id, vehicle_id, soc, range_km, self._backend.now()
-        )
+        try:
+            await self._backend.vehicle(
+                connection.driver_id, vehicle_id, soc, range_km, self._backend.now()
+            )
+        finally:
+            answered = self._answer(connection, "vehicle", message, state)
         if not answered and message.get("id") is not None:
             await connection.send({"type": "ok", "id": message.get("id")})
 

@@ -18,6 +18,7 @@ from typing import Any
 from voltbook.core.bus import EventBus
 from voltbook.core.clock import Clock
 from voltbook.core.errors import Conflict, InvalidInput, NotFound
+from voltbook.core.geo import great_circle_m
 from voltbook.offers.events import OfferRedeemed, OfferSent
 from voltbook.offers.geofence import OfferIndex, Presence
 from voltbook.offers.model import (
@@ -232,6 +233,25 @@ class OfferService:
     @property
     def live_offers(self) -> int:
         return len(self._index)
+
+    def running_at(
+        self, station_id: str, position: tuple[float, float] | None, at: datetime
+    ) -> list[Offer]:
+        """Offers that may be sent at `at` and cover the station: by name, or (offers that
+        name none) by their area holding the station's position. From memory."""
+        found = []
+        for offer in self._index.offers():
+            if not offer.live(at):
+                continue
+            if offer.station_ids:
+                covers = station_id in offer.station_ids
+            else:
+                covers = position is not None and (
+                    great_circle_m(offer.area.lat, offer.area.lon, *position) <= offer.area.radius_m
+                )
+            if covers:
+                found.append(offer)
+        return found
 
     # --- the engine: what drivers and stations report -----------------------------------
 

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from voltbook.core.errors import Conflict
 from voltbook.drivers.model import Driver, Role
+from voltbook.drivers.privacy_model import Preferences
 from voltbook.storage.tables import drivers
 from voltbook.storage.timestamps import as_utc
 
@@ -47,6 +48,18 @@ class SqlDriverRepository:
         ).first()
         return None if row is None else _driver(row._mapping)
 
+    async def set_preferences(self, driver_id: str, preferences: Preferences) -> None:
+        await self._connection.execute(
+            drivers.update()
+            .where(drivers.c.id == driver_id)
+            .values(
+                consent_location=preferences.consent_location,
+                consent_offers=preferences.consent_offers,
+                quiet_hours=preferences.quiet_hours,
+                time_zone=preferences.time_zone,
+            )
+        )
+
 
 def _driver(row: Any) -> Driver:
     return Driver(
@@ -57,4 +70,6 @@ def _driver(row: Any) -> Driver:
         created_at=as_utc(row["created_at"]),
         consent_location=bool(row["consent_location"]),
         consent_offers=bool(row["consent_offers"]),
+        quiet_hours=row["quiet_hours"],
+        time_zone=row["time_zone"],
     )

@@ -18,11 +18,13 @@ from voltbook.storage.offers import (
     SqlOfferDriverFacts,
     SqlOfferRepository,
 )
+from voltbook.storage.positions import SqlPositionRepository
 from voltbook.storage.push import SqlPushSubscriptionRepository
 from voltbook.storage.reservations import SqlReservationRepository
 from voltbook.storage.sessions import SqlSessionRepository
 from voltbook.storage.sites import SqlSiteRepository
 from voltbook.storage.stations import SqlStationRepository
+from voltbook.storage.vehicles import SqlVehicleRepository
 
 
 class SqlUnitOfWork:
@@ -45,6 +47,8 @@ class SqlUnitOfWork:
     offer_deliveries: SqlDeliveryRepository
     offer_drivers: SqlOfferDriverFacts
     offer_chargers: SqlOfferChargerFacts
+    vehicles: SqlVehicleRepository
+    positions: SqlPositionRepository
 
     def __init__(self, engine: AsyncEngine, clock: Clock, *, read_only: bool = False) -> None:
         self._engine = engine
@@ -76,6 +80,8 @@ class SqlUnitOfWork:
         self.offer_deliveries = SqlDeliveryRepository(connection)
         self.offer_drivers = SqlOfferDriverFacts(connection)
         self.offer_chargers = SqlOfferChargerFacts(connection)
+        self.vehicles = SqlVehicleRepository(connection)
+        self.positions = SqlPositionRepository(connection, sqlite=self._sqlite)
         return self
 
     async def __aexit__(

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.security import OAuth2PasswordRequestForm
 
-from voltbook.api.deps import PrincipalDep, ServicesDep
+from voltbook.api.deps import ServicesDep
 from voltbook.api.problems import problem_responses
 from voltbook.api.schemas import AccountOut, RegisterIn, TokenOut
 
@@ -40,8 +40,3 @@ async def token(
     address = request.client.host if request.client else "unknown"
     issued = await services.accounts.sign_in(form.username, form.password, address)
     return TokenOut(access_token=issued.access_token, expires_in=issued.expires_in)
-
-
-@router.get("/me", response_model=AccountOut, responses=problem_responses(401))
-async def me(services: ServicesDep, principal: PrincipalDep) -> AccountOut:
-    return AccountOut.of(await services.accounts.me(principal))

@@ -1,0 +1,80 @@
+"""The signed-in account: its consents, quiet hours and last shared position."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+
+from voltbook.api.deps import PrincipalDep, ServicesDep
+from voltbook.api.driver_schemas import MeOut, MePatch, PositionIn, PositionOut
+from voltbook.api.problems import problem_responses
+from voltbook.core.errors import NotFound
+from voltbook.drivers.privacy_model import Preferences
+
+router = APIRouter(prefix="/api/v1", tags=["accounts"])
+
+
+@router.get("/me", response_model=MeOut, responses=problem_responses(401, 404))
+async def me(services: ServicesDep, principal: PrincipalDep) -> MeOut:
+    return MeOut.of(await services.privacy.preferences(principal.driver_id))
+
+
+@router.patch(
+    "/me",
+    response_model=MeOut,
+    responses=problem_responses(401, 404, 422),
+    summary="Consents (both off until you turn them on), quiet hours and time zone",
+)
+async def update_me(body: MePatch, services: ServicesDep, principal: PrincipalDep) -> MeOut:
+    current = await services.privacy.preferences(principal.driver_id)
+    sent = body.model_fields_set
+    wanted = Preferences(
+        consent_location=(
+            body.consent_location if body.consent_location is not None else current.consent_location
+        ),
+        consent_offers=(
+            body.consent_offers if body.consent_offers is not None else current.consent_offers
+        ),
+        quiet_hours=body.quiet_hours if "quiet_hours" in sent else current.quiet_hours,
+        time_zone=body.time_zone if "time_zone" in sent else current.time_zone,
+    )
+    return MeOut.of(await services.privacy.update_me(principal.driver_id, wanted))
+
+
+@router.put(
+    "/me/location",
+    response_model=PositionOut,
+    responses=problem_responses(401, 403, 422),
+    summary="Share your position (kept as the last one only, forgotten after a while)",
+    description="Needs consent_location. The live channel's `location` message does the same.",
+)
+async def put_location(
+    body: PositionIn, services: ServicesDep, principal: PrincipalDep
+) -> PositionOut:
+    position = await services.privacy.record_position(
+        principal.driver_id, body.lat, body.lon, body.accuracy_m, body.at
+    )
+    return PositionOut.of(position)
+
+
+@router.get(
+    "/me/location",
+    response_model=PositionOut,
+    responses=problem_responses(401, 404),
+    summary="Your last shared position, while it has not expired",
+)
+async def get_location(services: ServicesDep, principal: PrincipalDep) -> PositionOut:
+    position = await services.privacy.last_position(principal.driver_id)
+    if position is None:
+        raise NotFound("no position is stored for you")
+    return PositionOut.of(position)
+
+
+@router.delete(
+    "/me/location",
+    status_code=204,
+    responses=problem_responses(401),
+    summary="Forget your position now",
+)
+async def delete_location(services: ServicesDep, principal: PrincipalDep) -> Response:
+    await services.privacy.forget_position(principal.driver_id)
+    return Response(status_code=204)

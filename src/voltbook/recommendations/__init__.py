@@ -1,0 +1,1 @@
+"""Recommendations: available, compatible chargers a vehicle can reach on its remaining range."""
