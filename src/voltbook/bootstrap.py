@@ -269,6 +269,7 @@ def _route_events(bus: EventBus, alarms: AlarmService, reservations: Reservation
     async def connected(event: Event) -> None:
         assert isinstance(event, StationConnected)
         await alarms.station_online(event.station_id, event.at)
+        await reservations.station_back(event.station_id)
 
     bus.subscribe(ConnectorStatusChanged, status_changed)
     bus.subscribe(StationDisconnected, disconnected)

@@ -18,13 +18,13 @@ from voltbook.offers.model import Offer
 from voltbook.offers.service import outgoing
 from voltbook.recommendations.model import ChargePoint, VehicleFacts
 from voltbook.reservations.model import Reservation
+from voltbook.reservations.ports import NO_ANSWER
 from voltbook.stations.commands import CancelReservation, GetConfiguration, ReserveNow
 from voltbook.stations.fleet import FleetService
 from voltbook.stations.model import MAX_NEARBY_LIMIT, NearbyQuery
 from voltbook.stations.service import StationService
 from voltbook.stations.standards import Standard
 
-NO_ANSWER = "NoAnswer"
 _STANDARDS = frozenset(s.value for s in Standard)
 
 

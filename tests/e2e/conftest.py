@@ -3,20 +3,29 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import secrets
+import shutil
 import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import asyncpg
 import httpx
 import pytest
 import uvicorn
 from fastapi import FastAPI
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from tests.conftest import PG_ADMIN_DSN
 from voltbook.api.app import create_app
 from voltbook.bootstrap import open_services
 from voltbook.config import Settings
 from voltbook.services import Services
+from voltbook.storage import migrate
+from voltbook.storage.database import create_engine
 
 
 def free_port() -> int:
@@ -117,12 +126,71 @@ def app_overrides() -> dict[str, object]:
     return {}
 
 
+@pytest.fixture(scope="session")
+async def template_database(
+    database_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[str]:
+    """A migrated, empty database that `own_database` copies (SQLite file or PG template)."""
+    if make_url(database_url).get_backend_name() == "sqlite":
+        path = tmp_path_factory.mktemp("template") / "template.sqlite3"
+        url = f"sqlite+aiosqlite:///{path}"
+        engine = create_engine(url)
+        await migrate.upgrade(engine)
+        await engine.dispose()
+        yield str(path)
+        return
+    name = f"voltbook_tpl_{os.getpid()}_{secrets.token_hex(3)}"
+    await pg_admin(f'CREATE DATABASE "{name}"')
+    engine = create_engine(make_url(database_url).set(database=name).render_as_string(False))
+    await migrate.upgrade(engine)
+    await engine.dispose()
+    try:
+        yield name
+    finally:
+        await pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+async def pg_admin(sql: str) -> None:
+    connection = await asyncpg.connect(PG_ADMIN_DSN)
+    try:
+        await connection.execute(sql)
+    finally:
+        await connection.close()
+
+
+@pytest.fixture
+async def own_database(
+    database_url: str, template_database: str, tmp_path: Path
+) -> AsyncIterator[tuple[str, AsyncEngine]]:
+    """A database of this test's own (a copy of the migrated template): a server started on
+    it is the only one polling its jobs, unlike one sharing the session's database."""
+    if make_url(database_url).get_backend_name() == "sqlite":
+        path = tmp_path / "own.sqlite3"
+        shutil.copyfile(template_database, path)
+        url = f"sqlite+aiosqlite:///{path}"
+        dropped = None
+    else:
+        name = f"voltbook_own_{os.getpid()}_{secrets.token_hex(4)}"
+        await pg_admin(f'CREATE DATABASE "{name}" TEMPLATE "{template_database}"')
+        url = make_url(database_url).set(database=name).render_as_string(False)
+        dropped = name
+    engine = create_engine(url)
+    try:
+        yield url, engine
+    finally:
+        await engine.dispose()
+        if dropped is not None:
+            await pg_admin(f'DROP DATABASE IF EXISTS "{dropped}" WITH (FORCE)')
+
+
 @pytest.fixture
 async def served(
-    database_url: str, engine: object, tmp_path: Path, app_overrides: dict[str, object]
+    own_database: tuple[str, AsyncEngine], tmp_path: Path, app_overrides: dict[str, object]
 ) -> AsyncIterator[tuple[str, FastAPI]]:
-    """A server of its own for one test (the database emptied first): its URL and app."""
-    async with running_app(server_settings(database_url, tmp_path, **app_overrides)) as running:
+    """A server of its own for one test, on a database of its own: its URL and app.
+    (Modules using it point `engine` at `own_database` too.)"""
+    settings = server_settings(own_database[0], tmp_path, **app_overrides)
+    async with running_app(settings) as running:
         yield running
 
 

@@ -34,6 +34,12 @@ def app_overrides() -> dict[str, object]:
 
 
 @pytest.fixture
+def engine(own_database: tuple[str, AsyncEngine]) -> AsyncEngine:
+    """This module's tests run against a server of their own, on a database of their own."""
+    return own_database[1]
+
+
+@pytest.fixture
 async def push_service() -> AsyncIterator[LocalPushService]:
     async with local_push_service() as service:
         yield service

@@ -9,7 +9,6 @@ import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -18,12 +17,19 @@ import websockets
 from sqlalchemy.ext.asyncio import AsyncEngine
 from websockets.asyncio.client import ClientConnection
 
-from tests.e2e.conftest import server_settings
 from tests.e2e.ocpp_client import ScriptedStation, connect
+from tests.e2e.test_offers import account
 from tests.e2e.test_reservations import ACCEPT_ALL, NOW, Headers, new_drivers
 from voltbook.core.errors import TimedOut, Unavailable
+from voltbook.drivers.model import Role
 from voltbook.services import Services
 from voltbook.storage.tables import sites
+
+
+@pytest.fixture
+def engine(own_database: tuple[str, AsyncEngine]) -> AsyncEngine:
+    """This module's tests run against a server of their own, on a database of their own."""
+    return own_database[1]
 
 
 class App:
@@ -116,17 +122,9 @@ async def report(charger: ScriptedStation, evse: int, status: str) -> None:
 
 
 @pytest.fixture
-async def operator(http: httpx.AsyncClient, database_url: str, tmp_path: Path) -> Headers:
-    from voltbook.bootstrap import open_services
-    from voltbook.drivers.model import Role
-
-    email = f"operator-{secrets.token_hex(4)}@example.org"
-    async with open_services(server_settings(database_url, tmp_path / "op")) as opened:
-        await opened.accounts.register(email, "operator password 123", Role.OPERATOR)
-    token = await http.post(
-        "/api/v1/auth/token", data={"username": email, "password": "operator password 123"}
-    )
-    return {"Authorization": f"Bearer {token.json()['access_token']}"}
+async def operator(engine: AsyncEngine) -> Headers:
+    _, headers = await account(engine, Role.OPERATOR)
+    return headers
 
 
 # --- who may connect -----------------------------------------------------------------------

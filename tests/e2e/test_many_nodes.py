@@ -18,10 +18,10 @@ import httpx
 import pytest
 import websockets
 from redis.asyncio import Redis
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tests.conftest import wipe
-from tests.e2e.conftest import OPERATOR_PASSWORD, free_port, server_settings
+from tests.e2e.conftest import OPERATOR_PASSWORD, free_port, pg_admin, server_settings
 from tests.e2e.ocpp_client import connect
 from tests.e2e.test_reservation_crash import start_server
 from voltbook.bootstrap import open_services
@@ -56,11 +56,21 @@ class TwoNodes:
 
 
 @pytest.fixture
+async def pg_url(pg_url: str) -> AsyncIterator[str]:
+    """A PostgreSQL database of these nodes' own: no other server polls its jobs."""
+    name = f"voltbook_nodes_{os.getpid()}_{secrets.token_hex(4)}"
+    await pg_admin(f'CREATE DATABASE "{name}"')
+    try:
+        yield make_url(pg_url).set(database=name).render_as_string(False)
+    finally:
+        await pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
 async def pg_engine(pg_url: str) -> AsyncIterator[AsyncEngine]:
     engine = create_engine(pg_url)
     try:
         await migrate.upgrade(engine)  # once, before the nodes start
-        await wipe(engine)
         yield engine
     finally:
         await engine.dispose()

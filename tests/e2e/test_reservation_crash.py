@@ -56,8 +56,10 @@ async def story(engine: AsyncEngine, ids: set[int]) -> str:
 
 
 async def test_acknowledged_bookings_survive_a_crash_and_hand_offs_resume_once(
-    engine: AsyncEngine, database_url: str, tmp_path: Path
+    own_database: tuple[str, AsyncEngine], tmp_path: Path
 ) -> None:
+    # A database of its own: no other server may poll (and take) its hand-offs.
+    database_url, engine = own_database
     from voltbook.security.passwords import Argon2idHasher
 
     async with engine.begin() as connection:

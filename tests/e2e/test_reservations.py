@@ -325,8 +325,9 @@ async def test_at_most_two_live_bookings_per_driver(
 
 
 async def test_a_no_show_expires_after_the_grace_period_and_frees_the_charger(
-    database_url: str, tmp_path: Path, engine: AsyncEngine
+    own_database: tuple[str, AsyncEngine], tmp_path: Path
 ) -> None:
+    database_url, engine = own_database  # no other server polls this one's jobs
     settings = server_settings(database_url, tmp_path, reservation_grace_s=1)
     async with running_server(settings) as url, httpx.AsyncClient(base_url=url) as client:
         [driver] = await new_drivers(engine, 1)

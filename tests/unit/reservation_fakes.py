@@ -307,6 +307,25 @@ class InMemoryReservationRepository:
         self._write("retry_at")
         self._state.jobs[job_id].locked_until = at
 
+    async def hand_offs_now(self, station_id: str, now: datetime) -> int:
+        self._write("hand_offs_now")
+        woken = 0
+        for job in self._state.jobs.values():
+            reservation = self._state.reservations.get(job.reservation_id)
+            if (
+                job.kind is JobKind.HAND_OFF
+                and job.done_at is None
+                and job.due_at <= now
+                and job.locked_until is not None
+                and job.locked_until > now
+                and job.attempts > 0
+                and reservation is not None
+                and reservation.station_id == station_id
+            ):
+                job.locked_until = None
+                woken += 1
+        return woken
+
     async def drop_jobs(self, reservation_id: int, kinds: tuple[JobKind, ...]) -> None:
         self._write("drop_jobs")
         for job in self._state.jobs.values():  # marked done, never deleted, like the real one
@@ -399,6 +418,7 @@ class FakeChargerHold:
         self.holds: dict[tuple[str, int], int] = {}
         # Awaited while a ReserveNow is "on the wire" (before the answer comes back).
         self.during_reserve: Callable[[Reservation], Awaitable[None]] | None = None
+        self.offline: set[str] = set()  # stations that answer nothing to a release
 
     async def reserve(self, reservation: Reservation) -> str:
         station, evse = reservation.station_id, reservation.evse_id
@@ -414,6 +434,8 @@ class FakeChargerHold:
     async def release(self, station_id: str, reservation_id: int) -> str:
         self.released.append((station_id, reservation_id))
         self.calls.append(("release", station_id))
+        if station_id in self.offline:
+            return "NoAnswer"
         held = self.holds.pop((station_id, reservation_id), None)
         return "Accepted" if held is not None else "Rejected"
 

@@ -558,13 +558,45 @@ async def test_when_every_fitting_evse_refuses_the_booking_fails_without_going_b
     assert (await service.book("driver-1", BookingRequest("ST-A", 60, starts_at=at(120))))[1]
 
 
-async def test_a_charger_that_does_not_answer_counts_as_a_refusal(
+async def test_a_charger_that_does_not_answer_keeps_the_booking_and_is_tried_again(
+    service: ReservationService, store: ReservationStore, hold: FakeChargerHold, clock: FakeClock
+) -> None:
+    hold.answers[("ST-C", 1)] = "NoAnswer"  # ST-C is alone at its site
+    booked = await book(service, station_id="ST-C")
+    assert await service.run_due() == 1
+    kept = store.committed(booked.id)
+    assert (kept.connector, kept.status) == ("ST-C/1", Status.SCHEDULED)
+    assert len(kept.history) == 1  # no move, no change: the charger said nothing
+    assert await service.run_due() == 0  # it waits a little before asking again
+
+    del hold.answers[("ST-C", 1)]  # back online
+    clock.advance(3)
+    await drain(service)
+    assert store.committed(booked.id).status is Status.HELD
+    assert [r for r in hold.reserved if r[2] == booked.id] == [("ST-C", 1, booked.id)] * 2
+
+
+async def test_an_unreachable_charger_is_not_swapped_for_another_connector_of_itself(
     service: ReservationService, store: ReservationStore, hold: FakeChargerHold
 ) -> None:
-    hold.answers[("ST-A", 1)] = "NoAnswer"
-    booked = await book(service)
+    hold.answers[("ST-A", 1)] = "NoAnswer"  # ST-B shares the site with ST-A
+    booked = await book(service, evse_id=1)
     await drain(service)
-    assert store.committed(booked.id).connector == "ST-A/2"
+    assert store.committed(booked.id).connector == "ST-B/1"  # another charger at the site
+
+
+async def test_a_station_coming_back_gets_its_waiting_hand_offs_at_once(
+    service: ReservationService, store: ReservationStore, hold: FakeChargerHold
+) -> None:
+    hold.answers[("ST-C", 1)] = "NoAnswer"
+    booked = await book(service, station_id="ST-C")
+    await service.run_due()
+    del hold.answers[("ST-C", 1)]
+    service.wake.clear()
+    await service.station_back("ST-C")
+    assert service.wake.is_set()
+    await drain(service)  # no clock advance needed
+    assert store.committed(booked.id).status is Status.HELD
 
 
 async def test_a_move_never_takes_a_vehicle_to_an_evse_without_its_plug(
@@ -743,6 +775,25 @@ async def test_cancelling_a_held_booking_releases_it_at_the_charger(
 
     assert hold.released == [("ST-A", held.id)]
     assert hold.holds == {}
+
+
+async def test_a_release_the_charger_did_not_hear_is_sent_again_for_a_while(
+    service: ReservationService, store: ReservationStore, hold: FakeChargerHold, clock: FakeClock
+) -> None:
+    held = await held_booking(service)
+    await service.cancel(held.id, "driver-1")
+    hold.offline.add("ST-A")
+    for _ in range(10):  # two minutes and more of retries, then it gives up
+        await service.run_due()
+        clock.advance(61)
+    assert hold.released == [("ST-A", held.id)] * 6
+    assert store.pending_jobs(held.id) == []
+
+    hold.offline.clear()
+    again = await held_booking(service, evse_id=2)
+    await service.cancel(again.id, "driver-1")
+    await drain(service)
+    assert hold.released[-1] == ("ST-A", again.id)
 
 
 async def test_cancelling_a_scheduled_booking_sends_nothing_to_the_charger(

@@ -10,6 +10,7 @@ from pydantic.config import JsonDict
 from pydantic.json_schema import SkipJsonSchema
 
 from voltbook.api.inputs import Input
+from voltbook.api.schemas import AccountOut
 from voltbook.drivers.model import Driver
 from voltbook.drivers.privacy_model import MAX_ACCURACY_M, MAX_ZONE, QUIET_HOURS_PATTERN, Position
 from voltbook.drivers.vehicle_model import (
@@ -41,27 +42,16 @@ def display_name(standard: str) -> str:
 # --- the account ------------------------------------------------------------------------
 
 
-class MeOut(BaseModel):
-    id: str
-    email: str
-    role: str
-    consent_location: bool = Field(description="voltbook may keep your last position")
-    consent_offers: bool = Field(description="voltbook may send you offers")
+class MeOut(AccountOut):
     quiet_hours: str | None = Field(description="No pushes in this local time window")
     time_zone: str | None = Field(description="IANA time zone of the quiet hours")
-    created_at: datetime
 
     @classmethod
     def of(cls, driver: Driver) -> MeOut:
         return cls(
-            id=driver.id,
-            email=driver.email,
-            role=driver.role.value,
-            consent_location=driver.consent_location,
-            consent_offers=driver.consent_offers,
+            **AccountOut.of(driver).model_dump(),
             quiet_hours=driver.quiet_hours,
             time_zone=driver.time_zone,
-            created_at=driver.created_at,
         )
 
 

@@ -123,8 +123,8 @@ class AccountOut(BaseModel):
     id: str
     email: str
     role: str
-    consent_location: bool
-    consent_offers: bool
+    consent_location: bool = Field(description="voltbook may keep your last position")
+    consent_offers: bool = Field(description="voltbook may send you offers")
     created_at: datetime
 
     @classmethod

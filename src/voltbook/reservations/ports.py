@@ -18,6 +18,11 @@ class SlotTaken(Conflict):
     code = "slot-taken"
 
 
+# What `ChargerHold.reserve` answers when the charger is offline or silent: the charger said
+# nothing about the connector, so the booking is not moved within that charger.
+NO_ANSWER = "NoAnswer"
+
+
 class JobKind(StrEnum):
     HAND_OFF = "hand_off"  # send ReserveNow
     NO_SHOW = "no_show"  # grace passed: expire unless fulfilled
@@ -105,6 +110,10 @@ class ReservationRepository(Protocol):
 
     async def retry_at(self, job_id: int, at: datetime) -> None:
         """Give up this node's lease on a job that failed; it falls due again at `at`."""
+        ...
+
+    async def hand_offs_now(self, station_id: str, now: datetime) -> int:
+        """Pending hand-offs to this station that wait for a retry become due at once."""
         ...
 
     async def drop_jobs(self, reservation_id: int, kinds: tuple[JobKind, ...]) -> None: ...

@@ -38,6 +38,7 @@ from voltbook.reservations.model import (
     free_intervals,
 )
 from voltbook.reservations.ports import (
+    NO_ANSWER,
     Alternatives,
     ChargerHold,
     Evse,
@@ -49,6 +50,14 @@ from voltbook.reservations.ports import (
 )
 
 _JOB_LEASE = timedelta(seconds=90)
+
+
+def _backoff(job: Job) -> timedelta:
+    """How long a job that could not be done waits: 2, 4, 8 … seconds, at most a minute."""
+    return min(timedelta(minutes=1), timedelta(seconds=2 ** min(job.attempts, 6)))
+
+
+_RELEASE_TRIES = 6  # about two minutes of retries with the back-off below
 _NEXT_FREE = 3  # how many next free slots a refusal offers
 
 
@@ -376,38 +385,59 @@ class ReservationService:
         failed: list[Exception] = []
         for job in jobs:
             try:
-                await self._run(job)
+                done = await self._run(job)
             except Exception as error:  # one broken job must not strand the rest of the batch
                 failed.append(error)
-                retry = self._clock.now() + min(_JOB_LEASE, timedelta(seconds=2**job.attempts))
-                async with self._uow() as uow:
-                    await uow.reservations.retry_at(job.id, retry)
-                    await uow.commit()
-                continue
+                done = False
             async with self._uow() as uow:
-                await uow.reservations.finish(job.id, self._clock.now())
+                if done:
+                    await uow.reservations.finish(job.id, self._clock.now())
+                else:
+                    await uow.reservations.retry_at(job.id, self._clock.now() + _backoff(job))
                 await uow.commit()
         if failed:
             raise failed[0]  # the runner logs it; the other jobs of the batch are done
         return len(jobs)
 
-    async def _run(self, job: Job) -> None:
+    async def station_back(self, station_id: str) -> None:
+        """A station (re)connected: hand-offs that wait to retry it go now."""
+        async with self._uow() as uow:
+            woken = await uow.reservations.hand_offs_now(station_id, self._clock.now())
+            await uow.commit()
+        if woken:
+            self.wake.set()
+
+    async def _run(self, job: Job) -> bool:
+        """Do one job; False when it should be tried again later."""
         async with self._uow(read_only=True) as uow:
             reservation = await uow.reservations.get(job.reservation_id)
         if reservation is None:
-            return
+            return True
         if job.kind is JobKind.RELEASE:
-            await self._hold.release(job.station_id or reservation.station_id, reservation.id)
-        elif job.kind is JobKind.NO_SHOW and reservation.status.live:
+            answer = await self._hold.release(
+                job.station_id or reservation.station_id, reservation.id
+            )
+            # An unreachable charger is asked again for a while; it also drops the hold
+            # itself when the reservation's expiry passes.
+            return answer != NO_ANSWER or job.attempts >= _RELEASE_TRIES
+        if job.kind is JobKind.NO_SHOW and reservation.status.live:
             await self._expire(reservation)
         elif job.kind is JobKind.HAND_OFF and reservation.status is Status.SCHEDULED:
-            await self._hand_off(reservation)
+            return await self._hand_off(reservation)
+        return True
 
-    async def _hand_off(self, reservation: Reservation) -> None:
+    async def _hand_off(self, reservation: Reservation) -> bool:
         answer = await self._hold.reserve(reservation)
+        if answer == NO_ANSWER:
+            # The charger is offline or silent: no connector of it is any better. Another
+            # station of the site may take the booking; else it stays, and the hand-off is
+            # tried again (the no-show job ends it if the charger never comes back).
+            return await self._try_move(
+                reservation, "charger did not answer", other_stations_only=True
+            )
         if answer != "Accepted":
             await self._move_or_fail(reservation, f"charger answered {answer}")
-            return
+            return True
         async with self._uow() as uow:
             # Re-read: a cancel or a move may have happened while the charger answered.
             fresh = await uow.reservations.get(reservation.id)
@@ -418,12 +448,13 @@ class ReservationService:
             ):
                 await self._release_stale_hold(uow.reservations, reservation, fresh)
                 await uow.commit()
-                return
+                return True
             held = fresh.apply(Change.HELD, self._clock.now(), "charger holds the connector")
             await uow.reservations.save(held)
             await uow.commit()
         await self._publish(ReservationHeld(held, "charger holds the connector"))
         await self._publish(ReservationStartingSoon(held, "the slot starts soon"))
+        return True
 
     async def _release_stale_hold(
         self, repo: ReservationRepository, was: Reservation, now_is: Reservation | None
@@ -476,7 +507,9 @@ class ReservationService:
             await uow.commit()
         await self._publish(ReservationFailed(failed, why))
 
-    async def _try_move(self, reservation: Reservation, reason: str) -> bool:
+    async def _try_move(
+        self, reservation: Reservation, reason: str, *, other_stations_only: bool = False
+    ) -> bool:
         """True when the booking moved, or changed meanwhile so that this news is stale."""
         now = self._clock.now()
         async with self._uow() as uow:
@@ -487,6 +520,8 @@ class ReservationService:
             plugs = await self._plugs(repo, fresh)
             for evse in await repo.site_evses(fresh.station_id):
                 if f"{evse.station_id}/{evse.evse_id}" in fresh.tried or not evse.usable:
+                    continue
+                if other_stations_only and evse.station_id == fresh.station_id:
                     continue
                 if plugs and evse.standards and not plugs & evse.standards:
                     continue

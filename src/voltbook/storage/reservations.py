@@ -208,6 +208,22 @@ class SqlReservationRepository:
     async def retry_at(self, job_id: int, at: datetime) -> None:
         await self._connection.execute(_J.update().where(_J.c.id == job_id).values(locked_until=at))
 
+    async def hand_offs_now(self, station_id: str, now: datetime) -> int:
+        at_station = sa.select(_R.c.id).where(_R.c.station_id == station_id).scalar_subquery()
+        done = await self._connection.execute(
+            _J.update()
+            .where(
+                _J.c.kind == JobKind.HAND_OFF.value,
+                _J.c.done_at.is_(None),
+                _J.c.due_at <= now,
+                _J.c.locked_until > now,
+                _J.c.attempts > 0,
+                _J.c.reservation_id.in_(at_station),
+            )
+            .values(locked_until=None)
+        )
+        return int(done.rowcount or 0)
+
     async def drop_jobs(self, reservation_id: int, kinds: tuple[JobKind, ...]) -> None:
         # Marked done, never deleted: a job being worked on right now must still be there
         # (and keep its id) when its worker marks it finished.
