@@ -33,6 +33,9 @@ from voltbook.storage.tables import connectors, sites, sites_rtree, stations
 _FIRST_RING_M = 1_000.0
 # PostGIS's sphere distance and ours differ by far less than this; it pads the index query.
 _PAD_M = 1.0
+# Two candidates closer than this in distance count as tied (PostgreSQL's KNN order is
+# PostGIS's distance, which differs from ours by far less).
+_TIE_M = 0.01
 
 AnySelect = sa.Select[*tuple[Any, ...]]
 
@@ -49,10 +52,13 @@ class SqlSiteRepository:
     # --- search -------------------------------------------------------------------------
 
     async def nearest_candidates(self, query: NearbyQuery) -> list[SitePoint]:
+        if not self._sqlite and _knn_safe(query):
+            return await self._pg_nearest(query)
+        return await self._rings(query)
+
+    async def _rings(self, query: NearbyQuery) -> list[SitePoint]:
         # Rings of growing radius until one holds `limit` matching sites: every site within
         # a ring's radius is then known, so the nearest `limit` among them are exact.
-        # (PostGIS's KNN operator on geography fails with "index returned tuples in wrong
-        # order" near the antimeridian and poles, so it is not used; see docs/adr/0001.)
         cap = query.search_radius_m
         radius = min(cap, _FIRST_RING_M)
         while True:
@@ -60,6 +66,28 @@ class SqlSiteRepository:
             if len(points) >= query.limit or radius >= cap:
                 return points
             radius = next_search_radius(radius, len(points), query.limit, cap)
+
+    async def _pg_nearest(self, query: NearbyQuery) -> list[SitePoint]:
+        # PostGIS's KNN order, then a tie check: the nearest `limit` by our distance are
+        # among the `limit + 1` nearest by PostGIS's unless the one left out may tie.
+        point = _pg_point(query)
+        cap = query.search_radius_m
+        statement = (
+            sa.select(sites.c.id, sites.c.lat, sites.c.lon)
+            .where(sa.func.ST_DWithin(_geog, point, cap + _PAD_M, False))
+            .order_by(_geog.op("<->")(point))
+            .limit(query.limit + 1)
+        )
+        points = await self._points(_with_connector_filter(statement, query))
+        if len(points) <= query.limit:
+            return points
+        distances = sorted(great_circle_m(query.lat, query.lon, p.lat, p.lon) for p in points)
+        if distances[-1] > distances[query.limit - 1] + _TIE_M:
+            return points
+        # The first left out may tie with the last kept: take every site up to that
+        # distance, so the domain breaks the tie by id.
+        reach = min(cap, distances[query.limit - 1] + _TIE_M)
+        return await self._within(query, reach)
 
     async def _within(self, query: NearbyQuery, radius_m: float) -> list[SitePoint]:
         """Matching sites within `radius_m` of the query point, by the exact distance."""
@@ -91,9 +119,7 @@ class SqlSiteRepository:
 
     @staticmethod
     def _pg_ring(query: NearbyQuery, radius_m: float) -> AnySelect:
-        point = sa.cast(
-            sa.func.ST_SetSRID(sa.func.ST_MakePoint(query.lon, query.lat), 4326), _POINT
-        )
+        point = _pg_point(query)
         return sa.select(sites.c.id, sites.c.lat, sites.c.lon).where(
             sa.func.ST_DWithin(_geog, point, radius_m + _PAD_M, False)
         )
@@ -226,6 +252,18 @@ class SqlSiteRepository:
             ]
             if values:
                 await self._connection.execute(connectors.insert(), values)
+
+
+def _knn_safe(query: NearbyQuery) -> bool:
+    """Whether PostGIS's KNN order can be used: the search circle neither crosses the
+    antimeridian nor reaches a pole, where PostGIS 3.3 fails with "index returned tuples
+    in wrong order" (docs/adr/0001)."""
+    boxes = bounding_boxes(query.lat, query.lon, query.search_radius_m)
+    return len(boxes) == 1 and boxes[0].max_lon - boxes[0].min_lon < 360.0
+
+
+def _pg_point(query: NearbyQuery) -> sa.Cast[Any]:
+    return sa.cast(sa.func.ST_SetSRID(sa.func.ST_MakePoint(query.lon, query.lat), 4326), _POINT)
 
 
 def _with_connector_filter(statement: AnySelect, query: NearbyQuery) -> AnySelect:
