@@ -36,11 +36,89 @@ _PAD_M = 1.0
 # Two candidates closer than this in distance count as tied (PostgreSQL's KNN order is
 # PostGIS's distance, which differs from ours by far less).
 _TIE_M = 0.01
+# PostGIS 3.3's KNN fails with this when a site lies within a fraction of a millimetre of the
+# point (its index distance, from float4 boxes, then exceeds the exact one); rings answer.
+_KNN_FAILURE = "index returned tuples in wrong order"
 
 AnySelect = sa.Select[*tuple[Any, ...]]
 
 _POINT = Geography(geometry_type="POINT", srid=4326)
 _geog = sa.literal_column("sites.geog", type_=_POINT)
+
+# --- statements, built once (the parameters are bound at execution) ------------------------
+
+_lat = sa.bindparam("lat", type_=sa.Float)
+_lon = sa.bindparam("lon", type_=sa.Float)
+_pg_point = sa.cast(sa.func.ST_SetSRID(sa.func.ST_MakePoint(_lon, _lat), 4326), _POINT)
+# Sites within `reach` metres on PostGIS's sphere.
+_PG_RING: AnySelect = sa.select(sites.c.id, sites.c.lat, sites.c.lon).where(
+    sa.func.ST_DWithin(_geog, _pg_point, sa.bindparam("reach", type_=sa.Float), False)
+)
+# The same, nearest first by PostGIS's distance, `k` of them.
+_PG_KNN: AnySelect = _PG_RING.order_by(_geog.op("<->")(_pg_point)).limit(
+    sa.bindparam("k", type_=sa.Integer)
+)
+
+
+def _in_box(n: int) -> sa.ColumnElement[bool]:
+    return sa.and_(
+        sites_rtree.c.min_lat <= sa.bindparam(f"max_lat{n}", type_=sa.Float),
+        sites_rtree.c.max_lat >= sa.bindparam(f"min_lat{n}", type_=sa.Float),
+        sites_rtree.c.min_lon <= sa.bindparam(f"max_lon{n}", type_=sa.Float),
+        sites_rtree.c.max_lon >= sa.bindparam(f"min_lon{n}", type_=sa.Float),
+    )
+
+
+_sqlite_candidates = sa.select(sites.c.id, sites.c.lat, sites.c.lon).select_from(
+    sites_rtree.join(sites, sites.c.id == sites_rtree.c.id)
+)
+# Sites in one or two latitude/longitude boxes (two where a circle crosses the antimeridian).
+_SQLITE_BOXES: tuple[AnySelect, AnySelect] = (
+    _sqlite_candidates.where(_in_box(0)),
+    _sqlite_candidates.where(sa.or_(_in_box(0), _in_box(1))),
+)
+
+_GET_MANY: AnySelect = (
+    sa.select(
+        sites.c.id,
+        sites.c.source,
+        sites.c.source_id,
+        sites.c.name,
+        sites.c.address,
+        sites.c.city,
+        sites.c.region,
+        sites.c.postal_code,
+        sites.c.country,
+        sites.c.lat,
+        sites.c.lon,
+        sites.c.operator,
+        sites.c.access,
+        sites.c.opening_hours,
+        sites.c.timezone,
+        stations.c.id.label("station_id"),
+        stations.c.online,
+        stations.c.last_seen,
+        stations.c.vendor,
+        stations.c.model,
+        stations.c.firmware,
+        stations.c.ocpp_version,
+        connectors.c.evse_id,
+        connectors.c.connector_id,
+        connectors.c.standard,
+        connectors.c.power_type,
+        connectors.c.max_power_kw,
+        connectors.c.status,
+        connectors.c.status_since,
+        connectors.c.error_code,
+    )
+    .select_from(
+        sites.outerjoin(stations, stations.c.site_id == sites.c.id).outerjoin(
+            connectors, connectors.c.station_id == stations.c.id
+        )
+    )
+    .where(sites.c.id.in_(sa.bindparam("ids", expanding=True)))
+    .order_by(sites.c.id, stations.c.id, connectors.c.evse_id, connectors.c.connector_id)
+)
 
 
 class SqlSiteRepository:
@@ -70,15 +148,14 @@ class SqlSiteRepository:
     async def _pg_nearest(self, query: NearbyQuery) -> list[SitePoint]:
         # PostGIS's KNN order, then a tie check: the nearest `limit` by our distance are
         # among the `limit + 1` nearest by PostGIS's unless the one left out may tie.
-        point = _pg_point(query)
         cap = query.search_radius_m
-        statement = (
-            sa.select(sites.c.id, sites.c.lat, sites.c.lon)
-            .where(sa.func.ST_DWithin(_geog, point, cap + _PAD_M, False))
-            .order_by(_geog.op("<->")(point))
-            .limit(query.limit + 1)
-        )
-        points = await self._points(_with_connector_filter(statement, query))
+        params = {"lat": query.lat, "lon": query.lon, "reach": cap + _PAD_M, "k": query.limit + 1}
+        try:
+            points = await self._knn_points(_with_connector_filter(_PG_KNN, query), params)
+        except sa.exc.DBAPIError as error:
+            if _KNN_FAILURE not in str(error):
+                raise
+            return await self._rings(query)
         if len(points) <= query.limit:
             return points
         distances = sorted(great_circle_m(query.lat, query.lon, p.lat, p.lon) for p in points)
@@ -89,43 +166,33 @@ class SqlSiteRepository:
         reach = min(cap, distances[query.limit - 1] + _TIE_M)
         return await self._within(query, reach)
 
+    async def _knn_points(self, statement: AnySelect, params: dict[str, float]) -> list[SitePoint]:
+        # A failed statement aborts a transaction: outside autocommit, keep it in a savepoint.
+        sync = self._connection.sync_connection
+        if sync is not None and sync.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
+            return await self._points(statement, params)
+        async with self._connection.begin_nested():
+            return await self._points(statement, params)
+
     async def _within(self, query: NearbyQuery, radius_m: float) -> list[SitePoint]:
         """Matching sites within `radius_m` of the query point, by the exact distance."""
-        statement = (
-            self._sqlite_ring(query, radius_m) if self._sqlite else self._pg_ring(query, radius_m)
-        )
-        points = await self._points(_with_connector_filter(statement, query))
+        if self._sqlite:
+            boxes = bounding_boxes(query.lat, query.lon, radius_m)
+            statement = _SQLITE_BOXES[len(boxes) - 1]
+            params: dict[str, float] = {}
+            for n, box in enumerate(boxes):
+                params[f"min_lat{n}"] = box.min_lat
+                params[f"max_lat{n}"] = box.max_lat
+                params[f"min_lon{n}"] = box.min_lon
+                params[f"max_lon{n}"] = box.max_lon
+        else:
+            statement = _PG_RING
+            params = {"lat": query.lat, "lon": query.lon, "reach": radius_m + _PAD_M}
+        points = await self._points(_with_connector_filter(statement, query), params)
         return [p for p in points if great_circle_m(query.lat, query.lon, p.lat, p.lon) <= radius_m]
 
-    @staticmethod
-    def _sqlite_ring(query: NearbyQuery, radius_m: float) -> AnySelect:
-        boxes = bounding_boxes(query.lat, query.lon, radius_m)
-        in_box = sa.or_(
-            *(
-                sa.and_(
-                    sites_rtree.c.min_lat <= box.max_lat,
-                    sites_rtree.c.max_lat >= box.min_lat,
-                    sites_rtree.c.min_lon <= box.max_lon,
-                    sites_rtree.c.max_lon >= box.min_lon,
-                )
-                for box in boxes
-            )
-        )
-        return (
-            sa.select(sites.c.id, sites.c.lat, sites.c.lon)
-            .select_from(sites_rtree.join(sites, sites.c.id == sites_rtree.c.id))
-            .where(in_box)
-        )
-
-    @staticmethod
-    def _pg_ring(query: NearbyQuery, radius_m: float) -> AnySelect:
-        point = _pg_point(query)
-        return sa.select(sites.c.id, sites.c.lat, sites.c.lon).where(
-            sa.func.ST_DWithin(_geog, point, radius_m + _PAD_M, False)
-        )
-
-    async def _points(self, statement: AnySelect) -> list[SitePoint]:
-        rows = (await self._connection.execute(statement)).all()
+    async def _points(self, statement: AnySelect, params: dict[str, float]) -> list[SitePoint]:
+        rows = (await self._connection.execute(statement, params)).all()
         return [SitePoint(int(row[0]), float(row[1]), float(row[2])) for row in rows]
 
     # --- reading ------------------------------------------------------------------------
@@ -133,34 +200,7 @@ class SqlSiteRepository:
     async def get_many(self, site_ids: Sequence[int]) -> dict[int, Site]:
         if not site_ids:
             return {}
-        statement = (
-            sa.select(
-                sites,
-                stations.c.id.label("station_id"),
-                stations.c.online,
-                stations.c.last_seen,
-                stations.c.vendor,
-                stations.c.model,
-                stations.c.firmware,
-                stations.c.ocpp_version,
-                connectors.c.evse_id,
-                connectors.c.connector_id,
-                connectors.c.standard,
-                connectors.c.power_type,
-                connectors.c.max_power_kw,
-                connectors.c.status,
-                connectors.c.status_since,
-                connectors.c.error_code,
-            )
-            .select_from(
-                sites.outerjoin(stations, stations.c.site_id == sites.c.id).outerjoin(
-                    connectors, connectors.c.station_id == stations.c.id
-                )
-            )
-            .where(sites.c.id.in_(list(site_ids)))
-            .order_by(sites.c.id, stations.c.id, connectors.c.evse_id, connectors.c.connector_id)
-        )
-        rows = (await self._connection.execute(statement)).all()
+        rows = (await self._connection.execute(_GET_MANY, {"ids": list(site_ids)})).all()
         return _assemble([row._mapping for row in rows])
 
     async def count(self) -> int:
@@ -260,10 +300,6 @@ def _knn_safe(query: NearbyQuery) -> bool:
     in wrong order" (docs/adr/0001)."""
     boxes = bounding_boxes(query.lat, query.lon, query.search_radius_m)
     return len(boxes) == 1 and boxes[0].max_lon - boxes[0].min_lon < 360.0
-
-
-def _pg_point(query: NearbyQuery) -> sa.Cast[Any]:
-    return sa.cast(sa.func.ST_SetSRID(sa.func.ST_MakePoint(query.lon, query.lat), 4326), _POINT)
 
 
 def _with_connector_filter(statement: AnySelect, query: NearbyQuery) -> AnySelect:
