@@ -7,7 +7,7 @@ domain, so both databases give the same answer (docs/adr/0001).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -78,39 +78,40 @@ _SQLITE_BOXES: tuple[AnySelect, AnySelect] = (
     _sqlite_candidates.where(sa.or_(_in_box(0), _in_box(1))),
 )
 
+_GET_MANY_COLUMNS = (
+    sites.c.id,
+    sites.c.source,
+    sites.c.source_id,
+    sites.c.name,
+    sites.c.address,
+    sites.c.city,
+    sites.c.region,
+    sites.c.postal_code,
+    sites.c.country,
+    sites.c.lat,
+    sites.c.lon,
+    sites.c.operator,
+    sites.c.access,
+    sites.c.opening_hours,
+    sites.c.timezone,
+    stations.c.id.label("station_id"),
+    stations.c.online,
+    stations.c.last_seen,
+    stations.c.vendor,
+    stations.c.model,
+    stations.c.firmware,
+    stations.c.ocpp_version,
+    connectors.c.evse_id,
+    connectors.c.connector_id,
+    connectors.c.standard,
+    connectors.c.power_type,
+    connectors.c.max_power_kw,
+    connectors.c.status,
+    connectors.c.status_since,
+    connectors.c.error_code,
+)
 _GET_MANY: AnySelect = (
-    sa.select(
-        sites.c.id,
-        sites.c.source,
-        sites.c.source_id,
-        sites.c.name,
-        sites.c.address,
-        sites.c.city,
-        sites.c.region,
-        sites.c.postal_code,
-        sites.c.country,
-        sites.c.lat,
-        sites.c.lon,
-        sites.c.operator,
-        sites.c.access,
-        sites.c.opening_hours,
-        sites.c.timezone,
-        stations.c.id.label("station_id"),
-        stations.c.online,
-        stations.c.last_seen,
-        stations.c.vendor,
-        stations.c.model,
-        stations.c.firmware,
-        stations.c.ocpp_version,
-        connectors.c.evse_id,
-        connectors.c.connector_id,
-        connectors.c.standard,
-        connectors.c.power_type,
-        connectors.c.max_power_kw,
-        connectors.c.status,
-        connectors.c.status_since,
-        connectors.c.error_code,
-    )
+    sa.select(*_GET_MANY_COLUMNS)
     .select_from(
         sites.outerjoin(stations, stations.c.site_id == sites.c.id).outerjoin(
             connectors, connectors.c.station_id == stations.c.id
@@ -120,12 +121,45 @@ _GET_MANY: AnySelect = (
     .order_by(sites.c.id, stations.c.id, connectors.c.evse_id, connectors.c.connector_id)
 )
 
+# The hot statements (no connector filter) again as the drivers' own SQL: asyncpg prepares
+# each once per connection, and neither goes through SQLAlchemy's execution layers. They
+# are made of constants only (hence the S608 exceptions); every value is a parameter.
+_PG_POINT_SQL = "ST_SetSRID(ST_MakePoint($2, $1), 4326)::geography"
+_PG_RING_SQL = f"SELECT id, lat, lon FROM sites WHERE ST_DWithin(geog, {_PG_POINT_SQL}, $3, false)"  # noqa: S608
+_PG_KNN_SQL = f"{_PG_RING_SQL} ORDER BY geog <-> {_PG_POINT_SQL} LIMIT $4"
+_BOX_SQL = "(r.min_lat <= ? AND r.max_lat >= ? AND r.min_lon <= ? AND r.max_lon >= ?)"
+_IN_RTREE_SQL = "SELECT s.id, s.lat, s.lon FROM sites_rtree AS r JOIN sites AS s ON s.id = r.id"
+_SQLITE_BOX_SQL = (
+    f"{_IN_RTREE_SQL} WHERE {_BOX_SQL}",
+    f"{_IN_RTREE_SQL} WHERE {_BOX_SQL} OR {_BOX_SQL}",
+)
+
+
+def _qualified(column: sa.ColumnElement[Any]) -> str:
+    source = column.element if isinstance(column, sa.Label) else column
+    assert isinstance(source, sa.Column)
+    name = f"{source.table.name}.{source.name}"
+    return f"{name} AS {column.name}" if isinstance(column, sa.Label) else name
+
+
+_GET_MANY_NAMES = tuple(column.name for column in _GET_MANY_COLUMNS)
+_GET_MANY_SQL = (
+    "SELECT "  # noqa: S608
+    + ", ".join(_qualified(column) for column in _GET_MANY_COLUMNS)
+    + " FROM sites LEFT OUTER JOIN stations ON stations.site_id = sites.id"
+    " LEFT OUTER JOIN connectors ON connectors.station_id = stations.id"
+    " WHERE sites.id {ids}"
+    " ORDER BY sites.id, stations.id, connectors.evse_id, connectors.connector_id"
+)
+_PG_GET_MANY_SQL = _GET_MANY_SQL.format(ids="= ANY($1::integer[])")
+
 
 class SqlSiteRepository:
     def __init__(self, connection: AsyncConnection, clock: Clock, *, sqlite: bool) -> None:
         self._connection = connection
         self._clock = clock
         self._sqlite = sqlite
+        self._raw: Any = None
 
     # --- search -------------------------------------------------------------------------
 
@@ -149,10 +183,9 @@ class SqlSiteRepository:
         # PostGIS's KNN order, then a tie check: the nearest `limit` by our distance are
         # among the `limit + 1` nearest by PostGIS's unless the one left out may tie.
         cap = query.search_radius_m
-        params = {"lat": query.lat, "lon": query.lon, "reach": cap + _PAD_M, "k": query.limit + 1}
         try:
-            points = await self._knn_points(_with_connector_filter(_PG_KNN, query), params)
-        except sa.exc.DBAPIError as error:
+            points = await self._knn(query, cap + _PAD_M, query.limit + 1)
+        except Exception as error:
             if _KNN_FAILURE not in str(error):
                 raise
             return await self._rings(query)
@@ -166,42 +199,90 @@ class SqlSiteRepository:
         reach = min(cap, distances[query.limit - 1] + _TIE_M)
         return await self._within(query, reach)
 
-    async def _knn_points(self, statement: AnySelect, params: dict[str, float]) -> list[SitePoint]:
+    async def _knn(self, query: NearbyQuery, reach: float, k: int) -> list[SitePoint]:
         # A failed statement aborts a transaction: outside autocommit, keep it in a savepoint.
-        sync = self._connection.sync_connection
-        if sync is not None and sync.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
+        lat, lon = float(query.lat), float(query.lon)
+        raw = None if query.filters_connectors else await self._driver()
+        if raw is not None:
+            if not raw.is_in_transaction():
+                return _to_points(await raw.fetch(_PG_KNN_SQL, lat, lon, reach, k))
+            async with raw.transaction():
+                return _to_points(await raw.fetch(_PG_KNN_SQL, lat, lon, reach, k))
+        statement = _with_connector_filter(_PG_KNN, query)
+        params = {"lat": lat, "lon": lon, "reach": reach, "k": k}
+        if self._autocommit():
             return await self._points(statement, params)
         async with self._connection.begin_nested():
             return await self._points(statement, params)
 
     async def _within(self, query: NearbyQuery, radius_m: float) -> list[SitePoint]:
         """Matching sites within `radius_m` of the query point, by the exact distance."""
+        lat, lon = float(query.lat), float(query.lon)
+        raw = None if query.filters_connectors else await self._driver()
         if self._sqlite:
-            boxes = bounding_boxes(query.lat, query.lon, radius_m)
-            statement = _SQLITE_BOXES[len(boxes) - 1]
-            params: dict[str, float] = {}
-            for n, box in enumerate(boxes):
-                params[f"min_lat{n}"] = box.min_lat
-                params[f"max_lat{n}"] = box.max_lat
-                params[f"min_lon{n}"] = box.min_lon
-                params[f"max_lon{n}"] = box.max_lon
+            boxes = bounding_boxes(lat, lon, radius_m)
+            if raw is not None:
+                args = [v for b in boxes for v in (b.max_lat, b.min_lat, b.max_lon, b.min_lon)]
+                rows = await raw.execute_fetchall(_SQLITE_BOX_SQL[len(boxes) - 1], args)
+                points = _to_points(rows)
+            else:
+                params: dict[str, float] = {}
+                for n, box in enumerate(boxes):
+                    params[f"min_lat{n}"] = box.min_lat
+                    params[f"max_lat{n}"] = box.max_lat
+                    params[f"min_lon{n}"] = box.min_lon
+                    params[f"max_lon{n}"] = box.max_lon
+                statement = _with_connector_filter(_SQLITE_BOXES[len(boxes) - 1], query)
+                points = await self._points(statement, params)
+        elif raw is not None:
+            points = _to_points(await raw.fetch(_PG_RING_SQL, lat, lon, radius_m + _PAD_M))
         else:
-            statement = _PG_RING
-            params = {"lat": query.lat, "lon": query.lon, "reach": radius_m + _PAD_M}
-        points = await self._points(_with_connector_filter(statement, query), params)
-        return [p for p in points if great_circle_m(query.lat, query.lon, p.lat, p.lon) <= radius_m]
+            params = {"lat": lat, "lon": lon, "reach": radius_m + _PAD_M}
+            points = await self._points(_with_connector_filter(_PG_RING, query), params)
+        return [p for p in points if great_circle_m(lat, lon, p.lat, p.lon) <= radius_m]
 
     async def _points(self, statement: AnySelect, params: dict[str, float]) -> list[SitePoint]:
-        rows = (await self._connection.execute(statement, params)).all()
-        return [SitePoint(int(row[0]), float(row[1]), float(row[2])) for row in rows]
+        return _to_points((await self._connection.execute(statement, params)).all())
+
+    def _autocommit(self) -> bool:
+        sync = self._connection.sync_connection
+        return (
+            sync is not None and sync.get_execution_options().get("isolation_level") == "AUTOCOMMIT"
+        )
+
+    async def _driver(self) -> Any:
+        """The driver's own connection (asyncpg or aiosqlite) for the hot statements, when
+        it reads in this unit of work's transaction; else None (SQLAlchemy runs them).
+
+        On SQLite the unit of work has sent BEGIN on it already; on PostgreSQL a read-only
+        unit of work is in autocommit, and in any other SQLAlchemy starts the transaction
+        with its first statement."""
+        if self._raw is None:
+            self._raw = (await self._connection.get_raw_connection()).driver_connection
+        if self._sqlite or self._autocommit() or self._raw.is_in_transaction():
+            return self._raw
+        return None
 
     # --- reading ------------------------------------------------------------------------
 
     async def get_many(self, site_ids: Sequence[int]) -> dict[int, Site]:
         if not site_ids:
             return {}
-        rows = (await self._connection.execute(_GET_MANY, {"ids": list(site_ids)})).all()
-        return _assemble([row._mapping for row in rows])
+        ids = [int(i) for i in site_ids]
+        raw = await self._driver()
+        if raw is None:
+            rows = (await self._connection.execute(_GET_MANY, {"ids": ids})).all()
+            return _assemble([row._mapping for row in rows])
+        if not self._sqlite:
+            return _assemble(await raw.fetch(_PG_GET_MANY_SQL, ids))
+        sql = _GET_MANY_SQL.format(ids=f"IN ({', '.join('?' * len(ids))})")
+        names = _GET_MANY_NAMES
+        return _assemble(
+            [
+                _sqlite_times(dict(zip(names, row, strict=True)))
+                for row in await raw.execute_fetchall(sql, ids)
+            ]
+        )
 
     async def count(self) -> int:
         result = await self._connection.execute(sa.select(sa.func.count()).select_from(sites))
@@ -322,6 +403,18 @@ def _with_connector_filter(statement: AnySelect, query: NearbyQuery) -> AnySelec
         .where(*conditions)
     )
     return statement.where(match.exists())
+
+
+def _to_points(rows: Iterable[Any]) -> list[SitePoint]:
+    return [SitePoint(int(row[0]), float(row[1]), float(row[2])) for row in rows]
+
+
+def _sqlite_times(row: dict[str, Any]) -> dict[str, Any]:
+    # SQLite hands back stored times as text (SQLAlchemy's format, UTC without a zone).
+    for name in ("last_seen", "status_since"):
+        if row[name] is not None:
+            row[name] = datetime.fromisoformat(row[name])
+    return row
 
 
 def _site_values(details: SiteDetails, now: datetime) -> dict[str, Any]:
