@@ -7,6 +7,7 @@ domain, so both databases give the same answer (docs/adr/0001).
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
@@ -24,6 +25,7 @@ from voltbook.stations.model import (
     Site,
     SiteDetails,
     SitePoint,
+    rank_nearest,
 )
 from voltbook.stations.ports import SitePlan, UpsertCounts
 from voltbook.storage.rows import connector_from_row, station_from_row
@@ -160,13 +162,26 @@ class SqlSiteRepository:
         self._clock = clock
         self._sqlite = sqlite
         self._raw: Any = None
+        # SQLite: the rows `get_many` will be asked for, read with the candidates.
+        self._prefetched: tuple[list[int], list[Any]] | None = None
 
     # --- search -------------------------------------------------------------------------
 
     async def nearest_candidates(self, query: NearbyQuery) -> list[SitePoint]:
-        if not self._sqlite and _knn_safe(query):
-            return await self._pg_nearest(query)
-        return await self._rings(query)
+        if not self._sqlite:
+            return await (self._pg_nearest(query) if _knn_safe(query) else self._rings(query))
+        raw = None if query.filters_connectors else await self._driver()
+        if raw is None or not self._read_only():
+            return await self._rings(query)
+        # One hand-off to the connection's thread for the whole search: every ring, and the
+        # rows of the sites the domain will rank first, which `get_many` is asked for next
+        # (a read-only unit of work, so they cannot change in between).
+        # aiosqlite (pinned) has no public call for this; SQLAlchemy uses the same two names.
+        found: tuple[list[SitePoint], list[int], list[Any]]
+        found = await raw._execute(_sqlite_search, raw._conn, query)
+        points, ids, rows = found
+        self._prefetched = (ids, rows)
+        return points
 
     async def _rings(self, query: NearbyQuery) -> list[SitePoint]:
         # Rings of growing radius until one holds `limit` matching sites: every site within
@@ -244,6 +259,10 @@ class SqlSiteRepository:
     async def _points(self, statement: AnySelect, params: dict[str, float]) -> list[SitePoint]:
         return _to_points((await self._connection.execute(statement, params)).all())
 
+    def _read_only(self) -> bool:
+        sync = self._connection.sync_connection
+        return sync is not None and bool(sync.get_execution_options().get("sqlite_read_only"))
+
     def _autocommit(self) -> bool:
         sync = self._connection.sync_connection
         return (
@@ -269,20 +288,17 @@ class SqlSiteRepository:
         if not site_ids:
             return {}
         ids = [int(i) for i in site_ids]
+        prefetched, self._prefetched = self._prefetched, None
+        if prefetched is not None and prefetched[0] == ids:
+            return _assemble([_sqlite_row(row) for row in prefetched[1]])
         raw = await self._driver()
         if raw is None:
             rows = (await self._connection.execute(_GET_MANY, {"ids": ids})).all()
             return _assemble([row._mapping for row in rows])
         if not self._sqlite:
             return _assemble(await raw.fetch(_PG_GET_MANY_SQL, ids))
-        sql = _GET_MANY_SQL.format(ids=f"IN ({', '.join('?' * len(ids))})")
-        names = _GET_MANY_NAMES
-        return _assemble(
-            [
-                _sqlite_times(dict(zip(names, row, strict=True)))
-                for row in await raw.execute_fetchall(sql, ids)
-            ]
-        )
+        rows = await raw.execute_fetchall(_sqlite_get_many_sql(len(ids)), ids)
+        return _assemble([_sqlite_row(row) for row in rows])
 
     async def count(self) -> int:
         result = await self._connection.execute(sa.select(sa.func.count()).select_from(sites))
@@ -409,12 +425,39 @@ def _to_points(rows: Iterable[Any]) -> list[SitePoint]:
     return [SitePoint(int(row[0]), float(row[1]), float(row[2])) for row in rows]
 
 
-def _sqlite_times(row: dict[str, Any]) -> dict[str, Any]:
+def _sqlite_row(values: Sequence[Any]) -> dict[str, Any]:
+    row = dict(zip(_GET_MANY_NAMES, values, strict=True))
     # SQLite hands back stored times as text (SQLAlchemy's format, UTC without a zone).
     for name in ("last_seen", "status_since"):
         if row[name] is not None:
             row[name] = datetime.fromisoformat(row[name])
     return row
+
+
+def _sqlite_get_many_sql(count: int) -> str:
+    return _GET_MANY_SQL.format(ids=f"IN ({', '.join('?' * count)})")
+
+
+def _sqlite_search(
+    connection: sqlite3.Connection, query: NearbyQuery
+) -> tuple[list[SitePoint], list[int], list[Any]]:
+    """The ring search of `SqlSiteRepository`, then the rows of the sites the domain will
+    rank first; runs on the connection's own thread."""
+    lat, lon = float(query.lat), float(query.lon)
+    cap = query.search_radius_m
+    radius = min(cap, _FIRST_RING_M)
+    while True:
+        boxes = bounding_boxes(lat, lon, radius)
+        args = [v for b in boxes for v in (b.max_lat, b.min_lat, b.max_lon, b.min_lon)]
+        rows = connection.execute(_SQLITE_BOX_SQL[len(boxes) - 1], args).fetchall()
+        points = [p for p in _to_points(rows) if great_circle_m(lat, lon, p.lat, p.lon) <= radius]
+        if len(points) >= query.limit or radius >= cap:
+            break
+        radius = next_search_radius(radius, len(points), query.limit, cap)
+    ids = [point.site_id for point, _ in rank_nearest(query, points)]
+    if not ids:
+        return points, ids, []
+    return points, ids, connection.execute(_sqlite_get_many_sql(len(ids)), ids).fetchall()
 
 
 def _site_values(details: SiteDetails, now: datetime) -> dict[str, Any]:
