@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 import uvicorn
@@ -171,7 +171,19 @@ def serve(
 ) -> None:
     """Run the server (migrating the schema first)."""
     settings = _settings()
-    asyncio.run(_serve(settings, host or settings.host, port or settings.port))
+    _run_fast(_serve(settings, host or settings.host, port or settings.port))
+
+
+def _run_fast(main: Coroutine[Any, Any, None]) -> None:
+    """Run on uvloop where it is installed: `asyncio.run` would keep uvicorn on the standard
+    loop (its `loop="auto"` only applies when uvicorn makes the loop itself)."""
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - Windows
+        asyncio.run(main)
+        return
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        runner.run(main)
 
 
 def _server(settings: Settings, host: str, port: int) -> uvicorn.Server:
