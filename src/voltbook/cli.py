@@ -101,6 +101,7 @@ async def _import(settings: Settings, file: Path, source: str) -> tuple[int, int
                 source=source,
                 progress=lambda n: progress.advance(task, n),
             )
+    await _analyze(settings)
     for problem in problems:
         console.print(f"[yellow]line {problem.line}: skipped, {problem.reason}[/]")
     skipped = len(problems)
@@ -200,6 +201,16 @@ def _server(settings: Settings, host: str, port: int) -> uvicorn.Server:
         ws_max_size=settings.ocpp_max_frame_bytes,  # bigger frames close with 1009
     )
     return uvicorn.Server(config)
+
+
+async def _analyze(settings: Settings) -> None:
+    from voltbook.storage.database import analyze_sites, create_engine
+
+    engine = create_engine(settings.resolved_database_url())
+    try:
+        await analyze_sites(engine)
+    finally:
+        await engine.dispose()
 
 
 async def _migrate(settings: Settings) -> None:

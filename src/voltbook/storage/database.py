@@ -33,6 +33,20 @@ def create_engine(url: str, pool_size: int = 10) -> AsyncEngine:
     )
 
 
+async def analyze_sites(engine: AsyncEngine) -> None:
+    """Fresh planner statistics for the sites, stations and connectors, after an import.
+
+    On PostgreSQL a freshly loaded table has none until autovacuum gets to it, and the
+    nearby search's reads of the sites are then planned as scans (about 80 ms instead of
+    under 1 ms with 1,000,000 sites). SQLite's plans for them do not depend on statistics.
+    """
+    if engine.dialect.name != "postgresql":
+        return
+    async with engine.connect() as connection:
+        autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+        await autocommit.exec_driver_sql("ANALYZE sites, stations, connectors")
+
+
 def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
     # Let SQLAlchemy, not the driver, decide where transactions begin (see _sqlite_on_begin).
     dbapi_connection.isolation_level = None
