@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import aiosqlite
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.util.concurrency import await_
 
 
 def is_sqlite(url: str) -> bool:
@@ -21,7 +23,11 @@ def create_engine(url: str, pool_size: int = 10) -> AsyncEngine:
             from pathlib import Path
 
             Path(database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, pool_size=pool_size, max_overflow=pool_size)
+        # Each unit of work ends its own transaction; a second rollback when the connection
+        # goes back to the pool would only cost one more trip to the connection's thread.
+        engine = create_async_engine(
+            url, pool_size=pool_size, max_overflow=pool_size, pool_reset_on_return=None
+        )
         sa.event.listen(engine.sync_engine, "connect", _sqlite_on_connect)
         sa.event.listen(engine.sync_engine, "begin", _sqlite_on_begin)
         return engine
@@ -66,6 +72,12 @@ def _sqlite_on_begin(connection: sa.Connection) -> None:
     # Writers take the write lock at BEGIN, so two writers never deadlock on lock upgrade;
     # this is what serializes write transactions on SQLite.
     if connection.get_execution_options().get("sqlite_read_only"):
-        connection.exec_driver_sql("BEGIN")
+        # One trip to aiosqlite's thread instead of three (cursor, execute, close): a read
+        # (deferred) BEGIN cannot wait for a lock, so there is nothing to translate.
+        driver = connection.connection.driver_connection
+        if isinstance(driver, aiosqlite.Connection):
+            await_(driver._execute(driver._conn.execute, "BEGIN"))  # type: ignore[no-untyped-call]
+        else:
+            connection.exec_driver_sql("BEGIN")
     else:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
