@@ -39,7 +39,7 @@ _PAD_M = 1.0
 # PostGIS's distance, which differs from ours by far less).
 _TIE_M = 0.01
 # PostGIS 3.3's KNN fails with this when a site lies within a fraction of a millimetre of the
-# point (its index distance, from float4 boxes, then exceeds the exact one); rings answer.
+# point (the index's estimate of the distance then exceeds the exact one); rings answer.
 _KNN_FAILURE = "index returned tuples in wrong order"
 
 AnySelect = sa.Select[*tuple[Any, ...]]
