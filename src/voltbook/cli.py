@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 import uvicorn
@@ -101,6 +101,7 @@ async def _import(settings: Settings, file: Path, source: str) -> tuple[int, int
                 source=source,
                 progress=lambda n: progress.advance(task, n),
             )
+    await _analyze(settings)
     for problem in problems:
         console.print(f"[yellow]line {problem.line}: skipped, {problem.reason}[/]")
     skipped = len(problems)
@@ -171,7 +172,19 @@ def serve(
 ) -> None:
     """Run the server (migrating the schema first)."""
     settings = _settings()
-    asyncio.run(_serve(settings, host or settings.host, port or settings.port))
+    _run_fast(_serve(settings, host or settings.host, port or settings.port))
+
+
+def _run_fast(main: Coroutine[Any, Any, None]) -> None:
+    """Run on uvloop where it is installed: `asyncio.run` would keep uvicorn on the standard
+    loop (its `loop="auto"` only applies when uvicorn makes the loop itself)."""
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - Windows
+        asyncio.run(main)
+        return
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        runner.run(main)
 
 
 def _server(settings: Settings, host: str, port: int) -> uvicorn.Server:
@@ -192,6 +205,16 @@ def _server(settings: Settings, host: str, port: int) -> uvicorn.Server:
         ws_ping_timeout=settings.live_ping_interval_s,
     )
     return uvicorn.Server(config)
+
+
+async def _analyze(settings: Settings) -> None:
+    from voltbook.storage.database import analyze_sites, create_engine
+
+    engine = create_engine(settings.resolved_database_url())
+    try:
+        await analyze_sites(engine)
+    finally:
+        await engine.dispose()
 
 
 async def _migrate(settings: Settings) -> None:

@@ -204,3 +204,24 @@ async def test_sparse_area_far_from_everything_still_finds_the_nearest(
     await stations.import_sites([plan(1, 43.9714, -74.4196), plan(2, -33.9, 151.2)], source="test")
     found = await stations.nearby(NearbyQuery(0.0, 0.0, radius_m=MAX_RADIUS_M, limit=1))
     assert [item.site.details.source_id for item in found] == ["T-1"]
+
+
+async def test_a_site_a_hair_from_the_point_is_found_where_the_knn_index_fails(
+    engine: AsyncEngine,
+) -> None:
+    # PostGIS 3.3's KNN scan fails ("index returned tuples in wrong order") when a site lies
+    # within a fraction of a millimetre of the point; the search then falls back to rings.
+    stations = service(engine)
+    await stations.import_sites([plan(1, 0.0, 0.0), plan(2, 0.0, 0.001)], source="test")
+    for lon in (1e-12, 1.175494351e-38):
+        found = await stations.nearby(NearbyQuery(0.0, lon, radius_m=1.0, limit=1))
+        assert [item.site.details.source_id for item in found] == ["T-1"]
+        found = await stations.nearby(NearbyQuery(0.0, lon, radius_m=1_000.0, limit=2))
+        assert [item.site.details.source_id for item in found] == ["T-1", "T-2"]
+    async with SqlUnitOfWork(engine, SystemClock()) as uow:  # in a transaction
+        candidates = await uow.sites.nearest_candidates(NearbyQuery(0.0, 1e-12, 1_000.0, 1))
+        assert {point.site_id for point in candidates} >= {
+            point.site_id
+            for point in await uow.sites.nearest_candidates(NearbyQuery(0.0, 0.0, 0.0, 1))
+        }
+        assert await uow.sites.count() == 2  # the transaction is still usable

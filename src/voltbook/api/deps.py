@@ -14,7 +14,8 @@ from voltbook.services import Services
 oauth2 = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
 
-def get_services(request: Request) -> Services:
+# Both are `async def`: FastAPI runs a plain `def` dependency in a worker thread.
+async def get_services(request: Request) -> Services:
     services: Services = request.app.state.services
     return services
 
@@ -22,7 +23,7 @@ def get_services(request: Request) -> Services:
 ServicesDep = Annotated[Services, Depends(get_services)]
 
 
-def current_principal(
+async def current_principal(
     services: ServicesDep, token: Annotated[str | None, Depends(oauth2)]
 ) -> Principal:
     if not token:

@@ -9,7 +9,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from voltbook.core.clock import Clock
 from voltbook.storage.alarms import SqlAlarmRepository
-from voltbook.storage.database import is_sqlite
 from voltbook.storage.drivers import SqlDriverRepository
 from voltbook.storage.notices import SqlNoticeRepository, SqlTopicRepository
 from voltbook.storage.offers import (
@@ -54,7 +53,7 @@ class SqlUnitOfWork:
         self._engine = engine
         self._clock = clock
         self._read_only = read_only
-        self._sqlite = is_sqlite(str(engine.url))
+        self._sqlite = engine.dialect.name == "sqlite"
         self._connection: AsyncConnection | None = None
 
     async def __aenter__(self) -> Self:

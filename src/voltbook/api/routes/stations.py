@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Response
 
 from voltbook.api.deps import ServicesDep
 from voltbook.api.problems import problem_responses
-from voltbook.api.schemas import NearbyOut, NearbySiteOut, SiteOut
+from voltbook.api.schemas import NearbyOut, SiteOut, nearby_json
 from voltbook.stations.model import MAX_NEARBY_LIMIT, MAX_RADIUS_M, NearbyQuery, PowerType
 from voltbook.stations.standards import accepted_names, parse_standard
 
@@ -42,7 +42,7 @@ async def nearby(
     available: Annotated[
         bool, Query(description="Only connectors an online station reports Available")
     ] = False,
-) -> NearbyOut:
+) -> Response:
     names = [part for item in connector or [] for part in item.split(",") if part.strip()]
     query = NearbyQuery(
         lat=lat,
@@ -55,7 +55,12 @@ async def nearby(
         available_only=available,
     )
     found = await services.stations.nearby(query)
-    return NearbyOut(items=[NearbySiteOut.at(item.site, item.distance_m) for item in found])
+    # Serialised directly (the same JSON as NearbyOut's, which documents it): building and
+    # validating the models cost more than the search itself.
+    return Response(
+        nearby_json((item.site, item.distance_m) for item in found),
+        media_type="application/json",
+    )
 
 
 @router.get("/sites/{site_id}", response_model=SiteOut, responses=problem_responses(404, 422))
