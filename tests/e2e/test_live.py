@@ -228,7 +228,11 @@ async def test_a_reconnecting_app_gets_what_it_missed_once_and_in_order(
             seen = (await app.next_of("reservation.updated"))["seq"]
         # The app is closed: the hand-off and a cancel happen meanwhile.
         booking = (await http.get("/api/v1/reservations", headers=driver)).json()["items"][0]
-        await asyncio.sleep(0.5)
+        async with asyncio.timeout(10):
+            while (await http.get(f"/api/v1/reservations/{booking['id']}", headers=driver)).json()[
+                "status"
+            ] != "held":
+                await asyncio.sleep(0.05)
         cancelled = await http.delete(f"/api/v1/reservations/{booking['id']}", headers=driver)
         assert cancelled.status_code in (200, 204), cancelled.text
         async with live(base, driver, since=seen) as app:
