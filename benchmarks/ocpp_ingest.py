@@ -117,7 +117,7 @@ uvloop.run(main(int(sys.argv[1])))
 # (src/voltbook/cli.py `_serve`), serving an ASGI app that accepts and echoes.
 UVICORN_ECHO = """
 import asyncio, sys
-import uvicorn
+import uvicorn, uvloop
 
 async def app(scope, receive, send):
     if scope["type"] == "lifespan":
@@ -141,7 +141,8 @@ async def app(scope, receive, send):
 
 config = uvicorn.Config(app, host="127.0.0.1", port=int(sys.argv[1]), access_log=False,
                         log_level="warning", proxy_headers=True, ws_max_size=65536)
-asyncio.run(uvicorn.Server(config).serve())
+with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:  # as `voltbook serve`
+    runner.run(uvicorn.Server(config).serve())
 """
 
 # The reference the issue quotes: the `ocpp` package's ChargePoint dispatch (jsonschema
