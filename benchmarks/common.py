@@ -14,12 +14,15 @@ import contextlib
 import gc
 import math
 import os
+import secrets
 import socket
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+import asyncpg  # type: ignore[import-untyped]
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -278,6 +281,38 @@ def select_one(engine: AsyncEngine) -> Call:
         return 0
 
     return call
+
+
+# --- databases ------------------------------------------------------------------------
+
+
+def asyncpg_dsn(url: str) -> str:
+    """A SQLAlchemy PostgreSQL URL as asyncpg's own DSN."""
+    return sa.make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+@contextlib.asynccontextmanager
+async def fresh_database(
+    kind: str, admin_dsn: str, workdir: Path, prefix: str = "voltbook_bench"
+) -> AsyncIterator[str]:
+    """A new empty database (its SQLAlchemy URL), dropped or deleted afterwards."""
+    if kind == "sqlite":
+        yield f"sqlite+aiosqlite:///{workdir / 'voltbook.sqlite3'}"
+        return
+    name = f"{prefix}_{secrets.token_hex(4)}"
+    admin = await asyncpg.connect(admin_dsn)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    try:
+        yield str(sa.make_url(admin_dsn).set(drivername="postgresql+asyncpg", database=name))
+    finally:
+        admin = await asyncpg.connect(admin_dsn)
+        try:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await admin.close()
 
 
 # --- HTTP ------------------------------------------------------------------------------

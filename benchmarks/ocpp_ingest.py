@@ -55,9 +55,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
 
-import asyncpg  # type: ignore[import-untyped]
 import httpx
-import sqlalchemy as sa
 
 from benchmarks.common import (
     QUIET,
@@ -67,6 +65,7 @@ from benchmarks.common import (
     Row,
     Stats,
     free_port,
+    fresh_database,
 )
 from voltbook.security.passwords import Argon2idHasher
 from voltbook.storage import migrate
@@ -688,32 +687,6 @@ def script_server(
 
 
 # --- databases ----------------------------------------------------------------------------
-
-
-def _asyncpg_dsn(url: str) -> str:
-    return sa.make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-
-
-@contextlib.asynccontextmanager
-async def fresh_database(kind: str, admin_dsn: str, workdir: Path) -> AsyncIterator[str]:
-    """A new empty database (its SQLAlchemy URL), dropped or deleted afterwards."""
-    if kind == "sqlite":
-        yield f"sqlite+aiosqlite:///{workdir / 'voltbook.sqlite3'}"
-        return
-    name = f"voltbook_bench_{secrets.token_hex(4)}"
-    admin = await asyncpg.connect(admin_dsn)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    try:
-        yield str(sa.make_url(admin_dsn).set(drivername="postgresql+asyncpg", database=name))
-    finally:
-        admin = await asyncpg.connect(admin_dsn)
-        try:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await admin.close()
 
 
 async def insert_stations(url: str, ids: Sequence[str]) -> None:

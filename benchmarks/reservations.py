@@ -73,7 +73,9 @@ from benchmarks.common import (
     HttpLoad,
     Row,
     Stats,
+    asyncpg_dsn,
     free_port,
+    fresh_database,
     measure,
 )
 from voltbook import bootstrap
@@ -218,7 +220,7 @@ async def settle(url: str, engine: AsyncEngine) -> None:
         async with engine.begin() as connection:
             await connection.execute(sa.text("ANALYZE"))
         return
-    connection = await asyncpg.connect(_asyncpg_dsn(url))
+    connection = await asyncpg.connect(asyncpg_dsn(url))
     try:
         await connection.execute("VACUUM ANALYZE")
         await connection.execute("CHECKPOINT")
@@ -438,32 +440,6 @@ def healthz(load: HttpLoad) -> Call:
 # --- databases and the server -------------------------------------------------------
 
 
-def _asyncpg_dsn(url: str) -> str:
-    return sa.make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-
-
-@contextlib.asynccontextmanager
-async def fresh_database(kind: str, admin_dsn: str, workdir: Path) -> AsyncIterator[str]:
-    """A new empty database (its SQLAlchemy URL), dropped or deleted afterwards."""
-    if kind == "sqlite":
-        yield f"sqlite+aiosqlite:///{workdir / 'voltbook.sqlite3'}"
-        return
-    name = f"voltbook_bench_res_{secrets.token_hex(4)}"
-    admin = await asyncpg.connect(admin_dsn)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    try:
-        yield str(sa.make_url(admin_dsn).set(drivername="postgresql+asyncpg", database=name))
-    finally:
-        admin = await asyncpg.connect(admin_dsn)
-        try:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await admin.close()
-
-
 def server_env(url: str, data_dir: Path, secret: str, pool_size: int) -> dict[str, str]:
     return os.environ | {
         "VOLTBOOK_DATABASE_URL": url,
@@ -638,7 +614,7 @@ async def bench_database(database: str, plan: Plan, admin_dsn: str) -> tuple[lis
     secret = secrets.token_urlsafe(48)
     with tempfile.TemporaryDirectory(prefix=f"voltbook-res-{database}-") as tmp:
         workdir = Path(tmp)
-        async with fresh_database(database, admin_dsn, workdir) as url:
+        async with fresh_database(database, admin_dsn, workdir, prefix="voltbook_bench_res") as url:
             engine = create_engine(url, plan.pool_size)
             try:
                 await migrate.upgrade(engine)
