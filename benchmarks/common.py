@@ -17,7 +17,7 @@ import os
 import secrets
 import socket
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -543,39 +543,54 @@ def _cells(row: Row, sep: str) -> list[str]:
 
 def print_table(title: str, rows: Sequence[Row], *, style: str = "rich") -> None:
     """Print the rows as a rich table (`style="rich"`) or a Markdown pipe table ("markdown")."""
+    separator = "\n" if style == "rich" else "; "
+    lines = [_cells(row, separator) for row in rows]
+    print_lines(title, HEADERS, lines, _RIGHT, style, width=220)
+
+
+def print_lines(
+    title: str,
+    headers: Sequence[str],
+    lines: Sequence[Sequence[str]],
+    right: Collection[str],
+    style: str,
+    *,
+    width: int = 240,
+) -> None:
+    """Print rows of cells under `headers` as a rich table or a Markdown pipe table; columns
+    named in `right` are right-aligned; a last cell "yes" / "NO" (target met) is coloured."""
     if style == "rich":
         from rich.console import Console
         from rich.table import Table
 
         table = Table(title=title, show_lines=False)
-        for header in HEADERS:
-            table.add_column(header, justify="right" if header in _RIGHT else "left")
-        for row in rows:
-            cells = _cells(row, "\n")
-            if row.met is False:
+        for header in headers:
+            table.add_column(header, justify="right" if header in right else "left")
+        for line in lines:
+            cells = list(line)
+            if cells[-1] == "NO":
                 cells[-1] = "[bold red]NO[/]"
-            elif row.met:
+            elif cells[-1] == "yes":
                 cells[-1] = "[green]yes[/]"
             table.add_row(*cells)
-        Console(width=220).print(table)
+        Console(width=width).print(table)
         return
-    lines = [_cells(row, "; ") for row in rows]
-    widths = [max(len(h), *(len(line[i]) for line in lines)) for i, h in enumerate(HEADERS)]
+    widths = [max(len(h), *(len(line[i]) for line in lines)) for i, h in enumerate(headers)]
 
     def render(cells: Sequence[str]) -> str:
         padded = (
-            cell.rjust(width) if header in _RIGHT else cell.ljust(width)
-            for cell, width, header in zip(cells, widths, HEADERS, strict=True)
+            cell.rjust(size) if header in right else cell.ljust(size)
+            for cell, size, header in zip(cells, widths, headers, strict=True)
         )
         return "| " + " | ".join(padded) + " |"
 
     print(f"\n{title}\n")
-    print(render(HEADERS))
+    print(render(headers))
     print(
         "|"
         + "|".join(
-            "-" * (w + 1) + ":" if h in _RIGHT else "-" * (w + 2)
-            for w, h in zip(widths, HEADERS, strict=True)
+            "-" * (w + 1) + ":" if h in right else "-" * (w + 2)
+            for w, h in zip(widths, headers, strict=True)
         )
         + "|"
     )

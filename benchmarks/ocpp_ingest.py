@@ -66,6 +66,7 @@ from benchmarks.common import (
     Stats,
     free_port,
     fresh_database,
+    print_lines,
 )
 from voltbook.security.passwords import Argon2idHasher
 from voltbook.storage import migrate
@@ -1152,48 +1153,6 @@ def _memory_cells(memory: Memory) -> list[str]:
     ]
 
 
-def print_rows(
-    title: str, headers: Sequence[str], lines: Sequence[Sequence[str]], style: str
-) -> None:
-    if style == "rich":
-        from rich.console import Console
-        from rich.table import Table
-
-        table = Table(title=title)
-        for header in headers:
-            table.add_column(header, justify="right" if header in _RIGHT else "left")
-        for line in lines:
-            cells = list(line)
-            if cells[-1] == "NO":
-                cells[-1] = "[bold red]NO[/]"
-            elif cells[-1] == "yes":
-                cells[-1] = "[green]yes[/]"
-            table.add_row(*cells)
-        Console(width=240).print(table)
-        return
-    widths = [max(len(h), *(len(line[i]) for line in lines)) for i, h in enumerate(headers)]
-
-    def render(cells: Sequence[str]) -> str:
-        padded = (
-            cell.rjust(width) if header in _RIGHT else cell.ljust(width)
-            for cell, width, header in zip(cells, widths, headers, strict=True)
-        )
-        return "| " + " | ".join(padded) + " |"
-
-    print(f"\n{title}\n")
-    print(render(headers))
-    print(
-        "|"
-        + "|".join(
-            "-" * (w + 1) + ":" if h in _RIGHT else "-" * (w + 2)
-            for w, h in zip(widths, headers, strict=True)
-        )
-        + "|"
-    )
-    for line in lines:
-        print(render(line))
-
-
 def _as_rows(figures: Sequence[Figure], memories: Sequence[Memory]) -> list[Row]:
     """The results as common `Row`s (for --json and --check)."""
     rows = [
@@ -1303,13 +1262,14 @@ async def run(args: argparse.Namespace) -> list[Row]:
         f"with a Heartbeat every {HEARTBEAT_EVERY}th; {args.seconds:g} s per figure after "
         f"{args.ocpp_warmup:g} s; ratio = msgs/s ÷ ceiling"
     )
-    print_rows(title, HEADERS, [_figure_cells(f, "; ") for f in shown], args.style)
+    print_lines(title, HEADERS, [_figure_cells(f, "; ") for f in shown], _RIGHT, args.style)
     if memories:
-        print_rows(
+        print_lines(
             f"OCPP idle connections: server RSS with {WARM_CONNECTIONS} connected, then with "
             f"{args.idle:,}; KB = 1,000 bytes per added connection",
             MEMORY_HEADERS,
             [_memory_cells(m) for m in memories],
+            _RIGHT,
             args.style,
         )
     for figure in shown:

@@ -77,6 +77,7 @@ from benchmarks.common import (
     free_port,
     fresh_database,
     measure,
+    print_lines,
 )
 from voltbook import bootstrap
 from voltbook.config import Settings
@@ -779,46 +780,6 @@ def _percent(value: float | None) -> str:
     return "" if value is None or math.isnan(value) else f"{value:.0f}"
 
 
-def print_rows(title: str, lines: Sequence[Sequence[str]], style: str) -> None:
-    if style == "rich":
-        from rich.console import Console
-        from rich.table import Table
-
-        table = Table(title=title)
-        for header in HEADERS:
-            table.add_column(header, justify="right" if header in _RIGHT else "left")
-        for line in lines:
-            cells = list(line)
-            if cells[-1] == "NO":
-                cells[-1] = "[bold red]NO[/]"
-            elif cells[-1] == "yes":
-                cells[-1] = "[green]yes[/]"
-            table.add_row(*cells)
-        Console(width=240).print(table)
-        return
-    widths = [max(len(h), *(len(line[i]) for line in lines)) for i, h in enumerate(HEADERS)]
-
-    def render(cells: Sequence[str]) -> str:
-        padded = (
-            cell.rjust(width) if header in _RIGHT else cell.ljust(width)
-            for cell, width, header in zip(cells, widths, HEADERS, strict=True)
-        )
-        return "| " + " | ".join(padded) + " |"
-
-    print(f"\n{title}\n")
-    print(render(HEADERS))
-    print(
-        "|"
-        + "|".join(
-            "-" * (w + 1) + ":" if h in _RIGHT else "-" * (w + 2)
-            for w, h in zip(widths, HEADERS, strict=True)
-        )
-        + "|"
-    )
-    for line in lines:
-        print(render(line))
-
-
 # --- entry points ---------------------------------------------------------------------
 
 
@@ -923,7 +884,9 @@ async def run(args: argparse.Namespace) -> list[Row]:
         f"server (HTTP rows) or this process (in-process rows); ratio = bookings/s (hot "
         f"connector: requests/s) ÷ ceiling"
     )
-    print_rows(title, [_cells(f) for f in figures], getattr(args, "style", "rich"))
+    print_lines(
+        title, HEADERS, [_cells(f) for f in figures], _RIGHT, getattr(args, "style", "rich")
+    )
     for figure in figures:
         if figure.stats.errors:
             print(f"{figure.database} {figure.scenario} {figure.layer}: {figure.stats.first_error}")
