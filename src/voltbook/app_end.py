@@ -182,15 +182,13 @@ class RunningOffers:
         self._clock = clock
 
     async def at_stations(self, station_ids: Sequence[str]) -> dict[str, list[OfferSummary]]:
-        now = self._clock.now()
-        running: dict[str, list[OfferSummary]] = {}
-        for station_id in dict.fromkeys(station_ids):
-            position = await self._places.position(station_id)
-            for offer in self._offers.running_at(station_id, position, now):
-                assert offer.id is not None
-                running.setdefault(station_id, []).append(
-                    OfferSummary(
-                        offer.id, offer.title, offer.kind.value, offer.value, offer.ends_at
-                    )
-                )
-        return running
+        places = {sid: await self._places.position(sid) for sid in dict.fromkeys(station_ids)}
+        running = self._offers.running_at(places, self._clock.now())
+        return {
+            station_id: [
+                OfferSummary(o.id, o.title, o.kind.value, o.value, o.ends_at)
+                for o in offers
+                if o.id is not None
+            ]
+            for station_id, offers in running.items()
+        }

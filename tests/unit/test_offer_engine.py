@@ -581,3 +581,28 @@ async def test_drivers_who_reported_to_this_node_hear_of_an_idle_charger_even_be
         "GARAGE", LAT, LON, available_since=engine.clock.now() - timedelta(hours=1)
     )
     assert await engine.service.idle_check() == 0
+
+
+# --- which offers run at a station (for recommendations) ----------------------------------
+
+
+async def test_offers_run_at_the_stations_they_name_or_whose_place_their_area_holds(
+    engine: Engine,
+) -> None:
+    around = await engine.offer()  # names no station: its area decides
+    named = await engine.offer(station_ids=("FAR-AWAY",), title="Only there")
+    later = await engine.offer(
+        starts_at=START + timedelta(hours=1), ends_at=START + timedelta(hours=2)
+    )
+
+    running = engine.service.running_at(
+        {"GARAGE": INSIDE, "FAR-AWAY": OUTSIDE, "NOWHERE": None, "ELSEWHERE": OUTSIDE},
+        engine.clock.now(),
+    )
+
+    assert {sid: [o.id for o in offers] for sid, offers in running.items()} == {
+        "GARAGE": [around],
+        "FAR-AWAY": [named],
+    }
+    later_on = engine.service.running_at({"GARAGE": INSIDE}, START + timedelta(hours=1))
+    assert sorted(o.id for o in later_on["GARAGE"]) == sorted([around, later])

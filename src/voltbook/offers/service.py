@@ -10,7 +10,7 @@ hours, caps) or redeemed, which is rare next to position reports.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -18,7 +18,6 @@ from typing import Any
 from voltbook.core.bus import EventBus
 from voltbook.core.clock import Clock
 from voltbook.core.errors import Conflict, InvalidInput, NotFound
-from voltbook.core.geo import great_circle_m
 from voltbook.offers.events import OfferRedeemed, OfferSent
 from voltbook.offers.geofence import OfferIndex, Presence
 from voltbook.offers.model import (
@@ -235,22 +234,21 @@ class OfferService:
         return len(self._index)
 
     def running_at(
-        self, station_id: str, position: tuple[float, float] | None, at: datetime
-    ) -> list[Offer]:
-        """Offers that may be sent at `at` and cover the station: by name, or (offers that
-        name none) by their area holding the station's position. From memory."""
-        found = []
-        for offer in self._index.offers():
-            if not offer.live(at):
-                continue
-            if offer.station_ids:
-                covers = station_id in offer.station_ids
-            else:
-                covers = position is not None and (
-                    great_circle_m(offer.area.lat, offer.area.lon, *position) <= offer.area.radius_m
-                )
-            if covers:
-                found.append(offer)
+        self, stations: Mapping[str, tuple[float, float] | None], at: datetime
+    ) -> dict[str, list[Offer]]:
+        """Per station (id → its position), the offers that may be sent at `at` and cover
+        it: by name, or (offers that name none) by their area holding the position. From
+        memory: one pass over the offers that name stations, the geofence for the rest."""
+        named = [o for o in self._index.offers() if o.station_ids and o.live(at)]
+        found: dict[str, list[Offer]] = {}
+        for station_id, position in stations.items():
+            covering = [o for o in named if station_id in o.station_ids]
+            if position is not None:
+                covering += [
+                    o for o in self._index.containing(*position) if not o.station_ids and o.live(at)
+                ]
+            if covering:
+                found[station_id] = covering
         return found
 
     # --- the engine: what drivers and stations report -----------------------------------
