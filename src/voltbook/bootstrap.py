@@ -288,18 +288,14 @@ def _route_notices(
 
     async def status_changed(event: Event) -> None:
         assert isinstance(event, ConnectorStatusChanged)
-        position = await places.position(event.station_id)
-        lat, lon = position if position is not None else (None, None)
-        broadcast = StationStatusBroadcast(
+        broadcast = await notices.broadcast_status(
             event.station_id,
             event.evse_id,
             event.connector_id,
             event.status.value,
             event.at,
-            lat,
-            lon,
+            await places.position(event.station_id),
         )
-        await bus.publish(broadcast)
         later(lambda: notices.tell_followers(broadcast))
 
     async def reservation_changed(event: Event) -> None:

@@ -105,10 +105,13 @@ class FakeNoticesUow:
         self._store = store
 
     async def __aenter__(self) -> Self:
-        self._working = copy.deepcopy(self._store.state)
-        self.notices = FakeNoticeRepository(self._working)
-        self.topics = FakeTopicRepository(self._working)
+        self._work_on(copy.deepcopy(self._store.state))
         return self
+
+    def _work_on(self, state: NoticeState) -> None:
+        self._working = state
+        self.notices = FakeNoticeRepository(state)
+        self.topics = FakeTopicRepository(state)
 
     async def __aexit__(
         self,
@@ -120,9 +123,7 @@ class FakeNoticesUow:
 
     async def commit(self) -> None:
         self._store.state = self._working
-        self._working = copy.deepcopy(self._working)
-        self.notices = FakeNoticeRepository(self._working)
-        self.topics = FakeTopicRepository(self._working)
+        self._work_on(copy.deepcopy(self._working))
 
 
 class FakePresence:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import itertools
 import json
 import math
@@ -199,14 +200,13 @@ class LiveHub:
 
     async def _handle(self, connection: Connection, message: dict[str, Any]) -> None:
         kind = message.get("type")
-        handler = self._handlers().get(kind) if isinstance(kind, str) else None
+        handler = self._handlers.get(kind) if isinstance(kind, str) else None
         if handler is None:
             raise BadMessage("unknown-type", f"unknown message type {str(kind)[:40]!r}")
         await handler(connection, message)
 
-    def _handlers(
-        self,
-    ) -> dict[str, Callable[[Connection, dict[str, Any]], Awaitable[None]]]:
+    @functools.cached_property
+    def _handlers(self) -> dict[str, Callable[[Connection, dict[str, Any]], Awaitable[None]]]:
         return {
             "subscribe": self._subscribe,
             "unsubscribe": self._unsubscribe,
@@ -233,26 +233,42 @@ class LiveHub:
     async def _location(self, connection: Connection, message: dict[str, Any]) -> None:
         lat, lon = _required(message, "lat", -90, 90), _required(message, "lon", -180, 180)
         accuracy = _number(message, "accuracy_m", 0, 1e6, required=False)
-        try:  # kept (or refused) first, so whoever asked reads it stored
-            await self._backend.location(
-                connection.driver_id, lat, lon, accuracy, self._backend.now()
-            )
-        finally:
-            answered = self._answer(connection, "location", message, {"lat": lat, "lon": lon})
-        if not answered and message.get("id") is not None:
-            await connection.send({"type": "ok", "id": message.get("id")})
+        await self._report(
+            connection,
+            message,
+            "location",
+            {"lat": lat, "lon": lon},
+            self._backend.location(connection.driver_id, lat, lon, accuracy, self._backend.now()),
+        )
 
     async def _vehicle(self, connection: Connection, message: dict[str, Any]) -> None:
         vehicle_id = _text(message, "vehicle_id")
         soc = _number(message, "soc_percent", 0, 100, required=False)
         range_km = _number(message, "range_km", 0, 5_000, required=False)
-        state = {"vehicle_id": vehicle_id, "soc_percent": soc, "range_km": range_km}
-        try:
-            await self._backend.vehicle(
+        await self._report(
+            connection,
+            message,
+            "vehicle",
+            {"vehicle_id": vehicle_id, "soc_percent": soc, "range_km": range_km},
+            self._backend.vehicle(
                 connection.driver_id, vehicle_id, soc, range_km, self._backend.now()
-            )
+            ),
+        )
+
+    async def _report(
+        self,
+        connection: Connection,
+        message: dict[str, Any],
+        kind: str,
+        value: dict[str, Any],
+        keep: Awaitable[None],
+    ) -> None:
+        """What the app reports is kept (or refused) first, so that whoever asked for it reads
+        it stored; then it answers the query it carries the id of, or gets an `ok`."""
+        try:
+            await keep
         finally:
-            answered = self._answer(connection, "vehicle", message, state)
+            answered = self._answer(connection, kind, message, value)
         if not answered and message.get("id") is not None:
             await connection.send({"type": "ok", "id": message.get("id")})
 

@@ -170,10 +170,25 @@ class NoticeService:
     ) -> None:
         """Live channels following the station or its area hear it at once; followers whose
         app is closed get a notice (and so a Web Push)."""
+        broadcast = await self.broadcast_status(
+            station_id, evse_id, connector_id, status, at, position
+        )
+        await self.tell_followers(broadcast)
+
+    async def broadcast_status(
+        self,
+        station_id: str,
+        evse_id: int,
+        connector_id: int,
+        status: str,
+        at: datetime,
+        position: tuple[float, float] | None,
+    ) -> StationStatusBroadcast:
+        """Tell the live channels (on every node) following the station or its area."""
         lat, lon = position if position is not None else (None, None)
         broadcast = StationStatusBroadcast(station_id, evse_id, connector_id, status, at, lat, lon)
         await self._bus.publish(broadcast)
-        await self.tell_followers(broadcast)
+        return broadcast
 
     async def tell_followers(self, broadcast: StationStatusBroadcast) -> None:
         """Followers of the station or of an area around it whose app is closed get a notice."""
