@@ -8,7 +8,6 @@ its leases lapse (the lease length plus clock skew between nodes, at most).
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections import Counter
 
@@ -17,6 +16,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from voltbook.core.clock import Clock
+from voltbook.live.redis_node import Repeating
 
 _log = structlog.get_logger("voltbook.cluster")
 
@@ -57,7 +57,7 @@ class RedisPresence:
         self._prefix = prefix
         self._lease = lease_s
         self._open: Counter[str] = Counter()  # this node's channels per driver
-        self._renewer: asyncio.Task[None] | None = None
+        self._renewer = Repeating(lease_s / 3, self.heartbeat, "presence-leases")
 
     def _key(self, driver_id: str) -> str:
         return f"{self._prefix}:presence:{driver_id}"
@@ -95,15 +95,10 @@ class RedisPresence:
         await self._lease_for(list(self._open))
 
     async def start(self) -> None:
-        if self._renewer is None:
-            self._renewer = asyncio.create_task(self._renew(), name="presence-leases")
+        self._renewer.start()
 
     async def close(self) -> None:
-        if self._renewer is not None:
-            self._renewer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._renewer
-            self._renewer = None
+        await self._renewer.stop()
         drivers = list(self._open)
         self._open.clear()
         with contextlib.suppress(RedisError, OSError):
@@ -111,11 +106,6 @@ class RedisPresence:
                 for driver_id in drivers:
                     pipe.zrem(self._key(driver_id), self._node)
                 await pipe.execute()
-
-    async def _renew(self) -> None:
-        while True:
-            await asyncio.sleep(self._lease / 3)
-            await self.heartbeat()
 
     async def _lease_for(self, drivers: list[str]) -> None:
         if not drivers:

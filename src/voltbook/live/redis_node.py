@@ -115,3 +115,30 @@ class RedisNode:
             await receiver(message)
         except Exception:  # one bad message must not stop the listener
             _log.exception("handling a message from another node failed", channel=channel)
+
+
+class Repeating:
+    """Runs `action` every `period_s` seconds in a task of its own, from `start` to `stop`
+    (lease renewals of presence and station whereabouts)."""
+
+    def __init__(self, period_s: float, action: Callable[[], Awaitable[object]], name: str):
+        self._period = period_s
+        self._action = action
+        self._name = name
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name=self._name)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(self._period)
+            await self._action()

@@ -11,7 +11,6 @@ the time given: TimedOut.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import secrets
 import typing
 from typing import Any
@@ -29,7 +28,7 @@ from voltbook.core.errors import (
     UpstreamFailed,
 )
 from voltbook.live.codec import DataclassCodec
-from voltbook.live.redis_node import RedisNode
+from voltbook.live.redis_node import RedisNode, Repeating
 from voltbook.stations.commands import Command, CommandAnswer
 from voltbook.stations.ports import StationLink
 
@@ -69,7 +68,7 @@ class ClusterStationLink:
         self._here: set[str] = set()
         self._waiting: dict[str, asyncio.Future[dict[str, Any]]] = {}
         self._working: set[asyncio.Task[None]] = set()
-        self._renewer: asyncio.Task[None] | None = None
+        self._renewer = Repeating(self._lease / 3, self.renew, "station-leases")
         node.follow(self._inbox(node.node_id), self._received)
 
     def _inbox(self, node_id: str) -> str:
@@ -162,24 +161,14 @@ class ClusterStationLink:
                 self._here.discard(station_id)
 
     async def start(self) -> None:
-        if self._renewer is None:
-            self._renewer = asyncio.create_task(self._renew(), name="station-leases")
+        self._renewer.start()
 
     async def close(self) -> None:
-        if self._renewer is not None:
-            self._renewer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._renewer
-            self._renewer = None
+        await self._renewer.stop()
         for task in list(self._working):
             task.cancel()
         await self._release(list(self._here))
         self._here.clear()
-
-    async def _renew(self) -> None:
-        while True:
-            await asyncio.sleep(self._lease / 3)
-            await self.renew()
 
     async def _release(self, station_ids: list[str]) -> None:
         if not station_ids:
