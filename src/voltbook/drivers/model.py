@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from voltbook.core.errors import InvalidInput
@@ -62,3 +62,17 @@ def check_password_rules(password: str) -> None:
         raise InvalidInput(f"password must have at least {MIN_PASSWORD} characters")
     if len(password) > MAX_PASSWORD:
         raise InvalidInput(f"password must have at most {MAX_PASSWORD} characters")
+
+
+# How far ahead of the server's clock an app's report may be stamped (phones drift).
+MAX_CLOCK_SKEW = timedelta(minutes=5)
+
+
+def reported_at(at: datetime | None, now: datetime) -> datetime:
+    """When an app's report was taken: `at` (with an offset, not in the future) or now."""
+    when = now if at is None else at
+    if when.tzinfo is None:
+        raise InvalidInput("at must carry a time zone offset")
+    if when > now + MAX_CLOCK_SKEW:
+        raise InvalidInput("at lies in the future")
+    return when

@@ -12,12 +12,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from voltbook.core.clock import Clock
-from voltbook.core.errors import Forbidden, InvalidInput, NotFound
-from voltbook.drivers.model import Driver
+from voltbook.core.errors import Forbidden, NotFound
+from voltbook.drivers.model import Driver, reported_at
 from voltbook.drivers.ports import PrivacyUowFactory
 from voltbook.drivers.privacy_model import Position, Preferences
-
-MAX_CLOCK_SKEW = timedelta(minutes=5)
 
 
 class LocationNotShared(Forbidden):
@@ -69,11 +67,7 @@ class PrivacyService:
         A position older than the stored one does not replace it (the stored one is returned).
         """
         now = self._clock.now()
-        when = now if at is None else at
-        if when.tzinfo is None:
-            raise InvalidInput("at must carry a time zone offset")
-        if when > now + MAX_CLOCK_SKEW:
-            raise InvalidInput("at lies in the future")
+        when = reported_at(at, now)
         position = Position(driver_id, lat, lon, accuracy_m, when, when + self._ttl)
         async with self._uow() as uow:
             if not await uow.positions.put_if_consented(position):

@@ -9,17 +9,17 @@ calls every second, in one transaction.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from voltbook.core.clock import Clock
-from voltbook.core.errors import Conflict, InvalidInput, NotFound
+from voltbook.core.errors import Conflict, NotFound
 from voltbook.core.ids import IdSource
+from voltbook.drivers.model import reported_at
 from voltbook.drivers.ports import VehiclesUowFactory
 from voltbook.drivers.vehicle_model import ChargingSessionRef, Vehicle, VehicleSpec, check_state
 
 MAX_VEHICLES_PER_DRIVER = 20
 # A report time more than this far ahead of the server's clock is refused.
-MAX_CLOCK_SKEW = timedelta(minutes=5)
 _MAX_TRACKED_SESSIONS = 50_000
 
 SessionKey = tuple[str, int]  # (station id, session id)
@@ -80,12 +80,7 @@ class VehicleService:
         A report older than the stored one changes nothing; the vehicle is returned as stored.
         """
         check_state(soc_percent, range_km)
-        now = self._clock.now()
-        when = now if at is None else at
-        if when.tzinfo is None:
-            raise InvalidInput("at must carry a time zone offset")
-        if when > now + MAX_CLOCK_SKEW:
-            raise InvalidInput("at lies in the future")
+        when = reported_at(at, self._clock.now())
         async with self._uow() as uow:
             vehicle = _own(await uow.vehicles.get(vehicle_id), driver_id, vehicle_id)
             updated = vehicle.reported(soc_percent, range_km, when)
