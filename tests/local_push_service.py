@@ -16,7 +16,6 @@ scripted another status for that subscription (410 gone, 500 broken, ...).
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import os
 import secrets
@@ -36,7 +35,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from tests.e2e.conftest import free_port
+from tests.e2e.conftest import free_port, serving
 
 
 def b64url(raw: bytes) -> str:
@@ -163,20 +162,6 @@ class LocalPushService:
 async def local_push_service() -> AsyncIterator[LocalPushService]:
     port = free_port()
     service = LocalPushService(origin=f"http://127.0.0.1:{port}")
-    server = uvicorn.Server(
-        uvicorn.Config(service.app(), host="127.0.0.1", port=port, log_level="warning")
-    )
-    task = asyncio.create_task(server.serve())
-    try:
-        for _ in range(500):
-            if server.started:
-                break
-            if task.done():
-                task.result()
-            await asyncio.sleep(0.01)
-        else:
-            raise RuntimeError("the local push service did not start")
+    config = uvicorn.Config(service.app(), host="127.0.0.1", port=port, log_level="warning")
+    async with serving(config):
         yield service
-    finally:
-        server.should_exit = True
-        await task

@@ -47,16 +47,22 @@ async def running_app(settings: Settings) -> AsyncIterator[tuple[str, FastAPI]]:
     """Serve the app with uvicorn until the block ends; yields its base URL and the app."""
     port = free_port()
     app = create_app(lambda: open_services(settings, upgrade=True))
-    server = uvicorn.Server(
-        uvicorn.Config(
-            app,
-            host="127.0.0.1",
-            port=port,
-            log_level="warning",
-            access_log=False,
-            ws_max_size=settings.ocpp_max_frame_bytes,
-        )
+    config = uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        access_log=False,
+        ws_max_size=settings.ocpp_max_frame_bytes,
     )
+    async with serving(config):
+        yield f"http://127.0.0.1:{port}", app
+
+
+@asynccontextmanager
+async def serving(config: uvicorn.Config) -> AsyncIterator[None]:
+    """Run a uvicorn server in this event loop from its start until the block ends."""
+    server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     try:
         for _ in range(500):
@@ -66,8 +72,8 @@ async def running_app(settings: Settings) -> AsyncIterator[tuple[str, FastAPI]]:
                 task.result()
             await asyncio.sleep(0.01)
         else:
-            raise RuntimeError("the server did not start")
-        yield f"http://127.0.0.1:{port}", app
+            raise RuntimeError(f"the server on port {config.port} did not start")
+        yield
     finally:
         server.should_exit = True
         await task
