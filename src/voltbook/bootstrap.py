@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import os
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -404,13 +404,16 @@ async def open_services(settings: Settings, *, upgrade: bool = False) -> AsyncIt
         services = build_services(settings, engine, cluster=cluster)
         await cluster.start()
         background = [
-            asyncio.create_task(_flush_meters(services.charging)),
+            # Live meter figures and chargers' SoC readings reach the database once a
+            # second, in one transaction each; what fails stays queued for the next round.
+            asyncio.create_task(every(1, services.charging.flush, "meter flush", "charging")),
+            asyncio.create_task(every(1, services.vehicles.flush, "SoC flush", "vehicles")),
             asyncio.create_task(_run_reservation_jobs(services.reservations)),
-            asyncio.create_task(_purge_notices(services.notices)),
+            # Notices past the replay window, positions past their time to live, go.
+            asyncio.create_task(every(600, services.notices.purge, "notice purge", "notices")),
+            asyncio.create_task(every(60, services.privacy.purge, "position purge", "privacy")),
             asyncio.create_task(services.notices.worker.run()),
             asyncio.create_task(_run_offer_engine(services.offers)),
-            asyncio.create_task(_flush_vehicle_soc(services.vehicles)),
-            asyncio.create_task(_purge_positions(services.privacy)),
         ]
         try:
             yield services
@@ -445,16 +448,6 @@ async def _run_reservation_jobs(reservations: ReservationService, every_s: float
             log.warning("reservation jobs failed", error=type(error).__name__)
 
 
-async def _purge_notices(notices: NoticeService, every_s: float = 600.0) -> None:
-    """Notices past the replay window are dropped."""
-    log = structlog.get_logger("voltbook.notices")
-    while True:
-        try:
-            await notices.purge()
-        except Exception as error:  # storage hiccup: the next round purges
-            log.warning("notice purge failed", error=type(error).__name__)
-
-
 async def _run_offer_engine(
     offers: OfferService, every_s: float = 15.0, refresh_every: int = 4
 ) -> None:
@@ -473,37 +466,18 @@ async def _run_offer_engine(
         await asyncio.sleep(every_s)
 
 
-async def _flush_meters(charging: ChargingService, every_s: float = 1.0) -> None:
-    """Live meter figures reach the database once a second, in one transaction."""
-    log = structlog.get_logger("voltbook.charging")
-    while True:
-        await asyncio.sleep(every_s)
-        try:
-            await charging.flush()
-        except Exception as error:  # storage hiccup: the figures stay queued for the next try
-            log.warning("meter flush failed", error=type(error).__name__)
-
-
-async def _flush_vehicle_soc(vehicles: VehicleService, every_s: float = 1.0) -> None:
-    """Chargers' SoC readings reach the vehicles once a second, in one transaction."""
-    log = structlog.get_logger("voltbook.vehicles")
-    while True:
-        await asyncio.sleep(every_s)
-        try:
-            await vehicles.flush()
-        except Exception as error:  # storage hiccup: the readings stay queued
-            log.warning("vehicle state flush failed", error=type(error).__name__)
-
-
-async def _purge_positions(privacy: PrivacyService, every_s: float = 60.0) -> None:
-    """Expired positions leave the database (reads never return them even before)."""
-    log = structlog.get_logger("voltbook.privacy")
+async def every(
+    seconds: float, work: Callable[[], Awaitable[object]], what: str, logger: str
+) -> None:
+    """Run `work` now and then every `seconds` until cancelled; a round that fails is logged
+    (its error's type only) and the next round tries again."""
+    log = structlog.get_logger(f"voltbook.{logger}")
     while True:
         try:
-            await privacy.purge()
-        except Exception as error:  # storage hiccup: purged next time
-            log.warning("position purge failed", error=type(error).__name__)
-        await asyncio.sleep(every_s)
+            await work()
+        except Exception as error:  # storage hiccup: the next round does it
+            log.warning(f"{what} failed", error=type(error).__name__)
+        await asyncio.sleep(seconds)
 
 
 def bundled_stations() -> Path:
