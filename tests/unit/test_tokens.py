@@ -69,6 +69,7 @@ async def test_an_expired_sign_in_token_no_longer_proves_the_account(
 
 def test_a_tampered_token_is_refused(tokens: JwtTokens) -> None:
     token, _ = tokens.issue(ALICE)
+    assert tokens.verify(token) == ALICE  # the genuine one, verified (and remembered) first
     header, _, signature = token.split(".")
     promoted = reencode(claims_of(token) | {"role": Role.ADMIN.value})
     with pytest.raises(Unauthenticated, match="not valid"):
@@ -77,6 +78,7 @@ def test_a_tampered_token_is_refused(tokens: JwtTokens) -> None:
 
 def test_a_token_with_a_damaged_signature_is_refused(tokens: JwtTokens) -> None:
     token, _ = tokens.issue(ALICE)
+    assert tokens.verify(token) == ALICE
     last = "A" if token[-2] != "A" else "B"
     with pytest.raises(Unauthenticated):
         tokens.verify(token[:-2] + last + token[-1])

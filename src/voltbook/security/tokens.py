@@ -12,6 +12,7 @@ from voltbook.drivers.model import Principal, Role
 
 _ISSUER = "voltbook"
 _AUDIENCE = "voltbook-api"
+_REMEMBERED = 10_000  # verified tokens kept, so an app's every request is not re-verified
 
 
 class JwtTokens:
@@ -21,6 +22,10 @@ class JwtTokens:
         self._secret = secret
         self._lifetime = lifetime_s
         self._clock = clock
+        # token -> (who, expiry): a token is the same signed text on every request of an
+        # app, and checking its signature and claims costs more than the rest of a request.
+        # Only tokens that passed are kept; the expiry is checked on every use.
+        self._verified: dict[str, tuple[Principal, float]] = {}
 
     def issue(self, principal: Principal) -> tuple[str, int]:
         now = self._clock.now()
@@ -35,6 +40,18 @@ class JwtTokens:
         return jwt.encode(claims, self._secret, algorithm="HS256"), self._lifetime
 
     def verify(self, token: str) -> Principal:
+        known = self._verified.get(token)
+        if known is None:
+            known = self._check(token)
+            if len(self._verified) >= _REMEMBERED:
+                del self._verified[next(iter(self._verified))]  # the oldest goes
+            self._verified[token] = known
+        principal, expires = known
+        if expires < self._clock.now().timestamp() - 5:
+            raise Unauthenticated("the token has expired")
+        return principal
+
+    def _check(self, token: str) -> tuple[Principal, float]:
         try:
             claims = jwt.decode(
                 token,
@@ -49,8 +66,9 @@ class JwtTokens:
                     "verify_exp": False,
                 },
             )
-            if claims["exp"] < self._clock.now().timestamp() - 5:
-                raise Unauthenticated("the token has expired")
-            return Principal(driver_id=str(claims["sub"]), role=Role(claims["role"]))
+            return (
+                Principal(driver_id=str(claims["sub"]), role=Role(claims["role"])),
+                float(claims["exp"]),
+            )
         except (jwt.PyJWTError, ValueError, KeyError) as error:
             raise Unauthenticated("the token is not valid") from error
