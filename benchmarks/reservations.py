@@ -83,7 +83,7 @@ from voltbook import bootstrap
 from voltbook.config import Settings
 from voltbook.core.clock import SystemClock
 from voltbook.drivers.model import Principal, Role
-from voltbook.reservations.service import BookingRequest
+from voltbook.reservations.model import BookingRequest
 from voltbook.security.tokens import JwtTokens
 from voltbook.services import Services
 from voltbook.storage import migrate

@@ -57,6 +57,42 @@ async def add(engine: AsyncEngine, reservation: Reservation) -> Reservation:
     return saved
 
 
+async def test_a_batch_stores_what_fits_and_skips_what_the_database_refuses(
+    engine: AsyncEngine,
+) -> None:
+    await given_station_and_driver(engine)
+    first = await add(engine, replace(booking(T0), idempotency_key="k1", fingerprint="f"))
+    batch = [
+        booking(T0 + timedelta(minutes=30)),  # overlaps the stored one on EVSE 1
+        booking(T0, evse=2),
+        replace(booking(T0, evse=3), idempotency_key="k1", fingerprint="f"),  # key taken
+        booking(T0 + timedelta(hours=1)),  # back to back with the stored one
+    ]
+    async with SqlUnitOfWork(engine, SystemClock()) as uow:
+        saved = await uow.reservations.add_many(batch)
+        await uow.commit()
+    assert [s is not None for s in saved] == [False, True, False, True]
+    stored = [s for s in saved if s is not None]
+    assert len({s.id for s in stored} | {first.id}) == 3
+    async with SqlUnitOfWork(engine, SystemClock(), read_only=True) as uow:
+        repo = uow.reservations
+        for reservation in stored:
+            assert await repo.get(reservation.id) == reservation  # history included
+        busy = await repo.busy_during([("ST", T0, T0 + timedelta(minutes=1)), ("NONE", T0, T0)])
+        assert sorted(b.evse_id for b in busy["ST"]) == [1, 2]
+        assert list(busy) == ["ST"]
+        assert await repo.live_counts(["D1", "D2"]) == {"D1": 3}
+        assert (await repo.by_keys([("D1", "k1"), ("D1", "k2")])).keys() == {("D1", "k1")}
+
+
+async def test_an_unknown_station_has_no_evses_and_one_without_connectors_has_none(
+    engine: AsyncEngine,
+) -> None:
+    await given_station_and_driver(engine)
+    async with SqlUnitOfWork(engine, SystemClock(), read_only=True) as uow:
+        assert await uow.reservations.evses_of(["ST", "NONE"]) == {"ST": []}
+
+
 async def test_an_overlapping_live_booking_is_refused_by_the_database(engine: AsyncEngine) -> None:
     await given_station_and_driver(engine)
     await add(engine, booking(T0))
@@ -133,8 +169,8 @@ async def test_concurrent_job_claims_never_hand_one_job_to_two_workers(
 async def test_bookings_keep_to_the_sites_opening_hours(engine: AsyncEngine) -> None:
     from voltbook.core.bus import InProcessBus
     from voltbook.core.errors import InvalidInput
-    from voltbook.reservations.model import Rules
-    from voltbook.reservations.service import BookingRequest, ReservationService
+    from voltbook.reservations.model import BookingRequest, Rules
+    from voltbook.reservations.service import ReservationService
     from voltbook.stations.model import PowerType, SiteDetails
     from voltbook.stations.ports import ConnectorPlan, SitePlan
     from voltbook.stations.service import StationService

@@ -81,8 +81,14 @@ class ReservationStore:
         self.vehicles: dict[tuple[str, str], frozenset[str]] = {}
         self.commits = 0
         self.read_only_flags: list[bool] = []
-        # Awaited inside `evses()`: lets a test hold a booking in the middle of its transaction.
+        # Awaited inside `evses_of()`: lets a test hold a booking in the middle of its
+        # transaction.
         self.during_evses: Hook | None = None
+        # Awaited at the start of `add_many()` with the writing repository: lets a test write
+        # a rival booking first, or fail the statement.
+        self.before_add_many: Callable[[InMemoryReservationRepository], Awaitable[None]] | None = (
+            None
+        )
         self._write_lock = asyncio.Lock()
         self._reservation_ids = itertools.count(1)
         self._job_ids = itertools.count(1)
@@ -186,18 +192,27 @@ class InMemoryReservationRepository:
         self._state.reservations[saved.id] = saved
         return saved
 
+    async def add_many(self, reservations: list[Reservation]) -> list[Reservation | None]:
+        if self._store.before_add_many is not None:
+            await self._store.before_add_many(self)
+        saved: list[Reservation | None] = []
+        for reservation in reservations:
+            try:
+                saved.append(await self.add(reservation))
+            except Conflict:  # SlotTaken too: the row is skipped, as ON CONFLICT DO NOTHING
+                saved.append(None)
+        return saved
+
     async def get(self, reservation_id: int) -> Reservation | None:
         return self._state.reservations.get(reservation_id)
 
-    async def by_key(self, driver_id: str, key: str) -> Reservation | None:
-        return next(
-            (
-                r
-                for r in self._state.reservations.values()
-                if r.driver_id == driver_id and r.idempotency_key == key
-            ),
-            None,
-        )
+    async def by_keys(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], Reservation]:
+        wanted = set(keys)
+        return {
+            (r.driver_id, r.idempotency_key): r
+            for r in self._state.reservations.values()
+            if r.idempotency_key is not None and (r.driver_id, r.idempotency_key) in wanted
+        }
 
     async def save(self, reservation: Reservation) -> None:
         self._write("save")
@@ -216,12 +231,12 @@ class InMemoryReservationRepository:
         self._check_overlap(updated)
         self._state.reservations[updated.id] = updated
 
-    async def live_count(self, driver_id: str) -> int:
-        return sum(
-            1
-            for r in self._state.reservations.values()
-            if r.driver_id == driver_id and r.status.live
-        )
+    async def live_counts(self, driver_ids: list[str]) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for r in self._state.reservations.values():
+            if r.driver_id in driver_ids and r.status.live:
+                counts[r.driver_id] = counts.get(r.driver_id, 0) + 1
+        return counts
 
     async def busy(self, station_id: str, start: datetime, end: datetime) -> list[Busy]:
         return [
@@ -232,6 +247,20 @@ class InMemoryReservationRepository:
             and r.starts_at < end
             and r.ends_at > start
         ]
+
+    async def busy_during(
+        self, windows: list[tuple[str, datetime, datetime]]
+    ) -> dict[str, list[Busy]]:
+        found: dict[str, list[Busy]] = {}
+        for r in self._by_id():
+            if r.status.live and any(
+                r.station_id == station and r.starts_at < end and r.ends_at > start
+                for station, start, end in windows
+            ):
+                found.setdefault(r.station_id, []).append(
+                    Busy(r.id, r.evse_id, r.starts_at, r.ends_at)
+                )
+        return found
 
     async def page(self, driver_id: str | None, after: int | None, limit: int) -> list[Reservation]:
         found = [
@@ -251,14 +280,14 @@ class InMemoryReservationRepository:
             and (r.status is Status.HELD or r.starts_at <= at)
         ]
 
-    async def id_tag_for(self, driver_id: str) -> str:
-        existing = self._state.id_tags.get(driver_id)
-        if existing is not None:
-            return existing
-        self._write("id_tag_for (new tag)")
-        tag = self._store.next_tag()
-        self._state.id_tags[driver_id] = tag
-        return tag
+    async def id_tags_for(self, driver_ids: list[str]) -> dict[str, str]:
+        tags: dict[str, str] = {}
+        for driver_id in driver_ids:
+            if driver_id not in self._state.id_tags:
+                self._write("id_tags_for (new tag)")
+                self._state.id_tags[driver_id] = self._store.next_tag()
+            tags[driver_id] = self._state.id_tags[driver_id]
+        return tags
 
     async def vehicle_standards(self, driver_id: str, vehicle_id: str) -> frozenset[str] | None:
         return self._store.vehicles.get((driver_id, vehicle_id))
@@ -273,6 +302,10 @@ class InMemoryReservationRepository:
             self._store.next_job_id(), reservation_id, kind, due_at, station_id=station_id
         )
         self._state.jobs[job.id] = job
+
+    async def schedule_many(self, jobs: list[tuple[int, JobKind, datetime]]) -> None:
+        for reservation_id, kind, due_at in jobs:
+            await self.schedule(reservation_id, kind, due_at)
 
     def _due(self, now: datetime) -> list[StoredJob]:
         due = [
@@ -334,15 +367,17 @@ class InMemoryReservationRepository:
 
     # --- what reservations need of stations --------------------------------------------
 
-    async def site_hours(self, station_id: str) -> SiteHours | None:
-        return None  # the fakes' stations stand at no site with stated hours
+    async def sites_hours(self, station_ids: list[str]) -> dict[str, SiteHours]:
+        return {}  # the fakes' stations stand at no site with stated hours
 
-    async def evses(self, station_id: str) -> list[Evse] | None:
+    async def evses_of(self, station_ids: list[str]) -> dict[str, list[Evse]]:
         if self._store.during_evses is not None:
             await self._store.during_evses()
-        if station_id not in self._store.sites:
-            return None
-        return self._evses(lambda evse: evse.station_id == station_id)
+        return {
+            station_id: [e for e in self._evses(lambda _: True) if e.station_id == station_id]
+            for station_id in station_ids
+            if station_id in self._store.sites
+        }
 
     async def site_evses(self, station_id: str) -> list[Evse]:
         site = self._store.sites.get(station_id)

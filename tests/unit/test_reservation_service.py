@@ -16,7 +16,11 @@ from typing import Any
 import pytest
 
 from tests.unit.fakes import DEFAULT_START, EventRecorder, FakeClock, ReadOnlyViolation
-from tests.unit.reservation_fakes import FakeChargerHold, ReservationStore
+from tests.unit.reservation_fakes import (
+    FakeChargerHold,
+    InMemoryReservationRepository,
+    ReservationStore,
+)
 from voltbook.core.bus import InProcessBus
 from voltbook.core.errors import Conflict, InvalidInput, NotFound
 from voltbook.reservations.events import (
@@ -29,9 +33,16 @@ from voltbook.reservations.events import (
     ReservationMoved,
     ReservationStartingSoon,
 )
-from voltbook.reservations.model import Change, HistoryEntry, NotAllowed, Reservation, Status
+from voltbook.reservations.model import (
+    BookingRequest,
+    Change,
+    HistoryEntry,
+    NotAllowed,
+    Reservation,
+    Status,
+)
 from voltbook.reservations.ports import JobKind, SlotTaken
-from voltbook.reservations.service import BookingRequest, ReservationService
+from voltbook.reservations.service import ReservationService
 from voltbook.stations.standards import Standard
 
 NOW = DEFAULT_START
@@ -1162,3 +1173,109 @@ async def test_a_job_that_breaks_leaves_the_rest_of_its_batch_running_and_comes_
     clock.advance(3)
     await drain(service)
     assert (await service.get(first.id, "driver-1")).status is Status.HELD
+
+
+# --- requests that arrive together ------------------------------------------------------
+
+
+async def test_requests_that_arrive_together_are_written_in_one_transaction(
+    service: ReservationService, store: ReservationStore
+) -> None:
+    before = store.commits
+    answers = await asyncio.gather(
+        *(service.book(f"driver-{n}", BookingRequest("ST-A", 60)) for n in range(1, 6)),
+        return_exceptions=True,
+    )
+    booked = [a[0] for a in answers if isinstance(a, tuple)]
+    refused = [a for a in answers if isinstance(a, SlotTaken)]
+    assert sorted(r.evse_id for r in booked) == [1, 2, 3]  # every EVSE of ST-A, once
+    assert len(refused) == 2
+    assert all(next_free(r) for r in refused)  # a refusal still offers the next free slots
+    assert store.commits == before + 1
+
+
+async def test_one_bad_request_does_not_spoil_the_ones_that_arrive_with_it(
+    service: ReservationService,
+) -> None:
+    good, unknown, late = await asyncio.gather(
+        service.book("driver-1", BookingRequest("ST-A", 60)),
+        service.book("driver-2", BookingRequest("ST-NOWHERE", 60)),
+        service.book("driver-3", BookingRequest("ST-B", 60, vehicle_id="not-theirs")),
+        return_exceptions=True,
+    )
+    assert isinstance(good, tuple)
+    assert good[1]
+    assert isinstance(unknown, NotFound)
+    assert isinstance(late, NotFound)
+
+
+async def test_the_driver_limit_counts_bookings_of_the_same_batch(
+    service: ReservationService,
+) -> None:
+    answers = await asyncio.gather(
+        *(
+            service.book("driver-1", BookingRequest("ST-C", 30, starts_at=at(60 * n)))
+            for n in range(1, 4)
+        ),
+        return_exceptions=True,
+    )
+    assert [isinstance(a, tuple) for a in answers] == [True, True, False]
+    assert isinstance(answers[2], Conflict)
+    assert "at most 2 live reservations" in str(answers[2])
+
+
+async def test_a_connector_taken_meanwhile_is_decided_again_against_what_is_stored(
+    service: ReservationService, store: ReservationStore
+) -> None:
+    async def rival_first(repo: InMemoryReservationRepository) -> None:
+        store.before_add_many = None
+        rival = await book_directly(repo, "driver-9", "ST-A", 1)
+        assert rival.id > 0
+
+    store.before_add_many = rival_first
+    mine = await book(service, evse_id=None)
+    assert mine.evse_id == 2  # EVSE 1 went to the rival between the decision and the insert
+    assert {r.driver_id for r in store.state.reservations.values()} == {"driver-1", "driver-9"}
+
+
+async def test_a_batch_that_fails_is_written_again_one_request_at_a_time(
+    service: ReservationService, store: ReservationStore
+) -> None:
+    failures = 0
+
+    async def fail_once(repo: InMemoryReservationRepository) -> None:
+        nonlocal failures
+        failures += 1
+        if failures == 1:
+            raise ConnectionError("the statement broke")
+
+    store.before_add_many = fail_once
+    answers = await asyncio.gather(
+        service.book("driver-1", BookingRequest("ST-A", 60)),
+        service.book("driver-2", BookingRequest("ST-C", 60)),
+    )
+    assert [created for _, created in answers] == [True, True]
+    assert failures == 3  # the batch, then each request alone
+
+
+async def book_directly(
+    repo: InMemoryReservationRepository, driver_id: str, station_id: str, evse_id: int
+) -> Reservation:
+    return await repo.add(
+        Reservation(
+            id=0,
+            driver_id=driver_id,
+            station_id=station_id,
+            evse_id=evse_id,
+            any_evse=False,
+            starts_at=NOW,
+            ends_at=at(60),
+            grace=GRACE,
+            status=Status.SCHEDULED,
+            id_tag="RIVAL",
+            created_at=NOW,
+            history=(
+                HistoryEntry(NOW, Status.SCHEDULED, None, "booked", f"{station_id}/{evse_id}"),
+            ),
+        )
+    )

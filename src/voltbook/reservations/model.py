@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -154,3 +156,44 @@ def free_intervals(
     if cursor < end:
         free.append((cursor, end))
     return free
+
+
+@dataclass(frozen=True, slots=True)
+class BookingRequest:
+    station_id: str
+    minutes: int
+    evse_id: int | None = None
+    vehicle_id: str | None = None
+    starts_at: datetime | None = None
+
+    def fingerprint(self) -> str:
+        """What makes two requests with one Idempotency-Key the same request."""
+        body = {
+            "station_id": self.station_id,
+            "minutes": self.minutes,
+            "evse_id": self.evse_id,
+            "vehicle_id": self.vehicle_id,
+            "start": self.starts_at.isoformat() if self.starts_at else None,
+        }
+        return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+
+
+def next_free_slots(
+    evse_ids: list[int],
+    busy: list[tuple[int, datetime, datetime]],
+    start: datetime,
+    length: timedelta,
+    last: datetime,
+    count: int,
+) -> list[dict[str, object]]:
+    """The earliest free slot of `length` from `start` (ending by `last`) on each EVSE, the
+    `count` earliest of them; `busy` holds (evse_id, start, end) of live bookings."""
+    found: list[tuple[datetime, int]] = []
+    for evse_id in evse_ids:
+        windows = [(s, e) for b_evse, s, e in busy if b_evse == evse_id]
+        for free_start, free_end in free_intervals(windows, start, last):
+            if free_end - free_start >= length:
+                found.append((free_start, evse_id))
+                break
+    found.sort()
+    return [{"evse_id": e, "start": s, "end": s + length} for s, e in found[:count]]

@@ -71,16 +71,31 @@ class ReservationRepository(Protocol):
 
     async def get(self, reservation_id: int) -> Reservation | None: ...
 
-    async def by_key(self, driver_id: str, key: str) -> Reservation | None: ...
+    async def add_many(self, reservations: list[Reservation]) -> list[Reservation | None]:
+        """Store new bookings in one go: each with its id, or None where the database
+        refused it (an overlap, or its Idempotency-Key taken meanwhile)."""
+        ...
+
+    async def by_keys(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], Reservation]:
+        """Bookings made with these (driver id, Idempotency-Key) pairs."""
+        ...
 
     async def save(self, reservation: Reservation) -> None:
         """Store a changed booking (status, connector, history); SlotTaken on overlap."""
         ...
 
-    async def live_count(self, driver_id: str) -> int: ...
+    async def live_counts(self, driver_ids: list[str]) -> dict[str, int]:
+        """Live bookings per driver; the drivers' bookings queue up behind this transaction."""
+        ...
 
     async def busy(self, station_id: str, start: datetime, end: datetime) -> list[Busy]:
         """Live bookings at the station overlapping [start, end)."""
+        ...
+
+    async def busy_during(
+        self, windows: list[tuple[str, datetime, datetime]]
+    ) -> dict[str, list[Busy]]:
+        """Live bookings overlapping any of the (station id, start, end) windows, by station."""
         ...
 
     async def page(self, driver_id: str | None, after: int | None, limit: int) -> list[Reservation]:
@@ -92,13 +107,17 @@ class ReservationRepository(Protocol):
         their end) or whose window contains `at`."""
         ...
 
-    async def id_tag_for(self, driver_id: str) -> str:
-        """The driver's app id tag, made on first use."""
+    async def id_tags_for(self, driver_ids: list[str]) -> dict[str, str]:
+        """Each driver's app id tag, made on first use."""
         ...
 
     async def schedule(
         self, reservation_id: int, kind: JobKind, due_at: datetime, station_id: str | None = None
     ) -> None: ...
+
+    async def schedule_many(self, jobs: list[tuple[int, JobKind, datetime]]) -> None:
+        """(reservation id, kind, due at) jobs in one go."""
+        ...
 
     async def any_due(self, now: datetime) -> bool: ...
 
@@ -122,12 +141,12 @@ class ReservationRepository(Protocol):
         """The plugs the driver's vehicle takes; None when it is not the driver's vehicle."""
         ...
 
-    async def site_hours(self, station_id: str) -> SiteHours | None:
-        """The opening hours of the station's site, None when it has no site."""
+    async def sites_hours(self, station_ids: list[str]) -> dict[str, SiteHours]:
+        """The opening hours of the stations' sites (stations without a site are left out)."""
         ...
 
-    async def evses(self, station_id: str) -> list[Evse] | None:
-        """The station's EVSEs, None for an unknown station."""
+    async def evses_of(self, station_ids: list[str]) -> dict[str, list[Evse]]:
+        """The stations' EVSEs; unknown stations are left out."""
         ...
 
     async def site_evses(self, station_id: str) -> list[Evse]:

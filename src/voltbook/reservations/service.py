@@ -8,16 +8,12 @@ connector and explain a refusal.
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import json
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import datetime, timedelta
 
 from voltbook.core.bus import EventBus
 from voltbook.core.clock import Clock
-from voltbook.core.errors import Conflict, InvalidInput, NotFound
-from voltbook.core.hours import parse_opening_hours, zone_of
+from voltbook.core.errors import InvalidInput, NotFound
+from voltbook.reservations.booking import BookingDesk
 from voltbook.reservations.events import (
     ReservationCancelled,
     ReservationCreated,
@@ -30,8 +26,8 @@ from voltbook.reservations.events import (
     ReservationStartingSoon,
 )
 from voltbook.reservations.model import (
+    BookingRequest,
     Change,
-    HistoryEntry,
     Reservation,
     Rules,
     Status,
@@ -41,7 +37,6 @@ from voltbook.reservations.ports import (
     NO_ANSWER,
     Alternatives,
     ChargerHold,
-    Evse,
     Job,
     JobKind,
     ReservationRepository,
@@ -58,27 +53,6 @@ def _backoff(job: Job) -> timedelta:
 
 
 _RELEASE_TRIES = 6  # about two minutes of retries with the back-off below
-_NEXT_FREE = 3  # how many next free slots a refusal offers
-
-
-@dataclass(frozen=True, slots=True)
-class BookingRequest:
-    station_id: str
-    minutes: int
-    evse_id: int | None = None
-    vehicle_id: str | None = None
-    starts_at: datetime | None = None
-
-    def fingerprint(self) -> str:
-        """What makes two requests with one Idempotency-Key the same request."""
-        body = {
-            "station_id": self.station_id,
-            "minutes": self.minutes,
-            "evse_id": self.evse_id,
-            "vehicle_id": self.vehicle_id,
-            "start": self.starts_at.isoformat() if self.starts_at else None,
-        }
-        return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
 
 
 class ReservationService:
@@ -97,7 +71,7 @@ class ReservationService:
         self._clock = clock
         self._bus = bus
         self.rules = rules or Rules()
-        self._in_flight: set[tuple[str, str]] = set()
+        self._desk = BookingDesk(uow, clock, self.rules, self._booked)
         self.wake = asyncio.Event()  # a job is due now: the runner need not wait its second
 
     # --- drivers ------------------------------------------------------------------------
@@ -106,150 +80,12 @@ class ReservationService:
         self, driver_id: str, request: BookingRequest, key: str | None = None
     ) -> tuple[Reservation, bool]:
         """Book a connector; returns the reservation and whether it is new (False: replay)."""
-        if key is not None and (driver_id, key) in self._in_flight:
-            raise Conflict("a request with this Idempotency-Key is still being processed")
-        if key is not None:
-            self._in_flight.add((driver_id, key))
-        try:
-            return await self._book(driver_id, request, key)
-        finally:
-            if key is not None:
-                self._in_flight.discard((driver_id, key))
+        return await self._desk.book(driver_id, request, key)
 
-    async def _book(
-        self, driver_id: str, request: BookingRequest, key: str | None
-    ) -> tuple[Reservation, bool]:
-        now = self._clock.now()
-        if request.starts_at is not None and request.starts_at.tzinfo is None:
-            raise InvalidInput("start must carry a time zone offset")
-        starts_at = (request.starts_at or now).astimezone(UTC)
-        ends_at = starts_at + timedelta(minutes=request.minutes)
-        self.rules.check_window(starts_at, ends_at, now)
-        fingerprint = request.fingerprint()
-        # The refusal's next free slots are worked out after the write transaction ends,
-        # so a refused request never holds the write lock (or a second connection) for it.
-        async with self._uow() as uow:
-            repo = uow.reservations
-            if key is not None:
-                existing = await repo.by_key(driver_id, key)
-                if existing is not None:
-                    if existing.fingerprint != fingerprint:
-                        raise InvalidInput("this Idempotency-Key was used with another request")
-                    return existing, False
-            candidates = await self._candidates(repo, driver_id, request)
-            await self._check_open(repo, request.station_id, starts_at, ends_at)
-            if await repo.live_count(driver_id) >= self.rules.max_live_per_driver:
-                raise Conflict(
-                    f"at most {self.rules.max_live_per_driver} live reservations per driver"
-                )
-            taken = {b.evse_id for b in await repo.busy(request.station_id, starts_at, ends_at)}
-            free = [e for e in candidates if e.evse_id not in taken]
-            saved = None
-            id_tag = await repo.id_tag_for(driver_id) if free else ""
-            # Concurrent bookings may all have seen the same EVSE free: when the database
-            # refuses one, the next free fitting EVSE is tried in the same transaction.
-            for evse in free:
-                try:
-                    saved = await repo.add(
-                        Reservation(
-                            id=0,
-                            driver_id=driver_id,
-                            station_id=request.station_id,
-                            evse_id=evse.evse_id,
-                            any_evse=request.evse_id is None,
-                            starts_at=starts_at,
-                            ends_at=ends_at,
-                            grace=self.rules.grace,
-                            status=Status.SCHEDULED,
-                            id_tag=id_tag,
-                            created_at=now,
-                            vehicle_id=request.vehicle_id,
-                            idempotency_key=key,
-                            fingerprint=fingerprint,
-                            history=(
-                                HistoryEntry(
-                                    now,
-                                    Status.SCHEDULED,
-                                    None,
-                                    "booked",
-                                    f"{request.station_id}/{evse.evse_id}",
-                                ),
-                            ),
-                        )
-                    )
-                    break
-                except SlotTaken:
-                    continue
-            if saved is not None:
-                hand_off_at = max(now, starts_at - self.rules.lead_time)
-                await repo.schedule(saved.id, JobKind.HAND_OFF, hand_off_at)
-                await repo.schedule(saved.id, JobKind.NO_SHOW, saved.no_show_at)
-                await uow.commit()
-        if saved is None:
-            raise await self._slot_taken(request, candidates, starts_at, ends_at, now)
-        await self._publish(ReservationCreated(saved, "booked"))
-        if hand_off_at <= now:
-            self.wake.set()
-        return saved, True
-
-    @staticmethod
-    async def _check_open(
-        repo: ReservationRepository, station_id: str, start: datetime, end: datetime
-    ) -> None:
-        """A booking lies within the site's opening hours, where the data set states them."""
-        site = await repo.site_hours(station_id)
-        if site is None:
-            return
-        hours = parse_opening_hours(site.text)
-        zone = zone_of(site.timezone, site.region)
-        if hours is not None and zone is not None and not hours.open_throughout(start, end, zone):
-            raise InvalidInput(f"the site is not open for the whole slot ({site.text})")
-
-    async def _candidates(
-        self, repo: ReservationRepository, driver_id: str, request: BookingRequest
-    ) -> list[Evse]:
-        evses = await repo.evses(request.station_id)
-        if evses is None:
-            raise NotFound(f"station {request.station_id} does not exist")
-        if request.evse_id is not None:
-            evses = [e for e in evses if e.evse_id == request.evse_id]
-            if not evses:
-                raise NotFound(f"station {request.station_id} has no EVSE {request.evse_id}")
-        else:
-            evses = [e for e in evses if e.usable]
-        if request.vehicle_id is not None:
-            plugs = await repo.vehicle_standards(driver_id, request.vehicle_id)
-            if plugs is None:
-                raise NotFound(f"vehicle {request.vehicle_id} does not exist")
-            evses = [e for e in evses if not e.standards or e.standards & plugs]
-        if not evses:
-            raise Conflict("no connector of this station fits")
-        return evses
-
-    async def _slot_taken(
-        self,
-        request: BookingRequest,
-        evses: list[Evse],
-        start: datetime,
-        end: datetime,
-        now: datetime,
-    ) -> SlotTaken:
-        """A refusal that offers the next free slots of the same length the rules accept."""
-        length = end - start
-        last = now + self.rules.horizon + length  # a slot may start up to the horizon
-        async with self._uow(read_only=True) as uow:
-            busy = await uow.reservations.busy(request.station_id, start, last)
-        offers: list[dict[str, Any]] = []
-        for evse in evses:
-            windows = [(b.starts_at, b.ends_at) for b in busy if b.evse_id == evse.evse_id]
-            for free_start, free_end in free_intervals(windows, start, last):
-                if free_end - free_start >= length:
-                    offers.append(
-                        {"evse_id": evse.evse_id, "start": free_start, "end": free_start + length}
-                    )
-                    break
-        offers.sort(key=lambda offer: offer["start"])
-        return SlotTaken("this connector is booked for that time", next_free=offers[:_NEXT_FREE])
+    async def _booked(self, reservation: Reservation) -> None:
+        await self._publish(ReservationCreated(reservation, "booked"))
+        if reservation.starts_at - self.rules.lead_time <= self._clock.now():
+            self.wake.set()  # its hand-off is due now
 
     async def cancel(
         self, reservation_id: int, driver_id: str, *, staff: bool = False
@@ -293,7 +129,7 @@ class ReservationService:
         if end <= start or end - start > timedelta(days=31):
             raise InvalidInput("the range must be positive and at most 31 days")
         async with self._uow(read_only=True) as uow:
-            evses = await uow.reservations.evses(station_id)
+            evses = (await uow.reservations.evses_of([station_id])).get(station_id)
             if evses is None:
                 raise NotFound(f"station {station_id} does not exist")
             busy = await uow.reservations.busy(station_id, start, end)

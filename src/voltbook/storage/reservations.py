@@ -16,6 +16,7 @@ from voltbook.reservations.ports import Busy, Evse, Job, JobKind, SiteHours, Slo
 from voltbook.stations.model import ConnectorStatus
 from voltbook.storage.tables import (
     connectors,
+    drivers,
     id_tokens,
     reservation_history,
     reservation_jobs,
@@ -30,6 +31,38 @@ _R = reservations
 _J = reservation_jobs
 _LIVE = [s.value for s in Status if s.live]
 _UNUSABLE = (ConnectorStatus.FAULTED.value, ConnectorStatus.UNAVAILABLE.value)
+# Bookings of a batch in one INSERT on PostgreSQL: one array per column, so the statement is
+# the same text for any number of rows; a row the exclusion constraint (or the key) refuses
+# is skipped, the others are stored.
+_NEW_TYPES = {
+    "driver_id": "text",
+    "station_id": "text",
+    "evse_id": "integer",
+    "any_evse": "boolean",
+    "starts_at": "timestamptz",
+    "ends_at": "timestamptz",
+    "grace_s": "integer",
+    "status": "text",
+    "id_tag": "text",
+    "vehicle_id": "text",
+    "idempotency_key": "text",
+    "fingerprint": "text",
+    "created_at": "timestamptz",
+}
+_NEW_COLUMNS = tuple(_NEW_TYPES)
+_PG_ADD_MANY = sa.text(
+    f"INSERT INTO reservations ({', '.join(_NEW_COLUMNS)}) "  # noqa: S608 (names, not data)
+    "SELECT * FROM unnest("
+    + ", ".join(f"CAST(:{c} AS {t}[])" for c, t in _NEW_TYPES.items())
+    + ") ON CONFLICT DO NOTHING RETURNING id, station_id, evse_id, starts_at"
+)
+_PG_BUSY_DURING = sa.text(
+    "SELECT DISTINCT r.id, r.station_id, r.evse_id, r.starts_at, r.ends_at "
+    "FROM unnest(CAST(:stations AS text[]), CAST(:starts AS timestamptz[]), "
+    "CAST(:ends AS timestamptz[])) AS w(station_id, s, e) "
+    "JOIN reservations r ON r.station_id = w.station_id AND r.starts_at < w.e "
+    "AND r.ends_at > w.s WHERE r.status = ANY(CAST(:live AS text[]))"
+)
 
 
 class SqlReservationRepository:
@@ -38,20 +71,34 @@ class SqlReservationRepository:
         self._sqlite = sqlite
 
     async def add(self, reservation: Reservation) -> Reservation:
-        values = _values(reservation) | {
-            "driver_id": reservation.driver_id,
-            "any_evse": reservation.any_evse,
-            "grace_s": int(reservation.grace.total_seconds()),
-            "id_tag": reservation.id_tag,
-            "vehicle_id": reservation.vehicle_id,
-            "idempotency_key": reservation.idempotency_key,
-            "fingerprint": reservation.fingerprint,
-            "created_at": reservation.created_at,
-        }
-        new_id = await self._guarded(_R.insert().values(**values).returning(_R.c.id))
+        new_id = await self._guarded(_R.insert().values(**_new(reservation)).returning(_R.c.id))
         saved = Reservation(**{**_fields(reservation), "id": new_id})
-        await self._history(saved.id, saved.history)
+        await self._history([(saved.id, saved.history)])
         return saved
+
+    async def add_many(self, reservations: list[Reservation]) -> list[Reservation | None]:
+        if self._sqlite:  # writes are serialized: one savepoint per row is cheap there
+            return [await self._add_or_none(r) for r in reservations]
+        # One statement; the rows the exclusion constraint or the key refuses are skipped.
+        rows = [_new(r) for r in reservations]
+        inserted = await self._connection.execute(
+            _PG_ADD_MANY, {column: [row[column] for row in rows] for column in _NEW_COLUMNS}
+        )
+        ids = {(row[1], row[2], as_utc(row[3])): row[0] for row in inserted}
+        saved: list[Reservation | None] = [
+            Reservation(**{**_fields(r), "id": ids[key]})
+            if (key := (r.station_id, r.evse_id, r.starts_at)) in ids
+            else None
+            for r in reservations
+        ]
+        await self._history([(r.id, r.history) for r in saved if r is not None])
+        return saved
+
+    async def _add_or_none(self, reservation: Reservation) -> Reservation | None:
+        try:
+            return await self.add(reservation)
+        except (SlotTaken, Conflict):
+            return None
 
     async def save(self, reservation: Reservation) -> None:
         await self._guarded(
@@ -62,7 +109,7 @@ class SqlReservationRepository:
             .select_from(reservation_history)
             .where(reservation_history.c.reservation_id == reservation.id)
         )
-        await self._history(reservation.id, reservation.history[int(stored or 0) :])
+        await self._history([(reservation.id, reservation.history[int(stored or 0) :])])
 
     async def _guarded(self, statement: Any) -> int:
         try:
@@ -76,42 +123,44 @@ class SqlReservationRepository:
             raise
         return int(result.scalar_one()) if result.returns_rows else 0
 
-    async def _history(self, reservation_id: int, entries: tuple[HistoryEntry, ...]) -> None:
-        if entries:
-            await self._connection.execute(
-                reservation_history.insert(),
-                [
-                    {
-                        "reservation_id": reservation_id,
-                        "at": e.at,
-                        "status": e.status.value,
-                        "change": e.change.value if e.change else None,
-                        "reason": e.reason[:255],
-                        "connector": e.connector,
-                    }
-                    for e in entries
-                ],
-            )
+    async def _history(self, entries: list[tuple[int, tuple[HistoryEntry, ...]]]) -> None:
+        rows = [
+            {
+                "reservation_id": reservation_id,
+                "at": e.at,
+                "status": e.status.value,
+                "change": e.change.value if e.change else None,
+                "reason": e.reason[:255],
+                "connector": e.connector,
+            }
+            for reservation_id, history in entries
+            for e in history
+        ]
+        if rows:
+            await self._connection.execute(reservation_history.insert(), rows)
 
     async def get(self, reservation_id: int) -> Reservation | None:
         found = await self._load(_R.c.id == reservation_id)
         return found[0] if found else None
 
-    async def by_key(self, driver_id: str, key: str) -> Reservation | None:
-        found = await self._load(sa.and_(_R.c.driver_id == driver_id, _R.c.idempotency_key == key))
-        return found[0] if found else None
+    async def by_keys(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], Reservation]:
+        found = await self._load(sa.tuple_(_R.c.driver_id, _R.c.idempotency_key).in_(keys))
+        return {(r.driver_id, r.idempotency_key or ""): r for r in found}
 
-    async def live_count(self, driver_id: str) -> int:
+    async def live_counts(self, driver_ids: list[str]) -> dict[str, int]:
         if not self._sqlite:  # one driver's bookings queue up behind each other
             await self._connection.execute(
-                sa.text("SELECT 1 FROM drivers WHERE id = :d FOR UPDATE"), {"d": driver_id}
+                sa.select(drivers.c.id)
+                .where(drivers.c.id.in_(driver_ids))
+                .order_by(drivers.c.id)  # locks taken in one order never deadlock
+                .with_for_update()
             )
-        count = await self._connection.scalar(
-            sa.select(sa.func.count())
-            .select_from(_R)
-            .where(_R.c.driver_id == driver_id, _R.c.status.in_(_LIVE))
+        rows = await self._connection.execute(
+            sa.select(_R.c.driver_id, sa.func.count())
+            .where(_R.c.driver_id.in_(driver_ids), _R.c.status.in_(_LIVE))
+            .group_by(_R.c.driver_id)
         )
-        return int(count or 0)
+        return {row[0]: int(row[1]) for row in rows}
 
     async def busy(self, station_id: str, start: datetime, end: datetime) -> list[Busy]:
         rows = await self._connection.execute(
@@ -123,6 +172,39 @@ class SqlReservationRepository:
             )
         )
         return [Busy(r[0], r[1], as_utc(r[2]), as_utc(r[3])) for r in rows.all()]
+
+    async def busy_during(
+        self, windows: list[tuple[str, datetime, datetime]]
+    ) -> dict[str, list[Busy]]:
+        if self._sqlite:
+            statement: Any = sa.select(
+                _R.c.id, _R.c.station_id, _R.c.evse_id, _R.c.starts_at, _R.c.ends_at
+            ).where(
+                _R.c.status.in_(_LIVE),
+                sa.or_(
+                    *(
+                        sa.and_(
+                            _R.c.station_id == station, _R.c.starts_at < end, _R.c.ends_at > start
+                        )
+                        for station, start, end in windows
+                    )
+                ),
+            )
+            rows = await self._connection.execute(statement)
+        else:  # one statement whatever the number of windows, planned once
+            rows = await self._connection.execute(
+                _PG_BUSY_DURING,
+                {
+                    "stations": [w[0] for w in windows],
+                    "starts": [w[1] for w in windows],
+                    "ends": [w[2] for w in windows],
+                    "live": _LIVE,
+                },
+            )
+        found: dict[str, dict[int, Busy]] = {}
+        for r in rows:
+            found.setdefault(r[1], {})[r[0]] = Busy(r[0], r[2], as_utc(r[3]), as_utc(r[4]))
+        return {station: list(busy.values()) for station, busy in found.items()}
 
     async def page(self, driver_id: str | None, after: int | None, limit: int) -> list[Reservation]:
         condition = sa.true() if driver_id is None else _R.c.driver_id == driver_id
@@ -140,19 +222,26 @@ class SqlReservationRepository:
             )
         )
 
-    async def id_tag_for(self, driver_id: str) -> str:
-        existing = await self._connection.scalar(
-            sa.select(id_tokens.c.token).where(id_tokens.c.driver_id == driver_id).limit(1)
+    async def id_tags_for(self, driver_ids: list[str]) -> dict[str, str]:
+        if not driver_ids:
+            return {}
+        rows = await self._connection.execute(
+            sa.select(id_tokens.c.driver_id, sa.func.min(id_tokens.c.token))
+            .where(id_tokens.c.driver_id.in_(driver_ids))
+            .group_by(id_tokens.c.driver_id)
         )
-        if existing is not None:
-            return str(existing)
-        token = "VB" + secrets.token_hex(6).upper()
-        await self._connection.execute(
-            id_tokens.insert().values(
-                token=token, driver_id=driver_id, status="Accepted", created_at=datetime.now(UTC)
+        tags = {row[0]: str(row[1]) for row in rows}
+        new = {d: "VB" + secrets.token_hex(6).upper() for d in driver_ids if d not in tags}
+        if new:
+            now = datetime.now(UTC)
+            await self._connection.execute(
+                id_tokens.insert(),
+                [
+                    {"token": t, "driver_id": d, "status": "Accepted", "created_at": now}
+                    for d, t in new.items()
+                ],
             )
-        )
-        return token
+        return tags | new
 
     async def vehicle_standards(self, driver_id: str, vehicle_id: str) -> frozenset[str] | None:
         plugs = await self._connection.scalar(
@@ -176,6 +265,16 @@ class SqlReservationRepository:
                 station_id=station_id,
             )
         )
+
+    async def schedule_many(self, jobs: list[tuple[int, JobKind, datetime]]) -> None:
+        if jobs:
+            await self._connection.execute(
+                _J.insert(),
+                [
+                    {"reservation_id": r, "kind": k.value, "due_at": at, "attempts": 0}
+                    for r, k, at in jobs
+                ],
+            )
 
     async def any_due(self, now: datetime) -> bool:
         found = await self._connection.scalar(sa.select(_J.c.id).where(*_due(now)).limit(1))
@@ -239,47 +338,48 @@ class SqlReservationRepository:
 
     # --- what reservations need of stations --------------------------------------------
 
-    async def site_hours(self, station_id: str) -> SiteHours | None:
-        row = (
-            await self._connection.execute(
-                sa.select(sites.c.opening_hours, sites.c.timezone, sites.c.region)
-                .select_from(stations.join(sites, sites.c.id == stations.c.site_id))
-                .where(stations.c.id == station_id)
-            )
-        ).first()
-        return None if row is None else SiteHours(row[0], row[1], row[2])
-
-    async def evses(self, station_id: str) -> list[Evse] | None:
-        known = await self._connection.scalar(
-            sa.select(stations.c.id).where(stations.c.id == station_id)
+    async def sites_hours(self, station_ids: list[str]) -> dict[str, SiteHours]:
+        rows = await self._connection.execute(
+            sa.select(stations.c.id, sites.c.opening_hours, sites.c.timezone, sites.c.region)
+            .select_from(stations.join(sites, sites.c.id == stations.c.site_id))
+            .where(stations.c.id.in_(station_ids))
         )
-        if known is None:
-            return None
-        return await self._evses(stations.c.id == station_id)
+        return {row[0]: SiteHours(row[1], row[2], row[3]) for row in rows}
+
+    async def evses_of(self, station_ids: list[str]) -> dict[str, list[Evse]]:
+        return await self._evses(stations.c.id.in_(station_ids))
 
     async def site_evses(self, station_id: str) -> list[Evse]:
         site = sa.select(stations.c.site_id).where(stations.c.id == station_id).scalar_subquery()
-        return await self._evses(sa.or_(stations.c.id == station_id, stations.c.site_id == site))
+        found = await self._evses(sa.or_(stations.c.id == station_id, stations.c.site_id == site))
+        return [evse for evses in found.values() for evse in evses]
 
-    async def _evses(self, condition: sa.ColumnElement[bool]) -> list[Evse]:
+    async def _evses(self, condition: sa.ColumnElement[bool]) -> dict[str, list[Evse]]:
+        """EVSEs by station, every station that matches (one without connectors has [])."""
         rows = await self._connection.execute(
             sa.select(
                 stations.c.id, connectors.c.evse_id, connectors.c.standard, connectors.c.status
             )
-            .select_from(stations.join(connectors, connectors.c.station_id == stations.c.id))
+            .select_from(stations.outerjoin(connectors, connectors.c.station_id == stations.c.id))
             .where(condition)
             .order_by(stations.c.id, connectors.c.evse_id)
         )
-        grouped: dict[tuple[str, int], tuple[set[str], bool]] = {}
+        grouped: dict[str, dict[int, tuple[set[str], bool]]] = {}
         for station_id, evse_id, standard, status in rows.all():
-            plugs, usable = grouped.setdefault((station_id, evse_id), (set(), True))
+            evses = grouped.setdefault(station_id, {})
+            if evse_id is None:
+                continue
+            plugs, usable = evses.setdefault(evse_id, (set(), True))
             if standard:
                 plugs.add(standard)
-            grouped[(station_id, evse_id)] = (plugs, usable and status not in _UNUSABLE)
-        return [
-            Evse(station_id, evse_id, frozenset(plugs), usable)
-            for (station_id, evse_id), (plugs, usable) in grouped.items()
-        ]
+            evses[evse_id] = (plugs, usable and status not in _UNUSABLE)
+        return {
+            station_id: [
+                Evse(station_id, evse_id, frozenset(plugs), usable)
+                for evse_id, (plugs, usable) in evses.items()
+            ]
+            for station_id, evses in grouped.items()
+        }
 
     async def _load(self, condition: Any, limit: int | None = None) -> list[Reservation]:
         statement = sa.select(_R).where(condition).order_by(_R.c.id.desc())
@@ -313,6 +413,19 @@ def _due(now: datetime) -> tuple[sa.ColumnElement[bool], ...]:
         _J.c.due_at <= now,
         sa.or_(_J.c.locked_until.is_(None), _J.c.locked_until < now),
     )
+
+
+def _new(reservation: Reservation) -> dict[str, Any]:
+    return _values(reservation) | {
+        "driver_id": reservation.driver_id,
+        "any_evse": reservation.any_evse,
+        "grace_s": int(reservation.grace.total_seconds()),
+        "id_tag": reservation.id_tag,
+        "vehicle_id": reservation.vehicle_id,
+        "idempotency_key": reservation.idempotency_key,
+        "fingerprint": reservation.fingerprint,
+        "created_at": reservation.created_at,
+    }
 
 
 def _values(reservation: Reservation) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from voltbook.api.reservation_schemas import (
     ReservationOut,
     ReservationPage,
 )
-from voltbook.reservations.service import BookingRequest
+from voltbook.reservations.model import BookingRequest
 from voltbook.stations.fleet import STATION_ID_PATTERN
 
 router = APIRouter(prefix="/api/v1", tags=["reservations"])
