@@ -53,7 +53,7 @@ from voltbook.live.webpush import WebPushSender
 from voltbook.notices.events import NoticeQueued, StationStatusBroadcast
 from voltbook.notices.model import Urgency
 from voltbook.notices.push import PushService
-from voltbook.notices.service import NoticeService
+from voltbook.notices.service import NoticeAsk, NoticeService
 from voltbook.ocpp.gateway import OcppGateway
 from voltbook.offers.events import OfferSent
 from voltbook.offers.service import EngineRules, OfferService
@@ -301,7 +301,10 @@ def _route_notices(
     async def reservation_changed(event: Event) -> None:
         assert isinstance(event, ReservationEvent)
         kind, payload, urgency = reservation_notice(event)
-        later(lambda: notices.notify(event.reservation.driver_id, kind, payload, urgency))
+        # Notices of bookings made together are made together: one transaction.
+        notices.worker.submit_item(
+            notices.notify_each, NoticeAsk(event.reservation.driver_id, kind, payload, urgency)
+        )
 
     async def alarm(event: Event) -> None:
         assert isinstance(event, AlarmRaised | AlarmCleared)

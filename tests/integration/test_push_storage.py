@@ -76,6 +76,8 @@ async def test_a_subscription_is_stored_and_read_back_for_its_driver_only(
     assert await of_driver(engine, "D1") == [saved, other]
     assert [s.endpoint for s in await of_driver(engine, "D2")] == ["https://push.example.org/3"]
     assert await of_driver(engine, "nobody") == []
+    async with SqlUnitOfWork(engine, SystemClock(), read_only=True) as uow:
+        assert await uow.push_subscriptions.drivers_among(["D1", "D2", "nobody"]) == {"D1", "D2"}
 
 
 async def test_a_known_endpoint_moves_to_the_new_driver_with_new_keys_in_the_same_row(

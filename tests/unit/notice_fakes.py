@@ -146,6 +146,10 @@ class FakePusher:
     def __init__(self) -> None:
         self.sent: list[tuple[str, bytes, int, Urgency]] = []
         self.accepting = 1
+        self.without_browser: set[str] = set()  # drivers with no subscription at all
+
+    async def subscribed(self, driver_ids: list[str]) -> set[str]:
+        return set(driver_ids) - self.without_browser
 
     async def push(self, driver_id: str, payload: bytes, ttl_s: int, urgency: Urgency) -> int:
         self.sent.append((driver_id, payload, ttl_s, urgency))

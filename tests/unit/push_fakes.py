@@ -101,6 +101,9 @@ class FakePushSubscriptionRepository:
             key=lambda s: s.id or 0,
         )
 
+    async def drivers_among(self, driver_ids: list[str]) -> set[str]:
+        return {s.driver_id for s in self._state.rows.values() if s.driver_id in driver_ids}
+
     async def forget(self, subscription_id: int) -> None:
         self._write("forget")
         self._state.rows.pop(subscription_id, None)

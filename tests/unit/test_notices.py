@@ -15,7 +15,7 @@ from voltbook.core.bus import Event, InProcessBus
 from voltbook.core.errors import Conflict, InvalidInput
 from voltbook.notices.events import NoticeQueued, StationStatusBroadcast
 from voltbook.notices.model import AreaTopic, ReservationsTopic, StationTopic, Urgency, parse_topic
-from voltbook.notices.service import MAX_TOPICS_PER_DRIVER, NoticeService, matches
+from voltbook.notices.service import MAX_TOPICS_PER_DRIVER, NoticeAsk, NoticeService, matches
 
 PARIS = (48.8566, 2.3522)
 
@@ -169,6 +169,21 @@ async def test_every_notice_is_announced_to_the_nodes_holding_live_channels(
     assert NoticeQueued.cluster_wide
 
 
+async def test_notices_made_together_keep_each_drivers_sequence_and_order(
+    service: NoticeService, store: NoticeStore
+) -> None:
+    await service.notify("d1", "first", {})
+    made = await service.notify_each(
+        [NoticeAsk("d1", "second", {}), NoticeAsk("d2", "only", {}), NoticeAsk("d1", "third", {})]
+    )
+    assert [(n.driver_id, n.seq, n.kind) for n in made] == [
+        ("d1", 2, "second"),
+        ("d2", 1, "only"),
+        ("d1", 3, "third"),
+    ]
+    assert [n.kind for n in await service.missed("d1", 0)] == ["first", "second", "third"]
+
+
 # --- live or Web Push ---------------------------------------------------------------------------
 
 
@@ -180,6 +195,14 @@ async def test_a_driver_whose_app_is_closed_gets_a_web_push_with_ttl_and_urgency
     assert (driver, ttl, urgency) == ("d1", 3600, Urgency.HIGH)
     assert json.loads(body) == {"type": "reservation.updated", "seq": 1, "event": "moved"}
     assert ("d1", 1) in store.state.pushed
+
+
+async def test_a_driver_without_any_browser_subscribed_is_not_pushed(
+    service: NoticeService, pusher: FakePusher
+) -> None:
+    pusher.without_browser.add("d1")
+    await service.notify_each([NoticeAsk("d1", "offer", {}), NoticeAsk("d2", "offer", {})])
+    assert [driver for driver, *_ in pusher.sent] == ["d2"]
 
 
 async def test_a_driver_whose_app_is_open_is_not_pushed(

@@ -44,3 +44,25 @@ async def test_a_failing_job_is_reported_and_the_next_one_runs() -> None:
     runner.cancel()
     assert done == ["fine"]
     assert [str(f) for f in failures] == ["boom"]
+
+
+async def test_items_queued_one_after_another_reach_their_handler_together_in_order() -> None:
+    calls: list[object] = []
+    worker = SerialWorker()
+
+    async def handle(items: list[int]) -> None:
+        calls.append(list(items))
+
+    async def other() -> None:
+        calls.append("other")
+
+    for n in (1, 2, 3):
+        worker.submit_item(handle, n)
+    worker.submit(other)  # something else in between keeps its place
+    worker.submit_item(handle, 4)
+    runner = asyncio.create_task(worker.run())
+    await asyncio.wait_for(worker.drained(), 2)
+    worker.submit_item(handle, 5)  # the earlier batch has run: a new one
+    await asyncio.wait_for(worker.drained(), 2)
+    runner.cancel()
+    assert calls == [[1, 2, 3], "other", [4], [5]]

@@ -71,6 +71,10 @@ class PushSubscriptionRepository(Protocol):
 
     async def of_driver(self, driver_id: str) -> list[PushSubscription]: ...
 
+    async def drivers_among(self, driver_ids: list[str]) -> set[str]:
+        """The drivers of the list with at least one subscription."""
+        ...
+
     async def forget(self, subscription_id: int) -> None:
         """Drop a subscription the push service says is gone."""
         ...

@@ -88,6 +88,13 @@ class PushService:
         async with self._uow(read_only=True) as uow:
             return await uow.push_subscriptions.of_driver(driver_id)
 
+    async def subscribed(self, driver_ids: list[str]) -> set[str]:
+        """Which of the drivers have at least one browser subscribed."""
+        if not driver_ids:
+            return set()
+        async with self._uow(read_only=True) as uow:
+            return await uow.push_subscriptions.drivers_among(driver_ids)
+
     async def push(self, driver_id: str, payload: bytes, ttl_s: int, urgency: Urgency) -> int:
         """Send one message to every browser of the driver; returns how many took it.
 

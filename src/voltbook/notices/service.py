@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -29,9 +30,24 @@ REPLAY_LIMIT = 500
 
 
 class Pusher(Protocol):
-    """Sends a payload to every Web Push subscription of a driver; returns how many took it."""
+    async def push(self, driver_id: str, payload: bytes, ttl_s: int, urgency: Urgency) -> int:
+        """Sends a payload to every Web Push subscription of a driver; returns how many took
+        it."""
+        ...
 
-    async def push(self, driver_id: str, payload: bytes, ttl_s: int, urgency: Urgency) -> int: ...
+    async def subscribed(self, driver_ids: list[str]) -> set[str]:
+        """Which of the drivers have a browser subscribed at all."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class NoticeAsk:
+    """A notice to make: for whom, what, how urgent."""
+
+    driver_id: str
+    kind: str
+    payload: dict[str, Any]
+    urgency: Urgency = Urgency.NORMAL
 
 
 class NoticeService:
@@ -75,29 +91,56 @@ class NoticeService:
         urgency: Urgency = Urgency.NORMAL,
     ) -> list[Notice]:
         """The same notice to several drivers, each in their own sequence, in one transaction."""
-        if not driver_ids:
+        return await self.notify_each([NoticeAsk(d, kind, payload, urgency) for d in driver_ids])
+
+    async def notify_each(self, asks: list[NoticeAsk]) -> list[Notice]:
+        """Several notices (a driver may have more than one) in one transaction; each
+        driver's take the next numbers of their sequence in the order given."""
+        if not asks:
             return []
         now = self._clock.now()
+        # Round n holds every driver's n-th notice: one numbering statement per round.
+        rounds: list[list[NoticeAsk]] = []
+        seen: dict[str, int] = {}
+        for ask in asks:
+            n = seen[ask.driver_id] = seen.get(ask.driver_id, -1) + 1
+            if n == len(rounds):
+                rounds.append([])
+            rounds[n].append(ask)
+        made: list[Notice] = []
         async with self._uow() as uow:
-            seqs = await uow.notices.next_seqs(driver_ids)
-            made = [
-                Notice(d, seqs[d], kind, payload, urgency, now, now + self._retention)
-                for d in driver_ids
-                if d in seqs  # an account deleted meanwhile hears nothing
-            ]
+            for round_ in rounds:
+                seqs = await uow.notices.next_seqs([a.driver_id for a in round_])
+                made += [
+                    Notice(a.driver_id, seqs[a.driver_id], a.kind, a.payload, a.urgency, now,
+                           now + self._retention)
+                    for a in round_
+                    if a.driver_id in seqs  # an account deleted meanwhile hears nothing
+                ]  # fmt: skip
             await uow.notices.add_many(made)
             await uow.commit()
         for notice in made:
-            await self._bus.publish(NoticeQueued(notice.driver_id, notice.seq, kind, payload))
+            await self._bus.publish(
+                NoticeQueued(notice.driver_id, notice.seq, notice.kind, notice.payload)
+            )
         if self._pusher is not None:
-            offline = [n for n in made if not await self._presence.online(n.driver_id)]
-            pushed = await asyncio.gather(*(self._push(n) for n in offline))
-            done = [(n.driver_id, n.seq) for n, ok in zip(offline, pushed, strict=True) if ok]
-            if done:
-                async with self._uow() as uow:
-                    await uow.notices.mark_pushed(done, self._clock.now())
-                    await uow.commit()
+            await self._push_closed(made)
         return made
+
+    async def _push_closed(self, made: list[Notice]) -> None:
+        """Web Push for the notices whose driver has no app open, where a browser listens."""
+        assert self._pusher is not None
+        offline = [n for n in made if not await self._presence.online(n.driver_id)]
+        listening = await self._pusher.subscribed(sorted({n.driver_id for n in offline}))
+        offline = [n for n in offline if n.driver_id in listening]
+        if not offline:
+            return
+        pushed = await asyncio.gather(*(self._push(n) for n in offline))
+        done = [(n.driver_id, n.seq) for n, ok in zip(offline, pushed, strict=True) if ok]
+        if done:
+            async with self._uow() as uow:
+                await uow.notices.mark_pushed(done, self._clock.now())
+                await uow.commit()
 
     async def _push(self, notice: Notice) -> bool:
         assert self._pusher is not None

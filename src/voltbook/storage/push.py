@@ -70,6 +70,12 @@ class SqlPushSubscriptionRepository:
         )
         return [_subscription(row._mapping) for row in rows]
 
+    async def drivers_among(self, driver_ids: list[str]) -> set[str]:
+        rows = await self._connection.execute(
+            sa.select(_P.c.driver_id).where(_P.c.driver_id.in_(driver_ids)).distinct()
+        )
+        return set(rows.scalars())
+
     async def forget(self, subscription_id: int) -> None:
         await self._connection.execute(_P.delete().where(_P.c.id == subscription_id))
 
