@@ -5,7 +5,8 @@ bookings under a lock, what is busy, the id tag, the insert, history, jobs). Don
 request at a time, a busy server spends its time starting statements, not booking. The
 desk queues requests and writes whatever has gathered while the previous write ran as one
 batch, with one statement per step for the whole batch (group commit). A lone request is
-written at once, as a batch of one, so nothing waits when the server is quiet.
+written at once, as a batch of one, so nothing waits when the server is quiet. Two batches
+may be written at once, so the server prepares one while the database works on the other.
 
 Overlap is still refused by the database: a row it refuses (another node, or the job runner
 moving a booking, took the slot meanwhile) goes back to the queue and is decided again
@@ -43,6 +44,7 @@ from voltbook.reservations.ports import (
 )
 
 MAX_BATCH = 64  # requests written in one transaction
+WRITERS = 2  # batches written at once: one is prepared while the other waits on the database
 _TRIES = 4  # decisions the database may overturn before the request is refused
 _NEXT_FREE = 3  # how many next free slots a refusal offers
 
@@ -84,7 +86,7 @@ class BookingDesk:
         self.rules = rules
         self._booked = booked  # told of every new booking once it is committed
         self._queue: list[_Ask] = []
-        self._writer: asyncio.Task[None] | None = None
+        self._writers: set[asyncio.Task[None]] = set()
         self._in_flight: set[tuple[str, str]] = set()
 
     async def book(self, driver_id: str, request: BookingRequest, key: str | None) -> Booked:
@@ -109,27 +111,26 @@ class BookingDesk:
             self._in_flight.add((driver_id, key))
         try:
             self._queue.append(ask)
-            if self._writer is None:
-                self._writer = asyncio.create_task(self._write_queued())
+            if len(self._writers) < WRITERS:
+                writer = asyncio.create_task(self._write_queued())
+                self._writers.add(writer)
+                writer.add_done_callback(self._writers.discard)
             return await ask.answer
         finally:
             if key is not None:
                 self._in_flight.discard((driver_id, key))
 
     async def _write_queued(self) -> None:
-        try:
-            while self._queue:
-                batch = [a for a in self._queue[:MAX_BATCH] if not a.answer.done()]
-                del self._queue[:MAX_BATCH]
-                if not batch:
-                    continue
-                try:
-                    await self._write(batch)
-                except Exception as error:  # never leave a caller waiting
-                    for ask in batch:
-                        _settle(ask, error)
-        finally:
-            self._writer = None
+        while self._queue:
+            batch = [a for a in self._queue[:MAX_BATCH] if not a.answer.done()]
+            del self._queue[:MAX_BATCH]
+            if not batch:
+                continue
+            try:
+                await self._write(batch)
+            except Exception as error:  # never leave a caller waiting
+                for ask in batch:
+                    _settle(ask, error)
 
     async def _write(self, asks: list[_Ask]) -> None:
         try:
