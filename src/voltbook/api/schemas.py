@@ -142,9 +142,11 @@ def _station_dict(station: Station) -> dict[str, Any]:
                 "standard_name": (
                     COMMON_NAMES.get(c.standard, c.standard.value) if c.standard else None
                 ),
-                "power_type": c.power_type,
+                # Plain strings, not the enums: pydantic_core serialises an enum member
+                # about ten times slower than a str, and there are dozens per answer.
+                "power_type": c.power_type.value if c.power_type else None,
                 "max_power_kw": c.max_power_kw,
-                "status": c.status,
+                "status": c.status.value,
                 "status_since": c.status_since,
                 "error_code": c.error_code,
             }
