@@ -48,11 +48,12 @@ def create_app(services: ServicesFactory) -> FastAPI:
     app.state.registry = registry
     app.add_middleware(MetricsMiddleware, metrics=HttpMetrics(registry))
     install_problem_handlers(app)
+    # Routes are matched in the order they are included, one by one: the busiest first.
     app.include_router(health.router)
     app.include_router(stations.router)
+    app.include_router(reservations.router)
     app.include_router(auth.router)
     app.include_router(operator.router)
-    app.include_router(reservations.router)
     app.include_router(push.router)
     app.include_router(offers.router)
     app.include_router(offers.drivers_router)
