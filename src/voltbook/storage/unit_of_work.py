@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from types import TracebackType
 from typing import Self
 
@@ -58,13 +59,19 @@ class SqlUnitOfWork:
 
     async def __aenter__(self) -> Self:
         connection = await self._engine.connect()
-        if self._read_only:
-            if self._sqlite:
-                connection = await connection.execution_options(sqlite_read_only=True)
-            else:
-                connection = await connection.execution_options(isolation_level="AUTOCOMMIT")
-        if not (self._read_only and not self._sqlite):
-            await connection.begin()
+        try:
+            if self._read_only:
+                if self._sqlite:
+                    connection = await connection.execution_options(sqlite_read_only=True)
+                else:
+                    connection = await connection.execution_options(isolation_level="AUTOCOMMIT")
+            if not (self._read_only and not self._sqlite):
+                await connection.begin()  # SQLite: waits for the write lock, may time out
+        except BaseException:
+            # `async with` calls __aexit__ only after __aenter__ returned: a BEGIN that fails
+            # (the lock's wait timed out) or is cancelled must give the connection back here.
+            await asyncio.shield(connection.close())
+            raise
         self._connection = connection
         self.sites = SqlSiteRepository(connection, self._clock, sqlite=self._sqlite)
         self.drivers = SqlDriverRepository(connection)
