@@ -421,8 +421,9 @@ async def open_services(settings: Settings, *, upgrade: bool = False) -> AsyncIt
         try:
             yield services
         finally:
-            with contextlib.suppress(TimeoutError):  # notices still queued are made first
+            with contextlib.suppress(TimeoutError):  # bookings and notices in flight first
                 async with asyncio.timeout(5):
+                    await services.reservations.close()
                     await services.notices.worker.drained()
             for task in background:
                 task.cancel()

@@ -1279,3 +1279,24 @@ async def book_directly(
             ),
         )
     )
+
+
+async def test_closing_lets_bookings_being_written_finish(
+    service: ReservationService, store: ReservationStore
+) -> None:
+    entered, go_on = asyncio.Event(), asyncio.Event()
+
+    async def pause() -> None:
+        entered.set()
+        await go_on.wait()
+
+    store.during_evses = pause
+    booking = asyncio.create_task(service.book("driver-1", BookingRequest("ST-A", 60)))
+    await entered.wait()
+    closing = asyncio.create_task(service.close())
+    await asyncio.sleep(0.01)
+    assert not closing.done()  # waits for the batch
+    go_on.set()
+    await closing
+    assert booking.done()
+    assert (await booking)[1]

@@ -120,6 +120,11 @@ class BookingDesk:
             if key is not None:
                 self._in_flight.discard((driver_id, key))
 
+    async def close(self) -> None:
+        """Let the batches being written finish (what is queued is written too)."""
+        while self._writers:
+            await asyncio.gather(*self._writers, return_exceptions=True)
+
     async def _write_queued(self) -> None:
         while self._queue:
             batch = [a for a in self._queue[:MAX_BATCH] if not a.answer.done()]

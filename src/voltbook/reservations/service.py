@@ -82,6 +82,10 @@ class ReservationService:
         """Book a connector; returns the reservation and whether it is new (False: replay)."""
         return await self._desk.book(driver_id, request, key)
 
+    async def close(self) -> None:
+        """Bookings being written are finished; call before the storage closes."""
+        await self._desk.close()
+
     async def _booked(self, reservation: Reservation) -> None:
         await self._publish(ReservationCreated(reservation, "booked"))
         if reservation.starts_at - self.rules.lead_time <= self._clock.now():

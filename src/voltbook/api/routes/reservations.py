@@ -37,7 +37,6 @@ async def book(
     body: ReservationIn,
     services: ServicesDep,
     principal: PrincipalDep,
-    response: Response,
     idempotency_key: Annotated[
         str | None,
         Header(
@@ -48,7 +47,7 @@ async def book(
             description="The same key and body return the same reservation",
         ),
     ] = None,
-) -> ReservationOut:
+) -> Response:
     request = BookingRequest(
         station_id=body.station_id,
         minutes=body.minutes,
@@ -59,9 +58,13 @@ async def book(
     reservation, created = await services.reservations.book(
         principal.driver_id, request, idempotency_key
     )
-    if not created:
-        response.headers["Idempotent-Replayed"] = "true"
-    return ReservationOut.of(reservation)
+    # Serialised here, not through response_model (which validates the model once more).
+    return Response(
+        ReservationOut.of(reservation).model_dump_json(),
+        status_code=201,
+        media_type="application/json",
+        headers=None if created else {"Idempotent-Replayed": "true"},
+    )
 
 
 @router.get(
