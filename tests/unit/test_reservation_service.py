@@ -107,6 +107,19 @@ async def book(
     return reservation
 
 
+def pause_in_evses(store: ReservationStore) -> tuple[asyncio.Event, asyncio.Event]:
+    """The next booking stops in the middle of its transaction: `entered` is set when it is
+    there, and it goes on once the test sets `go_on`."""
+    entered, go_on = asyncio.Event(), asyncio.Event()
+
+    async def pause() -> None:
+        entered.set()
+        await go_on.wait()
+
+    store.during_evses = pause
+    return entered, go_on
+
+
 async def drain(service: ReservationService) -> int:
     """Run the job runner until nothing is due; a runner that never settles is a bug."""
     total = 0
@@ -333,13 +346,7 @@ async def test_a_key_is_the_drivers_own(service: ReservationService) -> None:
 async def test_a_key_still_in_flight_is_a_conflict_and_the_first_request_goes_on(
     service: ReservationService, store: ReservationStore
 ) -> None:
-    entered, go_on = asyncio.Event(), asyncio.Event()
-
-    async def pause() -> None:
-        entered.set()
-        await go_on.wait()
-
-    store.during_evses = pause
+    entered, go_on = pause_in_evses(store)
     request = BookingRequest("ST-A", 60)
     first = asyncio.create_task(service.book("driver-1", request, "key-1"))
     await entered.wait()
@@ -1284,13 +1291,7 @@ async def book_directly(
 async def test_closing_lets_bookings_being_written_finish(
     service: ReservationService, store: ReservationStore
 ) -> None:
-    entered, go_on = asyncio.Event(), asyncio.Event()
-
-    async def pause() -> None:
-        entered.set()
-        await go_on.wait()
-
-    store.during_evses = pause
+    entered, go_on = pause_in_evses(store)
     booking = asyncio.create_task(service.book("driver-1", BookingRequest("ST-A", 60)))
     await entered.wait()
     closing = asyncio.create_task(service.close())
