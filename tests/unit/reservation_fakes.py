@@ -239,14 +239,7 @@ class InMemoryReservationRepository:
         return counts
 
     async def busy(self, station_id: str, start: datetime, end: datetime) -> list[Busy]:
-        return [
-            Busy(r.id, r.evse_id, r.starts_at, r.ends_at)
-            for r in self._by_id()
-            if r.station_id == station_id
-            and r.status.live
-            and r.starts_at < end
-            and r.ends_at > start
-        ]
+        return (await self.busy_during([(station_id, start, end)])).get(station_id, [])
 
     async def busy_during(
         self, windows: list[tuple[str, datetime, datetime]]

@@ -66,7 +66,7 @@ class _Ask:
 
 @dataclass(slots=True)
 class _Batch:
-    """What one write decided: answers, bookings made, requests to refuse or decide again."""
+    """What one write decided: bookings made, requests to refuse, requests to decide again."""
 
     booked: list[tuple[_Ask, Reservation]] = field(default_factory=list)
     taken: list[_Ask] = field(default_factory=list)

@@ -163,15 +163,7 @@ class SqlReservationRepository:
         return {row[0]: int(row[1]) for row in rows}
 
     async def busy(self, station_id: str, start: datetime, end: datetime) -> list[Busy]:
-        rows = await self._connection.execute(
-            sa.select(_R.c.id, _R.c.evse_id, _R.c.starts_at, _R.c.ends_at).where(
-                _R.c.station_id == station_id,
-                _R.c.status.in_(_LIVE),
-                _R.c.starts_at < end,
-                _R.c.ends_at > start,
-            )
-        )
-        return [Busy(r[0], r[1], as_utc(r[2]), as_utc(r[3])) for r in rows.all()]
+        return (await self.busy_during([(station_id, start, end)])).get(station_id, [])
 
     async def busy_during(
         self, windows: list[tuple[str, datetime, datetime]]
