@@ -136,11 +136,12 @@ class LiveHub:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         socket = WebSocket(scope, receive, send)
         await socket.accept()
-        connection = await self._authenticate(socket, send)
-        if connection is None:
+        opened = await self._authenticate(socket, send)
+        if opened is None:
             return
-        self._attach(connection)
+        connection, since = opened
         try:
+            await self._greet(connection, since)
             await self._backend.joined(connection.driver_id)
             for topic in await self._backend.followed(connection.driver_id):
                 self._index(connection, topic)
@@ -154,7 +155,10 @@ class LiveHub:
             with contextlib.suppress(Exception):
                 await self._backend.left(connection.driver_id)
 
-    async def _authenticate(self, socket: WebSocket, send: Send) -> Connection | None:
+    async def _authenticate(
+        self, socket: WebSocket, send: Send
+    ) -> tuple[Connection, object] | None:
+        """The app's connection and the `since` it asked for, or None (closed with 4401)."""
         since: object = socket.query_params.get("since")
         header = socket.headers.get("authorization", "")
         token = header[7:].strip() if header[:7].lower() == "bearer " else None
@@ -174,14 +178,24 @@ class LiveHub:
         except Exception:  # any failure to prove who is calling is the same refusal
             await socket.close(CLOSE_UNAUTHENTICATED, "unauthenticated")
             return None
-        connection = Connection(socket, send, driver_id, staff)
-        connection.cursor = await self._backend.latest_seq(driver_id)
-        await connection.send({"type": "welcome", "driver_id": driver_id, "seq": connection.cursor})
-        if since is not None:
-            seq = _int_or_none(since)
+        return Connection(socket, send, driver_id, staff), since
+
+    async def _greet(self, connection: Connection, since: object) -> None:
+        """Welcome the app, then send what it missed since `since`.
+
+        The connection takes notices from before the outbox is read: one made meanwhile
+        waits for the delivery lock and then finds the cursor past it if the replay sent it,
+        so it is neither lost nor sent twice.
+        """
+        async with connection.deliver_lock:
+            self._attach(connection)
+            connection.cursor = await self._backend.latest_seq(connection.driver_id)
+            await connection.send(
+                {"type": "welcome", "driver_id": connection.driver_id, "seq": connection.cursor}
+            )
+            seq = _int_or_none(since) if since is not None else None
             if seq is not None:
-                await self._replay(connection, seq)
-        return connection
+                await self._send_missed(connection, seq)
 
     async def _serve(self, connection: Connection) -> None:
         while True:
@@ -322,7 +336,8 @@ class LiveHub:
             connection.queries[query_id] = (kind, answer)
         try:
             for connection in connections:
-                await connection.send({"type": f"query.{kind}", "id": query_id, **extra})
+                async with connection.deliver_lock:  # never before the welcome
+                    await connection.send({"type": f"query.{kind}", "id": query_id, **extra})
             async with asyncio.timeout(timeout_s or self._query_timeout):
                 return await answer
         except TimeoutError:
@@ -370,16 +385,20 @@ class LiveHub:
         await self._replay(connection, connection.cursor)  # a gap: the outbox has it in order
 
     async def _replay(self, connection: Connection, since: int) -> None:
-        """Send every kept notice after `since`, in order; the cursor moves past them."""
         async with connection.deliver_lock:
-            while True:
-                missed = await self._backend.missed(connection.driver_id, since)
-                for notice in missed:
-                    await connection.send(notice.message())
-                    connection.cursor = max(connection.cursor, notice.seq)
-                if len(missed) < REPLAY_LIMIT:
-                    return
-                since = missed[-1].seq
+            await self._send_missed(connection, since)
+
+    async def _send_missed(self, connection: Connection, since: int) -> None:
+        """Send every kept notice after `since`, in order; the cursor moves past them.
+        The caller holds the connection's delivery lock."""
+        while True:
+            missed = await self._backend.missed(connection.driver_id, since)
+            for notice in missed:
+                await connection.send(notice.message())
+                connection.cursor = max(connection.cursor, notice.seq)
+            if len(missed) < REPLAY_LIMIT:
+                return
+            since = missed[-1].seq
 
     # --- bookkeeping ----------------------------------------------------------------------------
 
