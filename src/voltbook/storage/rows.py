@@ -8,16 +8,24 @@ from voltbook.stations.model import Connector, ConnectorStatus, PowerType, Stati
 from voltbook.stations.standards import Standard
 from voltbook.storage.timestamps import as_utc_or_none
 
+# Stored values to members by a dict lookup: calling an enum class costs several times more,
+# and a nearby answer reads dozens of connectors (a stored value outside the enum still
+# raises, as the call would).
+_STANDARDS = {member.value: member for member in Standard}
+_POWER_TYPES = {member.value: member for member in PowerType}
+_STATUSES = {member.value: member for member in ConnectorStatus}
+
 
 def connector_from_row(station_id: str, row: Any) -> Connector:
+    standard, power_type = row["standard"], row["power_type"]
     return Connector(
         station_id=station_id,
         evse_id=row["evse_id"],
         connector_id=row["connector_id"],
-        standard=Standard(row["standard"]) if row["standard"] else None,
-        power_type=PowerType(row["power_type"]) if row["power_type"] else None,
+        standard=_STANDARDS[standard] if standard else None,
+        power_type=_POWER_TYPES[power_type] if power_type else None,
         max_power_kw=row["max_power_kw"],
-        status=ConnectorStatus(row["status"]),
+        status=_STATUSES[row["status"]],
         status_since=as_utc_or_none(row["status_since"]),
         error_code=row["error_code"],
     )

@@ -154,6 +154,9 @@ _GET_MANY_SQL = (
     " ORDER BY sites.id, stations.id, connectors.evse_id, connectors.connector_id"
 )
 _PG_GET_MANY_SQL = _GET_MANY_SQL.format(ids="= ANY($1::integer[])")
+# The KNN candidates with their rows in one trip: `get_many` is asked for the ones the domain
+# ranks first next, and reads them from what this brought (one site more than it needs).
+_PG_KNN_ROWS_SQL = _GET_MANY_SQL.format(ids=f"IN (SELECT id FROM ({_PG_KNN_SQL}) AS near)")  # noqa: S608
 
 
 class SqlSiteRepository:
@@ -162,12 +165,14 @@ class SqlSiteRepository:
         self._clock = clock
         self._sqlite = sqlite
         self._raw: Any = None
-        # SQLite: the rows `get_many` will be asked for, read with the candidates.
+        # The rows `get_many` will be asked for, read with the candidates: the sites' ids and
+        # their rows (SQLite: those the domain ranks first; PostgreSQL: every KNN candidate).
         self._prefetched: tuple[list[int], list[Any]] | None = None
 
     # --- search -------------------------------------------------------------------------
 
     async def nearest_candidates(self, query: NearbyQuery) -> list[SitePoint]:
+        self._prefetched = None
         if not self._sqlite:
             return await (self._pg_nearest(query) if _knn_safe(query) else self._rings(query))
         raw = None if query.filters_connectors else await self._driver()
@@ -219,10 +224,15 @@ class SqlSiteRepository:
         lat, lon = float(query.lat), float(query.lon)
         raw = None if query.filters_connectors else await self._driver()
         if raw is not None:
-            if not raw.is_in_transaction():
-                return _to_points(await raw.fetch(_PG_KNN_SQL, lat, lon, reach, k))
-            async with raw.transaction():
-                return _to_points(await raw.fetch(_PG_KNN_SQL, lat, lon, reach, k))
+            if raw.is_in_transaction():
+                async with raw.transaction():
+                    return _to_points(await raw.fetch(_PG_KNN_SQL, lat, lon, reach, k))
+            # Autocommit (a read-only unit of work): the rows come along, read in the same
+            # snapshot as the candidates.
+            rows = await raw.fetch(_PG_KNN_ROWS_SQL, lat, lon, reach, k)
+            points = {row["id"]: SitePoint(row["id"], row["lat"], row["lon"]) for row in rows}
+            self._prefetched = (list(points), rows)
+            return list(points.values())
         statement = _with_connector_filter(_PG_KNN, query)
         params = {"lat": lat, "lon": lon, "reach": reach, "k": k}
         if self._autocommit():
@@ -289,8 +299,11 @@ class SqlSiteRepository:
             return {}
         ids = [int(i) for i in site_ids]
         prefetched, self._prefetched = self._prefetched, None
-        if prefetched is not None and prefetched[0] == ids:
+        if prefetched is not None and prefetched[0] == ids:  # SQLite's: just these sites
             return _assemble([_sqlite_row(row) for row in prefetched[1]])
+        if prefetched is not None and set(ids) <= set(prefetched[0]):  # PostgreSQL's
+            wanted = set(ids)
+            return _assemble([row for row in prefetched[1] if row["id"] in wanted])
         raw = await self._driver()
         if raw is None:
             rows = (await self._connection.execute(_GET_MANY, {"ids": ids})).all()
