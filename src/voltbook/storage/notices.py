@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from voltbook.notices.model import Notice, Urgency
+from voltbook.storage.lists import among, per_database
 from voltbook.storage.tables import driver_topics, drivers, notices
 from voltbook.storage.timestamps import as_utc
 
@@ -16,29 +17,42 @@ _N = notices
 _CHUNK = 500  # ids per statement, well under every database's parameter limit
 
 
+class _Queries:
+    """The statements that number a batch's notices, built once per kind of database."""
+
+    def __init__(self, sqlite: bool) -> None:
+        # Row locks in one order: two batches that share drivers never deadlock.
+        self.lock = (
+            sa.select(drivers.c.id)
+            .where(among(drivers.c.id, "ids", sqlite=sqlite))
+            .order_by(drivers.c.id)
+            .with_for_update()
+        )
+        self.take = (
+            drivers.update()
+            .where(among(drivers.c.id, "ids", sqlite=sqlite))
+            .values(notice_seq=drivers.c.notice_seq + 1)
+            .returning(drivers.c.id, drivers.c.notice_seq)
+        )
+
+
+_queries = per_database(_Queries)
+
+
 class SqlNoticeRepository:
     def __init__(self, connection: AsyncConnection) -> None:
         self._connection = connection
+        self._postgresql = connection.dialect.name == "postgresql"
+        self._q = _queries(not self._postgresql)
 
     async def next_seqs(self, driver_ids: list[str]) -> dict[str, int]:
         taken: dict[str, int] = {}
         ordered = sorted(set(driver_ids))
         for start in range(0, len(ordered), _CHUNK):
             chunk = ordered[start : start + _CHUNK]
-            if self._connection.dialect.name == "postgresql":
-                # Row locks in one order: two batches that share drivers never deadlock.
-                await self._connection.execute(
-                    sa.select(drivers.c.id)
-                    .where(drivers.c.id.in_(chunk))
-                    .order_by(drivers.c.id)
-                    .with_for_update()
-                )
-            rows = await self._connection.execute(
-                drivers.update()
-                .where(drivers.c.id.in_(chunk))
-                .values(notice_seq=drivers.c.notice_seq + 1)
-                .returning(drivers.c.id, drivers.c.notice_seq)
-            )
+            if self._postgresql:
+                await self._connection.execute(self._q.lock, {"ids": chunk})
+            rows = await self._connection.execute(self._q.take, {"ids": chunk})
             taken.update((row[0], int(row[1])) for row in rows)
         return taken
 

@@ -14,6 +14,7 @@ from voltbook.core.errors import Conflict
 from voltbook.reservations.model import Change, HistoryEntry, Reservation, Status
 from voltbook.reservations.ports import Busy, Evse, Job, JobKind, SiteHours, SlotTaken
 from voltbook.stations.model import ConnectorStatus
+from voltbook.storage.lists import among, per_database
 from voltbook.storage.tables import (
     connectors,
     drivers,
@@ -65,10 +66,64 @@ _PG_BUSY_DURING = sa.text(
 )
 
 
+class _Queries:
+    """The statements a booking batch runs, built once per kind of database."""
+
+    def __init__(self, sqlite: bool) -> None:
+        self.by_keys = (
+            sa.select(_R)
+            .where(
+                among(_R.c.driver_id, "drivers", sqlite=sqlite),
+                among(_R.c.idempotency_key, "keys", sqlite=sqlite),
+            )
+            .order_by(_R.c.id.desc())
+        )
+        self.history = (
+            sa.select(reservation_history)
+            .where(among(reservation_history.c.reservation_id, "ids", sqlite=sqlite))
+            .order_by(reservation_history.c.id)
+        )
+        self.lock_drivers = (
+            sa.select(drivers.c.id)
+            .where(among(drivers.c.id, "drivers", sqlite=sqlite))
+            .order_by(drivers.c.id)  # locks taken in one order never deadlock
+            .with_for_update()
+        )
+        self.live_counts = (
+            sa.select(_R.c.driver_id, sa.func.count())
+            .where(
+                among(_R.c.driver_id, "drivers", sqlite=sqlite),
+                among(_R.c.status, "live", sqlite=sqlite),
+            )
+            .group_by(_R.c.driver_id)
+        )
+        self.id_tags = (
+            sa.select(id_tokens.c.driver_id, sa.func.min(id_tokens.c.token))
+            .where(among(id_tokens.c.driver_id, "drivers", sqlite=sqlite))
+            .group_by(id_tokens.c.driver_id)
+        )
+        self.sites_hours = (
+            sa.select(stations.c.id, sites.c.opening_hours, sites.c.timezone, sites.c.region)
+            .select_from(stations.join(sites, sites.c.id == stations.c.site_id))
+            .where(among(stations.c.id, "stations", sqlite=sqlite))
+        )
+        self.evses_of = _EVSES.where(among(stations.c.id, "stations", sqlite=sqlite))
+
+
+# Every connector of the stations that match a condition, by station and EVSE.
+_EVSES = (
+    sa.select(stations.c.id, connectors.c.evse_id, connectors.c.standard, connectors.c.status)
+    .select_from(stations.outerjoin(connectors, connectors.c.station_id == stations.c.id))
+    .order_by(stations.c.id, connectors.c.evse_id)
+)
+_queries = per_database(_Queries)
+
+
 class SqlReservationRepository:
     def __init__(self, connection: AsyncConnection, *, sqlite: bool) -> None:
         self._connection = connection
         self._sqlite = sqlite
+        self._q = _queries(sqlite)
 
     async def add(self, reservation: Reservation) -> Reservation:
         new_id = await self._guarded(_R.insert().values(**_new(reservation)).returning(_R.c.id))
@@ -144,21 +199,22 @@ class SqlReservationRepository:
         return found[0] if found else None
 
     async def by_keys(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], Reservation]:
-        found = await self._load(sa.tuple_(_R.c.driver_id, _R.c.idempotency_key).in_(keys))
-        return {(r.driver_id, r.idempotency_key or ""): r for r in found}
+        if not keys:
+            return {}
+        # Every driver's bookings with any of the keys, then the pairs asked for: two lists
+        # where a list of pairs would need a statement per length.
+        params = {"drivers": sorted({d for d, _ in keys}), "keys": sorted({k for _, k in keys})}
+        wanted = set(keys)
+        found = await self._read(self._q.by_keys, params)
+        return {key: r for r in found if (key := (r.driver_id, r.idempotency_key or "")) in wanted}
 
     async def live_counts(self, driver_ids: list[str]) -> dict[str, int]:
+        if not driver_ids:
+            return {}
         if not self._sqlite:  # one driver's bookings queue up behind each other
-            await self._connection.execute(
-                sa.select(drivers.c.id)
-                .where(drivers.c.id.in_(driver_ids))
-                .order_by(drivers.c.id)  # locks taken in one order never deadlock
-                .with_for_update()
-            )
+            await self._connection.execute(self._q.lock_drivers, {"drivers": driver_ids})
         rows = await self._connection.execute(
-            sa.select(_R.c.driver_id, sa.func.count())
-            .where(_R.c.driver_id.in_(driver_ids), _R.c.status.in_(_LIVE))
-            .group_by(_R.c.driver_id)
+            self._q.live_counts, {"drivers": driver_ids, "live": _LIVE}
         )
         return {row[0]: int(row[1]) for row in rows}
 
@@ -217,11 +273,7 @@ class SqlReservationRepository:
     async def id_tags_for(self, driver_ids: list[str]) -> dict[str, str]:
         if not driver_ids:
             return {}
-        rows = await self._connection.execute(
-            sa.select(id_tokens.c.driver_id, sa.func.min(id_tokens.c.token))
-            .where(id_tokens.c.driver_id.in_(driver_ids))
-            .group_by(id_tokens.c.driver_id)
-        )
+        rows = await self._connection.execute(self._q.id_tags, {"drivers": driver_ids})
         tags = {row[0]: str(row[1]) for row in rows}
         new = {d: "VB" + secrets.token_hex(6).upper() for d in driver_ids if d not in tags}
         if new:
@@ -331,31 +383,27 @@ class SqlReservationRepository:
     # --- what reservations need of stations --------------------------------------------
 
     async def sites_hours(self, station_ids: list[str]) -> dict[str, SiteHours]:
-        rows = await self._connection.execute(
-            sa.select(stations.c.id, sites.c.opening_hours, sites.c.timezone, sites.c.region)
-            .select_from(stations.join(sites, sites.c.id == stations.c.site_id))
-            .where(stations.c.id.in_(station_ids))
-        )
+        if not station_ids:
+            return {}
+        rows = await self._connection.execute(self._q.sites_hours, {"stations": station_ids})
         return {row[0]: SiteHours(row[1], row[2], row[3]) for row in rows}
 
     async def evses_of(self, station_ids: list[str]) -> dict[str, list[Evse]]:
-        return await self._evses(stations.c.id.in_(station_ids))
+        if not station_ids:
+            return {}
+        return await self._evses(self._q.evses_of, {"stations": station_ids})
 
     async def site_evses(self, station_id: str) -> list[Evse]:
         site = sa.select(stations.c.site_id).where(stations.c.id == station_id).scalar_subquery()
-        found = await self._evses(sa.or_(stations.c.id == station_id, stations.c.site_id == site))
+        found = await self._evses(
+            _EVSES.where(sa.or_(stations.c.id == station_id, stations.c.site_id == site)), {}
+        )
         return [evse for evses in found.values() for evse in evses]
 
-    async def _evses(self, condition: sa.ColumnElement[bool]) -> dict[str, list[Evse]]:
-        """EVSEs by station, every station that matches (one without connectors has [])."""
-        rows = await self._connection.execute(
-            sa.select(
-                stations.c.id, connectors.c.evse_id, connectors.c.standard, connectors.c.status
-            )
-            .select_from(stations.outerjoin(connectors, connectors.c.station_id == stations.c.id))
-            .where(condition)
-            .order_by(stations.c.id, connectors.c.evse_id)
-        )
+    async def _evses(self, statement: Any, params: dict[str, Any]) -> dict[str, list[Evse]]:
+        """EVSEs by station, every station the statement reads (one without connectors has
+        [])."""
+        rows = await self._connection.execute(statement, params)
         grouped: dict[str, dict[int, tuple[set[str], bool]]] = {}
         for station_id, evse_id, standard, status in rows.all():
             evses = grouped.setdefault(station_id, {})
@@ -377,15 +425,15 @@ class SqlReservationRepository:
         statement = sa.select(_R).where(condition).order_by(_R.c.id.desc())
         if limit is not None:
             statement = statement.limit(limit)
-        rows = [row._mapping for row in (await self._connection.execute(statement)).all()]
+        return await self._read(statement, {})
+
+    async def _read(self, statement: Any, params: dict[str, Any]) -> list[Reservation]:
+        """The reservations a statement selects, with their histories."""
+        rows = [r._mapping for r in (await self._connection.execute(statement, params)).all()]
         if not rows:
             return []
         history: dict[int, list[HistoryEntry]] = {}
-        entries = await self._connection.execute(
-            sa.select(reservation_history)
-            .where(reservation_history.c.reservation_id.in_([r["id"] for r in rows]))
-            .order_by(reservation_history.c.id)
-        )
+        entries = await self._connection.execute(self._q.history, {"ids": [r["id"] for r in rows]})
         for e in entries.all():
             history.setdefault(e.reservation_id, []).append(
                 HistoryEntry(
