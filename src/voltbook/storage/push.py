@@ -10,10 +10,19 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from voltbook.notices.model import PushSubscription
+from voltbook.storage.lists import among, per_database
 from voltbook.storage.tables import push_subscriptions
 from voltbook.storage.timestamps import as_utc_or_none
 
 _P = push_subscriptions
+# Which of a batch's drivers have a browser at all (asked for every batch of notices).
+_drivers_among = per_database(
+    lambda on_sqlite: (
+        sa.select(_P.c.driver_id)
+        .where(among(_P.c.driver_id, "drivers", sqlite=on_sqlite))
+        .distinct()
+    )
+)
 
 
 class SqlPushSubscriptionRepository:
@@ -71,9 +80,9 @@ class SqlPushSubscriptionRepository:
         return [_subscription(row._mapping) for row in rows]
 
     async def drivers_among(self, driver_ids: list[str]) -> set[str]:
-        rows = await self._connection.execute(
-            sa.select(_P.c.driver_id).where(_P.c.driver_id.in_(driver_ids)).distinct()
-        )
+        if not driver_ids:
+            return set()
+        rows = await self._connection.execute(_drivers_among(self._sqlite), {"drivers": driver_ids})
         return set(rows.scalars())
 
     async def forget(self, subscription_id: int) -> None:
