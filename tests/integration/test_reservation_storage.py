@@ -85,6 +85,47 @@ async def test_a_batch_stores_what_fits_and_skips_what_the_database_refuses(
         assert (await repo.by_keys([("D1", "k1"), ("D1", "k2")])).keys() == {("D1", "k1")}
 
 
+async def test_two_batches_whose_slots_cross_never_wait_for_each_other(
+    engine: AsyncEngine,
+) -> None:
+    if engine.dialect.name == "sqlite":
+        pytest.skip("SQLite runs one write transaction at a time")
+    await given_station_and_driver(engine)
+    one, two = booking(T0, evse=1), booking(T0, evse=2)
+
+    async def second_batch() -> list[Reservation | None]:
+        async with SqlUnitOfWork(engine, SystemClock()) as second:
+            saved = await second.reservations.add_many([two, one])  # the other way round
+            await second.commit()
+        return saved
+
+    async with SqlUnitOfWork(engine, SystemClock()) as first:
+        [held] = await first.reservations.add_many([one])  # not committed yet
+        other = asyncio.create_task(second_batch())
+        await until_a_transaction_waits_for_a_lock(engine)
+        # Had the second batch taken EVSE 2 before it waited on EVSE 1, this would wait for
+        # it in turn, and PostgreSQL would abort one of the two as a deadlock.
+        [also] = await first.reservations.add_many([two])
+        await first.commit()
+
+    assert held is not None
+    assert also is not None
+    assert await other == [None, None]  # both slots were taken by then: refused, no error
+
+
+async def until_a_transaction_waits_for_a_lock(engine: AsyncEngine) -> None:
+    waiting = sa.text(
+        "SELECT count(*) FROM pg_stat_activity "
+        "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+    )
+    for _ in range(500):
+        async with engine.connect() as connection:
+            if await connection.scalar(waiting):
+                return
+        await asyncio.sleep(0.01)
+    raise AssertionError("the second batch never waited for the first")
+
+
 async def test_an_unknown_station_has_no_evses_and_one_without_connectors_has_none(
     engine: AsyncEngine,
 ) -> None:
