@@ -303,23 +303,24 @@ class SqlReservationRepository:
     async def schedule(
         self, reservation_id: int, kind: JobKind, due_at: datetime, station_id: str | None = None
     ) -> None:
-        await self._connection.execute(
-            _J.insert().values(
-                reservation_id=reservation_id,
-                kind=kind.value,
-                due_at=due_at,
-                attempts=0,
-                station_id=station_id,
-            )
-        )
+        await self._add_jobs([(reservation_id, kind, due_at, station_id)])
 
     async def schedule_many(self, jobs: list[tuple[int, JobKind, datetime]]) -> None:
+        await self._add_jobs([(r, kind, at, None) for r, kind, at in jobs])
+
+    async def _add_jobs(self, jobs: list[tuple[int, JobKind, datetime, str | None]]) -> None:
         if jobs:
             await self._connection.execute(
                 _J.insert(),
                 [
-                    {"reservation_id": r, "kind": k.value, "due_at": at, "attempts": 0}
-                    for r, k, at in jobs
+                    {
+                        "reservation_id": r,
+                        "kind": kind.value,
+                        "due_at": at,
+                        "attempts": 0,
+                        "station_id": station_id,
+                    }
+                    for r, kind, at, station_id in jobs
                 ],
             )
 
