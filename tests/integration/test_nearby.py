@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -12,10 +13,18 @@ from tests.conftest import wipe
 from voltbook.core.bus import InProcessBus
 from voltbook.core.clock import SystemClock
 from voltbook.core.geo import great_circle_m
-from voltbook.stations.model import MAX_RADIUS_M, NearbyQuery, PowerType, SiteDetails
+from voltbook.stations.model import (
+    MAX_RADIUS_M,
+    ConnectorStatus,
+    NearbyQuery,
+    PowerType,
+    SiteDetails,
+)
 from voltbook.stations.ports import ConnectorPlan, SitePlan
 from voltbook.stations.service import StationService
 from voltbook.stations.standards import Standard
+from voltbook.storage.tables import connectors, sites
+from voltbook.storage.tables import stations as stations_table
 from voltbook.storage.unit_of_work import SqlUnitOfWork
 
 R = 6_371_008.771415059
@@ -225,3 +234,37 @@ async def test_a_site_a_hair_from_the_point_is_found_where_the_knn_index_fails(
             for point in await uow.sites.nearest_candidates(NearbyQuery(0.0, 0.0, 0.0, 1))
         }
         assert await uow.sites.count() == 2  # the transaction is still usable
+
+
+async def test_a_site_is_read_anew_as_soon_as_any_of_its_rows_changes(
+    engine: AsyncEngine,
+) -> None:
+    # Sites read twice with unchanged rows are one object (storage keeps what it built);
+    # any change to the site, its station or a connector gives a new one with the change.
+    stations = service(engine)
+    await stations.import_sites([plan(1, 42.0, -71.0), plan(2, 42.001, -71.0)], source="test")
+    query = NearbyQuery(42.0, -71.0, radius_m=1_000.0, limit=2)
+
+    before = {item.site.id: item.site for item in await stations.nearby(query)}
+    again = {item.site.id: item.site for item in await stations.nearby(query)}
+    assert all(again[i] is before[i] for i in before)
+
+    async with engine.begin() as connection:
+        await connection.execute(
+            sa.update(connectors)
+            .where(connectors.c.station_id == "T-1")
+            .values(status=ConnectorStatus.CHARGING.value)
+        )
+        await connection.execute(sa.update(stations_table).values(online=True))
+        await connection.execute(
+            sa.update(sites).where(sites.c.source_id == "T-2").values(name="renamed")
+        )
+    after = {item.site.details.source_id: item.site for item in await stations.nearby(query)}
+
+    [station] = after["T-1"].stations
+    assert station.online
+    assert station.connectors[0].status is ConnectorStatus.CHARGING
+    assert after["T-2"].details.name == "renamed"
+    assert after["T-2"].stations[0].online
+    async with SqlUnitOfWork(engine, SystemClock(), read_only=True) as uow:
+        assert await uow.sites.get_many([after["T-1"].id]) == {after["T-1"].id: after["T-1"]}

@@ -6,6 +6,8 @@ import json
 from dataclasses import replace
 from datetime import UTC, datetime
 
+import pydantic_core
+
 from tests.unit.builders import connector, site
 from voltbook.api.schemas import NearbyOut, NearbySiteOut, nearby_json
 from voltbook.stations.model import ConnectorStatus, PowerType, Site, Station
@@ -37,7 +39,9 @@ def test_the_direct_json_equals_the_documented_model_for_every_kind_of_field() -
     empty = replace(site(3), stations=(Station(id="ST-3", site_id=3),))  # no connector
     found = [(live, 0.0), (bare, 12.3456789), (empty, 20_037_508.34)]
 
-    direct = json.loads(nearby_json(found))
+    raw = nearby_json(found)
+    direct = json.loads(raw)
+    assert nearby_json(found) == raw  # the second time from the sites' kept JSON
 
     documented = NearbyOut(items=[NearbySiteOut.at(s, d) for s, d in found]).model_dump(mode="json")
     assert direct == documented
@@ -49,3 +53,25 @@ def test_the_direct_json_equals_the_documented_model_for_every_kind_of_field() -
 
 def test_an_empty_answer_is_an_empty_list() -> None:
     assert json.loads(nearby_json([])) == {"items": []}
+
+
+def test_the_json_is_byte_for_byte_what_one_serialisation_of_the_whole_answer_gives() -> None:
+    seen = datetime(2026, 11, 26, 12, 30, 15, tzinfo=UTC)
+    found = [(site(n, online=n % 2 == 0), n * 1234.56789) for n in range(1, 6)]
+    found[0] = (replace(found[0][0], stations=()), 0.0)
+    found[1] = (
+        replace(found[1][0], details=replace(found[1][0].details, name='Q "8" \u00e9')),
+        7.0,
+    )
+    (station,) = found[2][0].stations
+    found[2] = (replace(found[2][0], stations=(replace(station, last_seen=seen),)), 20_037_508.34)
+
+    whole = pydantic_core.to_json(
+        {"items": [NearbySiteOut.at(s, d).model_dump(mode="json", by_alias=True) for s, d in found]}
+    )
+
+    assert nearby_json(found) == whole
+    assert nearby_json(found) == whole
+    assert nearby_json(found[1:3]) + nearby_json([]) == (
+        pydantic_core.to_json({"items": json.loads(whole)["items"][1:3]}) + b'{"items":[]}'
+    )

@@ -8,7 +8,7 @@ domain, so both databases give the same answer (docs/adr/0001).
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from voltbook.core.clock import Clock
 from voltbook.core.geo import bounding_boxes, great_circle_m, next_search_radius
+from voltbook.core.memo import Memo
 from voltbook.stations.model import (
     Connector,
     ConnectorStatus,
@@ -300,18 +301,18 @@ class SqlSiteRepository:
         ids = [int(i) for i in site_ids]
         prefetched, self._prefetched = self._prefetched, None
         if prefetched is not None and prefetched[0] == ids:  # SQLite's: just these sites
-            return _assemble([_sqlite_row(row) for row in prefetched[1]])
+            return _assemble(prefetched[1], _sqlite_row)
         if prefetched is not None and set(ids) <= set(prefetched[0]):  # PostgreSQL's
             wanted = set(ids)
             return _assemble([row for row in prefetched[1] if row["id"] in wanted])
         raw = await self._driver()
         if raw is None:
             rows = (await self._connection.execute(_GET_MANY, {"ids": ids})).all()
-            return _assemble([row._mapping for row in rows])
+            return _assemble(rows, _row_mapping)
         if not self._sqlite:
             return _assemble(await raw.fetch(_PG_GET_MANY_SQL, ids))
         rows = await raw.execute_fetchall(_sqlite_get_many_sql(len(ids)), ids)
-        return _assemble([_sqlite_row(row) for row in rows])
+        return _assemble(rows, _sqlite_row)
 
     async def count(self) -> int:
         result = await self._connection.execute(sa.select(sa.func.count()).select_from(sites))
@@ -438,6 +439,10 @@ def _to_points(rows: Iterable[Any]) -> list[SitePoint]:
     return [SitePoint(int(row[0]), float(row[1]), float(row[2])) for row in rows]
 
 
+def _row_mapping(row: sa.Row[Any]) -> Any:
+    return row._mapping
+
+
 def _sqlite_row(values: Sequence[Any]) -> dict[str, Any]:
     row = dict(zip(_GET_MANY_NAMES, values, strict=True))
     # SQLite hands back stored times as text (SQLAlchemy's format, UTC without a zone).
@@ -493,45 +498,63 @@ def _site_values(details: SiteDetails, now: datetime) -> dict[str, Any]:
     }
 
 
-def _assemble(rows: list[Any]) -> dict[int, Site]:
-    details: dict[int, SiteDetails] = {}
-    station_rows: dict[int, dict[str, Any]] = {}
+# Sites as their rows make them, by those rows: reading a site is a pure function of its
+# rows, and its parts are immutable, so a site whose rows have not changed since it was
+# last read is taken from here instead of being built again (that cost more than the
+# search itself). Bounded: about 8,000 sites.
+_SITES: Memo[tuple[Any, ...], Site] = Memo(8_192)
+
+
+def _assemble(rows: Sequence[Any], mapping: Callable[[Any], Any] | None = None) -> dict[int, Site]:
+    """The sites of these rows (the site id first in each; ordered by site), each built by
+    `_site` from its rows, seen through `mapping` where a row cannot be read by name."""
+    groups: dict[int, list[Any]] = {}
+    for row in rows:
+        groups.setdefault(row[0], []).append(row)
+    found: dict[int, Site] = {}
+    for site_id, group in groups.items():
+        key = tuple(group)
+        site = _SITES.get(key)
+        if site is None:
+            site = _SITES.put(key, _site(group if mapping is None else list(map(mapping, group))))
+        found[site_id] = site
+    return found
+
+
+def _site(rows: list[Any]) -> Site:
+    """One site from its rows (one per connector; one with no station when it has none)."""
+    first = rows[0]
+    details = SiteDetails(
+        source=first["source"],
+        source_id=first["source_id"],
+        name=first["name"],
+        address=first["address"],
+        city=first["city"],
+        region=first["region"],
+        postal_code=first["postal_code"],
+        country=first["country"],
+        lat=first["lat"],
+        lon=first["lon"],
+        operator=first["operator"],
+        access=first["access"],
+        opening_hours=first["opening_hours"],
+        timezone=first["timezone"],
+    )
+    station_rows: dict[str, Any] = {}
     plugs: dict[str, list[Connector]] = {}
     for row in rows:
-        site_id = row["id"]
-        if site_id not in details:
-            details[site_id] = SiteDetails(
-                source=row["source"],
-                source_id=row["source_id"],
-                name=row["name"],
-                address=row["address"],
-                city=row["city"],
-                region=row["region"],
-                postal_code=row["postal_code"],
-                country=row["country"],
-                lat=row["lat"],
-                lon=row["lon"],
-                operator=row["operator"],
-                access=row["access"],
-                opening_hours=row["opening_hours"],
-                timezone=row["timezone"],
-            )
-            station_rows[site_id] = {}
         station_id = row["station_id"]
         if station_id is None:
             continue
-        station_rows[site_id].setdefault(station_id, row)
+        station_rows.setdefault(station_id, row)
         plugs.setdefault(station_id, [])
         if row["evse_id"] is not None:
             plugs[station_id].append(connector_from_row(station_id, row))
-    return {
-        site_id: Site(
-            id=site_id,
-            details=site_details,
-            stations=tuple(
-                station_from_row(station_id, site_id, row, plugs[station_id])
-                for station_id, row in station_rows[site_id].items()
-            ),
-        )
-        for site_id, site_details in details.items()
-    }
+    return Site(
+        id=first["id"],
+        details=details,
+        stations=tuple(
+            station_from_row(station_id, first["id"], row, plugs[station_id])
+            for station_id, row in station_rows.items()
+        ),
+    )
