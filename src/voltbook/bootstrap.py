@@ -69,7 +69,7 @@ from voltbook.stations.fleet import FleetService
 from voltbook.stations.model import ConnectorStatus
 from voltbook.stations.service import StationService
 from voltbook.storage import migrate
-from voltbook.storage.database import create_engine
+from voltbook.storage.database import create_engine, create_reader
 from voltbook.storage.unit_of_work import SqlUnitOfWork
 
 
@@ -94,6 +94,7 @@ def build_services(
     engine: AsyncEngine,
     clock: Clock | None = None,
     cluster: Cluster | None = None,
+    reader: AsyncEngine | None = None,
 ) -> Services:
     clock = clock or SystemClock()
     cluster = cluster or SingleNode()
@@ -101,7 +102,7 @@ def build_services(
     ids = TimeOrderedIds()
 
     def uow(*, read_only: bool = False) -> SqlUnitOfWork:
-        return SqlUnitOfWork(engine, clock, read_only=read_only)
+        return SqlUnitOfWork(engine, clock, read_only=read_only, reader=reader)
 
     async def ready() -> str | None:
         try:
@@ -400,11 +401,12 @@ def _route_vehicle_soc(bus: EventBus, vehicles: VehicleService) -> None:
 async def open_services(settings: Settings, *, upgrade: bool = False) -> AsyncIterator[Services]:
     """Services on a fresh engine, disposed of on exit; `upgrade` migrates the schema first."""
     engine = create_engine(settings.resolved_database_url(), settings.db_pool_size)
+    reader = create_reader(settings.resolved_database_url(), settings.db_pool_size)
     try:
         if upgrade:
             await migrate.upgrade(engine)
         cluster = build_cluster(settings, SystemClock())
-        services = build_services(settings, engine, cluster=cluster)
+        services = build_services(settings, engine, cluster=cluster, reader=reader)
         await cluster.start()
         background = [
             # Live meter figures and chargers' SoC readings reach the database once a
@@ -435,6 +437,8 @@ async def open_services(settings: Settings, *, upgrade: bool = False) -> AsyncIt
             await services.vehicles.flush()
     finally:
         await engine.dispose()
+        if reader is not None:
+            await reader.dispose()
 
 
 async def _run_reservation_jobs(reservations: ReservationService, every_s: float = 1.0) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import pytest
 import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -23,6 +24,7 @@ from voltbook.stations.model import (
 from voltbook.stations.ports import ConnectorPlan, SitePlan
 from voltbook.stations.service import StationService
 from voltbook.stations.standards import Standard
+from voltbook.storage.database import create_reader
 from voltbook.storage.tables import connectors, sites
 from voltbook.storage.tables import stations as stations_table
 from voltbook.storage.unit_of_work import SqlUnitOfWork
@@ -268,3 +270,37 @@ async def test_a_site_is_read_anew_as_soon_as_any_of_its_rows_changes(
     assert after["T-2"].stations[0].online
     async with SqlUnitOfWork(engine, SystemClock(), read_only=True) as uow:
         assert await uow.sites.get_many([after["T-1"].id]) == {after["T-1"].id: after["T-1"]}
+
+
+async def test_a_reader_engine_in_autocommit_finds_what_the_main_engine_finds(
+    engine: AsyncEngine,
+) -> None:
+    if engine.dialect.name == "sqlite":
+        pytest.skip("SQLite reads on the main engine")
+    reader = create_reader(engine.url.render_as_string(hide_password=False))
+    assert reader is not None
+    clock = SystemClock()
+
+    def on_reader(*, read_only: bool = False) -> SqlUnitOfWork:
+        return SqlUnitOfWork(engine, clock, read_only=read_only, reader=reader)
+
+    plain, read = service(engine), StationService(on_reader, InProcessBus())
+    await plain.import_sites(
+        [plan(n, 42.0 + n / 1000, -71.0 + n / 700, Standard.IEC_62196_T1_COMBO) for n in range(40)]
+        + [plan(99, 0.0, 179.99)],
+        source="test",
+    )
+    try:
+        for query in (
+            NearbyQuery(42.01, -70.99, radius_m=5_000.0, limit=10),
+            NearbyQuery(42.01, -70.99, radius_m=50_000.0, limit=100),
+            NearbyQuery(
+                42.01, -70.99, 5_000.0, 3, standards=frozenset({Standard.IEC_62196_T1_COMBO})
+            ),
+            NearbyQuery(0.0, 179.999, radius_m=MAX_RADIUS_M, limit=2),  # rings, not KNN
+        ):
+            assert await read.nearby(query) == await plain.nearby(query)
+        async with on_reader(read_only=True) as uow:
+            assert await uow.sites.count() == 41
+    finally:
+        await reader.dispose()

@@ -39,6 +39,22 @@ def create_engine(url: str, pool_size: int = 10) -> AsyncEngine:
     )
 
 
+def create_reader(url: str, pool_size: int = 10) -> AsyncEngine | None:
+    """PostgreSQL: an engine of its own for read-only units of work, whose connections are
+    in autocommit from the start. Switching a pooled connection of the main engine to
+    autocommit and back costs more than a nearby search's own Python (docs/adr/0012).
+    SQLite: None (a read there is a deferred transaction on the main engine)."""
+    if is_sqlite(url):
+        return None
+    return create_async_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        isolation_level="AUTOCOMMIT",
+        connect_args={"server_settings": {"application_name": "voltbook-reads", "jit": "off"}},
+    )
+
+
 async def analyze_sites(engine: AsyncEngine) -> None:
     """Fresh planner statistics for the sites, stations and connectors, after an import.
 

@@ -161,10 +161,15 @@ _PG_KNN_ROWS_SQL = _GET_MANY_SQL.format(ids=f"IN (SELECT id FROM ({_PG_KNN_SQL})
 
 
 class SqlSiteRepository:
-    def __init__(self, connection: AsyncConnection, clock: Clock, *, sqlite: bool) -> None:
+    def __init__(
+        self, connection: AsyncConnection, clock: Clock, *, sqlite: bool, read_only: bool = False
+    ) -> None:
+        """`read_only`: the unit of work only reads (PostgreSQL: in autocommit; SQLite: in a
+        deferred transaction)."""
         self._connection = connection
         self._clock = clock
         self._sqlite = sqlite
+        self._read_only = read_only
         self._raw: Any = None
         # The rows `get_many` will be asked for, read with the candidates: the sites' ids and
         # their rows (SQLite: those the domain ranks first; PostgreSQL: every KNN candidate).
@@ -177,7 +182,7 @@ class SqlSiteRepository:
         if not self._sqlite:
             return await (self._pg_nearest(query) if _knn_safe(query) else self._rings(query))
         raw = None if query.filters_connectors else await self._driver()
-        if raw is None or not self._read_only():
+        if raw is None or not self._read_only:
             return await self._rings(query)
         # One hand-off to the connection's thread for the whole search: every ring, and the
         # rows of the sites the domain will rank first, which `get_many` is asked for next
@@ -236,7 +241,7 @@ class SqlSiteRepository:
             return list(points.values())
         statement = _with_connector_filter(_PG_KNN, query)
         params = {"lat": lat, "lon": lon, "reach": reach, "k": k}
-        if self._autocommit():
+        if self._autocommit:
             return await self._points(statement, params)
         async with self._connection.begin_nested():
             return await self._points(statement, params)
@@ -270,15 +275,9 @@ class SqlSiteRepository:
     async def _points(self, statement: AnySelect, params: dict[str, float]) -> list[SitePoint]:
         return _to_points((await self._connection.execute(statement, params)).all())
 
-    def _read_only(self) -> bool:
-        sync = self._connection.sync_connection
-        return sync is not None and bool(sync.get_execution_options().get("sqlite_read_only"))
-
+    @property
     def _autocommit(self) -> bool:
-        sync = self._connection.sync_connection
-        return (
-            sync is not None and sync.get_execution_options().get("isolation_level") == "AUTOCOMMIT"
-        )
+        return self._read_only and not self._sqlite
 
     async def _driver(self) -> Any:
         """The driver's own connection (asyncpg or aiosqlite) for the hot statements, when
@@ -289,7 +288,7 @@ class SqlSiteRepository:
         with its first statement."""
         if self._raw is None:
             self._raw = (await self._connection.get_raw_connection()).driver_connection
-        if self._sqlite or self._autocommit() or self._raw.is_in_transaction():
+        if self._sqlite or self._autocommit or self._raw.is_in_transaction():
             return self._raw
         return None
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -31,7 +32,9 @@ class SqlUnitOfWork:
     """Opens a transaction on enter, rolls back on exit unless `commit` was called.
 
     A read-only unit of work skips the transaction bookkeeping on PostgreSQL (autocommit
-    reads, one round trip fewer each way) and takes no write lock on SQLite.
+    reads, one round trip fewer each way; on `reader`, an engine whose connections are in
+    autocommit already, when one is given) and takes no write lock on SQLite. Repositories
+    are made when first used.
     """
 
     sites: SqlSiteRepository
@@ -50,14 +53,25 @@ class SqlUnitOfWork:
     vehicles: SqlVehicleRepository
     positions: SqlPositionRepository
 
-    def __init__(self, engine: AsyncEngine, clock: Clock, *, read_only: bool = False) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        clock: Clock,
+        *,
+        read_only: bool = False,
+        reader: AsyncEngine | None = None,
+    ) -> None:
         self._engine = engine
+        self._reader = reader
         self._clock = clock
         self._read_only = read_only
         self._sqlite = engine.dialect.name == "sqlite"
         self._connection: AsyncConnection | None = None
 
     async def __aenter__(self) -> Self:
+        if self._read_only and not self._sqlite and self._reader is not None:
+            self._connection = await self._reader.connect()
+            return self
         connection = await self._engine.connect()
         try:
             if self._read_only:
@@ -73,22 +87,16 @@ class SqlUnitOfWork:
             await asyncio.shield(connection.close())
             raise
         self._connection = connection
-        self.sites = SqlSiteRepository(connection, self._clock, sqlite=self._sqlite)
-        self.drivers = SqlDriverRepository(connection)
-        self.stations = SqlStationRepository(connection, self._clock)
-        self.sessions = SqlSessionRepository(connection)
-        self.alarms = SqlAlarmRepository(connection)
-        self.reservations = SqlReservationRepository(connection, sqlite=self._sqlite)
-        self.notices = SqlNoticeRepository(connection)
-        self.topics = SqlTopicRepository(connection)
-        self.push_subscriptions = SqlPushSubscriptionRepository(connection, sqlite=self._sqlite)
-        self.offers = SqlOfferRepository(connection)
-        self.offer_deliveries = SqlDeliveryRepository(connection)
-        self.offer_drivers = SqlOfferDriverFacts(connection)
-        self.offer_chargers = SqlOfferChargerFacts(connection)
-        self.vehicles = SqlVehicleRepository(connection)
-        self.positions = SqlPositionRepository(connection, sqlite=self._sqlite)
         return self
+
+    def __getattr__(self, name: str) -> Any:
+        # A repository is made on first use (a use case needs one or two of them), and kept.
+        make = _REPOSITORIES.get(name)
+        if make is None or self._connection is None:
+            raise AttributeError(name)
+        repository = make(self, self._connection)
+        setattr(self, name, repository)
+        return repository
 
     async def __aexit__(
         self,
@@ -100,6 +108,8 @@ class SqlUnitOfWork:
         self._connection = None
         if connection is None:
             return
+        for name in _REPOSITORIES:  # a next use of this object makes fresh ones
+            self.__dict__.pop(name, None)
         try:
             if connection.in_transaction():
                 await connection.rollback()
@@ -110,3 +120,23 @@ class SqlUnitOfWork:
         if self._connection is None:
             raise RuntimeError("commit outside the unit of work")
         await self._connection.commit()
+
+
+_Make = Callable[[SqlUnitOfWork, AsyncConnection], Any]
+_REPOSITORIES: dict[str, _Make] = {
+    "sites": lambda u, c: SqlSiteRepository(c, u._clock, sqlite=u._sqlite, read_only=u._read_only),
+    "drivers": lambda u, c: SqlDriverRepository(c),
+    "stations": lambda u, c: SqlStationRepository(c, u._clock),
+    "sessions": lambda u, c: SqlSessionRepository(c),
+    "alarms": lambda u, c: SqlAlarmRepository(c),
+    "reservations": lambda u, c: SqlReservationRepository(c, sqlite=u._sqlite),
+    "notices": lambda u, c: SqlNoticeRepository(c),
+    "topics": lambda u, c: SqlTopicRepository(c),
+    "push_subscriptions": lambda u, c: SqlPushSubscriptionRepository(c, sqlite=u._sqlite),
+    "offers": lambda u, c: SqlOfferRepository(c),
+    "offer_deliveries": lambda u, c: SqlDeliveryRepository(c),
+    "offer_drivers": lambda u, c: SqlOfferDriverFacts(c),
+    "offer_chargers": lambda u, c: SqlOfferChargerFacts(c),
+    "vehicles": lambda u, c: SqlVehicleRepository(c),
+    "positions": lambda u, c: SqlPositionRepository(c, sqlite=u._sqlite),
+}
