@@ -119,7 +119,7 @@ class NearbyOut(BaseModel):
 
 # The JSON of a site without its distance and closing brace, by the site itself: a site is
 # immutable, and storage hands out the same one for as long as its rows are unchanged.
-_SITE_JSON: Memo[int, tuple[Site, bytes]] = Memo(8_192)
+_SITE_JSON: Memo[int, tuple[Site, bytes]] = Memo(4_096)
 
 
 def nearby_json(found: Iterable[tuple[Site, float]]) -> bytes:

@@ -500,8 +500,8 @@ def _site_values(details: SiteDetails, now: datetime) -> dict[str, Any]:
 # Sites as their rows make them, by those rows: reading a site is a pure function of its
 # rows, and its parts are immutable, so a site whose rows have not changed since it was
 # last read is taken from here instead of being built again (that cost more than the
-# search itself). Bounded: about 8,000 sites.
-_SITES: Memo[tuple[Any, ...], Site] = Memo(8_192)
+# search itself). Bounded: 4,096 sites, about 30 MB with their JSON (docs/adr/0012).
+_SITES: Memo[tuple[Any, ...], Site] = Memo(4_096)
 
 
 def _assemble(rows: Sequence[Any], mapping: Callable[[Any], Any] | None = None) -> dict[int, Site]:
