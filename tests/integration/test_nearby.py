@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import math
+import threading
+import time
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -24,6 +28,7 @@ from voltbook.stations.model import (
 from voltbook.stations.ports import ConnectorPlan, SitePlan
 from voltbook.stations.service import StationService
 from voltbook.stations.standards import Standard
+from voltbook.storage import sites as sites_storage
 from voltbook.storage.database import create_reader
 from voltbook.storage.tables import connectors, sites
 from voltbook.storage.tables import stations as stations_table
@@ -304,3 +309,35 @@ async def test_a_reader_engine_in_autocommit_finds_what_the_main_engine_finds(
             assert await uow.sites.count() == 41
     finally:
         await reader.dispose()
+
+
+async def test_sqlite_searches_run_one_at_a_time(
+    engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL searches run side by side")
+    stations = service(engine)
+    await stations.import_sites([plan(n, 42.0 + n / 1000, -71.0) for n in range(20)], source="test")
+    running, most = 0, 0
+    guard = threading.Lock()
+    search = sites_storage._sqlite_search
+
+    def watched(connection: Any, query: NearbyQuery) -> Any:
+        nonlocal running, most
+        with guard:
+            running += 1
+            most = max(most, running)
+        time.sleep(0.005)  # long enough for the others to start, were they allowed to
+        try:
+            return search(connection, query)
+        finally:
+            with guard:
+                running -= 1
+
+    monkeypatch.setattr(sites_storage, "_sqlite_search", watched)
+    answers = await asyncio.gather(
+        *(stations.nearby(NearbyQuery(42.0, -71.0, 50_000.0, n)) for n in range(1, 9))
+    )
+
+    assert most == 1
+    assert [len(found) for found in answers] == list(range(1, 9))

@@ -162,6 +162,14 @@ def rank_nearest(query: NearbyQuery, candidates: list[SitePoint]) -> list[tuple[
     scored = [
         (point, great_circle_m(query.lat, query.lon, point.lat, point.lon)) for point in candidates
     ]
+    return rank_scored(query, scored)
+
+
+def rank_scored(
+    query: NearbyQuery, scored: list[tuple[SitePoint, float]]
+) -> list[tuple[SitePoint, float]]:
+    """`rank_nearest` of candidates whose great-circle distance from the query's point is
+    known already (each with its `great_circle_m`)."""
     within = [item for item in scored if item[1] <= query.radius_m]
     within.sort(key=lambda item: (item[1], item[0].site_id))
     return within[: query.limit]

@@ -7,7 +7,9 @@ domain, so both databases give the same answer (docs/adr/0001).
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
+import weakref
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
@@ -26,7 +28,7 @@ from voltbook.stations.model import (
     Site,
     SiteDetails,
     SitePoint,
-    rank_nearest,
+    rank_scored,
 )
 from voltbook.stations.ports import SitePlan, UpsertCounts
 from voltbook.storage.rows import connector_from_row, station_from_row
@@ -189,7 +191,8 @@ class SqlSiteRepository:
         # (a read-only unit of work, so they cannot change in between).
         # aiosqlite (pinned) has no public call for this; SQLAlchemy uses the same two names.
         found: tuple[list[SitePoint], list[int], list[Any]]
-        found = await raw._execute(_sqlite_search, raw._conn, query)
+        async with _one_sqlite_search():
+            found = await raw._execute(_sqlite_search, raw._conn, query)
         points, ids, rows = found
         self._prefetched = (ids, rows)
         return points
@@ -455,6 +458,24 @@ def _sqlite_get_many_sql(count: int) -> str:
     return _GET_MANY_SQL.format(ids=f"IN ({', '.join('?' * count)})")
 
 
+# SQLite searches run one at a time in a process (per event loop): their Python work runs on
+# aiosqlite's threads and competes with the event loop for the interpreter, so that several
+# at once answer slower than one after another (8 clients: 277 searches/s with p99 116 ms
+# at once, 404/s with p99 37 ms one at a time; docs/benchmarks.md). Nothing else is awaited
+# while the lock is held.
+_SQLITE_SEARCHES: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _one_sqlite_search() -> asyncio.Lock:
+    loop = asyncio.get_running_loop()
+    lock = _SQLITE_SEARCHES.get(loop)
+    if lock is None:
+        lock = _SQLITE_SEARCHES[loop] = asyncio.Lock()
+    return lock
+
+
 def _sqlite_search(
     connection: sqlite3.Connection, query: NearbyQuery
 ) -> tuple[list[SitePoint], list[int], list[Any]]:
@@ -467,11 +488,13 @@ def _sqlite_search(
         boxes = bounding_boxes(lat, lon, radius)
         args = [v for b in boxes for v in (b.max_lat, b.min_lat, b.max_lon, b.min_lon)]
         rows = connection.execute(_SQLITE_BOX_SQL[len(boxes) - 1], args).fetchall()
-        points = [p for p in _to_points(rows) if great_circle_m(lat, lon, p.lat, p.lon) <= radius]
-        if len(points) >= query.limit or radius >= cap:
+        scored = [(p, great_circle_m(lat, lon, p.lat, p.lon)) for p in _to_points(rows)]
+        scored = [item for item in scored if item[1] <= radius]
+        if len(scored) >= query.limit or radius >= cap:
             break
-        radius = next_search_radius(radius, len(points), query.limit, cap)
-    ids = [point.site_id for point, _ in rank_nearest(query, points)]
+        radius = next_search_radius(radius, len(scored), query.limit, cap)
+    points = [point for point, _ in scored]
+    ids = [point.site_id for point, _ in rank_scored(query, scored)]  # distances known
     if not ids:
         return points, ids, []
     return points, ids, connection.execute(_sqlite_get_many_sql(len(ids)), ids).fetchall()
