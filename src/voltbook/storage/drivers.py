@@ -11,8 +11,20 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from voltbook.core.errors import Conflict
 from voltbook.drivers.model import Driver, Role
 from voltbook.drivers.privacy_model import Preferences
+from voltbook.storage.lists import among, per_database
 from voltbook.storage.tables import drivers
 from voltbook.storage.timestamps import as_utc
+
+# The rows of the drivers bound as `drivers`, locked (PostgreSQL) in id order: transactions
+# that lock drivers this way (a booking batch, a batch of notices) never deadlock on them.
+lock_drivers = per_database(
+    lambda on_sqlite: (
+        sa.select(drivers.c.id)
+        .where(among(drivers.c.id, "drivers", sqlite=on_sqlite))
+        .order_by(drivers.c.id)
+        .with_for_update()
+    )
+)
 
 
 class SqlDriverRepository:

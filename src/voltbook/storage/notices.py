@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from voltbook.notices.model import Notice, Urgency
+from voltbook.storage.drivers import lock_drivers
 from voltbook.storage.lists import among, per_database
 from voltbook.storage.tables import driver_topics, drivers, notices
 from voltbook.storage.timestamps import as_utc
@@ -21,13 +22,6 @@ class _Queries:
     """The statements that number a batch's notices, built once per kind of database."""
 
     def __init__(self, sqlite: bool) -> None:
-        # Row locks in one order: two batches that share drivers never deadlock.
-        self.lock = (
-            sa.select(drivers.c.id)
-            .where(among(drivers.c.id, "ids", sqlite=sqlite))
-            .order_by(drivers.c.id)
-            .with_for_update()
-        )
         self.take = (
             drivers.update()
             .where(among(drivers.c.id, "ids", sqlite=sqlite))
@@ -50,8 +44,8 @@ class SqlNoticeRepository:
         ordered = sorted(set(driver_ids))
         for start in range(0, len(ordered), _CHUNK):
             chunk = ordered[start : start + _CHUNK]
-            if self._postgresql:
-                await self._connection.execute(self._q.lock, {"ids": chunk})
+            if self._postgresql:  # in id order, as booking batches lock them too
+                await self._connection.execute(lock_drivers(False), {"drivers": chunk})
             rows = await self._connection.execute(self._q.take, {"ids": chunk})
             taken.update((row[0], int(row[1])) for row in rows)
         return taken

@@ -14,10 +14,10 @@ from voltbook.core.errors import Conflict
 from voltbook.reservations.model import Change, HistoryEntry, Reservation, Status
 from voltbook.reservations.ports import Busy, Evse, Job, JobKind, SiteHours, SlotTaken
 from voltbook.stations.model import ConnectorStatus
+from voltbook.storage.drivers import lock_drivers
 from voltbook.storage.lists import among, per_database
 from voltbook.storage.tables import (
     connectors,
-    drivers,
     id_tokens,
     reservation_history,
     reservation_jobs,
@@ -82,12 +82,6 @@ class _Queries:
             sa.select(reservation_history)
             .where(among(reservation_history.c.reservation_id, "ids", sqlite=sqlite))
             .order_by(reservation_history.c.id)
-        )
-        self.lock_drivers = (
-            sa.select(drivers.c.id)
-            .where(among(drivers.c.id, "drivers", sqlite=sqlite))
-            .order_by(drivers.c.id)  # locks taken in one order never deadlock
-            .with_for_update()
         )
         self.live_counts = (
             sa.select(_R.c.driver_id, sa.func.count())
@@ -215,7 +209,7 @@ class SqlReservationRepository:
         if not driver_ids:
             return {}
         if not self._sqlite:  # one driver's bookings queue up behind each other
-            await self._connection.execute(self._q.lock_drivers, {"drivers": driver_ids})
+            await self._connection.execute(lock_drivers(False), {"drivers": driver_ids})
         rows = await self._connection.execute(
             self._q.live_counts, {"drivers": driver_ids, "live": _LIVE}
         )
