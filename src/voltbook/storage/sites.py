@@ -239,7 +239,10 @@ class SqlSiteRepository:
             # Autocommit (a read-only unit of work): the rows come along, read in the same
             # snapshot as the candidates.
             rows = await raw.fetch(_PG_KNN_ROWS_SQL, lat, lon, reach, k)
-            points = {row["id"]: SitePoint(row["id"], row["lat"], row["lon"]) for row in rows}
+            points: dict[int, SitePoint] = {}
+            for row in rows:  # a row per connector: one point per site
+                if row["id"] not in points:
+                    points[row["id"]] = SitePoint(row["id"], row["lat"], row["lon"])
             self._prefetched = (list(points), rows)
             return list(points.values())
         statement = _with_connector_filter(_PG_KNN, query)
@@ -304,8 +307,7 @@ class SqlSiteRepository:
         prefetched, self._prefetched = self._prefetched, None
         if prefetched is not None and prefetched[0] == ids:  # SQLite's: just these sites
             return _assemble(prefetched[1], _sqlite_row)
-        if prefetched is not None and set(ids) <= set(prefetched[0]):  # PostgreSQL's
-            wanted = set(ids)
+        if prefetched is not None and (wanted := set(ids)) <= set(prefetched[0]):  # PostgreSQL's
             return _assemble([row for row in prefetched[1] if row["id"] in wanted])
         raw = await self._driver()
         if raw is None:
