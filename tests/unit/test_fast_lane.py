@@ -11,6 +11,7 @@ from starlette.types import Message, Receive, Scope, Send
 
 from tests.unit.builders import site
 from voltbook.api.fast_lane import FastLane, plain_query
+from voltbook.api.routes.reservations import book_route
 from voltbook.api.routes.stations import nearby_route
 from voltbook.stations.model import NearbyQuery, NearbySite
 from voltbook.stations.standards import Standard
@@ -52,7 +53,7 @@ async def call(query: str, *, method: str = "GET", path: str = "/api/v1/stations
     async def send(message: Message) -> None:
         sent.append(message)
 
-    await FastLane(passed, route=nearby_route)(scope, receive, send)
+    await FastLane(passed, nearby=nearby_route, booking=book_route)(scope, receive, send)
     return SimpleNamespace(stations=stations, passed=passed.scopes, sent=sent, scope=scope)
 
 

@@ -50,7 +50,7 @@ def create_app(services: ServicesFactory, *, fast_lane: bool = True) -> FastAPI:
     registry = CollectorRegistry()
     app.state.registry = registry
     if fast_lane:  # inside the metrics middleware: its answers are counted too
-        app.add_middleware(FastLane, route=stations.nearby_route)
+        app.add_middleware(FastLane, nearby=stations.nearby_route, booking=reservations.book_route)
     app.add_middleware(MetricsMiddleware, metrics=HttpMetrics(registry))
     install_problem_handlers(app)
     # Routes are matched in the order they are included, one by one: the busiest first.

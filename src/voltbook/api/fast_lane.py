@@ -8,7 +8,8 @@ query is plain: every key known and given once, and valid for `NearbyParams`, th
 the route declares. Anything else (an unknown or repeated key, a value the model refuses, a
 connector name nobody knows) goes on to the route, which answers it as documented,
 problem+json included; the lane has sent nothing by then. The OpenAPI document still comes
-from the route, and the tests hold both ways to the same answers.
+from the route, and the tests hold both ways to the same answers. `booking_lane` does the
+same for `POST /api/v1/reservations`, the busiest write.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pydantic import ValidationError
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from voltbook.api import booking_lane
 from voltbook.api.nearby_params import NearbyParams
 from voltbook.api.schemas import nearby_json
 from voltbook.core.errors import InvalidInput
@@ -29,32 +31,40 @@ _JSON = (b"content-type", b"application/json")
 
 
 class FastLane:
-    """Pure ASGI middleware; `route` is the route it stands in for (its answers carry it in
-    the scope, as the route's own do, so the metrics label them alike)."""
+    """Pure ASGI middleware; `nearby` and `booking` are the routes it stands in for (its
+    answers carry them in the scope, as the routes' own do, so the metrics label them alike)."""
 
-    def __init__(self, app: ASGIApp, route: BaseRoute) -> None:
+    def __init__(self, app: ASGIApp, nearby: BaseRoute, booking: BaseRoute) -> None:
         self.app = app
-        self.route = route
-        self.path: str = getattr(route, "path", "")
+        self.nearby = nearby
+        self.booking = booking
+        self.nearby_path: str = getattr(nearby, "path", "")
+        self.booking_path: str = getattr(booking, "path", "")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if (
-            scope["type"] == "http"
-            and scope["path"] == self.path
-            and scope["method"] == "GET"
-            and (body := await self._nearby(scope)) is not None
-        ):
-            scope["route"] = self.route
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": 200,
-                    "headers": [_JSON, (b"content-length", str(len(body)).encode())],
-                }
-            )
-            await send({"type": "http.response.body", "body": body})
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+        elif scope["method"] == "GET" and scope["path"] == self.nearby_path:
+            await self._answer_nearby(scope, receive, send)
+        elif scope["method"] == "POST" and scope["path"] == self.booking_path:
+            await booking_lane.book(scope, receive, send, self.app, self.booking)
+        else:
+            await self.app(scope, receive, send)
+
+    async def _answer_nearby(self, scope: Scope, receive: Receive, send: Send) -> None:
+        body = await self._nearby(scope)
+        if body is None:
+            await self.app(scope, receive, send)
             return
-        await self.app(scope, receive, send)
+        scope["route"] = self.nearby
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [_JSON, (b"content-length", str(len(body)).encode())],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
 
     async def _nearby(self, scope: Scope) -> bytes | None:
         params = plain_query(scope["query_string"])

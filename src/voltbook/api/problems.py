@@ -103,23 +103,28 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     }
 
 
+def domain_problem(error: DomainError, path: str) -> JSONResponse:
+    """The answer to a use case's refusal, for a request to `path`."""
+    status = next((s for t, s in _STATUS.items() if isinstance(error, t)), 400)
+    headers: dict[str, str] = {}
+    if isinstance(error, RateLimited):
+        headers["Retry-After"] = str(error.retry_after_s)
+    if isinstance(error, Unauthenticated):
+        headers["WWW-Authenticate"] = "Bearer"
+    return problem_response(
+        status,
+        error.code,
+        error.detail,
+        instance=path,
+        headers=headers,
+        **jsonable_encoder(error.details),
+    )
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     async def domain_error(request: Request, error: Exception) -> JSONResponse:
         assert isinstance(error, DomainError)
-        status = next((s for t, s in _STATUS.items() if isinstance(error, t)), 400)
-        headers: dict[str, str] = {}
-        if isinstance(error, RateLimited):
-            headers["Retry-After"] = str(error.retry_after_s)
-        if isinstance(error, Unauthenticated):
-            headers["WWW-Authenticate"] = "Bearer"
-        return problem_response(
-            status,
-            error.code,
-            error.detail,
-            instance=request.url.path,
-            headers=headers,
-            **jsonable_encoder(error.details),
-        )
+        return domain_problem(error, request.url.path)
 
     async def validation_error(request: Request, error: Exception) -> JSONResponse:
         assert isinstance(error, RequestValidationError)

@@ -7,7 +7,7 @@ from datetime import datetime
 from pydantic import AwareDatetime, BaseModel, Field
 
 from voltbook.api.inputs import Input
-from voltbook.reservations.model import Reservation
+from voltbook.reservations.model import BookingRequest, Reservation
 from voltbook.stations.fleet import STATION_ID_PATTERN
 
 INT32 = 2**31 - 1
@@ -24,6 +24,15 @@ class ReservationIn(Input):
     vehicle_id: str | None = Field(default=None, min_length=1, max_length=36)
     start: AwareDatetime | None = Field(default=None, description="Left out: now")
     minutes: int = Field(ge=1, le=1440)
+
+    def booking(self) -> BookingRequest:
+        return BookingRequest(
+            station_id=self.station_id,
+            minutes=self.minutes,
+            evse_id=self.connector_id,
+            vehicle_id=self.vehicle_id,
+            starts_at=self.start,
+        )
 
 
 class HistoryOut(BaseModel):

@@ -18,12 +18,13 @@ from voltbook.api.reservation_schemas import (
     ReservationOut,
     ReservationPage,
 )
-from voltbook.reservations.model import BookingRequest
+from voltbook.reservations.model import Reservation
 from voltbook.stations.fleet import STATION_ID_PATTERN
 
 router = APIRouter(prefix="/api/v1", tags=["reservations"])
 ReservationPath = Annotated[int, Path(ge=1, le=2**31 - 1)]
 StationPath = Annotated[str, Path(min_length=1, max_length=48, pattern=STATION_ID_PATTERN)]
+IDEMPOTENCY_KEY_MAX = 255
 
 
 @router.post(
@@ -42,22 +43,21 @@ async def book(
         Header(
             alias="Idempotency-Key",
             min_length=1,
-            max_length=255,
+            max_length=IDEMPOTENCY_KEY_MAX,
             pattern=r"^[\x21-\x7e]+$",
             description="The same key and body return the same reservation",
         ),
     ] = None,
 ) -> Response:
-    request = BookingRequest(
-        station_id=body.station_id,
-        minutes=body.minutes,
-        evse_id=body.connector_id,
-        vehicle_id=body.vehicle_id,
-        starts_at=body.start,
-    )
-    reservation, created = await services.reservations.book(
-        principal.driver_id, request, idempotency_key
-    )
+    booked = await services.reservations.book(principal.driver_id, body.booking(), idempotency_key)
+    return booked_response(*booked)
+
+
+book_route = next(r for r in router.routes if getattr(r, "endpoint", None) is book)
+
+
+def booked_response(reservation: Reservation, created: bool) -> Response:
+    """201 with the reservation; a replay (the same Idempotency-Key and body) says so."""
     # Serialised here, not through response_model (which validates the model once more).
     return Response(
         ReservationOut.of(reservation).model_dump_json(),
