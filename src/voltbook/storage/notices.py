@@ -22,9 +22,16 @@ class _Queries:
     """The statements that number a batch's notices, built once per kind of database."""
 
     def __init__(self, sqlite: bool) -> None:
+        # PostgreSQL: one statement locks the drivers in id order (`lock_drivers`), then
+        # takes their numbers.
+        taken = (
+            among(drivers.c.id, "drivers", sqlite=True)
+            if sqlite
+            else drivers.c.id == lock_drivers(False).subquery("locked").c.id
+        )
         self.take = (
             drivers.update()
-            .where(among(drivers.c.id, "ids", sqlite=sqlite))
+            .where(taken)
             .values(notice_seq=drivers.c.notice_seq + 1)
             .returning(drivers.c.id, drivers.c.notice_seq)
         )
@@ -44,9 +51,7 @@ class SqlNoticeRepository:
         ordered = sorted(set(driver_ids))
         for start in range(0, len(ordered), _CHUNK):
             chunk = ordered[start : start + _CHUNK]
-            if self._postgresql:  # in id order, as booking batches lock them too
-                await self._connection.execute(lock_drivers(False), {"drivers": chunk})
-            rows = await self._connection.execute(self._q.take, {"ids": chunk})
+            rows = await self._connection.execute(self._q.take, {"drivers": chunk})
             taken.update((row[0], int(row[1])) for row in rows)
         return taken
 

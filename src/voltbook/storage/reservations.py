@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from voltbook.core.errors import Conflict
+from voltbook.core.memo import Memo
 from voltbook.reservations.model import Change, HistoryEntry, Reservation, Status
 from voltbook.reservations.ports import Busy, Evse, Job, JobKind, SiteHours, SlotTaken
 from voltbook.stations.model import ConnectorStatus
@@ -51,11 +52,37 @@ _NEW_TYPES = {
     "created_at": "timestamptz",
 }
 _NEW_COLUMNS = tuple(_NEW_TYPES)
+# Their history in the same statement: each entry names its booking by (station, EVSE,
+# start), which no two bookings of a batch share, and goes in only if the booking did.
+_HISTORY_TYPES = {
+    "h_station_id": "text",
+    "h_evse_id": "integer",
+    "h_starts_at": "timestamptz",
+    "h_at": "timestamptz",
+    "h_status": "text",
+    "h_change": "text",
+    "h_reason": "text",
+    "h_connector": "text",
+}
+
+
+def _arrays(types: dict[str, str]) -> str:
+    return ", ".join(f"CAST(:{name} AS {kind}[])" for name, kind in types.items())
+
+
 _PG_ADD_MANY = sa.text(
-    f"INSERT INTO reservations ({', '.join(_NEW_COLUMNS)}) "  # noqa: S608 (names, not data)
-    "SELECT * FROM unnest("
-    + ", ".join(f"CAST(:{c} AS {t}[])" for c, t in _NEW_TYPES.items())
-    + ") ON CONFLICT DO NOTHING RETURNING id, station_id, evse_id, starts_at"
+    "WITH new AS ("  # noqa: S608 (names, not data)
+    f"INSERT INTO reservations ({', '.join(_NEW_COLUMNS)}) SELECT * FROM unnest("
+    f"{_arrays(_NEW_TYPES)}) ON CONFLICT DO NOTHING "
+    "RETURNING id, station_id, evse_id, starts_at), "
+    "history AS (INSERT INTO reservation_history "
+    "(reservation_id, at, status, change, reason, connector) "
+    "SELECT new.id, h.at, h.status, h.change, h.reason, h.connector "
+    f"FROM unnest({_arrays(_HISTORY_TYPES)}) WITH ORDINALITY "
+    "AS h(station_id, evse_id, starts_at, at, status, change, reason, connector, n) "
+    "JOIN new ON new.station_id = h.station_id AND new.evse_id = h.evse_id "
+    "AND new.starts_at = h.starts_at ORDER BY h.n) "
+    "SELECT id, station_id, evse_id, starts_at FROM new"
 )
 _PG_BUSY_DURING = sa.text(
     "SELECT DISTINCT r.id, r.station_id, r.evse_id, r.starts_at, r.ends_at "
@@ -111,6 +138,19 @@ _EVSES = (
     .order_by(stations.c.id, connectors.c.evse_id)
 )
 _queries = per_database(_Queries)
+# PostgreSQL: each station's EVSEs and its site's opening hours in one row, its connectors
+# as arrays in EVSE order; a batch reads a row per station, not one per connector.
+_CONNECTOR_ORDER = "ORDER BY c.evse_id, c.connector_id) FILTER (WHERE c.evse_id IS NOT NULL)"
+_PG_STATIONS = sa.text(
+    f"SELECT st.id, array_agg(c.evse_id {_CONNECTOR_ORDER}, "  # noqa: S608 (names, not data)
+    f"array_agg(c.standard {_CONNECTOR_ORDER}, array_agg(c.status {_CONNECTOR_ORDER}, "
+    "si.id, si.opening_hours, si.timezone, si.region "
+    "FROM stations st LEFT JOIN sites si ON si.id = st.site_id "
+    "LEFT JOIN connectors c ON c.station_id = st.id "
+    "WHERE st.id = ANY(CAST(:stations AS text[])) GROUP BY st.id, si.id"
+)
+# A station's EVSEs by its connectors' rows: a pure function of them, and immutable.
+_STATION_EVSES: Memo[tuple[Any, ...], tuple[Evse, ...]] = Memo(4_096)
 
 
 class SqlReservationRepository:
@@ -118,6 +158,8 @@ class SqlReservationRepository:
         self._connection = connection
         self._sqlite = sqlite
         self._q = _queries(sqlite)
+        # The opening hours `evses_of` read (PostgreSQL): the stations asked, and theirs.
+        self._hours: tuple[frozenset[str], dict[str, SiteHours]] | None = None
 
     async def add(self, reservation: Reservation) -> Reservation:
         new_id = await self._guarded(_R.insert().values(**_new(reservation)).returning(_R.c.id))
@@ -133,18 +175,21 @@ class SqlReservationRepository:
         # another's uncommitted row waits for it before it has taken any row the other
         # needs later, so two batches whose slots cross never wait for each other.
         rows = [_new(r) for r in sorted(reservations, key=_slot_order)]
-        inserted = await self._connection.execute(
-            _PG_ADD_MANY, {column: [row[column] for row in rows] for column in _NEW_COLUMNS}
-        )
+        params = {column: [row[column] for row in rows] for column in _NEW_COLUMNS}
+        entries = [(r, _history_row(0, e)) for r in reservations for e in r.history]
+        params["h_station_id"] = [r.station_id for r, _ in entries]
+        params["h_evse_id"] = [r.evse_id for r, _ in entries]
+        params["h_starts_at"] = [r.starts_at for r, _ in entries]
+        for name in ("at", "status", "change", "reason", "connector"):
+            params[f"h_{name}"] = [row[name] for _, row in entries]
+        inserted = await self._connection.execute(_PG_ADD_MANY, params)
         ids = {(row[1], row[2], as_utc(row[3])): row[0] for row in inserted}
-        saved: list[Reservation | None] = [
+        return [
             Reservation(**{**_fields(r), "id": ids[key]})
             if (key := (r.station_id, r.evse_id, r.starts_at)) in ids
             else None
             for r in reservations
         ]
-        await self._history([(r.id, r.history) for r in saved if r is not None])
-        return saved
 
     async def _add_or_none(self, reservation: Reservation) -> Reservation | None:
         try:
@@ -177,16 +222,7 @@ class SqlReservationRepository:
 
     async def _history(self, entries: list[tuple[int, tuple[HistoryEntry, ...]]]) -> None:
         rows = [
-            {
-                "reservation_id": reservation_id,
-                "at": e.at,
-                "status": e.status.value,
-                "change": e.change.value if e.change else None,
-                "reason": e.reason[:255],
-                "connector": e.connector,
-            }
-            for reservation_id, history in entries
-            for e in history
+            _history_row(reservation_id, e) for reservation_id, history in entries for e in history
         ]
         if rows:
             await self._connection.execute(reservation_history.insert(), rows)
@@ -208,6 +244,8 @@ class SqlReservationRepository:
     async def live_counts(self, driver_ids: list[str]) -> dict[str, int]:
         if not driver_ids:
             return {}
+        # PostgreSQL: the lock, then the count, in a statement of its own: one that waited
+        # for the lock counts with a snapshot taken after the other batch committed.
         if not self._sqlite:  # one driver's bookings queue up behind each other
             await self._connection.execute(lock_drivers(False), {"drivers": driver_ids})
         rows = await self._connection.execute(
@@ -383,13 +421,27 @@ class SqlReservationRepository:
     async def sites_hours(self, station_ids: list[str]) -> dict[str, SiteHours]:
         if not station_ids:
             return {}
+        if self._hours is not None and self._hours[0].issuperset(station_ids):
+            return {s: hours for s in station_ids if (hours := self._hours[1].get(s))}
         rows = await self._connection.execute(self._q.sites_hours, {"stations": station_ids})
         return {row[0]: SiteHours(row[1], row[2], row[3]) for row in rows}
 
     async def evses_of(self, station_ids: list[str]) -> dict[str, list[Evse]]:
         if not station_ids:
             return {}
-        return await self._evses(self._q.evses_of, {"stations": station_ids})
+        if self._sqlite:
+            return await self._evses(self._q.evses_of, {"stations": station_ids})
+        # The stations' sites' hours come with them: `sites_hours` is asked for them next.
+        rows = await self._connection.execute(_PG_STATIONS, {"stations": station_ids})
+        found: dict[str, list[Evse]] = {}
+        hours: dict[str, SiteHours] = {}
+        for station_id, evse_ids, standards, statuses, site_id, *site in rows:
+            connectors = zip(evse_ids or (), standards or (), statuses or (), strict=True)
+            found[station_id] = _station_evses(station_id, tuple(connectors))
+            if site_id is not None:
+                hours[station_id] = SiteHours(*site)
+        self._hours = (frozenset(station_ids), hours)
+        return found
 
     async def site_evses(self, station_id: str) -> list[Evse]:
         site = sa.select(stations.c.site_id).where(stations.c.id == station_id).scalar_subquery()
@@ -402,21 +454,14 @@ class SqlReservationRepository:
         """EVSEs by station, every station the statement reads (one without connectors has
         [])."""
         rows = await self._connection.execute(statement, params)
-        grouped: dict[str, dict[int, tuple[set[str], bool]]] = {}
+        grouped: dict[str, list[tuple[int, str | None, str | None]]] = {}
         for station_id, evse_id, standard, status in rows.all():
-            evses = grouped.setdefault(station_id, {})
-            if evse_id is None:
-                continue
-            plugs, usable = evses.setdefault(evse_id, (set(), True))
-            if standard:
-                plugs.add(standard)
-            evses[evse_id] = (plugs, usable and status not in _UNUSABLE)
+            connectors = grouped.setdefault(station_id, [])
+            if evse_id is not None:
+                connectors.append((evse_id, standard, status))
         return {
-            station_id: [
-                Evse(station_id, evse_id, frozenset(plugs), usable)
-                for evse_id, (plugs, usable) in evses.items()
-            ]
-            for station_id, evses in grouped.items()
+            station_id: _station_evses(station_id, tuple(connectors))
+            for station_id, connectors in grouped.items()
         }
 
     async def _load(self, condition: Any, limit: int | None = None) -> list[Reservation]:
@@ -467,6 +512,40 @@ def _new(reservation: Reservation) -> dict[str, Any]:
         "idempotency_key": reservation.idempotency_key,
         "fingerprint": reservation.fingerprint,
         "created_at": reservation.created_at,
+    }
+
+
+def _station_evses(
+    station_id: str, connectors: tuple[tuple[int, str | None, str | None], ...]
+) -> list[Evse]:
+    """A station's EVSEs from its connectors (EVSE, standard, status), in EVSE order."""
+    key = (station_id, connectors)
+    made = _STATION_EVSES.get(key)
+    if made is None:
+        evses: dict[int, tuple[set[str], bool]] = {}
+        for evse_id, standard, status in connectors:
+            plugs, usable = evses.setdefault(evse_id, (set(), True))
+            if standard:
+                plugs.add(standard)
+            evses[evse_id] = (plugs, usable and status not in _UNUSABLE)
+        made = _STATION_EVSES.put(
+            key,
+            tuple(
+                Evse(station_id, evse_id, frozenset(plugs), usable)
+                for evse_id, (plugs, usable) in evses.items()
+            ),
+        )
+    return list(made)
+
+
+def _history_row(reservation_id: int, entry: HistoryEntry) -> dict[str, Any]:
+    return {
+        "reservation_id": reservation_id,
+        "at": entry.at,
+        "status": entry.status.value,
+        "change": entry.change.value if entry.change else None,
+        "reason": entry.reason[:255],
+        "connector": entry.connector,
     }
 
 
