@@ -10,12 +10,14 @@ SQLAlchemy finds their compiled form in its cache without rebuilding them.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from functools import cache
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 T = TypeVar("T")
 
@@ -30,3 +32,34 @@ def among(column: sa.ColumnElement[Any], name: str, *, sqlite: bool) -> sa.Colum
 def per_database(build: Callable[[bool], T]) -> Callable[[bool], T]:
     """`build(sqlite)` made once for each kind of database, then reused."""
     return cache(build)
+
+
+async def insert_many(
+    connection: AsyncConnection, table: sa.Table, rows: Sequence[Mapping[str, Any]]
+) -> None:
+    """INSERT `rows` (each with the same columns) in one statement. PostgreSQL binds one
+    array per column: one statement text, prepared once, for any number of rows, where
+    SQLAlchemy's many-row INSERT renders a text per number of rows and a placeholder per
+    value. SQLite gets SQLAlchemy's own."""
+    if not rows:
+        return
+    if connection.dialect.name == "sqlite":
+        await connection.execute(table.insert(), list(rows))
+        return
+    columns = tuple(rows[0])
+    await connection.execute(
+        _unnest_insert(table, columns), {c: [row[c] for row in rows] for c in columns}
+    )
+
+
+@cache
+def _unnest_insert(table: sa.Table, columns: tuple[str, ...]) -> sa.TextClause:
+    arrays = ", ".join(
+        f"CAST(:{name} AS {table.c[name].type.compile(dialect=_POSTGRESQL)}[])" for name in columns
+    )
+    return sa.text(
+        f"INSERT INTO {table.name} ({', '.join(columns)}) SELECT * FROM unnest({arrays})"  # noqa: S608 (names, not data)
+    )
+
+
+_POSTGRESQL: sa.Dialect = PGDialect_asyncpg()  # type: ignore[no-untyped-call]

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from voltbook.notices.model import Notice, Urgency
 from voltbook.storage.drivers import lock_drivers
-from voltbook.storage.lists import among, per_database
+from voltbook.storage.lists import among, insert_many, per_database
 from voltbook.storage.tables import driver_topics, drivers, notices
 from voltbook.storage.timestamps import as_utc
 
@@ -56,10 +56,9 @@ class SqlNoticeRepository:
         return taken
 
     async def add_many(self, notices: list[Notice]) -> None:
-        if not notices:
-            return
-        await self._connection.execute(
-            _N.insert(),
+        await insert_many(
+            self._connection,
+            _N,
             [
                 {
                     "driver_id": notice.driver_id,

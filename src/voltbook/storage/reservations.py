@@ -16,7 +16,7 @@ from voltbook.reservations.model import Change, HistoryEntry, Reservation, Statu
 from voltbook.reservations.ports import Busy, Evse, Job, JobKind, SiteHours, SlotTaken
 from voltbook.stations.model import ConnectorStatus
 from voltbook.storage.drivers import lock_drivers
-from voltbook.storage.lists import among, per_database
+from voltbook.storage.lists import among, insert_many, per_database
 from voltbook.storage.tables import (
     connectors,
     id_tokens,
@@ -224,8 +224,7 @@ class SqlReservationRepository:
         rows = [
             _history_row(reservation_id, e) for reservation_id, history in entries for e in history
         ]
-        if rows:
-            await self._connection.execute(reservation_history.insert(), rows)
+        await insert_many(self._connection, reservation_history, rows)
 
     async def get(self, reservation_id: int) -> Reservation | None:
         found = await self._load(_R.c.id == reservation_id)
@@ -341,20 +340,20 @@ class SqlReservationRepository:
         await self._add_jobs([(r, kind, at, None) for r, kind, at in jobs])
 
     async def _add_jobs(self, jobs: list[tuple[int, JobKind, datetime, str | None]]) -> None:
-        if jobs:
-            await self._connection.execute(
-                _J.insert(),
-                [
-                    {
-                        "reservation_id": r,
-                        "kind": kind.value,
-                        "due_at": at,
-                        "attempts": 0,
-                        "station_id": station_id,
-                    }
-                    for r, kind, at, station_id in jobs
-                ],
-            )
+        await insert_many(
+            self._connection,
+            _J,
+            [
+                {
+                    "reservation_id": r,
+                    "kind": kind.value,
+                    "due_at": at,
+                    "attempts": 0,
+                    "station_id": station_id,
+                }
+                for r, kind, at, station_id in jobs
+            ],
+        )
 
     async def any_due(self, now: datetime) -> bool:
         found = await self._connection.scalar(sa.select(_J.c.id).where(*_due(now)).limit(1))
