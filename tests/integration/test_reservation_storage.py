@@ -15,7 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from voltbook.core.clock import SystemClock
 from voltbook.reservations.model import HistoryEntry, Reservation, Status
 from voltbook.reservations.ports import JobKind, SlotTaken
-from voltbook.storage.tables import drivers, reservations
+from voltbook.storage.tables import drivers, reservation_jobs, reservations
+from voltbook.storage.timestamps import as_utc
 from voltbook.storage.unit_of_work import SqlUnitOfWork
 
 T0 = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
@@ -68,12 +69,30 @@ async def test_a_batch_stores_what_fits_and_skips_what_the_database_refuses(
         replace(booking(T0, evse=3), idempotency_key="k1", fingerprint="f"),  # key taken
         booking(T0 + timedelta(hours=1)),  # back to back with the stored one
     ]
+    jobs = [((JobKind.HAND_OFF, b.starts_at - timedelta(minutes=5)), (JobKind.NO_SHOW, b.no_show_at))
+            for b in batch]  # fmt: skip
     async with SqlUnitOfWork(engine, SystemClock()) as uow:
-        saved = await uow.reservations.add_many(batch)
+        saved = await uow.reservations.add_many(batch, jobs)
         await uow.commit()
     assert [s is not None for s in saved] == [False, True, False, True]
     stored = [s for s in saved if s is not None]
     assert len({s.id for s in stored} | {first.id}) == 3
+    async with engine.connect() as connection:  # the jobs of the stored ones, none other
+        found = (
+            await connection.execute(
+                sa.select(
+                    reservation_jobs.c.reservation_id,
+                    reservation_jobs.c.kind,
+                    reservation_jobs.c.due_at,
+                ).order_by(reservation_jobs.c.id)
+            )
+        ).all()
+    assert sorted((r, JobKind(k), as_utc(at)) for r, k, at in found) == sorted(
+        (s.id, kind, due_at)
+        for s, theirs in zip(saved, jobs, strict=True)
+        if s is not None
+        for kind, due_at in theirs
+    )
     async with SqlUnitOfWork(engine, SystemClock(), read_only=True) as uow:
         repo = uow.reservations
         for reservation in stored:

@@ -26,7 +26,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import itertools
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from types import TracebackType
@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Self
 from tests.unit.fakes import ReadOnlyViolation
 from voltbook.core.errors import Conflict
 from voltbook.reservations.model import Reservation, Status
-from voltbook.reservations.ports import Busy, Evse, Job, JobKind, SiteHours, SlotTaken
+from voltbook.reservations.ports import Busy, Evse, Job, JobKind, NewJob, SiteHours, SlotTaken
 
 
 @dataclass(slots=True)
@@ -192,15 +192,21 @@ class InMemoryReservationRepository:
         self._state.reservations[saved.id] = saved
         return saved
 
-    async def add_many(self, reservations: list[Reservation]) -> list[Reservation | None]:
+    async def add_many(
+        self, reservations: list[Reservation], jobs: Sequence[Sequence[NewJob]] = ()
+    ) -> list[Reservation | None]:
         if self._store.before_add_many is not None:
             await self._store.before_add_many(self)
         saved: list[Reservation | None] = []
-        for reservation in reservations:
+        for reservation, theirs in zip(reservations, jobs or [()] * len(reservations), strict=True):
             try:
-                saved.append(await self.add(reservation))
+                stored = await self.add(reservation)
             except Conflict:  # SlotTaken too: the row is skipped, as ON CONFLICT DO NOTHING
                 saved.append(None)
+                continue
+            saved.append(stored)
+            for kind, due_at in theirs:
+                await self.schedule(stored.id, kind, due_at)
         return saved
 
     async def get(self, reservation_id: int) -> Reservation | None:
@@ -295,10 +301,6 @@ class InMemoryReservationRepository:
             self._store.next_job_id(), reservation_id, kind, due_at, station_id=station_id
         )
         self._state.jobs[job.id] = job
-
-    async def schedule_many(self, jobs: list[tuple[int, JobKind, datetime]]) -> None:
-        for reservation_id, kind, due_at in jobs:
-            await self.schedule(reservation_id, kind, due_at)
 
     def _due(self, now: datetime) -> list[StoredJob]:
         due = [

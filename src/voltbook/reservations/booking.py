@@ -187,22 +187,19 @@ class BookingDesk:
                 _reservation(ask, evse, tags[ask.driver_id], self.rules.grace, now)
                 for ask, evse in planned
             ]
-            saved = await repo.add_many(rows) if rows else []
+            jobs = [
+                (
+                    (JobKind.HAND_OFF, max(now, r.starts_at - self.rules.lead_time)),
+                    (JobKind.NO_SHOW, r.no_show_at),
+                )
+                for r in rows
+            ]
+            saved = await repo.add_many(rows, jobs) if rows else []
             for (ask, _), reservation in zip(planned, saved, strict=True):
                 if reservation is None:
                     batch.again.append(ask)
                 else:
                     batch.booked.append((ask, reservation))
-            await repo.schedule_many(
-                [
-                    job
-                    for _, r in batch.booked
-                    for job in (
-                        (r.id, JobKind.HAND_OFF, max(now, r.starts_at - self.rules.lead_time)),
-                        (r.id, JobKind.NO_SHOW, r.no_show_at),
-                    )
-                ]
-            )
             await uow.commit()
         return batch
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -27,6 +28,9 @@ class JobKind(StrEnum):
     HAND_OFF = "hand_off"  # send ReserveNow
     NO_SHOW = "no_show"  # grace passed: expire unless fulfilled
     RELEASE = "release"  # send CancelReservation to the charger
+
+
+NewJob = tuple[JobKind, datetime]  # a job of a booking not stored yet: its kind, when due
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,9 +75,12 @@ class ReservationRepository(Protocol):
 
     async def get(self, reservation_id: int) -> Reservation | None: ...
 
-    async def add_many(self, reservations: list[Reservation]) -> list[Reservation | None]:
-        """Store new bookings in one go: each with its id, or None where the database
-        refused it (an overlap, or its Idempotency-Key taken meanwhile)."""
+    async def add_many(
+        self, reservations: list[Reservation], jobs: Sequence[Sequence[NewJob]] = ()
+    ) -> list[Reservation | None]:
+        """Store new bookings in one go, each with its jobs (`jobs[n]` for booking n; none
+        when left out): each with its id, or None where the database refused it (an
+        overlap, or its Idempotency-Key taken meanwhile), and then none of its jobs."""
         ...
 
     async def by_keys(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], Reservation]:
@@ -114,10 +121,6 @@ class ReservationRepository(Protocol):
     async def schedule(
         self, reservation_id: int, kind: JobKind, due_at: datetime, station_id: str | None = None
     ) -> None: ...
-
-    async def schedule_many(self, jobs: list[tuple[int, JobKind, datetime]]) -> None:
-        """(reservation id, kind, due at) jobs in one go."""
-        ...
 
     async def any_due(self, now: datetime) -> bool: ...
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -13,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from voltbook.core.errors import Conflict
 from voltbook.core.memo import Memo
 from voltbook.reservations.model import Change, HistoryEntry, Reservation, Status
-from voltbook.reservations.ports import Busy, Evse, Job, JobKind, SiteHours, SlotTaken
+from voltbook.reservations.ports import Busy, Evse, Job, JobKind, NewJob, SiteHours, SlotTaken
 from voltbook.stations.model import ConnectorStatus
 from voltbook.storage.drivers import lock_drivers
 from voltbook.storage.lists import among, insert_many, per_database
@@ -52,7 +53,7 @@ _NEW_TYPES = {
     "created_at": "timestamptz",
 }
 _NEW_COLUMNS = tuple(_NEW_TYPES)
-# Their history in the same statement: each entry names its booking by (station, EVSE,
+# Their history and jobs in the same statement: each names its booking by (station, EVSE,
 # start), which no two bookings of a batch share, and goes in only if the booking did.
 _HISTORY_TYPES = {
     "h_station_id": "text",
@@ -63,6 +64,15 @@ _HISTORY_TYPES = {
     "h_change": "text",
     "h_reason": "text",
     "h_connector": "text",
+}
+
+# And their jobs, the same way.
+_JOB_TYPES = {
+    "j_station_id": "text",
+    "j_evse_id": "integer",
+    "j_starts_at": "timestamptz",
+    "j_kind": "text",
+    "j_due_at": "timestamptz",
 }
 
 
@@ -81,7 +91,12 @@ _PG_ADD_MANY = sa.text(
     f"FROM unnest({_arrays(_HISTORY_TYPES)}) WITH ORDINALITY "
     "AS h(station_id, evse_id, starts_at, at, status, change, reason, connector, n) "
     "JOIN new ON new.station_id = h.station_id AND new.evse_id = h.evse_id "
-    "AND new.starts_at = h.starts_at ORDER BY h.n) "
+    "AND new.starts_at = h.starts_at ORDER BY h.n), "
+    "jobs AS (INSERT INTO reservation_jobs (reservation_id, kind, due_at, attempts) "
+    "SELECT new.id, j.kind, j.due_at, 0 "
+    f"FROM unnest({_arrays(_JOB_TYPES)}) AS j(station_id, evse_id, starts_at, kind, due_at) "
+    "JOIN new ON new.station_id = j.station_id AND new.evse_id = j.evse_id "
+    "AND new.starts_at = j.starts_at) "
     "SELECT id, station_id, evse_id, starts_at FROM new"
 )
 _PG_BUSY_DURING = sa.text(
@@ -167,9 +182,21 @@ class SqlReservationRepository:
         await self._history([(saved.id, saved.history)])
         return saved
 
-    async def add_many(self, reservations: list[Reservation]) -> list[Reservation | None]:
+    async def add_many(
+        self, reservations: list[Reservation], jobs: Sequence[Sequence[NewJob]] = ()
+    ) -> list[Reservation | None]:
+        jobs = jobs or [()] * len(reservations)
         if self._sqlite:  # writes are serialized: one savepoint per row is cheap there
-            return [await self._add_or_none(r) for r in reservations]
+            saved = [await self._add_or_none(r) for r in reservations]
+            await self._add_jobs(
+                [
+                    (r.id, kind, due_at, None)
+                    for r, theirs in zip(saved, jobs, strict=True)
+                    if r is not None
+                    for kind, due_at in theirs
+                ]
+            )
+            return saved
         # One statement; the rows the exclusion constraint or the key refuses are skipped.
         # Rows go in one order for every batch (station, EVSE, start): a batch that meets
         # another's uncommitted row waits for it before it has taken any row the other
@@ -182,6 +209,12 @@ class SqlReservationRepository:
         params["h_starts_at"] = [r.starts_at for r, _ in entries]
         for name in ("at", "status", "change", "reason", "connector"):
             params[f"h_{name}"] = [row[name] for _, row in entries]
+        due = [(r, job) for r, theirs in zip(reservations, jobs, strict=True) for job in theirs]
+        params["j_station_id"] = [r.station_id for r, _ in due]
+        params["j_evse_id"] = [r.evse_id for r, _ in due]
+        params["j_starts_at"] = [r.starts_at for r, _ in due]
+        params["j_kind"] = [kind.value for _, (kind, _) in due]
+        params["j_due_at"] = [due_at for _, (_, due_at) in due]
         inserted = await self._connection.execute(_PG_ADD_MANY, params)
         ids = {(row[1], row[2], as_utc(row[3])): row[0] for row in inserted}
         return [
@@ -335,9 +368,6 @@ class SqlReservationRepository:
         self, reservation_id: int, kind: JobKind, due_at: datetime, station_id: str | None = None
     ) -> None:
         await self._add_jobs([(reservation_id, kind, due_at, station_id)])
-
-    async def schedule_many(self, jobs: list[tuple[int, JobKind, datetime]]) -> None:
-        await self._add_jobs([(r, kind, at, None) for r, kind, at in jobs])
 
     async def _add_jobs(self, jobs: list[tuple[int, JobKind, datetime, str | None]]) -> None:
         await insert_many(
