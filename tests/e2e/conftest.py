@@ -216,3 +216,20 @@ def services(served: tuple[str, FastAPI]) -> Services:
 async def http(base: str) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(base_url=base, timeout=10) as client:
         yield client
+
+
+@pytest.fixture
+async def route_only(served: tuple[str, FastAPI]) -> AsyncIterator[httpx.AsyncClient]:
+    """The `served` server's own services behind an app without the fast lanes, in this
+    process: what the documented routes answer, to hold the lanes to."""
+    running: Services = served[1].state.services
+
+    @asynccontextmanager
+    async def already_open() -> AsyncIterator[Services]:
+        yield running
+
+    app = create_app(already_open, fast_lane=False)
+    app.state.services = running
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://route") as client:
+        yield client

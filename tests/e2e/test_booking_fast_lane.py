@@ -3,19 +3,14 @@ refuses with the same problem, and leaves everything else to the route."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.e2e.test_reservations import new_drivers
-from voltbook.api.app import create_app
-from voltbook.services import Services
 from voltbook.storage.tables import connectors, sites, stations
 
 BOOK = "/api/v1/reservations"
@@ -27,22 +22,6 @@ _OWN = {"id", "start", "end", "no_show_at", "created_at", "history", "id_tag"}
 @pytest.fixture
 def engine(own_database: tuple[str, AsyncEngine]) -> AsyncEngine:
     return own_database[1]
-
-
-@pytest.fixture
-async def route_only(served: tuple[str, FastAPI]) -> AsyncIterator[httpx.AsyncClient]:
-    """The same server's services behind an app without the fast lane, in this process."""
-    running: Services = served[1].state.services
-
-    @asynccontextmanager
-    async def already_open() -> AsyncIterator[Services]:
-        yield running
-
-    app = create_app(already_open, fast_lane=False)
-    app.state.services = running
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://route") as client:
-        yield client
 
 
 @pytest.fixture

@@ -4,18 +4,13 @@ leaves everything else to the route."""
 from __future__ import annotations
 
 import random
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 
 import httpx
 import pytest
 import sqlalchemy as sa
-from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.e2e.test_find_stations import import_bundled
-from voltbook.api.app import create_app
-from voltbook.services import Services
 from voltbook.storage.tables import connectors, stations
 
 NEARBY = "/api/v1/stations/nearby"
@@ -24,22 +19,6 @@ NEARBY = "/api/v1/stations/nearby"
 @pytest.fixture
 def engine(own_database: tuple[str, AsyncEngine]) -> AsyncEngine:
     return own_database[1]
-
-
-@pytest.fixture
-async def route_only(served: tuple[str, FastAPI]) -> AsyncIterator[httpx.AsyncClient]:
-    """The same server's services behind an app without the fast lane, in this process."""
-    running: Services = served[1].state.services
-
-    @asynccontextmanager
-    async def already_open() -> AsyncIterator[Services]:
-        yield running
-
-    app = create_app(already_open, fast_lane=False)
-    app.state.services = running
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://route") as client:
-        yield client
 
 
 def searches() -> list[dict[str, str]]:
