@@ -52,10 +52,16 @@ async def insert_many(
     )
 
 
+def bound_arrays(types: Mapping[str, str]) -> str:
+    """PostgreSQL: one array parameter per name, cast to an array of its type, comma
+    separated (for `unnest(…)`)."""
+    return ", ".join(f"CAST(:{name} AS {kind}[])" for name, kind in types.items())
+
+
 @cache
 def _unnest_insert(table: sa.Table, columns: tuple[str, ...]) -> sa.TextClause:
-    arrays = ", ".join(
-        f"CAST(:{name} AS {table.c[name].type.compile(dialect=_POSTGRESQL)}[])" for name in columns
+    arrays = bound_arrays(
+        {name: str(table.c[name].type.compile(dialect=_POSTGRESQL)) for name in columns}
     )
     return sa.text(
         f"INSERT INTO {table.name} ({', '.join(columns)}) SELECT * FROM unnest({arrays})"  # noqa: S608 (names, not data)

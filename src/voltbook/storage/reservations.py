@@ -17,7 +17,7 @@ from voltbook.reservations.model import Change, HistoryEntry, Reservation, Statu
 from voltbook.reservations.ports import Busy, Evse, Job, JobKind, NewJob, SiteHours, SlotTaken
 from voltbook.stations.model import ConnectorStatus
 from voltbook.storage.drivers import lock_drivers
-from voltbook.storage.lists import among, insert_many, per_database
+from voltbook.storage.lists import among, bound_arrays, insert_many, per_database
 from voltbook.storage.tables import (
     connectors,
     id_tokens,
@@ -76,33 +76,29 @@ _JOB_TYPES = {
 }
 
 
-def _arrays(types: dict[str, str]) -> str:
-    return ", ".join(f"CAST(:{name} AS {kind}[])" for name, kind in types.items())
-
-
 _PG_ADD_MANY = sa.text(
     "WITH new AS ("  # noqa: S608 (names, not data)
     f"INSERT INTO reservations ({', '.join(_NEW_COLUMNS)}) SELECT * FROM unnest("
-    f"{_arrays(_NEW_TYPES)}) ON CONFLICT DO NOTHING "
+    f"{bound_arrays(_NEW_TYPES)}) ON CONFLICT DO NOTHING "
     "RETURNING id, station_id, evse_id, starts_at), "
     "history AS (INSERT INTO reservation_history "
     "(reservation_id, at, status, change, reason, connector) "
     "SELECT new.id, h.at, h.status, h.change, h.reason, h.connector "
-    f"FROM unnest({_arrays(_HISTORY_TYPES)}) WITH ORDINALITY "
+    f"FROM unnest({bound_arrays(_HISTORY_TYPES)}) WITH ORDINALITY "
     "AS h(station_id, evse_id, starts_at, at, status, change, reason, connector, n) "
     "JOIN new ON new.station_id = h.station_id AND new.evse_id = h.evse_id "
     "AND new.starts_at = h.starts_at ORDER BY h.n), "
     "jobs AS (INSERT INTO reservation_jobs (reservation_id, kind, due_at, attempts) "
     "SELECT new.id, j.kind, j.due_at, 0 "
-    f"FROM unnest({_arrays(_JOB_TYPES)}) AS j(station_id, evse_id, starts_at, kind, due_at) "
+    f"FROM unnest({bound_arrays(_JOB_TYPES)}) AS j(station_id, evse_id, starts_at, kind, due_at) "
     "JOIN new ON new.station_id = j.station_id AND new.evse_id = j.evse_id "
     "AND new.starts_at = j.starts_at) "
     "SELECT id, station_id, evse_id, starts_at FROM new"
 )
+_WINDOW_TYPES = {"stations": "text", "starts": "timestamptz", "ends": "timestamptz"}
 _PG_BUSY_DURING = sa.text(
-    "SELECT DISTINCT r.id, r.station_id, r.evse_id, r.starts_at, r.ends_at "
-    "FROM unnest(CAST(:stations AS text[]), CAST(:starts AS timestamptz[]), "
-    "CAST(:ends AS timestamptz[])) AS w(station_id, s, e) "
+    "SELECT DISTINCT r.id, r.station_id, r.evse_id, r.starts_at, r.ends_at "  # noqa: S608 (names, not data)
+    f"FROM unnest({bound_arrays(_WINDOW_TYPES)}) AS w(station_id, s, e) "
     "JOIN reservations r ON r.station_id = w.station_id AND r.starts_at < w.e "
     "AND r.ends_at > w.s WHERE r.status = ANY(CAST(:live AS text[]))"
 )
@@ -343,15 +339,15 @@ class SqlReservationRepository:
         rows = await self._connection.execute(self._q.id_tags, {"drivers": driver_ids})
         tags = {row[0]: str(row[1]) for row in rows}
         new = {d: "VB" + secrets.token_hex(6).upper() for d in driver_ids if d not in tags}
-        if new:
-            now = datetime.now(UTC)
-            await self._connection.execute(
-                id_tokens.insert(),
-                [
-                    {"token": t, "driver_id": d, "status": "Accepted", "created_at": now}
-                    for d, t in new.items()
-                ],
-            )
+        now = datetime.now(UTC)
+        await insert_many(
+            self._connection,
+            id_tokens,
+            [
+                {"token": t, "driver_id": d, "status": "Accepted", "created_at": now}
+                for d, t in new.items()
+            ],
+        )
         return tags | new
 
     async def vehicle_standards(self, driver_id: str, vehicle_id: str) -> frozenset[str] | None:
