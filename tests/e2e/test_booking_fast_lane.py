@@ -87,12 +87,16 @@ async def test_bookings_replays_and_refusals_are_the_routes_own(
             BOOK, json=body | {"minutes": 30}, headers=one | {"Idempotency-Key": way}
         )
         assert other.status_code == 422
-        taken = await client.post(BOOK, json=body, headers=two)
+        taken = await client.post(BOOK, json=body, headers=two | {"Idempotency-Key": f"{way}-2"})
         assert taken.status_code == 409
-        anyone = await client.post(BOOK, json={**body, "connector_id": None}, headers=three)
+        anyone = await client.post(
+            BOOK, json={**body, "connector_id": None}, headers=three | {"Idempotency-Key": way}
+        )
         assert anyone.status_code == 201  # the other EVSE
         full = await client.post(
-            BOOK, json={**body, "connector_id": None, "minutes": 30}, headers=two
+            BOOK,
+            json={**body, "connector_id": None, "minutes": 30},
+            headers=two | {"Idempotency-Key": f"{way}-3"},
         )
         seen[way] = (made.json(), other.json(), taken.json(), anyone.json(), full.json())
     lane, route = seen["lane"], seen["route"]
@@ -118,6 +122,7 @@ async def test_bookings_replays_and_refusals_are_the_routes_own(
         ("a naive start", 422, {"station_id": STATION, "minutes": 30, "start": "2030-01-01T10:00"}, {}),
         ("too far ahead", 422, {"station_id": STATION, "minutes": 30, "start": "2099-01-01T10:00:00Z"}, {}),
         ("a bad key", 422, {"station_id": STATION, "minutes": 30}, {"Idempotency-Key": "a b"}),
+        ("no key", 422, {"station_id": STATION, "minutes": 30}, {"Idempotency-Key": ""}),
         ("no token", 401, {"station_id": STATION, "minutes": 30}, {"Authorization": ""}),
         ("a bad token", 401, {"station_id": STATION, "minutes": 30}, {"Authorization": "Bearer x"}),
     ],
@@ -133,7 +138,7 @@ async def test_what_the_lane_refuses_or_leaves_gets_the_routes_answer(
     headers: dict[str, str],
 ) -> None:
     [driver] = await new_drivers(engine, 1)
-    sent = {k: v for k, v in (driver | headers).items() if v}
+    sent = {k: v for k, v in (driver | {"Idempotency-Key": "k-1"} | headers).items() if v}
     lane = await http.post(BOOK, json=body, headers=sent)
     route = await route_only.post(BOOK, json=body, headers=sent)
     assert lane.status_code == route.status_code == status, why

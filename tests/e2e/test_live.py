@@ -202,7 +202,7 @@ async def test_reservation_notices_arrive_live_in_sequence(
         made = await http.post(
             "/api/v1/reservations",
             json={"station_id": station_id, "connector_id": 1, "minutes": 30},
-            headers=driver,
+            headers=driver | {"Idempotency-Key": "booking-1"},
         )
         assert made.status_code == 201, made.text
         created = await app.next_of("reservation.updated")
@@ -223,7 +223,7 @@ async def test_a_reconnecting_app_gets_what_it_missed_once_and_in_order(
             await http.post(
                 "/api/v1/reservations",
                 json={"station_id": station_id, "connector_id": 1, "minutes": 30},
-                headers=driver,
+                headers=driver | {"Idempotency-Key": "booking-1"},
             )
             seen = (await app.next_of("reservation.updated"))["seq"]
         # The app is closed: the hand-off and a cancel happen meanwhile.

@@ -265,7 +265,7 @@ async def test_a_driver_connected_to_node_b_hears_what_happens_on_node_a(
         booked = await node_a.post(
             "/api/v1/reservations",
             json={"station_id": STATION, "connector_id": 1, "minutes": 30},
-            headers=driver,
+            headers=driver | {"Idempotency-Key": "booking-1"},
         )
         assert booked.status_code == 201, booked.text
         created = await next_of(app, "reservation.updated")

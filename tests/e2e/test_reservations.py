@@ -99,7 +99,8 @@ async def site(
 async def book(
     client: httpx.AsyncClient, who: Headers, body: dict[str, Any], key: str | None = None
 ) -> httpx.Response:
-    headers = who | ({"Idempotency-Key": key} if key else {})
+    """A booking with its own Idempotency-Key, or `key`."""
+    headers = who | {"Idempotency-Key": key or secrets.token_hex(8)}
     return await client.post("/api/v1/reservations", json=body, headers=headers)
 
 
@@ -162,6 +163,7 @@ async def test_one_connector_and_slot_wanted_by_200_drivers_goes_to_exactly_one(
     assert refused["type"] == "urn:voltbook:problem:slot-taken"
     assert refused["next_free"]
     assert datetime.fromisoformat(refused["next_free"][0]["start"]) >= datetime.fromisoformat(start)
+    assert refused["next_free"][0]["connector_id"] == 2  # the connector asked for
 
 
 async def test_idempotency_keys_return_the_same_booking_and_refuse_another_body(
@@ -175,6 +177,8 @@ async def test_idempotency_keys_return_the_same_booking_and_refuse_another_body(
     assert created
     assert {a.json()["id"] for a in created} == {created[0].json()["id"]}
     assert all(a.status_code in (201, 409) for a in answers)
+    refused = {a.json()["type"] for a in answers if a.status_code == 409}
+    assert refused <= {"urn:voltbook:problem:idempotency-key-in-flight"}
     again = await book(client, driver, body, key="k-1")
     assert again.status_code == 201
     assert again.json()["id"] == created[0].json()["id"]
@@ -183,6 +187,20 @@ async def test_idempotency_keys_return_the_same_booking_and_refuse_another_body(
     assert other.status_code == 422
     mine = (await client.get("/api/v1/reservations", headers=driver)).json()["items"]
     assert len(mine) == 1
+
+
+async def test_a_booking_without_an_idempotency_key_is_refused_and_nothing_is_booked(
+    client: httpx.AsyncClient, engine: AsyncEngine, site: Site
+) -> None:
+    [driver] = await new_drivers(engine, 1)
+    body = {"station_id": site.id, "connector_id": 1, "minutes": 30}
+
+    refused = await client.post("/api/v1/reservations", json=body, headers=driver)
+
+    assert refused.status_code == 422
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert "Idempotency-Key" in refused.text
+    assert (await client.get("/api/v1/reservations", headers=driver)).json()["items"] == []
 
 
 async def test_a_refusing_charger_moves_the_booking_or_fails_it(

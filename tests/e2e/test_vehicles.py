@@ -398,7 +398,7 @@ async def test_a_chargers_meter_values_with_soc_update_the_booked_vehicle(
         booked = await client.post(
             "/api/v1/reservations",
             json={"station_id": station_id, "connector_id": 1, "minutes": 30, "vehicle_id": car["id"]},
-            headers=driver,
+            headers=driver | {"Idempotency-Key": "booking-1"},
         )  # fmt: skip
         assert booked.status_code == 201, booked.text
         reservation = booked.json()

@@ -82,7 +82,11 @@ class Passed:
 
 
 def headers(**given: str) -> list[tuple[bytes, bytes]]:
-    found = {"authorization": "Bearer good", "content-type": "application/json"}
+    found = {
+        "authorization": "Bearer good",
+        "content-type": "application/json",
+        "idempotency-key": "k-1",
+    }
     found.update({k.replace("_", "-"): v for k, v in given.items()})
     return [(k.encode(), v.encode("latin-1")) for k, v in found.items() if v]
 
@@ -136,7 +140,7 @@ async def call(
 
 
 async def test_a_plain_booking_is_made_by_the_lane_with_the_routes_label() -> None:
-    done = await call(heads=headers(idempotency_key="k-1"))
+    done = await call()
 
     assert done.passed == []
     [(driver, request, key)] = done.asked
@@ -193,6 +197,7 @@ async def test_a_refusal_is_the_routes_problem_with_the_next_free_slots() -> Non
         ("a token that does not verify", headers(authorization="Bearer bad"), None),
         ("no content type", headers(content_type=""), None),
         ("a form", headers(content_type="application/x-www-form-urlencoded"), None),
+        ("no key", headers(idempotency_key=""), None),
         ("a key with a space", headers(idempotency_key="a b"), None),
         ("a key too long", headers(idempotency_key="k" * 256), None),
         ("two keys", [*headers(idempotency_key="a"), (b"idempotency-key", b"b")], None),

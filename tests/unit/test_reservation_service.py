@@ -37,9 +37,11 @@ from voltbook.reservations.model import (
     BookingRequest,
     Change,
     HistoryEntry,
+    InFlight,
     NotAllowed,
     Reservation,
     Status,
+    TooManyLive,
 )
 from voltbook.reservations.ports import JobKind, SlotTaken
 from voltbook.reservations.service import ReservationService
@@ -352,14 +354,26 @@ async def test_a_key_still_in_flight_is_a_conflict_and_the_first_request_goes_on
     await entered.wait()
     store.during_evses = None
 
-    with pytest.raises(Conflict, match="still being processed") as refused:
+    with pytest.raises(InFlight, match="still being processed"):
         await service.book("driver-1", request, "key-1")
-    assert not isinstance(refused.value, SlotTaken)
 
     go_on.set()
     booked, created = await first
     assert created
     assert await service.book("driver-1", request, "key-1") == (booked, False)
+
+
+async def test_a_retry_is_answered_with_its_booking_even_after_the_start_has_passed(
+    service: ReservationService, clock: FakeClock
+) -> None:
+    request = BookingRequest("ST-A", 60, starts_at=at(10))
+    booked, _ = await service.book("driver-1", request, "key-1")
+
+    clock.advance(30 * 60)  # the client retries long after the start
+
+    assert await service.book("driver-1", request, "key-1") == (booked, False)
+    with pytest.raises(InvalidInput, match="start lies in the past"):
+        await service.book("driver-1", request, "key-2")
 
 
 async def test_a_third_live_booking_is_a_conflict_until_one_ends(
@@ -368,9 +382,8 @@ async def test_a_third_live_booking_is_a_conflict_until_one_ends(
     first = await book(service)
     await book(service, starts_at=at(120))
 
-    with pytest.raises(Conflict, match="at most 2 live reservations per driver") as refused:
+    with pytest.raises(TooManyLive, match="at most 2 live reservations per driver"):
         await book(service, starts_at=at(240))
-    assert type(refused.value) is Conflict
 
     await service.cancel(first.id, "driver-1")
     assert (await book(service, starts_at=at(240))).status is Status.SCHEDULED
@@ -394,7 +407,7 @@ async def test_a_taken_slot_offers_the_next_free_slot_of_the_same_length(
     with pytest.raises(SlotTaken, match="booked for that time") as refused:
         await book(service, evse_id=1, starts_at=at(90), minutes=30)
 
-    assert next_free(refused.value) == [{"evse_id": 1, "start": at(120), "end": at(150)}]
+    assert next_free(refused.value) == [{"connector_id": 1, "start": at(120), "end": at(150)}]
     assert list(store.state.reservations) == [taken.id]  # nothing of the refusal was kept
     assert "driver-1" not in store.state.id_tags
 
@@ -411,9 +424,9 @@ async def test_a_taken_slot_on_any_evse_offers_each_evses_next_fitting_slot_soon
         await book(service, starts_at=at(60), minutes=60)
 
     assert next_free(refused.value) == [
-        {"evse_id": 1, "start": at(120), "end": at(180)},
-        {"evse_id": 3, "start": at(150), "end": at(210)},
-        {"evse_id": 2, "start": at(180), "end": at(240)},
+        {"connector_id": 1, "start": at(120), "end": at(180)},
+        {"connector_id": 3, "start": at(150), "end": at(210)},
+        {"connector_id": 2, "start": at(180), "end": at(240)},
     ]
 
 
@@ -426,7 +439,7 @@ async def test_a_taken_slot_offers_only_connectors_that_fit_the_vehicle(
     with pytest.raises(SlotTaken) as refused:
         await book(service, starts_at=at(60), minutes=60, vehicle_id="ccs-car")
 
-    assert [offer["evse_id"] for offer in next_free(refused.value)] == [1, 2]
+    assert [offer["connector_id"] for offer in next_free(refused.value)] == [1, 2]
 
 
 async def test_a_taken_slot_near_the_horizon_offers_only_slots_that_can_be_booked(
@@ -439,7 +452,7 @@ async def test_a_taken_slot_near_the_horizon_offers_only_slots_that_can_be_booke
         await book(service, evse_id=1, starts_at=start)
 
     for offer in next_free(refused.value):
-        await book(service, evse_id=offer["evse_id"], starts_at=offer["start"])
+        await book(service, evse_id=offer["connector_id"], starts_at=offer["start"])
 
 
 # --- hand-off to the charger ----------------------------------------------------------------

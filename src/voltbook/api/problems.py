@@ -91,16 +91,22 @@ def problem_response(
     return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
 
 
-def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI description of the problem responses a route may give."""
-    return {
-        status: {
-            "model": Problem,
+def problem_responses(
+    *statuses: int, models: dict[int, type[Problem]] | None = None
+) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI description of the problem responses a route may give; `models` names a
+    richer problem (one with extension members) for some of the statuses."""
+    described: dict[int | str, dict[str, Any]] = {}
+    for status in statuses:
+        model = (models or {}).get(status, Problem)
+        described[status] = {
+            "model": model,
             "description": _TITLES.get(status, "Error"),
-            "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+            "content": {
+                PROBLEM_MEDIA_TYPE: {"schema": {"$ref": f"#/components/schemas/{model.__name__}"}}
+            },
         }
-        for status in statuses
-    }
+    return described
 
 
 def domain_problem(error: DomainError, path: str) -> JSONResponse:

@@ -7,6 +7,7 @@ from datetime import datetime
 from pydantic import AwareDatetime, BaseModel, Field
 
 from voltbook.api.inputs import Input
+from voltbook.api.problems import Problem
 from voltbook.reservations.model import BookingRequest, Reservation
 from voltbook.stations.fleet import STATION_ID_PATTERN
 
@@ -40,6 +41,21 @@ class HistoryOut(BaseModel):
     status: str
     change: str | None
     reason: str
+    station_id: str | None = Field(description="Where the booking was when this happened")
+    connector_id: int | None
+
+
+class FreeSlot(BaseModel):
+    connector_id: int
+    start: datetime
+    end: datetime
+
+
+class SlotTakenProblem(Problem):
+    """A refused booking; when the slot was taken (`urn:voltbook:problem:slot-taken`),
+    `next_free` offers the earliest free slots of the same length at the station."""
+
+    next_free: list[FreeSlot] | None = None
 
 
 class ReservationOut(BaseModel):
@@ -76,6 +92,8 @@ class ReservationOut(BaseModel):
                     status=h.status.value,
                     change=h.change.value if h.change else None,
                     reason=h.reason,
+                    station_id=_where(h.connector)[0],
+                    connector_id=_where(h.connector)[1],
                 )
                 for h in r.history
             ],
@@ -102,3 +120,11 @@ class AvailabilityOut(BaseModel):
     start: datetime
     end: datetime
     connectors: list[ConnectorAvailability]
+
+
+def _where(connector: str | None) -> tuple[str | None, int | None]:
+    """("station", evse) of a history entry's "station/evse"."""
+    if connector is None:
+        return None, None
+    station, _, evse = connector.rpartition("/")
+    return station, int(evse)

@@ -27,9 +27,11 @@ from voltbook.core.hours import parse_opening_hours, zone_of
 from voltbook.reservations.model import (
     BookingRequest,
     HistoryEntry,
+    InFlight,
     Reservation,
     Rules,
     Status,
+    TooManyLive,
     next_free_slots,
     overlaps,
 )
@@ -91,13 +93,12 @@ class BookingDesk:
 
     async def book(self, driver_id: str, request: BookingRequest, key: str | None) -> Booked:
         if key is not None and (driver_id, key) in self._in_flight:
-            raise Conflict("a request with this Idempotency-Key is still being processed")
+            raise InFlight("a request with this Idempotency-Key is still being processed")
         now = self._clock.now()
         if request.starts_at is not None and request.starts_at.tzinfo is None:
             raise InvalidInput("start must carry a time zone offset")
         starts_at = (request.starts_at or now).astimezone(UTC)
         ends_at = starts_at + timedelta(minutes=request.minutes)
-        self.rules.check_window(starts_at, ends_at, now)
         ask = _Ask(
             driver_id,
             request,
@@ -172,6 +173,8 @@ class BookingDesk:
             hours = await repo.sites_hours(stations) if asks else {}
             for ask in asks:
                 try:
+                    # After the key lookup: a retry is answered even once its start has passed.
+                    self.rules.check_window(ask.starts_at, ask.ends_at, now)
                     ask.candidates = await _candidates(repo, ask, evses)
                     _check_open(hours.get(ask.request.station_id), ask)
                 except (NotFound, Conflict, InvalidInput) as refusal:
@@ -233,7 +236,7 @@ class BookingDesk:
         limit = self.rules.max_live_per_driver
         for ask in asks:
             if live.get(ask.driver_id, 0) >= limit:
-                _settle(ask, Conflict(f"at most {limit} live reservations per driver"))
+                _settle(ask, TooManyLive(f"at most {limit} live reservations per driver"))
                 continue
             station = ask.request.station_id
             taken = {

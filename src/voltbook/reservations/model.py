@@ -53,6 +53,18 @@ class NotAllowed(Conflict):
     code = "reservation-state"
 
 
+class InFlight(Conflict):
+    """A request with this Idempotency-Key is still being decided: retry it shortly."""
+
+    code = "idempotency-key-in-flight"
+
+
+class TooManyLive(Conflict):
+    """The driver holds as many live reservations as the rules allow."""
+
+    code = "reservation-limit"
+
+
 @dataclass(frozen=True, slots=True)
 class HistoryEntry:
     at: datetime
@@ -196,4 +208,5 @@ def next_free_slots(
                 found.append((free_start, evse_id))
                 break
     found.sort()
-    return [{"evse_id": e, "start": s, "end": s + length} for s, e in found[:count]]
+    # Keyed as the API names an EVSE (`connector_id`): the list goes out in the 409 as it is.
+    return [{"connector_id": e, "start": s, "end": s + length} for s, e in found[:count]]

@@ -17,6 +17,7 @@ from voltbook.api.reservation_schemas import (
     ReservationIn,
     ReservationOut,
     ReservationPage,
+    SlotTakenProblem,
 )
 from voltbook.reservations.model import Reservation
 from voltbook.stations.fleet import STATION_ID_PATTERN
@@ -31,7 +32,7 @@ IDEMPOTENCY_KEY_MAX = 255
     "/reservations",
     status_code=201,
     response_model=ReservationOut,
-    responses=problem_responses(401, 404, 409, 422),
+    responses=problem_responses(401, 404, 409, 422, models={409: SlotTakenProblem}),
     summary="Book a connector now or for a later slot",
 )
 async def book(
@@ -39,15 +40,19 @@ async def book(
     services: ServicesDep,
     principal: PrincipalDep,
     idempotency_key: Annotated[
-        str | None,
+        str,
         Header(
             alias="Idempotency-Key",
             min_length=1,
             max_length=IDEMPOTENCY_KEY_MAX,
             pattern=r"^[\x21-\x7e]+$",
-            description="The same key and body return the same reservation",
+            description=(
+                "Required. A key of the client's choice, new for each booking: the same key "
+                "and body return the same reservation, the same key with another body is 422, "
+                "and the same key while its first request is still being decided is 409"
+            ),
         ),
-    ] = None,
+    ],
 ) -> Response:
     booked = await services.reservations.book(principal.driver_id, body.booking(), idempotency_key)
     return booked_response(*booked)
