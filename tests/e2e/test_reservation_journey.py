@@ -1,0 +1,113 @@
+"""A driver's booking, end to end, on voltbook's own simulated charger: the charger shows
+Reserved when the hand-off is due (not before), nobody else can start there, and the
+holder's session fulfils the booking."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from tests.e2e.conftest import OPERATOR_PASSWORD
+from tests.e2e.test_reservations import Headers, new_drivers
+from voltbook.sim import SimOptions, SimulatedStation, fetch_station_specs
+from voltbook.storage.tables import id_tokens
+
+LEAD = timedelta(minutes=5)  # the server's default hand-off lead time
+AHEAD = timedelta(seconds=4)  # the hand-off falls due this long after booking
+
+
+async def until(check: Callable[[], Awaitable[bool]], timeout: float = 20.0) -> None:
+    async with asyncio.timeout(timeout):
+        while not await check():
+            await asyncio.sleep(0.05)
+
+
+def connector_status(station: SimulatedStation, evse_id: int) -> str:
+    return str(station.connectors[evse_id].status)
+
+
+@pytest.mark.parametrize("version", ["1.6", "2.0.1"])
+async def test_a_booked_charger_is_reserved_on_time_and_charges_only_for_its_holder(
+    client: httpx.AsyncClient,
+    operator: Headers,
+    server_url: str,
+    engine: AsyncEngine,
+    version: str,
+) -> None:
+    station_id = f"TRIP-{version}-{secrets.token_hex(3)}"
+    made = await client.post("/api/v1/operator/stations", json={"id": station_id}, headers=operator)
+    assert made.status_code == 201, made.text
+    async with engine.begin() as connection:  # a stranger's card the network accepts
+        await connection.execute(
+            id_tokens.insert().values(
+                token="CARD-OTHER", status="Accepted", created_at=datetime.now(UTC)
+            )
+        )
+    me = (await client.get("/api/v1/me", headers=operator)).json()["email"]
+    [spec] = [
+        s
+        for s in await fetch_station_specs(server_url, me, OPERATOR_PASSWORD, 500)
+        if s.id == station_id
+    ]
+    options = SimOptions(
+        version=version, session_rate=0, meter_interval=0.5, speed=1, id_tags=("CARD-OTHER",),
+        auto_stop=False, seed=11, reconnect_base=0.1, reconnect_cap=0.5,
+    )  # fmt: skip
+    station = SimulatedStation(server_url, spec, options)
+    running = asyncio.create_task(station.run())
+    [driver] = await new_drivers(engine, 1)
+
+    async def booking() -> dict[str, Any]:
+        found = await client.get(f"/api/v1/reservations/{booked['id']}", headers=driver)
+        return dict(found.json())
+
+    async def server_says(status: str) -> bool:
+        seen = await client.get(f"/api/v1/operator/stations/{station_id}", headers=operator)
+        return any(
+            c["evse_id"] == 1 and c["status"] == status for c in seen.json().get("connectors", [])
+        )
+
+    try:
+        await until(lambda: asyncio.sleep(0, station.booted))
+        await until(lambda: server_says("Available"))
+        start = datetime.now(UTC) + LEAD + AHEAD
+        answer = await client.post(
+            "/api/v1/reservations",
+            json={"station_id": station_id, "connector_id": 1, "start": start.isoformat(),
+                  "minutes": 30},
+            headers=driver | {"Idempotency-Key": "trip-1"},
+        )  # fmt: skip
+        assert answer.status_code == 201, answer.text
+        booked = answer.json()
+        assert booked["status"] == "scheduled"
+        assert connector_status(station, 1) == "Available"  # not before its time
+
+        async def is_(status: str) -> bool:
+            return (await booking())["status"] == status
+
+        await until(lambda: server_says("Reserved"))
+        assert connector_status(station, 1) == "Reserved"
+        await until(lambda: is_("held"))
+        assert datetime.now(UTC) >= start - LEAD  # the charger was told when it was due
+
+        assert not await station.start_session(1, "CARD-OTHER")  # held for someone else
+        assert connector_status(station, 1) == "Reserved"
+
+        assert await station.start_session(1, booked["id_tag"])
+        await until(lambda: asyncio.sleep(0, station.sessions.get(1) is not None))
+
+        await until(lambda: is_("fulfilled"))
+        history = [h["change"] for h in (await booking())["history"]]
+        assert history == [None, "held", "fulfilled"]
+        await until(lambda: server_says("Charging"))
+    finally:
+        await station.stop()
+        running.cancel()
+        await asyncio.gather(running, return_exceptions=True)
