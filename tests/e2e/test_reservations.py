@@ -234,9 +234,13 @@ async def test_a_refusing_charger_moves_the_booking_or_fails_it(
         "StatusNotification",
         {"connectorId": 1, "errorCode": "GroundFailure", "status": "Faulted", "timestamp": NOW},
     )
+    await eventually(held)  # again, now on connector 2
     moved = (await client.get(f"/api/v1/reservations/{ok['id']}", headers=second)).json()
     assert moved["connector_id"] == 2
-    assert moved["history"][-1]["change"] in ("moved", "held")
+    steps = [(h["change"], h["connector_id"]) for h in moved["history"]]
+    assert steps == [(None, 1), ("held", 1), ("moved", 1), ("held", 2)]
+    assert moved["history"][2]["reason"] == "connector faulted"
+    assert site.calls("ReserveNow")[-1]["connectorId"] == 2
 
 
 async def test_cancelling_releases_the_connector_at_the_charger(
