@@ -446,8 +446,10 @@ class FakeChargerHold:
         self.calls: list[tuple[str, ...]] = []
         # What the chargers hold now: (station, reservation id) -> evse.
         self.holds: dict[tuple[str, int], int] = {}
-        # Awaited while a ReserveNow is "on the wire" (before the answer comes back).
+        # Awaited while a ReserveNow or a CancelReservation is "on the wire" (before the
+        # answer comes back).
         self.during_reserve: Callable[[Reservation], Awaitable[None]] | None = None
+        self.during_release: Callable[[str, int], Awaitable[None]] | None = None
         self.offline: set[str] = set()  # stations that answer nothing to a release
 
     async def reserve(self, reservation: Reservation) -> str:
@@ -464,6 +466,8 @@ class FakeChargerHold:
     async def release(self, station_id: str, reservation_id: int) -> str:
         self.released.append((station_id, reservation_id))
         self.calls.append(("release", station_id))
+        if self.during_release is not None:
+            await self.during_release(station_id, reservation_id)
         if station_id in self.offline:
             return "NoAnswer"
         held = self.holds.pop((station_id, reservation_id), None)

@@ -1182,6 +1182,91 @@ async def test_a_job_that_breaks_leaves_the_rest_of_its_batch_running_and_comes_
     assert (await service.get(first.id, "driver-1")).status is Status.HELD
 
 
+async def test_a_charger_slow_to_answer_holds_up_no_other_hand_off_of_its_batch(
+    service: ReservationService, store: ReservationStore, hold: FakeChargerHold
+) -> None:
+    slow = await book(service, station_id="ST-C")  # claimed first
+    other = await book(service, "driver-2", station_id="ST-A")
+    answer_now = asyncio.Event()
+
+    async def slow_charger(reservation: Reservation) -> None:
+        if reservation.station_id == "ST-C":
+            await answer_now.wait()  # as if waiting out the command timeout
+
+    hold.during_reserve = slow_charger
+    batch = asyncio.create_task(service.run_due())
+    try:
+        async with asyncio.timeout(1):
+            while store.committed(other.id).status is not Status.HELD:
+                await asyncio.sleep(0.001)
+        assert store.committed(slow.id).status is Status.SCHEDULED
+        assert not batch.done()  # the batch ends when its last job does
+    finally:
+        answer_now.set()
+        ran = await batch
+    assert ran == 2
+    assert store.committed(slow.id).status is Status.HELD
+    assert store.pending_jobs(slow.id) == [(NO_SHOW, NOW + GRACE)]
+
+
+async def test_a_batch_runs_at_most_sixteen_jobs_at_once(
+    service: ReservationService, store: ReservationStore, hold: FakeChargerHold
+) -> None:
+    store.add_station("HUB", "S9", {n: [CCS] for n in range(1, 21)})
+    for n in range(1, 21):
+        await book(service, f"driver-{n}", station_id="HUB", evse_id=n)
+    on_the_wire, most = 0, 0
+    go_on = asyncio.Event()
+
+    async def count(reservation: Reservation) -> None:
+        nonlocal on_the_wire, most
+        on_the_wire += 1
+        most = max(most, on_the_wire)
+        await go_on.wait()
+        on_the_wire -= 1
+
+    hold.during_reserve = count
+    batch = asyncio.create_task(service.run_due())
+    async with asyncio.timeout(1):
+        while on_the_wire < 16:
+            await asyncio.sleep(0.001)
+    await asyncio.sleep(0.01)
+    go_on.set()
+    assert await batch == 20
+    assert most == 16
+    assert len(hold.reserved) == 20
+
+
+async def test_the_jobs_of_one_booking_run_one_after_another(
+    service: ReservationService, store: ReservationStore, hold: FakeChargerHold
+) -> None:
+    held = await held_booking(service)
+    store.set_usable("ST-A", 2, usable=False)
+    await service.connector_lost("ST-A", 1, "faulted")  # a hand-off to ST-B, a release at ST-A
+    in_flight: set[int] = set()
+    overlapped: list[int] = []
+
+    async def on_the_wire(reservation_id: int) -> None:
+        if reservation_id in in_flight:
+            overlapped.append(reservation_id)
+        in_flight.add(reservation_id)
+        await asyncio.sleep(0.001)
+        in_flight.discard(reservation_id)
+
+    async def reserving(reservation: Reservation) -> None:
+        await on_the_wire(reservation.id)
+
+    async def releasing(station_id: str, reservation_id: int) -> None:
+        await on_the_wire(reservation_id)
+
+    hold.during_reserve, hold.during_release = reserving, releasing
+    assert await service.run_due() == 2
+
+    assert overlapped == []
+    assert hold.calls[-2:] == [("reserve", "ST-B/1"), ("release", "ST-A")]
+    assert hold.holds == {("ST-B", held.id): 1}
+
+
 # --- requests that arrive together ------------------------------------------------------
 
 
