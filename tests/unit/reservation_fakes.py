@@ -19,6 +19,7 @@ They keep to what `storage/reservations.py` and the database promise, and no mor
   default, records every call, and keeps what the charger holds the way OCPP does: a
   ReserveNow with a reservationId the station already holds replaces that hold, and a
   CancelReservation drops the hold with that id at that station.
+- `FakeAlternatives` names the same free chargers nearby for any failed booking.
 """
 
 from __future__ import annotations
@@ -474,9 +475,23 @@ class FakeChargerHold:
         return "Accepted" if held is not None else "Rejected"
 
 
+class FakeAlternatives:
+    """Alternatives that name the same free chargers nearby whatever is asked; `asked`
+    records (station, plugs, limit) of every question."""
+
+    def __init__(self, nearby: list[str]) -> None:
+        self.nearby = nearby
+        self.asked: list[tuple[str, frozenset[str], int]] = []
+
+    async def near(self, station_id: str, plugs: frozenset[str], limit: int) -> list[str]:
+        self.asked.append((station_id, plugs, limit))
+        return self.nearby[:limit]
+
+
 if TYPE_CHECKING:
     # mypy checks here that every fake satisfies its port.
     from voltbook.reservations.ports import (
+        Alternatives,
         ChargerHold,
         ReservationRepository,
         ReservationsUnitOfWork,
@@ -490,3 +505,4 @@ if TYPE_CHECKING:
     _uow: ReservationsUnitOfWork = InMemoryReservationsUow(ReservationStore())
     _factory: ReservationsUowFactory = ReservationStore().uow
     _hold: ChargerHold = FakeChargerHold()
+    _alternatives: Alternatives = FakeAlternatives([])

@@ -17,6 +17,7 @@ import pytest
 
 from tests.unit.fakes import DEFAULT_START, EventRecorder, FakeClock, ReadOnlyViolation
 from tests.unit.reservation_fakes import (
+    FakeAlternatives,
     FakeChargerHold,
     InMemoryReservationRepository,
     ReservationStore,
@@ -576,7 +577,7 @@ async def test_when_every_fitting_evse_refuses_the_booking_fails_without_going_b
     assert (await service.book("driver-1", BookingRequest("ST-A", 60, starts_at=at(120))))[1]
 
 
-async def test_a_charger_that_does_not_answer_keeps_the_booking_and_is_tried_again(
+async def test_a_charger_that_answers_after_a_silent_try_holds_the_booking(
     service: ReservationService, store: ReservationStore, hold: FakeChargerHold, clock: FakeClock
 ) -> None:
     hold.answers[("ST-C", 1)] = "NoAnswer"  # ST-C is alone at its site
@@ -595,12 +596,77 @@ async def test_a_charger_that_does_not_answer_keeps_the_booking_and_is_tried_aga
 
 
 async def test_an_unreachable_charger_is_not_swapped_for_another_connector_of_itself(
-    service: ReservationService, store: ReservationStore, hold: FakeChargerHold
+    service: ReservationService,
+    store: ReservationStore,
+    hold: FakeChargerHold,
+    events: EventRecorder,
 ) -> None:
     hold.answers[("ST-A", 1)] = "NoAnswer"  # ST-B shares the site with ST-A
     booked = await book(service, evse_id=1)
     await drain(service)
-    assert store.committed(booked.id).connector == "ST-B/1"  # another charger at the site
+    moved = store.committed(booked.id)
+    assert (moved.connector, moved.status) == ("ST-B/1", Status.HELD)  # another charger
+    assert [(e.reservation.connector, e.reason) for e in events.of_type(ReservationMoved)] == [
+        ("ST-B/1", "charger did not answer")
+    ]
+
+
+async def test_a_charger_silent_a_few_times_fails_the_booking_with_free_chargers_nearby(
+    store: ReservationStore,
+    hold: FakeChargerHold,
+    clock: FakeClock,
+    bus: InProcessBus,
+    events: EventRecorder,
+) -> None:
+    nearby = FakeAlternatives(["Depot West (400 m)", "Mall (1.2 km)"])
+    service = ReservationService(store.uow, hold, clock, bus, alternatives=nearby)
+    hold.answers[("ST-C", 1)] = "NoAnswer"  # ST-C is alone at its site
+    booked = await book(service, station_id="ST-C", vehicle_id="ccs-car")
+
+    for _ in range(3):
+        assert await service.run_due() == 1
+        assert store.committed(booked.id).status is Status.SCHEDULED  # tried again shortly
+        clock.advance(1)
+        assert await service.run_due() == 0  # backing off (2, 4, 8 s)
+        clock.advance(8)
+    assert await service.run_due() == 1
+
+    failed = store.committed(booked.id)
+    reason = (
+        "charger did not answer; no other fitting charger at the site;"
+        " free nearby: Depot West (400 m), Mall (1.2 km)"
+    )
+    assert failed.status is Status.FAILED
+    assert failed.history[-1] == HistoryEntry(
+        NOW + timedelta(seconds=27), Status.FAILED, Change.FAILED, reason, "ST-C/1"
+    )
+    assert hold.reserved == [("ST-C", 1, booked.id)] * 4
+    assert nearby.asked == [("ST-C", frozenset({CCS}), 3)]
+    assert [(e.reservation, e.reason) for e in events.of_type(ReservationFailed)] == [
+        (failed, reason)
+    ]
+    assert store.pending_jobs(booked.id) == []
+    assert hold.released == []  # it never held the booking
+    assert await drain(service) == 0
+
+
+async def test_a_silent_charger_is_not_left_for_another_connector_of_itself_on_the_last_try(
+    service: ReservationService, store: ReservationStore, hold: FakeChargerHold, clock: FakeClock
+) -> None:
+    hold.answers[("ST-A", 1)] = "NoAnswer"
+    store.set_usable("ST-B", 1, usable=False)  # the only other charger of the site
+    booked = await book(service, evse_id=1)
+
+    for _ in range(4):
+        await service.run_due()
+        clock.advance(10)
+
+    failed = store.committed(booked.id)
+    assert failed.status is Status.FAILED
+    assert failed.history[-1].reason == (
+        "charger did not answer; no other fitting charger at the site"
+    )
+    assert {r[:2] for r in hold.reserved} == {("ST-A", 1)}  # ST-A/2 was free but as silent
 
 
 async def test_a_station_coming_back_gets_its_waiting_hand_offs_at_once(

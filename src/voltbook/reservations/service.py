@@ -57,6 +57,9 @@ def _backoff(job: Job) -> timedelta:
 
 
 _RELEASE_TRIES = 6  # about two minutes of retries with the back-off below
+# Hand-offs a silent charger gets (2 + 4 + 8 s apart, sooner when it reconnects) before the
+# booking moves to another charger of the site or fails.
+_SILENT_TRIES = 4
 
 
 class ReservationService:
@@ -289,18 +292,20 @@ class ReservationService:
         if job.kind is JobKind.NO_SHOW and reservation.status.live:
             await self._expire(reservation)
         elif job.kind is JobKind.HAND_OFF and reservation.status is Status.SCHEDULED:
-            return await self._hand_off(reservation)
+            return await self._hand_off(reservation, last_try=job.attempts >= _SILENT_TRIES)
         return True
 
-    async def _hand_off(self, reservation: Reservation) -> bool:
+    async def _hand_off(self, reservation: Reservation, *, last_try: bool = False) -> bool:
         answer = await self._hold.reserve(reservation)
         if answer == NO_ANSWER:
             # The charger is offline or silent: no connector of it is any better. Another
             # station of the site may take the booking; else it stays, and the hand-off is
-            # tried again (the no-show job ends it if the charger never comes back).
-            return await self._try_move(
-                reservation, "charger did not answer", other_stations_only=True
-            )
+            # tried again a few times (at once when the station reconnects) before it fails.
+            why = "charger did not answer"
+            if last_try:
+                await self._move_or_fail(reservation, why, other_stations_only=True)
+                return True
+            return await self._try_move(reservation, why, other_stations_only=True)
         if answer != "Accepted":
             await self._move_or_fail(reservation, f"charger answered {answer}")
             return True
@@ -346,9 +351,12 @@ class ReservationService:
             await uow.commit()
         await self._publish(ReservationExpired(expired, "no-show"))
 
-    async def _move_or_fail(self, reservation: Reservation, reason: str) -> None:
-        """Move the booking to another fitting, free EVSE at the site, or fail it."""
-        if await self._try_move(reservation, reason):
+    async def _move_or_fail(
+        self, reservation: Reservation, reason: str, *, other_stations_only: bool = False
+    ) -> None:
+        """Move the booking to another fitting, free EVSE at the site (of another station
+        with `other_stations_only`), or fail it."""
+        if await self._try_move(reservation, reason, other_stations_only=other_stations_only):
             return
         # Worked out outside any write transaction: it reads across the whole network.
         nearest: list[str] = []
@@ -356,7 +364,8 @@ class ReservationService:
             async with self._uow(read_only=True) as uow:
                 plugs = await self._plugs(uow.reservations, reservation)
             nearest = await self._alternatives.near(reservation.station_id, plugs, 3)
-        why = f"{reason}; no other fitting connector at the site"
+        alternative = "charger" if other_stations_only else "connector"
+        why = f"{reason}; no other fitting {alternative} at the site"
         if nearest:
             why += "; free nearby: " + ", ".join(nearest)
         now = self._clock.now()
