@@ -830,6 +830,112 @@ async def test_a_booking_held_before_its_slot_moves_when_its_connector_is_lost(
     assert store.committed(booked.id).connector == "ST-A/2"
 
 
+# --- a hold the charger may still keep ------------------------------------------------------
+# A booking moved to another EVSE of the station that held it is not released there: the next
+# ReserveNow of the same id replaces the hold. Until one is accepted, the old hold may stand.
+
+
+async def moved_within_its_station(
+    service: ReservationService, store: ReservationStore, hold: FakeChargerHold
+) -> Reservation:
+    """A booking ST-A held on EVSE 1, moved to EVSE 2 when EVSE 1 faulted; ST-B is out of
+    order, so the booking can go nowhere else. The charger still holds it on EVSE 1."""
+    held = await held_booking(service)
+    store.set_usable("ST-B", 1, usable=False)
+    await service.connector_lost("ST-A", 1, "faulted")
+    moved = store.committed(held.id)
+    assert (moved.connector, moved.status) == ("ST-A/2", Status.SCHEDULED)
+    assert moved.held_by == "ST-A"
+    assert hold.holds == {("ST-A", held.id): 1}
+    return moved
+
+
+async def test_cancelling_a_booking_moved_within_its_station_releases_the_old_hold(
+    service: ReservationService, store: ReservationStore, hold: FakeChargerHold
+) -> None:
+    moved = await moved_within_its_station(service, store, hold)
+
+    await service.cancel(moved.id, "driver-1")  # before its new hand-off ran
+
+    assert store.pending_jobs(moved.id) == [(RELEASE, NOW)]
+    await drain(service)
+    assert hold.released == [("ST-A", moved.id)]
+    assert hold.holds == {}
+
+
+async def test_a_refused_hand_off_after_a_move_within_the_station_releases_the_old_hold(
+    service: ReservationService, store: ReservationStore, hold: FakeChargerHold
+) -> None:
+    moved = await moved_within_its_station(service, store, hold)
+    hold.answers[("ST-A", 2)] = "Occupied"  # and EVSE 3 has another plug
+
+    await drain(service)
+
+    assert store.committed(moved.id).status is Status.FAILED
+    assert hold.released == [("ST-A", moved.id)]
+    assert hold.holds == {}
+
+
+async def test_a_booking_that_leaves_the_station_after_a_move_within_it_is_released_there(
+    service: ReservationService, store: ReservationStore, hold: FakeChargerHold
+) -> None:
+    moved = await moved_within_its_station(service, store, hold)
+    hold.answers[("ST-A", 2)] = "Occupied"
+    store.set_usable("ST-B", 1, usable=True)
+
+    await drain(service)
+
+    assert store.committed(moved.id).connector == "ST-B/1"
+    assert hold.released == [("ST-A", moved.id)]
+    assert hold.holds == {("ST-B", moved.id): 1}
+
+
+async def test_a_no_show_after_a_move_within_the_station_releases_the_old_hold(
+    service: ReservationService, store: ReservationStore, hold: FakeChargerHold, clock: FakeClock
+) -> None:
+    moved = await moved_within_its_station(service, store, hold)
+    hold.answers[("ST-A", 2)] = "NoAnswer"  # the new hand-off goes unanswered
+    await service.run_due()
+    assert store.committed(moved.id).status is Status.SCHEDULED
+
+    clock.set_now(moved.no_show_at)
+    await drain(service)
+
+    assert store.committed(moved.id).status is Status.EXPIRED
+    assert hold.released == [("ST-A", moved.id)]
+    assert hold.holds == {}
+
+
+async def test_a_silent_hand_off_after_a_move_within_the_station_fails_and_releases(
+    service: ReservationService, store: ReservationStore, hold: FakeChargerHold, clock: FakeClock
+) -> None:
+    moved = await moved_within_its_station(service, store, hold)
+    hold.answers[("ST-A", 2)] = "NoAnswer"
+
+    for _ in range(4):
+        await service.run_due()
+        clock.advance(10)
+    await drain(service)
+
+    assert store.committed(moved.id).status is Status.FAILED
+    assert hold.released == [("ST-A", moved.id)]
+    assert hold.holds == {}
+
+
+async def test_a_booking_that_never_left_a_charger_that_refused_it_sends_no_release(
+    service: ReservationService, store: ReservationStore, hold: FakeChargerHold
+) -> None:
+    hold.answers[("ST-A", 1)] = "Occupied"
+    store.set_usable("ST-A", 2, usable=False)
+    booked = await book(service, evse_id=1)
+    await drain(service)  # moved to ST-B/1, held there
+
+    await service.cancel(booked.id, "driver-1")
+    await drain(service)
+
+    assert hold.released == [("ST-B", booked.id)]  # ST-A never held it
+
+
 # --- cancelling and seeing bookings ---------------------------------------------------------
 
 

@@ -105,19 +105,17 @@ class ReservationService:
         now = self._clock.now()
         async with self._uow() as uow:
             reservation = await self._visible(uow.reservations, reservation_id, driver_id, staff)
-            was_held = reservation.status is Status.HELD
             cancelled = reservation.apply(
                 Change.CANCELLED, now, "cancelled by operator" if staff else "cancelled by driver"
             )
             await uow.reservations.save(cancelled)
             await uow.reservations.drop_jobs(cancelled.id, (JobKind.HAND_OFF, JobKind.NO_SHOW))
-            if was_held:
-                await uow.reservations.schedule(
-                    cancelled.id, JobKind.RELEASE, now, cancelled.station_id
-                )
+            released = await self._release_stale_hold(
+                uow.reservations, cancelled.id, reservation.held_by, cancelled
+            )
             await uow.commit()
         await self._publish(ReservationCancelled(cancelled, cancelled.history[-1].reason))
-        if was_held:
+        if released:
             self.wake.set()
         return cancelled
 
@@ -317,8 +315,13 @@ class ReservationService:
                 or fresh.status is not Status.SCHEDULED
                 or (fresh.connector != reservation.connector)
             ):
-                await self._release_stale_hold(uow.reservations, reservation, fresh)
+                # The charger has just accepted this one, whatever the history says.
+                released = await self._release_stale_hold(
+                    uow.reservations, reservation.id, reservation.station_id, fresh
+                )
                 await uow.commit()
+                if released:
+                    self.wake.set()
                 return True
             held = fresh.apply(Change.HELD, self._clock.now(), "charger holds the connector")
             await uow.reservations.save(held)
@@ -328,13 +331,23 @@ class ReservationService:
         return True
 
     async def _release_stale_hold(
-        self, repo: ReservationRepository, was: Reservation, now_is: Reservation | None
-    ) -> None:
-        """The charger holds `was`; free it unless a ReserveNow of the same id at the same
-        station will replace the hold anyway (OCPP replaces a reservation with its id)."""
-        if now_is is None or not now_is.status.live or now_is.station_id != was.station_id:
-            await repo.schedule(was.id, JobKind.RELEASE, self._clock.now(), was.station_id)
-            self.wake.set()
+        self,
+        repo: ReservationRepository,
+        reservation_id: int,
+        held_by: str | None,
+        now_is: Reservation | None,
+    ) -> bool:
+        """The charger of station `held_by` (None: no charger) may hold the booking, which is
+        `now_is` after a change: schedule its release unless the booking stays live at that
+        station, where the next ReserveNow of the same id replaces the hold (OCPP replaces a
+        reservation with its id). True when a release was scheduled: wake the runner once
+        the transaction is committed."""
+        if held_by is None or (
+            now_is is not None and now_is.status.live and now_is.station_id == held_by
+        ):
+            return False
+        await repo.schedule(reservation_id, JobKind.RELEASE, self._clock.now(), held_by)
+        return True
 
     async def _expire(self, reservation: Reservation) -> None:
         now = self._clock.now()
@@ -346,9 +359,12 @@ class ReservationService:
             await uow.reservations.save(expired)
             await uow.reservations.drop_jobs(expired.id, (JobKind.HAND_OFF,))
             # 1.6 has no expiry message of its own: voltbook frees the connector itself.
-            if fresh.status is Status.HELD:
-                await self._release_stale_hold(uow.reservations, fresh, expired)
+            released = await self._release_stale_hold(
+                uow.reservations, expired.id, fresh.held_by, expired
+            )
             await uow.commit()
+        if released:
+            self.wake.set()
         await self._publish(ReservationExpired(expired, "no-show"))
 
     async def _move_or_fail(
@@ -377,9 +393,10 @@ class ReservationService:
             failed = fresh.apply(Change.FAILED, now, why)
             await repo.save(failed)
             await repo.drop_jobs(failed.id, (JobKind.HAND_OFF, JobKind.NO_SHOW))
-            if fresh.status is Status.HELD:
-                await self._release_stale_hold(repo, fresh, failed)
+            released = await self._release_stale_hold(repo, failed.id, fresh.held_by, failed)
             await uow.commit()
+        if released:
+            self.wake.set()
         await self._publish(ReservationFailed(failed, why))
 
     async def _try_move(
@@ -410,8 +427,7 @@ class ReservationService:
                     continue
                 await repo.drop_jobs(moved.id, (JobKind.HAND_OFF,))
                 await repo.schedule(moved.id, JobKind.HAND_OFF, now)
-                if fresh.status is Status.HELD:
-                    await self._release_stale_hold(repo, fresh, moved)
+                await self._release_stale_hold(repo, moved.id, fresh.held_by, moved)
                 await uow.commit()
                 await self._publish(ReservationMoved(moved, reason))
                 self.wake.set()
