@@ -19,6 +19,7 @@ They keep to what `storage/reservations.py` and the database promise, and no mor
   default, records every call, and keeps what the charger holds the way OCPP does: a
   ReserveNow with a reservationId the station already holds replaces that hold, and a
   CancelReservation drops the hold with that id at that station.
+- `FakeAlternatives` names the same free chargers nearby for any failed booking.
 """
 
 from __future__ import annotations
@@ -446,8 +447,10 @@ class FakeChargerHold:
         self.calls: list[tuple[str, ...]] = []
         # What the chargers hold now: (station, reservation id) -> evse.
         self.holds: dict[tuple[str, int], int] = {}
-        # Awaited while a ReserveNow is "on the wire" (before the answer comes back).
+        # Awaited while a ReserveNow or a CancelReservation is "on the wire" (before the
+        # answer comes back).
         self.during_reserve: Callable[[Reservation], Awaitable[None]] | None = None
+        self.during_release: Callable[[str, int], Awaitable[None]] | None = None
         self.offline: set[str] = set()  # stations that answer nothing to a release
 
     async def reserve(self, reservation: Reservation) -> str:
@@ -464,15 +467,31 @@ class FakeChargerHold:
     async def release(self, station_id: str, reservation_id: int) -> str:
         self.released.append((station_id, reservation_id))
         self.calls.append(("release", station_id))
+        if self.during_release is not None:
+            await self.during_release(station_id, reservation_id)
         if station_id in self.offline:
             return "NoAnswer"
         held = self.holds.pop((station_id, reservation_id), None)
         return "Accepted" if held is not None else "Rejected"
 
 
+class FakeAlternatives:
+    """Alternatives that name the same free chargers nearby whatever is asked; `asked`
+    records (station, plugs, limit) of every question."""
+
+    def __init__(self, nearby: list[str]) -> None:
+        self.nearby = nearby
+        self.asked: list[tuple[str, frozenset[str], int]] = []
+
+    async def near(self, station_id: str, plugs: frozenset[str], limit: int) -> list[str]:
+        self.asked.append((station_id, plugs, limit))
+        return self.nearby[:limit]
+
+
 if TYPE_CHECKING:
     # mypy checks here that every fake satisfies its port.
     from voltbook.reservations.ports import (
+        Alternatives,
         ChargerHold,
         ReservationRepository,
         ReservationsUnitOfWork,
@@ -486,3 +505,4 @@ if TYPE_CHECKING:
     _uow: ReservationsUnitOfWork = InMemoryReservationsUow(ReservationStore())
     _factory: ReservationsUowFactory = ReservationStore().uow
     _hold: ChargerHold = FakeChargerHold()
+    _alternatives: Alternatives = FakeAlternatives([])

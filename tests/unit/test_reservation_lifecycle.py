@@ -160,6 +160,29 @@ def test_a_new_booking_has_tried_only_its_own_connector() -> None:
     assert reservation(station_id="ST-C", evse_id=4).tried == {"ST-C/4"}
 
 
+def test_a_charger_may_hold_a_booking_from_its_acceptance_until_the_booking_leaves_it() -> None:
+    booked = reservation(station_id="ST-A", evse_id=1)
+    held = booked.apply(Change.HELD, minutes(1), "charger holds the connector")
+    moved_within = held.moved_to("ST-A", 2, minutes(2), "connector faulted")
+    refused = moved_within.moved_to("ST-B", 1, minutes(3), "charger answered Occupied")
+    back = refused.moved_to("ST-A", 3, minutes(4), "charger answered Occupied")
+    held_again = back.apply(Change.HELD, minutes(5), "charger holds the connector")
+
+    assert booked.held_by is None  # not handed off yet
+    assert held.held_by == "ST-A"
+    assert moved_within.held_by == "ST-A"  # its old hold stands until a new one replaces it
+    assert moved_within.apply(Change.CANCELLED, minutes(3), "driver").held_by == "ST-A"
+    assert refused.held_by is None  # it left ST-A (and was released there)
+    assert back.held_by is None
+    assert held_again.held_by == "ST-A"
+
+
+def test_history_entries_without_a_connector_count_as_made_at_the_current_station() -> None:
+    held = reservation(station_id="ST-A").apply(Change.HELD, minutes(1), "charger holds it")
+    unknown = tuple(dataclasses.replace(entry, connector=None) for entry in held.history)
+    assert dataclasses.replace(held, history=unknown).held_by == "ST-A"
+
+
 @pytest.mark.parametrize(
     ("length", "grace", "no_show_after"),
     [
@@ -202,6 +225,7 @@ class ReservationLifecycle(RuleBasedStateMachine):
         self.changes: list[Change | None] = [None]
         self.connectors = ["ST-A/1"]  # the connector each history entry was made on
         self.left: set[str] = set()  # connectors moved away from
+        self.holder: str | None = None  # the station whose charger may hold the booking
         self.accepted = 0
         self.clock = 0
 
@@ -234,6 +258,8 @@ class ReservationLifecycle(RuleBasedStateMachine):
         assert self.booking.history[-1] == HistoryEntry(
             at, target, change, reason, before.connector
         )
+        if change is Change.HELD:
+            self.holder = before.station_id
         self._accept(change, target, before.connector)
 
     @rule(data=st.data())
@@ -249,6 +275,8 @@ class ReservationLifecycle(RuleBasedStateMachine):
         self.booking = before.moved_to(station_id, int(evse), self._now(), "refused")
         assert self.booking.connector == destination
         self.left.add(before.connector)
+        if station_id != self.holder:
+            self.holder = None  # a hold elsewhere is released when the booking leaves
         self._accept(Change.MOVED, target, before.connector)
 
     @invariant()
@@ -265,6 +293,10 @@ class ReservationLifecycle(RuleBasedStateMachine):
     @invariant()
     def tried_is_the_current_connector_and_every_one_moved_away_from(self) -> None:
         assert self.booking.tried == {self.booking.connector} | self.left
+
+    @invariant()
+    def held_by_is_the_last_accepting_station_while_the_booking_stays_there(self) -> None:
+        assert self.booking.held_by == self.holder
 
     @precondition(lambda self: not self.status.live)
     @invariant()

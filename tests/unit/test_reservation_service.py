@@ -17,6 +17,7 @@ import pytest
 
 from tests.unit.fakes import DEFAULT_START, EventRecorder, FakeClock, ReadOnlyViolation
 from tests.unit.reservation_fakes import (
+    FakeAlternatives,
     FakeChargerHold,
     InMemoryReservationRepository,
     ReservationStore,
@@ -589,7 +590,7 @@ async def test_when_every_fitting_evse_refuses_the_booking_fails_without_going_b
     assert (await service.book("driver-1", BookingRequest("ST-A", 60, starts_at=at(120))))[1]
 
 
-async def test_a_charger_that_does_not_answer_keeps_the_booking_and_is_tried_again(
+async def test_a_charger_that_answers_after_a_silent_try_holds_the_booking(
     service: ReservationService, store: ReservationStore, hold: FakeChargerHold, clock: FakeClock
 ) -> None:
     hold.answers[("ST-C", 1)] = "NoAnswer"  # ST-C is alone at its site
@@ -608,12 +609,77 @@ async def test_a_charger_that_does_not_answer_keeps_the_booking_and_is_tried_aga
 
 
 async def test_an_unreachable_charger_is_not_swapped_for_another_connector_of_itself(
-    service: ReservationService, store: ReservationStore, hold: FakeChargerHold
+    service: ReservationService,
+    store: ReservationStore,
+    hold: FakeChargerHold,
+    events: EventRecorder,
 ) -> None:
     hold.answers[("ST-A", 1)] = "NoAnswer"  # ST-B shares the site with ST-A
     booked = await book(service, evse_id=1)
     await drain(service)
-    assert store.committed(booked.id).connector == "ST-B/1"  # another charger at the site
+    moved = store.committed(booked.id)
+    assert (moved.connector, moved.status) == ("ST-B/1", Status.HELD)  # another charger
+    assert [(e.reservation.connector, e.reason) for e in events.of_type(ReservationMoved)] == [
+        ("ST-B/1", "charger did not answer")
+    ]
+
+
+async def test_a_charger_silent_a_few_times_fails_the_booking_with_free_chargers_nearby(
+    store: ReservationStore,
+    hold: FakeChargerHold,
+    clock: FakeClock,
+    bus: InProcessBus,
+    events: EventRecorder,
+) -> None:
+    nearby = FakeAlternatives(["Depot West (400 m)", "Mall (1.2 km)"])
+    service = ReservationService(store.uow, hold, clock, bus, alternatives=nearby)
+    hold.answers[("ST-C", 1)] = "NoAnswer"  # ST-C is alone at its site
+    booked = await book(service, station_id="ST-C", vehicle_id="ccs-car")
+
+    for _ in range(3):
+        assert await service.run_due() == 1
+        assert store.committed(booked.id).status is Status.SCHEDULED  # tried again shortly
+        clock.advance(1)
+        assert await service.run_due() == 0  # backing off (2, 4, 8 s)
+        clock.advance(8)
+    assert await service.run_due() == 1
+
+    failed = store.committed(booked.id)
+    reason = (
+        "charger did not answer; no other fitting charger at the site;"
+        " free nearby: Depot West (400 m), Mall (1.2 km)"
+    )
+    assert failed.status is Status.FAILED
+    assert failed.history[-1] == HistoryEntry(
+        NOW + timedelta(seconds=27), Status.FAILED, Change.FAILED, reason, "ST-C/1"
+    )
+    assert hold.reserved == [("ST-C", 1, booked.id)] * 4
+    assert nearby.asked == [("ST-C", frozenset({CCS}), 3)]
+    assert [(e.reservation, e.reason) for e in events.of_type(ReservationFailed)] == [
+        (failed, reason)
+    ]
+    assert store.pending_jobs(booked.id) == []
+    assert hold.released == []  # it never held the booking
+    assert await drain(service) == 0
+
+
+async def test_a_silent_charger_is_not_left_for_another_connector_of_itself_on_the_last_try(
+    service: ReservationService, store: ReservationStore, hold: FakeChargerHold, clock: FakeClock
+) -> None:
+    hold.answers[("ST-A", 1)] = "NoAnswer"
+    store.set_usable("ST-B", 1, usable=False)  # the only other charger of the site
+    booked = await book(service, evse_id=1)
+
+    for _ in range(4):
+        await service.run_due()
+        clock.advance(10)
+
+    failed = store.committed(booked.id)
+    assert failed.status is Status.FAILED
+    assert failed.history[-1].reason == (
+        "charger did not answer; no other fitting charger at the site"
+    )
+    assert {r[:2] for r in hold.reserved} == {("ST-A", 1)}  # ST-A/2 was free but as silent
 
 
 async def test_a_station_coming_back_gets_its_waiting_hand_offs_at_once(
@@ -775,6 +841,112 @@ async def test_a_booking_held_before_its_slot_moves_when_its_connector_is_lost(
     await service.connector_lost("ST-A", 1, "faulted")
 
     assert store.committed(booked.id).connector == "ST-A/2"
+
+
+# --- a hold the charger may still keep ------------------------------------------------------
+# A booking moved to another EVSE of the station that held it is not released there: the next
+# ReserveNow of the same id replaces the hold. Until one is accepted, the old hold may stand.
+
+
+async def moved_within_its_station(
+    service: ReservationService, store: ReservationStore, hold: FakeChargerHold
+) -> Reservation:
+    """A booking ST-A held on EVSE 1, moved to EVSE 2 when EVSE 1 faulted; ST-B is out of
+    order, so the booking can go nowhere else. The charger still holds it on EVSE 1."""
+    held = await held_booking(service)
+    store.set_usable("ST-B", 1, usable=False)
+    await service.connector_lost("ST-A", 1, "faulted")
+    moved = store.committed(held.id)
+    assert (moved.connector, moved.status) == ("ST-A/2", Status.SCHEDULED)
+    assert moved.held_by == "ST-A"
+    assert hold.holds == {("ST-A", held.id): 1}
+    return moved
+
+
+async def test_cancelling_a_booking_moved_within_its_station_releases_the_old_hold(
+    service: ReservationService, store: ReservationStore, hold: FakeChargerHold
+) -> None:
+    moved = await moved_within_its_station(service, store, hold)
+
+    await service.cancel(moved.id, "driver-1")  # before its new hand-off ran
+
+    assert store.pending_jobs(moved.id) == [(RELEASE, NOW)]
+    await drain(service)
+    assert hold.released == [("ST-A", moved.id)]
+    assert hold.holds == {}
+
+
+async def test_a_refused_hand_off_after_a_move_within_the_station_releases_the_old_hold(
+    service: ReservationService, store: ReservationStore, hold: FakeChargerHold
+) -> None:
+    moved = await moved_within_its_station(service, store, hold)
+    hold.answers[("ST-A", 2)] = "Occupied"  # and EVSE 3 has another plug
+
+    await drain(service)
+
+    assert store.committed(moved.id).status is Status.FAILED
+    assert hold.released == [("ST-A", moved.id)]
+    assert hold.holds == {}
+
+
+async def test_a_booking_that_leaves_the_station_after_a_move_within_it_is_released_there(
+    service: ReservationService, store: ReservationStore, hold: FakeChargerHold
+) -> None:
+    moved = await moved_within_its_station(service, store, hold)
+    hold.answers[("ST-A", 2)] = "Occupied"
+    store.set_usable("ST-B", 1, usable=True)
+
+    await drain(service)
+
+    assert store.committed(moved.id).connector == "ST-B/1"
+    assert hold.released == [("ST-A", moved.id)]
+    assert hold.holds == {("ST-B", moved.id): 1}
+
+
+async def test_a_no_show_after_a_move_within_the_station_releases_the_old_hold(
+    service: ReservationService, store: ReservationStore, hold: FakeChargerHold, clock: FakeClock
+) -> None:
+    moved = await moved_within_its_station(service, store, hold)
+    hold.answers[("ST-A", 2)] = "NoAnswer"  # the new hand-off goes unanswered
+    await service.run_due()
+    assert store.committed(moved.id).status is Status.SCHEDULED
+
+    clock.set_now(moved.no_show_at)
+    await drain(service)
+
+    assert store.committed(moved.id).status is Status.EXPIRED
+    assert hold.released == [("ST-A", moved.id)]
+    assert hold.holds == {}
+
+
+async def test_a_silent_hand_off_after_a_move_within_the_station_fails_and_releases(
+    service: ReservationService, store: ReservationStore, hold: FakeChargerHold, clock: FakeClock
+) -> None:
+    moved = await moved_within_its_station(service, store, hold)
+    hold.answers[("ST-A", 2)] = "NoAnswer"
+
+    for _ in range(4):
+        await service.run_due()
+        clock.advance(10)
+    await drain(service)
+
+    assert store.committed(moved.id).status is Status.FAILED
+    assert hold.released == [("ST-A", moved.id)]
+    assert hold.holds == {}
+
+
+async def test_a_booking_that_never_left_a_charger_that_refused_it_sends_no_release(
+    service: ReservationService, store: ReservationStore, hold: FakeChargerHold
+) -> None:
+    hold.answers[("ST-A", 1)] = "Occupied"
+    store.set_usable("ST-A", 2, usable=False)
+    booked = await book(service, evse_id=1)
+    await drain(service)  # moved to ST-B/1, held there
+
+    await service.cancel(booked.id, "driver-1")
+    await drain(service)
+
+    assert hold.released == [("ST-B", booked.id)]  # ST-A never held it
 
 
 # --- cancelling and seeing bookings ---------------------------------------------------------
@@ -1193,6 +1365,91 @@ async def test_a_job_that_breaks_leaves_the_rest_of_its_batch_running_and_comes_
     clock.advance(3)
     await drain(service)
     assert (await service.get(first.id, "driver-1")).status is Status.HELD
+
+
+async def test_a_charger_slow_to_answer_holds_up_no_other_hand_off_of_its_batch(
+    service: ReservationService, store: ReservationStore, hold: FakeChargerHold
+) -> None:
+    slow = await book(service, station_id="ST-C")  # claimed first
+    other = await book(service, "driver-2", station_id="ST-A")
+    answer_now = asyncio.Event()
+
+    async def slow_charger(reservation: Reservation) -> None:
+        if reservation.station_id == "ST-C":
+            await answer_now.wait()  # as if waiting out the command timeout
+
+    hold.during_reserve = slow_charger
+    batch = asyncio.create_task(service.run_due())
+    try:
+        async with asyncio.timeout(1):
+            while store.committed(other.id).status is not Status.HELD:
+                await asyncio.sleep(0.001)
+        assert store.committed(slow.id).status is Status.SCHEDULED
+        assert not batch.done()  # the batch ends when its last job does
+    finally:
+        answer_now.set()
+        ran = await batch
+    assert ran == 2
+    assert store.committed(slow.id).status is Status.HELD
+    assert store.pending_jobs(slow.id) == [(NO_SHOW, NOW + GRACE)]
+
+
+async def test_a_batch_runs_at_most_sixteen_jobs_at_once(
+    service: ReservationService, store: ReservationStore, hold: FakeChargerHold
+) -> None:
+    store.add_station("HUB", "S9", {n: [CCS] for n in range(1, 21)})
+    for n in range(1, 21):
+        await book(service, f"driver-{n}", station_id="HUB", evse_id=n)
+    on_the_wire, most = 0, 0
+    go_on = asyncio.Event()
+
+    async def count(reservation: Reservation) -> None:
+        nonlocal on_the_wire, most
+        on_the_wire += 1
+        most = max(most, on_the_wire)
+        await go_on.wait()
+        on_the_wire -= 1
+
+    hold.during_reserve = count
+    batch = asyncio.create_task(service.run_due())
+    async with asyncio.timeout(1):
+        while on_the_wire < 16:
+            await asyncio.sleep(0.001)
+    await asyncio.sleep(0.01)
+    go_on.set()
+    assert await batch == 20
+    assert most == 16
+    assert len(hold.reserved) == 20
+
+
+async def test_the_jobs_of_one_booking_run_one_after_another(
+    service: ReservationService, store: ReservationStore, hold: FakeChargerHold
+) -> None:
+    held = await held_booking(service)
+    store.set_usable("ST-A", 2, usable=False)
+    await service.connector_lost("ST-A", 1, "faulted")  # a hand-off to ST-B, a release at ST-A
+    in_flight: set[int] = set()
+    overlapped: list[int] = []
+
+    async def on_the_wire(reservation_id: int) -> None:
+        if reservation_id in in_flight:
+            overlapped.append(reservation_id)
+        in_flight.add(reservation_id)
+        await asyncio.sleep(0.001)
+        in_flight.discard(reservation_id)
+
+    async def reserving(reservation: Reservation) -> None:
+        await on_the_wire(reservation.id)
+
+    async def releasing(station_id: str, reservation_id: int) -> None:
+        await on_the_wire(reservation_id)
+
+    hold.during_reserve, hold.during_release = reserving, releasing
+    assert await service.run_due() == 2
+
+    assert overlapped == []
+    assert hold.calls[-2:] == [("reserve", "ST-B/1"), ("release", "ST-A")]
+    assert hold.holds == {("ST-B", held.id): 1}
 
 
 # --- requests that arrive together ------------------------------------------------------

@@ -117,6 +117,22 @@ class Reservation:
             | {h.connector for h in self.history if h.change is Change.MOVED and h.connector}
         )
 
+    @property
+    def held_by(self) -> str | None:
+        """The station whose charger may still hold this booking: the last one to accept it,
+        while the booking has not left that station since. A move to another EVSE of the
+        same station leaves that hold in place until a ReserveNow of the same id replaces it
+        (and one that is refused or unanswered replaces nothing). An entry without its
+        connector counts as made at the current station."""
+        station: str | None = None
+        for entry in self.history:
+            where = entry.connector.rpartition("/")[0] if entry.connector else self.station_id
+            if entry.change is Change.HELD:
+                station = where
+            elif where != station:
+                station = None  # it left the station that held it
+        return station if station == self.station_id else None
+
     def moved_to(self, station_id: str, evse_id: int, at: datetime, reason: str) -> Reservation:
         moved = self.apply(Change.MOVED, at, reason)
         return replace(moved, station_id=station_id, evse_id=evse_id)

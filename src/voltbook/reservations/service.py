@@ -45,6 +45,10 @@ from voltbook.reservations.ports import (
 )
 
 _JOB_LEASE = timedelta(seconds=90)
+# Jobs of a claimed batch that run side by side. A batch is twice as many, so even when every
+# one of them waits out the charger's command timeout (30 s), it ends well within the lease
+# and no other node claims its jobs again.
+_JOBS_AT_ONCE = 16
 
 
 def _backoff(job: Job) -> timedelta:
@@ -53,6 +57,9 @@ def _backoff(job: Job) -> timedelta:
 
 
 _RELEASE_TRIES = 6  # about two minutes of retries with the back-off below
+# Hand-offs a silent charger gets (2 + 4 + 8 s apart, sooner when it reconnects) before the
+# booking moves to another charger of the site or fails.
+_SILENT_TRIES = 4
 
 
 class ReservationService:
@@ -98,19 +105,17 @@ class ReservationService:
         now = self._clock.now()
         async with self._uow() as uow:
             reservation = await self._visible(uow.reservations, reservation_id, driver_id, staff)
-            was_held = reservation.status is Status.HELD
             cancelled = reservation.apply(
                 Change.CANCELLED, now, "cancelled by operator" if staff else "cancelled by driver"
             )
             await uow.reservations.save(cancelled)
             await uow.reservations.drop_jobs(cancelled.id, (JobKind.HAND_OFF, JobKind.NO_SHOW))
-            if was_held:
-                await uow.reservations.schedule(
-                    cancelled.id, JobKind.RELEASE, now, cancelled.station_id
-                )
+            released = await self._release_stale_hold(
+                uow.reservations, cancelled.id, reservation.held_by, cancelled
+            )
             await uow.commit()
         await self._publish(ReservationCancelled(cancelled, cancelled.history[-1].reason))
-        if was_held:
+        if released:
             self.wake.set()
         return cancelled
 
@@ -213,8 +218,12 @@ class ReservationService:
 
     # --- the job runner ---------------------------------------------------------------
 
-    async def run_due(self, limit: int = 50) -> int:
-        """Work off due jobs (hand-offs, no-shows, releases); returns how many ran."""
+    async def run_due(self, limit: int = 2 * _JOBS_AT_ONCE) -> int:
+        """Work off due jobs (hand-offs, no-shows, releases); returns how many ran.
+
+        The claimed jobs run side by side, at most `_JOBS_AT_ONCE` of them, so a silent
+        charger delays no one else's and the batch ends within its lease; jobs of one booking
+        run one after another, in the order they fell due."""
         now = self._clock.now()
         async with self._uow(read_only=True) as uow:
             if not await uow.reservations.any_due(now):
@@ -222,22 +231,40 @@ class ReservationService:
         async with self._uow() as uow:
             jobs = await uow.reservations.claim_due(now, limit, _JOB_LEASE)
             await uow.commit()
-        failed: list[Exception] = []
+        per_booking: dict[int, list[Job]] = {}
         for job in jobs:
-            try:
-                done = await self._run(job)
-            except Exception as error:  # one broken job must not strand the rest of the batch
-                failed.append(error)
-                done = False
-            async with self._uow() as uow:
-                if done:
-                    await uow.reservations.finish(job.id, self._clock.now())
-                else:
-                    await uow.reservations.retry_at(job.id, self._clock.now() + _backoff(job))
-                await uow.commit()
+            per_booking.setdefault(job.reservation_id, []).append(job)
+        at_once = asyncio.Semaphore(_JOBS_AT_ONCE)
+
+        async def work_off(theirs: list[Job]) -> list[Exception]:
+            async with at_once:
+                return [error for job in theirs if (error := await self._run_one(job)) is not None]
+
+        outcomes = await asyncio.gather(
+            *(work_off(theirs) for theirs in per_booking.values()), return_exceptions=True
+        )
+        failed: list[BaseException] = []
+        for outcome in outcomes:  # a storage error that marking a job met comes out here
+            failed.extend(outcome if isinstance(outcome, list) else [outcome])
         if failed:
             raise failed[0]  # the runner logs it; the other jobs of the batch are done
         return len(jobs)
+
+    async def _run_one(self, job: Job) -> Exception | None:
+        """Run a job and mark it done or due again, in a unit of work of its own; what it
+        raised is returned, so that one broken job does not strand the rest of its batch."""
+        raised: Exception | None = None
+        try:
+            done = await self._run(job)
+        except Exception as error:
+            raised, done = error, False
+        async with self._uow() as uow:
+            if done:
+                await uow.reservations.finish(job.id, self._clock.now())
+            else:
+                await uow.reservations.retry_at(job.id, self._clock.now() + _backoff(job))
+            await uow.commit()
+        return raised
 
     async def station_back(self, station_id: str) -> None:
         """A station (re)connected: hand-offs that wait to retry it go now."""
@@ -263,18 +290,20 @@ class ReservationService:
         if job.kind is JobKind.NO_SHOW and reservation.status.live:
             await self._expire(reservation)
         elif job.kind is JobKind.HAND_OFF and reservation.status is Status.SCHEDULED:
-            return await self._hand_off(reservation)
+            return await self._hand_off(reservation, last_try=job.attempts >= _SILENT_TRIES)
         return True
 
-    async def _hand_off(self, reservation: Reservation) -> bool:
+    async def _hand_off(self, reservation: Reservation, *, last_try: bool = False) -> bool:
         answer = await self._hold.reserve(reservation)
         if answer == NO_ANSWER:
             # The charger is offline or silent: no connector of it is any better. Another
             # station of the site may take the booking; else it stays, and the hand-off is
-            # tried again (the no-show job ends it if the charger never comes back).
-            return await self._try_move(
-                reservation, "charger did not answer", other_stations_only=True
-            )
+            # tried again a few times (at once when the station reconnects) before it fails.
+            why = "charger did not answer"
+            if last_try:
+                await self._move_or_fail(reservation, why, other_stations_only=True)
+                return True
+            return await self._try_move(reservation, why, other_stations_only=True)
         if answer != "Accepted":
             await self._move_or_fail(reservation, f"charger answered {answer}")
             return True
@@ -286,8 +315,13 @@ class ReservationService:
                 or fresh.status is not Status.SCHEDULED
                 or (fresh.connector != reservation.connector)
             ):
-                await self._release_stale_hold(uow.reservations, reservation, fresh)
+                # The charger has just accepted this one, whatever the history says.
+                released = await self._release_stale_hold(
+                    uow.reservations, reservation.id, reservation.station_id, fresh
+                )
                 await uow.commit()
+                if released:
+                    self.wake.set()
                 return True
             held = fresh.apply(Change.HELD, self._clock.now(), "charger holds the connector")
             await uow.reservations.save(held)
@@ -297,13 +331,23 @@ class ReservationService:
         return True
 
     async def _release_stale_hold(
-        self, repo: ReservationRepository, was: Reservation, now_is: Reservation | None
-    ) -> None:
-        """The charger holds `was`; free it unless a ReserveNow of the same id at the same
-        station will replace the hold anyway (OCPP replaces a reservation with its id)."""
-        if now_is is None or not now_is.status.live or now_is.station_id != was.station_id:
-            await repo.schedule(was.id, JobKind.RELEASE, self._clock.now(), was.station_id)
-            self.wake.set()
+        self,
+        repo: ReservationRepository,
+        reservation_id: int,
+        held_by: str | None,
+        now_is: Reservation | None,
+    ) -> bool:
+        """The charger of station `held_by` (None: no charger) may hold the booking, which is
+        `now_is` after a change: schedule its release unless the booking stays live at that
+        station, where the next ReserveNow of the same id replaces the hold (OCPP replaces a
+        reservation with its id). True when a release was scheduled: wake the runner once
+        the transaction is committed."""
+        if held_by is None or (
+            now_is is not None and now_is.status.live and now_is.station_id == held_by
+        ):
+            return False
+        await repo.schedule(reservation_id, JobKind.RELEASE, self._clock.now(), held_by)
+        return True
 
     async def _expire(self, reservation: Reservation) -> None:
         now = self._clock.now()
@@ -315,14 +359,20 @@ class ReservationService:
             await uow.reservations.save(expired)
             await uow.reservations.drop_jobs(expired.id, (JobKind.HAND_OFF,))
             # 1.6 has no expiry message of its own: voltbook frees the connector itself.
-            if fresh.status is Status.HELD:
-                await self._release_stale_hold(uow.reservations, fresh, expired)
+            released = await self._release_stale_hold(
+                uow.reservations, expired.id, fresh.held_by, expired
+            )
             await uow.commit()
+        if released:
+            self.wake.set()
         await self._publish(ReservationExpired(expired, "no-show"))
 
-    async def _move_or_fail(self, reservation: Reservation, reason: str) -> None:
-        """Move the booking to another fitting, free EVSE at the site, or fail it."""
-        if await self._try_move(reservation, reason):
+    async def _move_or_fail(
+        self, reservation: Reservation, reason: str, *, other_stations_only: bool = False
+    ) -> None:
+        """Move the booking to another fitting, free EVSE at the site (of another station
+        with `other_stations_only`), or fail it."""
+        if await self._try_move(reservation, reason, other_stations_only=other_stations_only):
             return
         # Worked out outside any write transaction: it reads across the whole network.
         nearest: list[str] = []
@@ -330,7 +380,8 @@ class ReservationService:
             async with self._uow(read_only=True) as uow:
                 plugs = await self._plugs(uow.reservations, reservation)
             nearest = await self._alternatives.near(reservation.station_id, plugs, 3)
-        why = f"{reason}; no other fitting connector at the site"
+        alternative = "charger" if other_stations_only else "connector"
+        why = f"{reason}; no other fitting {alternative} at the site"
         if nearest:
             why += "; free nearby: " + ", ".join(nearest)
         now = self._clock.now()
@@ -342,9 +393,10 @@ class ReservationService:
             failed = fresh.apply(Change.FAILED, now, why)
             await repo.save(failed)
             await repo.drop_jobs(failed.id, (JobKind.HAND_OFF, JobKind.NO_SHOW))
-            if fresh.status is Status.HELD:
-                await self._release_stale_hold(repo, fresh, failed)
+            released = await self._release_stale_hold(repo, failed.id, fresh.held_by, failed)
             await uow.commit()
+        if released:
+            self.wake.set()
         await self._publish(ReservationFailed(failed, why))
 
     async def _try_move(
@@ -375,8 +427,7 @@ class ReservationService:
                     continue
                 await repo.drop_jobs(moved.id, (JobKind.HAND_OFF,))
                 await repo.schedule(moved.id, JobKind.HAND_OFF, now)
-                if fresh.status is Status.HELD:
-                    await self._release_stale_hold(repo, fresh, moved)
+                await self._release_stale_hold(repo, moved.id, fresh.held_by, moved)
                 await uow.commit()
                 await self._publish(ReservationMoved(moved, reason))
                 self.wake.set()
