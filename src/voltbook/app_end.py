@@ -136,7 +136,7 @@ def reservation_notice(event: ReservationEvent) -> tuple[str, dict[str, Any], Ur
     r = event.reservation
     name = type(event).__name__.removeprefix("Reservation").lower()
     name = "starting_soon" if name == "startingsoon" else name
-    payload = {
+    payload: dict[str, Any] = {
         "event": name,
         "reason": event.reason,
         "reservation": {
@@ -149,6 +149,11 @@ def reservation_notice(event: ReservationEvent) -> tuple[str, dict[str, Any], Ur
             "ends_at": r.ends_at.isoformat(),
         },
     }
+    if r.alternatives:  # a failed booking: where else to charge
+        payload["alternatives"] = [
+            {"station_id": a.station_id, "name": a.name, "distance_m": round(a.distance_m)}
+            for a in r.alternatives
+        ]
     urgency = Urgency.HIGH if isinstance(event, _URGENT) else Urgency.NORMAL
     return "reservation.updated", payload, urgency
 

@@ -17,7 +17,7 @@ from voltbook.drivers.vehicles import VehicleService
 from voltbook.offers.model import Offer
 from voltbook.offers.service import outgoing
 from voltbook.recommendations.model import ChargePoint, VehicleFacts
-from voltbook.reservations.model import Reservation
+from voltbook.reservations.model import Alternative, Reservation
 from voltbook.reservations.ports import NO_ANSWER
 from voltbook.stations.commands import CancelReservation, GetConfiguration, ReserveNow
 from voltbook.stations.fleet import FleetService
@@ -88,7 +88,7 @@ class NearbyAlternatives:
         self._fleet = fleet
         self._radius = radius_m
 
-    async def near(self, station_id: str, plugs: frozenset[str], limit: int) -> list[str]:
+    async def near(self, station_id: str, plugs: frozenset[str], limit: int) -> list[Alternative]:
         try:
             station = await self._fleet.get(station_id)
             if station.site_id is None:
@@ -106,7 +106,7 @@ class NearbyAlternatives:
         except DomainError:
             return []
         return [
-            f"{item.site.stations[0].id} {item.site.details.name} ({item.distance_m:.0f} m)"
+            Alternative(item.site.stations[0].id, item.site.details.name, item.distance_m)
             for item in found
             if item.site.id != site.id and item.site.stations
         ][:limit]

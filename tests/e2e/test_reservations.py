@@ -433,3 +433,5 @@ async def test_a_failed_booking_names_free_chargers_nearby(
         await eventually(failed)
         found = (await client.get(f"/api/v1/reservations/{booked['id']}", headers=driver)).json()
         assert f"free nearby: {there}" in found["history"][-1]["reason"]
+        assert found["alternatives"][0]["station_id"] == there  # also as data, for the app
+        assert found["alternatives"][0]["name"]

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from voltbook.core.clock import SystemClock
-from voltbook.reservations.model import HistoryEntry, Reservation, Status
+from voltbook.reservations.model import Alternative, Change, HistoryEntry, Reservation, Status
 from voltbook.reservations.ports import JobKind, SlotTaken
 from voltbook.storage.tables import drivers, reservation_jobs, reservations
 from voltbook.storage.timestamps import as_utc
@@ -195,6 +195,32 @@ async def test_moving_into_a_taken_slot_is_refused(engine: AsyncEngine) -> None:
         stored = await uow.reservations.get(mine.id)
     assert stored is not None
     assert stored.evse_id == 1
+
+
+async def test_a_failed_booking_keeps_the_alternatives_it_offered(engine: AsyncEngine) -> None:
+    await given_station_and_driver(engine)
+    mine = await add(engine, booking(T0))
+    other = await add(engine, booking(T0 + timedelta(hours=2)))
+    offered = (Alternative("ST-2", "Market Hall", 420.5), Alternative("ST-9", "Depot", 1800.0))
+    failed = replace(mine.apply(Change.FAILED, T0, "refused"), alternatives=offered)
+    async with SqlUnitOfWork(engine, SystemClock()) as uow:
+        await uow.reservations.save(failed)
+        await uow.commit()
+    async with SqlUnitOfWork(engine, SystemClock(), read_only=True) as uow:
+        stored = await uow.reservations.get(mine.id)
+        fresh = await uow.reservations.get(other.id)
+    assert stored is not None
+    assert fresh is not None
+    assert stored.status is Status.FAILED
+    assert stored.alternatives == offered
+    assert fresh.alternatives == ()  # nothing offered, nothing stored (SQL NULL, not JSON null)
+    async with engine.connect() as connection:
+        empty = await connection.scalar(
+            sa.select(sa.func.count()).where(
+                reservations.c.id == other.id, reservations.c.alternatives.is_(None)
+            )
+        )
+    assert empty == 1
 
 
 async def test_concurrent_job_claims_never_hand_one_job_to_two_workers(

@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Self
 
 from tests.unit.fakes import ReadOnlyViolation
 from voltbook.core.errors import Conflict
-from voltbook.reservations.model import Reservation, Status
+from voltbook.reservations.model import Alternative, Reservation, Status
 from voltbook.reservations.ports import Busy, Evse, Job, JobKind, NewJob, SiteHours, SlotTaken
 
 
@@ -233,6 +233,7 @@ class InMemoryReservationRepository:
             starts_at=reservation.starts_at,
             ends_at=reservation.ends_at,
             status=reservation.status,
+            alternatives=reservation.alternatives,
             history=stored.history + reservation.history[len(stored.history) :],
         )
         self._check_overlap(updated)
@@ -479,11 +480,11 @@ class FakeAlternatives:
     """Alternatives that name the same free chargers nearby whatever is asked; `asked`
     records (station, plugs, limit) of every question."""
 
-    def __init__(self, nearby: list[str]) -> None:
+    def __init__(self, nearby: list[Alternative]) -> None:
         self.nearby = nearby
         self.asked: list[tuple[str, frozenset[str], int]] = []
 
-    async def near(self, station_id: str, plugs: frozenset[str], limit: int) -> list[str]:
+    async def near(self, station_id: str, plugs: frozenset[str], limit: int) -> list[Alternative]:
         self.asked.append((station_id, plugs, limit))
         return self.nearby[:limit]
 

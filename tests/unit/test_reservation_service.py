@@ -35,6 +35,7 @@ from voltbook.reservations.events import (
     ReservationStartingSoon,
 )
 from voltbook.reservations.model import (
+    Alternative,
     BookingRequest,
     Change,
     HistoryEntry,
@@ -631,7 +632,8 @@ async def test_a_charger_silent_a_few_times_fails_the_booking_with_free_chargers
     bus: InProcessBus,
     events: EventRecorder,
 ) -> None:
-    nearby = FakeAlternatives(["Depot West (400 m)", "Mall (1.2 km)"])
+    offered = [Alternative("ST-X", "Depot West", 400.2), Alternative("ST-Y", "Mall", 1200.0)]
+    nearby = FakeAlternatives(offered)
     service = ReservationService(store.uow, hold, clock, bus, alternatives=nearby)
     hold.answers[("ST-C", 1)] = "NoAnswer"  # ST-C is alone at its site
     booked = await book(service, station_id="ST-C", vehicle_id="ccs-car")
@@ -647,9 +649,10 @@ async def test_a_charger_silent_a_few_times_fails_the_booking_with_free_chargers
     failed = store.committed(booked.id)
     reason = (
         "charger did not answer; no other fitting charger at the site;"
-        " free nearby: Depot West (400 m), Mall (1.2 km)"
+        " free nearby: ST-X Depot West (400 m), ST-Y Mall (1200 m)"
     )
     assert failed.status is Status.FAILED
+    assert failed.alternatives == tuple(offered)  # kept with the booking, for the app
     assert failed.history[-1] == HistoryEntry(
         NOW + timedelta(seconds=27), Status.FAILED, Change.FAILED, reason, "ST-C/1"
     )

@@ -58,6 +58,12 @@ class SlotTakenProblem(Problem):
     next_free: list[FreeSlot] | None = None
 
 
+class AlternativeOut(BaseModel):
+    station_id: str
+    name: str = Field(description="The site's name")
+    distance_m: float = Field(description="From the station the booking was for")
+
+
 class ReservationOut(BaseModel):
     id: int
     station_id: str
@@ -71,6 +77,9 @@ class ReservationOut(BaseModel):
     id_tag: str = Field(description="Start charging with this id tag (the app's own token)")
     created_at: datetime
     history: list[HistoryOut]
+    alternatives: list[AlternativeOut] = Field(
+        description="A failed booking: the nearest other sites with a free fitting connector"
+    )
 
     @classmethod
     def of(cls, r: Reservation) -> ReservationOut:
@@ -96,6 +105,10 @@ class ReservationOut(BaseModel):
                     connector_id=_where(h.connector)[1],
                 )
                 for h in r.history
+            ],
+            alternatives=[
+                AlternativeOut(station_id=a.station_id, name=a.name, distance_m=round(a.distance_m))
+                for a in r.alternatives
             ],
         )
 

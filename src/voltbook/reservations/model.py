@@ -75,6 +75,15 @@ class HistoryEntry:
 
 
 @dataclass(frozen=True, slots=True)
+class Alternative:
+    """Another site nearby with a free fitting connector, offered when a booking fails."""
+
+    station_id: str
+    name: str
+    distance_m: float  # from the station the booking was for
+
+
+@dataclass(frozen=True, slots=True)
 class Reservation:
     id: int  # also the OCPP reservationId
     driver_id: str
@@ -91,6 +100,7 @@ class Reservation:
     idempotency_key: str | None = None
     fingerprint: str | None = None
     history: tuple[HistoryEntry, ...] = field(default_factory=tuple)
+    alternatives: tuple[Alternative, ...] = ()  # where else to charge, once it failed
 
     @property
     def no_show_at(self) -> datetime:

@@ -10,7 +10,7 @@ from typing import Protocol
 
 from voltbook.core.errors import Conflict
 from voltbook.core.uow import UnitOfWork, UowFactory
-from voltbook.reservations.model import Reservation
+from voltbook.reservations.model import Alternative, Reservation
 
 
 class SlotTaken(Conflict):
@@ -179,6 +179,6 @@ class ChargerHold(Protocol):
 class Alternatives(Protocol):
     """Where else a driver could charge when a booking fails."""
 
-    async def near(self, station_id: str, plugs: frozenset[str], limit: int) -> list[str]:
-        """Short descriptions of the nearest other sites with a free fitting connector."""
+    async def near(self, station_id: str, plugs: frozenset[str], limit: int) -> list[Alternative]:
+        """The nearest other sites with a free fitting connector, nearest first."""
         ...

@@ -8,6 +8,7 @@ connector and explain a refusal.
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from voltbook.core.bus import EventBus
@@ -26,6 +27,7 @@ from voltbook.reservations.events import (
     ReservationStartingSoon,
 )
 from voltbook.reservations.model import (
+    Alternative,
     BookingRequest,
     Change,
     Reservation,
@@ -375,7 +377,7 @@ class ReservationService:
         if await self._try_move(reservation, reason, other_stations_only=other_stations_only):
             return
         # Worked out outside any write transaction: it reads across the whole network.
-        nearest: list[str] = []
+        nearest: list[Alternative] = []
         if self._alternatives is not None:
             async with self._uow(read_only=True) as uow:
                 plugs = await self._plugs(uow.reservations, reservation)
@@ -383,14 +385,16 @@ class ReservationService:
         alternative = "charger" if other_stations_only else "connector"
         why = f"{reason}; no other fitting {alternative} at the site"
         if nearest:
-            why += "; free nearby: " + ", ".join(nearest)
+            why += "; free nearby: " + ", ".join(
+                f"{a.station_id} {a.name} ({a.distance_m:.0f} m)" for a in nearest
+            )
         now = self._clock.now()
         async with self._uow() as uow:
             repo = uow.reservations
             fresh = await repo.get(reservation.id)
             if fresh is None or not fresh.status.live or fresh.connector != reservation.connector:
                 return
-            failed = fresh.apply(Change.FAILED, now, why)
+            failed = replace(fresh.apply(Change.FAILED, now, why), alternatives=tuple(nearest))
             await repo.save(failed)
             await repo.drop_jobs(failed.id, (JobKind.HAND_OFF, JobKind.NO_SHOW))
             released = await self._release_stale_hold(repo, failed.id, fresh.held_by, failed)

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from voltbook.core.errors import Conflict
 from voltbook.core.memo import Memo
-from voltbook.reservations.model import Change, HistoryEntry, Reservation, Status
+from voltbook.reservations.model import Alternative, Change, HistoryEntry, Reservation, Status
 from voltbook.reservations.ports import Busy, Evse, Job, JobKind, NewJob, SiteHours, SlotTaken
 from voltbook.stations.model import ConnectorStatus
 from voltbook.storage.drivers import lock_drivers
@@ -581,6 +581,11 @@ def _values(reservation: Reservation) -> dict[str, Any]:
         "starts_at": reservation.starts_at,
         "ends_at": reservation.ends_at,
         "status": reservation.status.value,
+        "alternatives": [
+            {"station_id": a.station_id, "name": a.name, "distance_m": a.distance_m}
+            for a in reservation.alternatives
+        ]
+        or None,
     }
 
 
@@ -605,4 +610,8 @@ def _reservation(row: Any, history: tuple[HistoryEntry, ...]) -> Reservation:
         idempotency_key=row["idempotency_key"],
         fingerprint=row["fingerprint"],
         history=history,
+        alternatives=tuple(
+            Alternative(a["station_id"], a["name"], float(a["distance_m"]))
+            for a in row.get("alternatives") or ()
+        ),
     )

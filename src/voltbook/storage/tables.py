@@ -162,6 +162,8 @@ reservations = sa.Table(
     sa.Column("idempotency_key", sa.String(255)),
     sa.Column("fingerprint", sa.String(64)),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    # Set when the booking failed: [{"station_id", "name", "distance_m"}], nearest first.
+    sa.Column("alternatives", sa.JSON(none_as_null=True)),
 )
 
 reservation_history = sa.Table(
