@@ -26,7 +26,12 @@ from voltbook.app_end import (
     alarm_notice,
     reservation_notice,
 )
-from voltbook.charging.events import SessionSocMeasured, SessionStarted, SessionStopped
+from voltbook.charging.events import (
+    SessionIdentified,
+    SessionSocMeasured,
+    SessionStarted,
+    SessionStopped,
+)
 from voltbook.charging.service import ChargingService
 from voltbook.cluster import Cluster, SingleNode, build_cluster
 from voltbook.config import Settings
@@ -64,7 +69,13 @@ from voltbook.reservations.service import ReservationService
 from voltbook.security.passwords import Argon2idHasher
 from voltbook.security.tokens import JwtTokens
 from voltbook.services import Services
-from voltbook.stations.events import ConnectorStatusChanged, StationConnected, StationDisconnected
+from voltbook.stations.events import (
+    ChargerHoldEnded,
+    ConnectorStatusChanged,
+    HoldEnd,
+    StationConnected,
+    StationDisconnected,
+)
 from voltbook.stations.fleet import FleetService
 from voltbook.stations.model import ConnectorStatus
 from voltbook.stations.service import StationService
@@ -258,10 +269,19 @@ def _route_events(bus: EventBus, alarms: AlarmService, reservations: Reservation
             )
 
     async def session_started(event: Event) -> None:
-        assert isinstance(event, SessionStarted)
+        # A session identified after it began (2.0.1, cable first) counts as started with
+        # its tag: it fulfils the holder's booking.
+        assert isinstance(event, SessionStarted | SessionIdentified)
         await reservations.session_started(
             event.station_id, event.evse_id, event.id_tag, event.reservation_id, event.at
         )
+
+    async def hold_ended(event: Event) -> None:
+        assert isinstance(event, ChargerHoldEnded)
+        if event.why is HoldEnd.EXPIRED:
+            await reservations.hold_expired(event.station_id, event.reservation_id)
+        else:
+            await reservations.hold_removed(event.station_id, event.reservation_id)
 
     async def disconnected(event: Event) -> None:
         assert isinstance(event, StationDisconnected)
@@ -276,6 +296,8 @@ def _route_events(bus: EventBus, alarms: AlarmService, reservations: Reservation
     bus.subscribe(StationDisconnected, disconnected)
     bus.subscribe(StationConnected, connected)
     bus.subscribe(SessionStarted, session_started)
+    bus.subscribe(SessionIdentified, session_started)
+    bus.subscribe(ChargerHoldEnded, hold_ended)
 
 
 def _route_notices(

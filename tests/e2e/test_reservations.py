@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -18,13 +19,15 @@ from tests.e2e.conftest import running_server, server_settings
 from tests.e2e.ocpp_client import ScriptedStation, connect
 from voltbook.core.clock import SystemClock
 from voltbook.drivers.model import Principal, Role
+from voltbook.ocpp.protocol import Version
+from voltbook.ocpp.validation import SchemaValidator
 from voltbook.security.tokens import JwtTokens
-from voltbook.storage.tables import drivers
+from voltbook.storage.tables import drivers, id_tokens
 
 Headers = dict[str, str]
 NOW = "2026-11-26T10:00:00Z"
 SECRET = "test-secret-that-is-long-enough-for-hs256-0123456789"
-ACCEPT_ALL = {
+ACCEPT_ALL: dict[str, dict[str, Any]] = {
     "ReserveNow": {"status": "Accepted"},
     "CancelReservation": {"status": "Accepted"},
     "GetConfiguration": {
@@ -113,6 +116,7 @@ async def test_a_booking_for_now_is_held_by_the_charger_and_fulfilled_by_its_hol
     client: httpx.AsyncClient, engine: AsyncEngine, site: Site
 ) -> None:
     [driver] = await new_drivers(engine, 1)
+    await register_card(engine, "STRANGER")  # in good standing: only the hold refuses it
     made = await book(client, driver, {"station_id": site.id, "connector_id": 1, "minutes": 30})
     assert made.status_code == 201, made.text
     reservation = made.json()
@@ -435,3 +439,202 @@ async def test_a_failed_booking_names_free_chargers_nearby(
         assert f"free nearby: {there}" in found["history"][-1]["reason"]
         assert found["alternatives"][0]["station_id"] == there  # also as data, for the app
         assert found["alternatives"][0]["name"]
+
+
+# --- enforcement at the charger: Authorize, late id tokens, the charger's own ends ----------
+
+BOOT_201 = {"reason": "PowerUp", "chargingStation": {"vendorName": "A", "model": "B"}}
+ACCEPT_ALL_201 = {
+    "ReserveNow": {"status": "Accepted"},
+    "CancelReservation": {"status": "Accepted"},
+}
+OTHER_CARD = "OTHER-CARD"
+
+
+async def register_card(engine: AsyncEngine, token: str) -> None:
+    """A card of someone without a booking, known and in good standing."""
+    async with engine.begin() as connection:
+        await connection.execute(
+            id_tokens.insert().values(token=token, status="Accepted", created_at=datetime.now(UTC))
+        )
+
+
+@asynccontextmanager
+async def charger_201(
+    client: httpx.AsyncClient, operator: Headers, server_url: str, evses: int
+) -> AsyncIterator[Site]:
+    """A registered OCPP 2.0.1 station with `evses` EVSEs of one connector each, all free."""
+    station_id = f"R201-{secrets.token_hex(3)}"
+    made = await client.post("/api/v1/operator/stations", json={"id": station_id}, headers=operator)
+    password = made.json()["password"]
+    async with connect(server_url, station_id, password, "ocpp2.0.1") as charger:
+        charger.answers = dict(ACCEPT_ALL_201)
+        await charger.call("BootNotification", BOOT_201)
+        for evse in range(1, evses + 1):
+            await charger.call(
+                "StatusNotification",
+                {
+                    "timestamp": NOW,
+                    "connectorStatus": "Available",
+                    "evseId": evse,
+                    "connectorId": 1,
+                },
+            )
+        yield Site(station_id, charger)
+
+
+def transaction_event(kind: str, seq: int, transaction: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "eventType": kind,
+        "timestamp": NOW,
+        "triggerReason": {"Started": "CablePluggedIn", "Ended": "StopAuthorized"}.get(
+            kind, "Authorized"
+        ),
+        "seqNo": seq,
+        "transactionInfo": {"transactionId": transaction, "chargingState": "EVConnected"},
+        "evse": {"id": 1, "connectorId": 1},
+    } | extra
+
+
+def is_now(stamp: str) -> bool:
+    return abs(datetime.fromisoformat(stamp) - datetime.now(UTC)) < timedelta(minutes=1)
+
+
+async def test_a_16_charger_whose_only_connector_is_held_refuses_other_cards_at_authorize(
+    client: httpx.AsyncClient, engine: AsyncEngine, operator: Headers, server_url: str
+) -> None:
+    [driver] = await new_drivers(engine, 1)
+    await register_card(engine, OTHER_CARD)
+    station_id = f"RES1-{secrets.token_hex(3)}"
+    made = await client.post("/api/v1/operator/stations", json={"id": station_id}, headers=operator)
+    async with connect(server_url, station_id, made.json()["password"]) as charger:
+        charger.answers = dict(ACCEPT_ALL)
+        await charger.call(
+            "StatusNotification",
+            {"connectorId": 1, "errorCode": "NoError", "status": "Available", "timestamp": NOW},
+        )
+        free = await charger.call("Authorize", {"idTag": OTHER_CARD})
+        assert free[2] == {"idTagInfo": {"status": "Accepted"}}
+        booked = (await book(client, driver, {"station_id": station_id, "minutes": 30})).json()
+
+        async def held() -> bool:
+            return await status_of(client, driver, booked["id"]) == "held"
+
+        await eventually(held)
+        refused = (await charger.call("Authorize", {"idTag": OTHER_CARD}))[2]
+        holder = (await charger.call("Authorize", {"idTag": booked["id_tag"]}))[2]
+
+    # Invalid for now only: the charger's Authorization Cache drops it at once.
+    assert refused["idTagInfo"]["status"] == "Invalid"
+    assert is_now(refused["idTagInfo"]["expiryDate"])
+    SchemaValidator().validate_response(Version.V16, "Authorize", refused)
+    assert holder == {"idTagInfo": {"status": "Accepted"}}
+    assert await status_of(client, driver, booked["id"]) == "held"
+
+
+async def test_a_201_id_token_given_after_the_cable_is_refused_for_others_and_fulfils_the_holders(
+    client: httpx.AsyncClient, engine: AsyncEngine, operator: Headers, server_url: str
+) -> None:
+    [driver] = await new_drivers(engine, 1)
+    await register_card(engine, OTHER_CARD)
+    async with charger_201(client, operator, server_url, evses=1) as site:
+        booked = (await book(client, driver, {"station_id": site.id, "minutes": 30})).json()
+
+        async def held() -> bool:
+            return await status_of(client, driver, booked["id"]) == "held"
+
+        await eventually(held)
+        assert "evseId" not in site.calls("ReserveNow")[0]  # booked for any connector
+
+        # Someone plugs in first, then shows a card that is not the holder's.
+        plugged = await site.charger.call(
+            "TransactionEvent", transaction_event("Started", 0, "tx-a")
+        )
+        assert plugged[2] == {}
+        card = {"idToken": {"idToken": OTHER_CARD, "type": "ISO14443"}}
+        refused = await site.charger.call(
+            "TransactionEvent", transaction_event("Updated", 1, "tx-a", **card)
+        )
+        assert refused[2]["idTokenInfo"]["status"] == "Invalid"
+        assert is_now(refused[2]["idTokenInfo"]["cacheExpiryDateTime"])
+        SchemaValidator().validate_response(Version.V201, "TransactionEvent", refused[2])
+        await site.charger.call("TransactionEvent", transaction_event("Ended", 2, "tx-a"))
+        assert await status_of(client, driver, booked["id"]) == "held"
+
+        # The holder plugs in, then shows their own.
+        await site.charger.call("TransactionEvent", transaction_event("Started", 0, "tx-b"))
+        mine = {"idToken": {"idToken": booked["id_tag"], "type": "Central"}}
+        accepted = await site.charger.call(
+            "TransactionEvent", transaction_event("Updated", 1, "tx-b", **mine)
+        )
+        assert accepted[2] == {"idTokenInfo": {"status": "Accepted"}}
+
+        async def fulfilled() -> bool:
+            return await status_of(client, driver, booked["id"]) == "fulfilled"
+
+        await eventually(fulfilled)
+        async with engine.connect() as connection:
+            tags: dict[str, str] = dict(
+                (
+                    await connection.execute(
+                        sa.text(
+                            "SELECT external_id, id_tag FROM charging_sessions"
+                            " WHERE station_id = :s"
+                        ),
+                        {"s": site.id},
+                    )
+                ).all()
+            )
+        assert tags == {"tx-a": OTHER_CARD, "tx-b": booked["id_tag"]}
+
+
+async def test_a_201_charger_that_drops_a_hold_moves_the_booking_and_one_that_expires_it_ends_it(
+    client: httpx.AsyncClient, engine: AsyncEngine, operator: Headers, server_url: str, site: Site
+) -> None:
+    [driver, elsewhere] = await new_drivers(engine, 2)
+    async with charger_201(client, operator, server_url, evses=2) as charger:
+        booked = (
+            await book(client, driver, {"station_id": charger.id, "connector_id": 1, "minutes": 30})
+        ).json()
+        other = (await book(client, elsewhere, {"station_id": site.id, "minutes": 30})).json()
+
+        async def held_at(connector: int) -> bool:
+            found = (
+                await client.get(f"/api/v1/reservations/{booked['id']}", headers=driver)
+            ).json()
+            return bool(found["status"] == "held" and found["connector_id"] == connector)
+
+        async def other_held() -> bool:
+            return await status_of(client, elsewhere, other["id"]) == "held"
+
+        await eventually(lambda: held_at(1))
+        await eventually(other_held)
+
+        def update(reservation_id: int, status: str) -> dict[str, Any]:
+            return {"reservationId": reservation_id, "reservationUpdateStatus": status}
+
+        # Ids of no booking of this station are answered like any other, and change nothing.
+        for foreign in (other["id"], 999_999_999):
+            for status in ("Removed", "Expired"):
+                answer = await charger.charger.call(
+                    "ReservationStatusUpdate", update(foreign, status)
+                )
+                assert (answer[0], answer[2]) == (3, {})
+        assert await status_of(client, elsewhere, other["id"]) == "held"
+
+        removed = await charger.charger.call(
+            "ReservationStatusUpdate", update(booked["id"], "Removed")
+        )
+        assert removed[2] == {}
+        await eventually(lambda: held_at(2))  # moved, and the charger holds EVSE 2 now
+        assert [c.get("evseId") for c in charger.calls("ReserveNow")] == [1, 2]
+
+        await charger.charger.call("ReservationStatusUpdate", update(booked["id"], "Expired"))
+
+        async def expired() -> bool:
+            return await status_of(client, driver, booked["id"]) == "expired"
+
+        await eventually(expired)
+        found = (await client.get(f"/api/v1/reservations/{booked['id']}", headers=driver)).json()
+        assert [h["change"] for h in found["history"]][-3:] == ["moved", "held", "expired"]
+        assert found["history"][-3]["reason"] == "charger dropped the hold"

@@ -1167,7 +1167,7 @@ async def test_a_session_of_the_holders_id_tag_at_the_held_evse_fulfils_the_book
 async def test_sessions_that_are_not_the_bookings_leave_it_alone(
     service: ReservationService, store: ReservationStore, events: EventRecorder
 ) -> None:
-    held = await held_booking(service)
+    held = await held_booking(service, evse_id=1)
     at_other_station = await book(service, "driver-2", station_id="ST-B")
     ended = await book(service, "driver-3", evse_id=3)
     await service.cancel(ended.id, "driver-3")
@@ -1198,7 +1198,7 @@ async def test_the_holder_starting_early_on_the_held_evse_fulfils_the_booking(
 
 
 async def test_only_the_holder_may_start_on_a_held_evse(service: ReservationService) -> None:
-    held = await held_booking(service)
+    held = await held_booking(service, evse_id=1)
 
     assert await service.may_start("ST-A", 1, held.id_tag, at(3))
     assert not await service.may_start("ST-A", 1, "SOMEONE-ELSE", at(3))
@@ -1217,11 +1217,187 @@ async def test_a_booking_the_charger_does_not_hold_yet_blocks_no_one(
 async def test_no_one_else_may_start_on_an_evse_held_before_its_slot(
     service: ReservationService, clock: FakeClock
 ) -> None:
-    await book(service, starts_at=at(30))
+    await book(service, evse_id=1, starts_at=at(30))
     clock.set_now(at(26))
     await drain(service)
 
     assert not await service.may_start("ST-A", 1, "SOMEONE-ELSE", at(27))
+
+
+async def test_the_holder_of_a_booking_for_any_connector_fulfils_it_on_any_connector(
+    service: ReservationService, store: ReservationStore
+) -> None:
+    held = await held_booking(service)  # stored on ST-A/1; the charger keeps any one free
+    named = await held_booking(service, "driver-2", evse_id=2)
+
+    await service.session_started("ST-A", 3, held.id_tag, None, at(3))
+    await service.session_started("ST-A", 1, named.id_tag, None, at(3))
+
+    assert store.committed(held.id).status is Status.FULFILLED
+    assert store.committed(named.id).status is Status.HELD  # named: only on its own EVSE
+
+
+async def test_a_hold_for_any_connector_keeps_one_fitting_connector_free_not_its_stored_one(
+    service: ReservationService,
+) -> None:
+    await held_booking(service)  # on ST-A/1, a CCS connector
+
+    # Either CCS connector may go to someone else while the other stays free.
+    assert await service.may_start("ST-A", 1, "SOMEONE-ELSE", at(3))
+    assert await service.may_start("ST-A", 2, "SOMEONE-ELSE", at(3))
+
+    await held_booking(service, "driver-2", evse_id=2)
+
+    # Now ST-A/1 is the only CCS connector left for it; the CHAdeMO one is not its kind.
+    assert not await service.may_start("ST-A", 1, "SOMEONE-ELSE", at(3))
+    assert await service.may_start("ST-A", 3, "SOMEONE-ELSE", at(3))
+
+
+async def test_a_hold_for_any_connector_keeps_a_connector_its_vehicle_takes(
+    service: ReservationService,
+) -> None:
+    held = await book(service, vehicle_id="leaf")  # a CHAdeMO car: only ST-A/3 fits
+    await drain(service)
+    assert held.evse_id == 3
+
+    assert not await service.may_start("ST-A", 3, "SOMEONE-ELSE", at(3))
+    assert await service.may_start("ST-A", 1, "SOMEONE-ELSE", at(3))
+    assert await service.may_start("ST-A", 3, held.id_tag, at(3))
+
+
+async def test_a_hold_for_any_connector_of_a_one_connector_station_keeps_that_one(
+    service: ReservationService,
+) -> None:
+    await book(service, station_id="ST-C")
+    await drain(service)
+
+    assert not await service.may_start("ST-C", 1, "SOMEONE-ELSE", at(3))
+    assert not await service.may_authorize("ST-C", "SOMEONE-ELSE", at(3))
+
+
+# --- Authorize (names no connector) ---------------------------------------------------------
+
+
+async def test_a_tag_may_not_authorize_where_every_usable_connector_is_held_for_others(
+    service: ReservationService, store: ReservationStore
+) -> None:
+    first = await held_booking(service, evse_id=1)
+    second = await held_booking(service, "driver-2", evse_id=2)
+    assert await service.may_authorize("ST-A", "SOMEONE-ELSE", at(3))  # ST-A/3 is free
+
+    store.set_usable("ST-A", 3, usable=False)
+
+    assert not await service.may_authorize("ST-A", "SOMEONE-ELSE", at(3))
+    assert await service.may_authorize("ST-A", first.id_tag, at(3))
+    assert await service.may_authorize("ST-A", second.id_tag, at(3))
+    assert await service.may_authorize("ST-B", "SOMEONE-ELSE", at(3))  # another station
+    assert await service.may_authorize("ST-A", "SOMEONE-ELSE", at(60))  # the slots are over
+
+
+async def test_a_booking_the_charger_does_not_hold_yet_refuses_no_one_at_authorize(
+    service: ReservationService,
+) -> None:
+    await book(service, station_id="ST-C")  # its hand-off has not run
+    assert await service.may_authorize("ST-C", "SOMEONE-ELSE", at(1))
+
+
+async def test_holds_for_any_connector_count_at_authorize_by_the_connectors_they_need(
+    service: ReservationService, store: ReservationStore
+) -> None:
+    await held_booking(service)
+    await held_booking(service, "driver-2")
+    assert await service.may_authorize("ST-A", "SOMEONE-ELSE", at(3))  # CHAdeMO is left
+
+    store.set_usable("ST-A", 3, usable=False)
+
+    assert not await service.may_authorize("ST-A", "SOMEONE-ELSE", at(3))
+
+
+# --- what chargers report of their holds (OCPP 2.0.1 ReservationStatusUpdate) ---------------
+
+
+async def test_a_hold_the_charger_removed_moves_the_booking_like_a_lost_connector(
+    service: ReservationService,
+    store: ReservationStore,
+    hold: FakeChargerHold,
+    events: EventRecorder,
+    clock: FakeClock,
+) -> None:
+    held = await held_booking(service, evse_id=1)
+    clock.advance(120)
+
+    await service.hold_removed("ST-A", held.id)
+
+    moved = store.committed(held.id)
+    assert (moved.status, moved.connector) == (Status.SCHEDULED, "ST-A/2")
+    assert moved.history[-1] == HistoryEntry(
+        at(2), Status.SCHEDULED, Change.MOVED, "charger dropped the hold", "ST-A/1"
+    )
+    assert events.of_type(ReservationMoved)[0].reservation == moved
+    await drain(service)
+    assert store.committed(held.id).status is Status.HELD
+    assert hold.holds == {("ST-A", held.id): 2}
+
+
+async def test_a_hold_the_charger_removed_fails_the_booking_when_nothing_else_fits(
+    service: ReservationService, store: ReservationStore, events: EventRecorder
+) -> None:
+    booked = await book(service, station_id="ST-C")
+    await drain(service)
+
+    await service.hold_removed("ST-C", booked.id)
+
+    failed = store.committed(booked.id)
+    assert failed.status is Status.FAILED
+    assert failed.history[-1].reason == (
+        "charger dropped the hold; no other fitting connector at the site"
+    )
+    assert events.of_type(ReservationFailed)[0].reservation == failed
+
+
+async def test_a_hold_the_charger_let_expire_expires_the_booking(
+    service: ReservationService,
+    store: ReservationStore,
+    hold: FakeChargerHold,
+    events: EventRecorder,
+    clock: FakeClock,
+) -> None:
+    held = await held_booking(service)
+
+    await service.hold_expired("ST-A", held.id)
+
+    assert store.committed(held.id).status is Status.EXPIRED
+    assert [e.reason for e in events.of_type(ReservationExpired)] == ["no-show"]
+    clock.set_now(held.no_show_at)
+    await drain(service)  # voltbook's own no-show comes later and finds nothing to do
+    assert store.committed(held.id).status is Status.EXPIRED
+    assert len(events.of_type(ReservationExpired)) == 1
+    assert hold.holds == {}
+
+
+async def test_what_a_charger_reports_of_holds_not_its_own_changes_nothing(
+    service: ReservationService,
+    store: ReservationStore,
+    hold: FakeChargerHold,
+    events: EventRecorder,
+) -> None:
+    held = await held_booking(service)
+    scheduled = await book(service, "driver-2", station_id="ST-B", starts_at=at(60))
+    fulfilled = await held_booking(service, "driver-3", evse_id=3)
+    await service.session_started("ST-A", 3, fulfilled.id_tag, None, at(1))
+    before = dict(store.state.reservations)
+    seen = len(events.events)
+
+    await service.hold_removed("ST-B", held.id)  # another station speaks of ST-A's booking
+    await service.hold_expired("ST-B", held.id)
+    await service.hold_removed("ST-A", 999)  # no such booking
+    await service.hold_expired("ST-A", 999)
+    await service.hold_removed("ST-B", scheduled.id)  # not held by the charger yet
+    await service.hold_removed("ST-A", fulfilled.id)  # already over
+    await service.hold_expired("ST-A", fulfilled.id)
+
+    assert store.state.reservations == before
+    assert events.events[seen:] == []
 
 
 # --- availability ---------------------------------------------------------------------------

@@ -19,6 +19,19 @@ class SessionStarted(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class SessionIdentified(Event):
+    """A running session that began without an id tag (OCPP 2.0.1, cable first) was
+    authorized for one: what a start with that tag would have told."""
+
+    session_id: int
+    station_id: str
+    evse_id: int
+    id_tag: str
+    reservation_id: int | None
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class SessionMetered(Event):
     session_id: int
     station_id: str

@@ -8,13 +8,17 @@ from enum import StrEnum
 
 
 class Authorization(StrEnum):
-    """OCPP's authorization outcome (1.6 names; 2.0.1 maps onto them at the gateway)."""
+    """OCPP's authorization outcome (1.6 names; 2.0.1 maps onto them at the gateway), and
+    one of voltbook's own: HELD_FOR_OTHERS, a tag refused only because reservations hold
+    the connectors for other drivers right now. The gateway answers it as Invalid marked
+    not to be kept in the charger's Authorization Cache: it says nothing about the tag."""
 
     ACCEPTED = "Accepted"
     BLOCKED = "Blocked"
     EXPIRED = "Expired"
     INVALID = "Invalid"
     CONCURRENT_TX = "ConcurrentTx"
+    HELD_FOR_OTHERS = "HeldForOthers"
 
 
 @dataclass(frozen=True, slots=True)

@@ -50,3 +50,8 @@ class StartGuard(Protocol):
     ) -> bool:
         """False when the EVSE is held for another id tag."""
         ...
+
+    async def may_authorize(self, station_id: str, id_tag: str, at: datetime) -> bool:
+        """False when every usable EVSE of the station is held for other id tags and none
+        for this one (OCPP Authorize names no connector)."""
+        ...

@@ -14,6 +14,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from voltbook.charging.events import (
+    SessionIdentified,
     SessionMetered,
     SessionSocMeasured,
     SessionStarted,
@@ -42,13 +43,38 @@ class ChargingService:
         self._live: dict[tuple[str, str], ChargingSession] = {}
         self._dirty: set[tuple[str, str]] = set()
 
-    async def authorize(self, station_id: str, id_tag: str) -> Authorization:
-        """Whether an id tag may charge (reservations add their own rule later)."""
+    async def tag_status(self, id_tag: str) -> Authorization:
+        """The id tag's own standing, wherever it is presented."""
         async with self._uow(read_only=True) as uow:
             status = await uow.sessions.id_tag_status(id_tag)
         if status is None:
             return Authorization.ACCEPTED if self._free_vend else Authorization.INVALID
         return Authorization(status)
+
+    async def authorize(self, station_id: str, id_tag: str) -> Authorization:
+        """Whether an id tag may charge at the station now: its own standing, and not while
+        reservations hold every usable connector of the station for others."""
+        status = await self.tag_status(id_tag)
+        if (
+            status is Authorization.ACCEPTED
+            and self.guard is not None
+            and not await self.guard.may_authorize(station_id, id_tag, self._clock.now())
+        ):
+            return Authorization.HELD_FOR_OTHERS
+        return status
+
+    async def _admit(
+        self, station_id: str, evse_id: int, id_tag: str, at: datetime
+    ) -> Authorization:
+        """Whether a session of this id tag may go on at this EVSE."""
+        status = await self.tag_status(id_tag)
+        if (
+            status is Authorization.ACCEPTED
+            and self.guard is not None
+            and not await self.guard.may_start(station_id, evse_id, id_tag, at)
+        ):
+            return Authorization.HELD_FOR_OTHERS  # the station stops the session
+        return status
 
     async def start(
         self,
@@ -62,14 +88,13 @@ class ChargingService:
         reservation_id: int | None = None,
         external_id: str | None = None,
     ) -> tuple[ChargingSession, Authorization]:
-        """Record a started session (the station has started it already); replays return it."""
+        """Record a started session (the station has started it already); replays return it.
+
+        A session begun without an id tag (OCPP 2.0.1, cable first) has nothing to refuse
+        yet: its tag is checked by `identify` when it arrives."""
         authorization = (
-            await self.authorize(station_id, id_tag) if id_tag else Authorization.ACCEPTED
+            await self._admit(station_id, evse_id, id_tag, at) if id_tag else Authorization.ACCEPTED
         )
-        if self.guard is not None and not await self.guard.may_start(
-            station_id, evse_id, id_tag, at
-        ):
-            authorization = Authorization.INVALID  # held for someone else: the station stops
         async with self._uow() as uow:
             existing = (
                 await uow.sessions.get(station_id, external_id)
@@ -96,6 +121,43 @@ class ChargingService:
             SessionStarted(session.id, station_id, evse_id, id_tag, reservation_id, at)
         )
         return session, authorization
+
+    async def identify(
+        self, station_id: str, reference: str, id_tag: str, at: datetime
+    ) -> Authorization:
+        """An id tag reported for a session already running (OCPP 2.0.1: a transaction
+        begun before the driver identified): checked as at a start, at the session's EVSE,
+        and again each time the station repeats it. The session's first tag is recorded;
+        accepted, it is announced (SessionIdentified), so that it fulfils the holder's
+        booking as a start with it would have."""
+        session = await self.get(station_id, reference)
+        if session is None or session.id_tag not in (None, id_tag):
+            return await self.tag_status(id_tag)  # e.g. another card that stops the session
+        authorization = await self._admit(station_id, session.evse_id, id_tag, at)
+        if session.id_tag is not None:
+            return authorization
+        key = (station_id, session.reference)
+        async with self._uow() as uow:
+            stored = await uow.sessions.get(station_id, reference)
+            if stored is None or stored.id_tag is not None:
+                return authorization  # told already (another node, or a replay)
+            newest = self._live.get(key, stored) if stored.active else stored
+            await uow.sessions.save(replace(newest, id_tag=id_tag))
+            await uow.commit()
+        if key in self._live:
+            self._live[key] = replace(self._live[key], id_tag=id_tag)
+        if authorization is Authorization.ACCEPTED:
+            await self._bus.publish(
+                SessionIdentified(
+                    session.id,
+                    station_id,
+                    session.evse_id,
+                    id_tag,
+                    session.reservation_id,
+                    at,
+                )
+            )
+        return authorization
 
     async def meter(
         self,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from voltbook.charging.model import Authorization
 from voltbook.ocpp.context import Handler, StationContext
 from voltbook.ocpp.meter import parse_time, samples
 from voltbook.stations.model import ConnectorStatus
@@ -47,9 +48,22 @@ async def status_notification(ctx: StationContext, p: dict[str, Any]) -> dict[st
     return {}
 
 
+def id_tag_info(ctx: StationContext, status: Authorization) -> dict[str, Any]:
+    """1.6 idTagInfo. A tag refused only because reservations hold the connectors for others
+    is answered Invalid, the one 1.6 refusal that states nothing lasting about the tag
+    (Blocked and Expired describe the tag itself, ConcurrentTx a transaction it runs);
+    1.6 has no status for "not now". Chargers keep the idTagInfo of an Authorize or a
+    StartTransaction answer in their Authorization Cache, so the refusal carries an
+    `expiryDate` of now, the time 1.6 gives for removing the tag from that cache: once the
+    hold ends, the tag is asked about afresh instead of refused from the cache."""
+    if status is Authorization.HELD_FOR_OTHERS:
+        return {"status": Authorization.INVALID.value, "expiryDate": ctx.now_text()}
+    return {"status": status.value}
+
+
 async def authorize(ctx: StationContext, p: dict[str, Any]) -> dict[str, Any]:
     status = await ctx.charging.authorize(ctx.station_id, p["idTag"])
-    return {"idTagInfo": {"status": status.value}}
+    return {"idTagInfo": id_tag_info(ctx, status)}
 
 
 async def start_transaction(ctx: StationContext, p: dict[str, Any]) -> dict[str, Any]:
@@ -62,7 +76,7 @@ async def start_transaction(ctx: StationContext, p: dict[str, Any]) -> dict[str,
         parse_time(p["timestamp"]),
         reservation_id=p.get("reservationId"),
     )
-    return {"transactionId": session.id, "idTagInfo": {"status": status.value}}
+    return {"transactionId": session.id, "idTagInfo": id_tag_info(ctx, status)}
 
 
 async def stop_transaction(ctx: StationContext, p: dict[str, Any]) -> dict[str, Any]:
@@ -75,9 +89,9 @@ async def stop_transaction(ctx: StationContext, p: dict[str, Any]) -> dict[str, 
         p.get("reason", "Local"),
         data,
     )
-    if "idTag" in p:
-        status = await ctx.charging.authorize(ctx.station_id, p["idTag"])
-        return {"idTagInfo": {"status": status.value}}
+    if "idTag" in p:  # the card that stopped it: its own standing, no reservation rule
+        status = await ctx.charging.tag_status(p["idTag"])
+        return {"idTagInfo": id_tag_info(ctx, status)}
     return {}
 
 

@@ -7,6 +7,7 @@ from typing import Any
 from voltbook.charging.model import Authorization
 from voltbook.ocpp.context import Handler, StationContext
 from voltbook.ocpp.meter import last_energy_wh, parse_time, samples
+from voltbook.stations.events import HoldEnd
 from voltbook.stations.model import ConnectorStatus
 
 # 2.0.1 connector states onto the 1.6 vocabulary voltbook keeps; Occupied is refined by
@@ -31,7 +32,19 @@ _TO_201 = {
     Authorization.EXPIRED: "Expired",
     Authorization.INVALID: "Invalid",
     Authorization.CONCURRENT_TX: "ConcurrentTx",
+    Authorization.HELD_FOR_OTHERS: "Invalid",
 }
+_RESERVATION_ENDS = {"Expired": HoldEnd.EXPIRED, "Removed": HoldEnd.REMOVED}
+
+
+def id_token_info(ctx: StationContext, status: Authorization) -> dict[str, Any]:
+    """2.0.1 idTokenInfo. A tag refused only because reservations hold the connectors for
+    others is Invalid with `cacheExpiryDateTime` now: the charger must not keep that refusal
+    in its Authorization Cache past this moment, as it holds only while the hold lasts."""
+    info: dict[str, Any] = {"status": _TO_201[status]}
+    if status is Authorization.HELD_FOR_OTHERS:
+        info["cacheExpiryDateTime"] = ctx.now_text()
+    return info
 
 
 async def boot_notification(ctx: StationContext, p: dict[str, Any]) -> dict[str, Any]:
@@ -66,7 +79,7 @@ async def status_notification(ctx: StationContext, p: dict[str, Any]) -> dict[st
 
 async def authorize(ctx: StationContext, p: dict[str, Any]) -> dict[str, Any]:
     status = await ctx.charging.authorize(ctx.station_id, p["idToken"]["idToken"])
-    return {"idTokenInfo": {"status": _TO_201[status]}}
+    return {"idTokenInfo": id_token_info(ctx, status)}
 
 
 async def transaction_event(ctx: StationContext, p: dict[str, Any]) -> dict[str, Any]:
@@ -91,6 +104,10 @@ async def transaction_event(ctx: StationContext, p: dict[str, Any]) -> dict[str,
             reservation_id=p.get("reservationId"),
             external_id=reference,
         )
+    elif id_tag is not None:
+        # The driver identified after the transaction began (cable first): the same rules
+        # as at a start; a refusal makes the station stop the transaction.
+        authorization = await ctx.charging.identify(ctx.station_id, reference, id_tag, at)
     if p["eventType"] == "Ended":
         await ctx.charging.stop(
             ctx.station_id,
@@ -107,11 +124,9 @@ async def transaction_event(ctx: StationContext, p: dict[str, Any]) -> dict[str,
         await ctx.fleet.status_reported(
             ctx.station_id, session.evse_id, session.connector_id, state, None, at
         )
-    if id_tag is None:
-        return {}
-    if authorization is None:
-        authorization = await ctx.charging.authorize(ctx.station_id, id_tag)
-    return {"idTokenInfo": {"status": _TO_201[authorization]}}
+    if id_tag is None or authorization is None:
+        return {}  # no idToken, nothing to answer about: its rules apply when it comes
+    return {"idTokenInfo": id_token_info(ctx, authorization)}
 
 
 async def meter_values(ctx: StationContext, p: dict[str, Any]) -> dict[str, Any]:
@@ -131,10 +146,16 @@ async def notify_event(ctx: StationContext, p: dict[str, Any]) -> dict[str, Any]
 
 
 async def reservation_status_update(ctx: StationContext, p: dict[str, Any]) -> dict[str, Any]:
+    """The charger ended a hold itself: its own expiry, or removed (a fault, an operator at
+    the station). Reservations decide what that means for the booking; an id the charger
+    holds for no booking of voltbook's is no error, the answer is the same."""
     await ctx.fleet.notice(
         ctx.station_id,
         "reservation",
         f"{p['reservationId']}:{p['reservationUpdateStatus']}",
+    )
+    await ctx.fleet.hold_ended(
+        ctx.station_id, p["reservationId"], _RESERVATION_ENDS[p["reservationUpdateStatus"]]
     )
     return {}
 

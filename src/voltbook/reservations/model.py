@@ -196,6 +196,35 @@ def free_intervals(
     return free
 
 
+def leaves_room(
+    evse_id: int,
+    usable: dict[int, frozenset[str]],
+    named: frozenset[int],
+    floating: list[frozenset[str]],
+) -> bool:
+    """Whether a session on `evse_id` leaves the charger's holds their connectors: a hold on
+    a named EVSE keeps that one; each hold for any connector of the station (`floating`: the
+    plugs each takes, empty for any) keeps one usable EVSE of its own among the rest, of a
+    plug it takes, as OCPP's reservation of connector 0 keeps one free. `usable` maps the
+    station's usable EVSEs to their plugs."""
+    if evse_id in named:
+        return False
+    rest = {e: plugs for e, plugs in usable.items() if e != evse_id and e not in named}
+    kept_for: dict[int, int] = {}  # EVSE -> the floating hold it is kept for
+
+    def place(hold: int, seen: set[int]) -> bool:  # augmenting paths; both sides are tiny
+        for evse, plugs in rest.items():
+            if evse in seen or (floating[hold] and plugs and not floating[hold] & plugs):
+                continue
+            seen.add(evse)
+            if evse not in kept_for or place(kept_for[evse], seen):
+                kept_for[evse] = hold
+                return True
+        return False
+
+    return all(place(hold, set()) for hold in range(len(floating)))
+
+
 @dataclass(frozen=True, slots=True)
 class BookingRequest:
     station_id: str

@@ -34,6 +34,7 @@ from voltbook.reservations.model import (
     Rules,
     Status,
     free_intervals,
+    leaves_room,
 )
 from voltbook.reservations.ports import (
     NO_ANSWER,
@@ -171,12 +172,43 @@ class ReservationService:
     async def may_start(
         self, station_id: str, evse_id: int, id_tag: str | None, at: datetime
     ) -> bool:
-        """Whether a session may start on this EVSE: not while it is held for someone else."""
+        """Whether a session may start on this EVSE: not while it is held for someone else,
+        nor when it takes the last fitting connector a hold for any connector needs."""
         async with self._uow(read_only=True) as uow:
             live = await uow.reservations.live_at(station_id, at)
-        return not any(
-            r.evse_id == evse_id and r.status is Status.HELD and r.id_tag != id_tag for r in live
-        )
+            others = [r for r in live if r.status is Status.HELD and r.id_tag != id_tag]
+            if not any(r.any_evse for r in others):
+                return all(r.evse_id != evse_id for r in others)
+            usable, floating = await self._room(uow.reservations, station_id, others)
+        return leaves_room(evse_id, usable, self._named(others), floating)
+
+    async def may_authorize(self, station_id: str, id_tag: str, at: datetime) -> bool:
+        """Whether an id tag may charge somewhere at the station now (OCPP Authorize names
+        no connector): not when the charger holds every usable connector for others and
+        none for this tag; a station with a free connector, or one held for it, says yes."""
+        async with self._uow(read_only=True) as uow:
+            held = [
+                r for r in await uow.reservations.live_at(station_id, at) if r.status is Status.HELD
+            ]
+            if not held or any(r.id_tag == id_tag for r in held):
+                return True
+            usable, floating = await self._room(uow.reservations, station_id, held)
+        named = self._named(held)
+        return any(leaves_room(evse, usable, named, floating) for evse in usable)
+
+    async def _room(
+        self, repo: ReservationRepository, station_id: str, holds: list[Reservation]
+    ) -> tuple[dict[int, frozenset[str]], list[frozenset[str]]]:
+        """The station's usable EVSEs with their plugs, and the plugs each hold for any
+        connector needs (what a move would look for)."""
+        evses = (await repo.evses_of([station_id])).get(station_id, [])
+        floating = [await self._plugs(repo, r) for r in holds if r.any_evse]
+        return {e.evse_id: e.standards for e in evses if e.usable}, floating
+
+    @staticmethod
+    def _named(holds: list[Reservation]) -> frozenset[int]:
+        """EVSEs held by name: a hold for any connector keeps one free, not its stored one."""
+        return frozenset(r.evse_id for r in holds if not r.any_evse)
 
     async def session_started(
         self,
@@ -186,7 +218,8 @@ class ReservationService:
         reservation_id: int | None,
         at: datetime,
     ) -> None:
-        """A session fulfils the booking it names, or the holder's booking at that EVSE."""
+        """A session fulfils the booking it names, or the holder's booking at that EVSE (at
+        any EVSE of the station for a booking made for any connector)."""
         async with self._uow() as uow:
             repo = uow.reservations
             if reservation_id is not None:
@@ -197,10 +230,13 @@ class ReservationService:
                     else []
                 )
             else:
-                found = [
-                    r for r in await repo.live_at(station_id, at)
-                    if r.id_tag == id_tag and r.evse_id == evse_id
-                ]  # fmt: skip
+                found = sorted(
+                    (
+                        r for r in await repo.live_at(station_id, at)
+                        if r.id_tag == id_tag and (r.evse_id == evse_id or r.any_evse)
+                    ),
+                    key=lambda r: r.evse_id != evse_id,  # the one on this EVSE first
+                )  # fmt: skip
             if not found:
                 return
             fulfilled = found[0].apply(Change.FULFILLED, at, "charging started")
@@ -208,6 +244,27 @@ class ReservationService:
             await repo.drop_jobs(fulfilled.id, (JobKind.HAND_OFF, JobKind.NO_SHOW))
             await uow.commit()
         await self._publish(ReservationFulfilled(fulfilled, "charging started"))
+
+    async def hold_removed(self, station_id: str, reservation_id: int) -> None:
+        """The charger dropped its hold (OCPP 2.0.1 ReservationStatusUpdate Removed): a
+        booking it held there moves or fails, as on a lost connector. An id of no booking
+        held at that station changes nothing."""
+        held = await self._of_station(station_id, reservation_id)
+        if held is not None and held.status is Status.HELD:
+            await self._move_or_fail(held, "charger dropped the hold")
+
+    async def hold_expired(self, station_id: str, reservation_id: int) -> None:
+        """The charger's own expiry of the hold passed (OCPP 2.0.1 ReservationStatusUpdate
+        Expired): a live booking there expires as a no-show; an ended one stays as it is."""
+        booking = await self._of_station(station_id, reservation_id)
+        if booking is not None and booking.status.live:
+            await self._expire(booking)
+
+    async def _of_station(self, station_id: str, reservation_id: int) -> Reservation | None:
+        """The booking with this id if it is at this station (a station speaks for its own)."""
+        async with self._uow(read_only=True) as uow:
+            found = await uow.reservations.get(reservation_id)
+        return found if found is not None and found.station_id == station_id else None
 
     async def connector_lost(self, station_id: str, evse_id: int, why: str) -> None:
         """The EVSE faulted or went out of service: held bookings there move or fail."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 
 from voltbook.core.bus import Event
 from voltbook.stations.model import ConnectorStatus
@@ -47,6 +48,23 @@ class ConnectorStatusChanged(Event):
     status: ConnectorStatus
     previous: ConnectorStatus
     error_code: str | None
+    at: datetime
+
+
+class HoldEnd(StrEnum):
+    """Why a charger stopped holding a reservation on its own (OCPP 2.0.1 tells; 1.6 not)."""
+
+    EXPIRED = "expired"  # its expiry time passed
+    REMOVED = "removed"  # dropped for a reason of its own (a fault, out of service)
+
+
+@dataclass(frozen=True, slots=True)
+class ChargerHoldEnded(Event):
+    """The charger says it no longer holds the reservation with this id."""
+
+    station_id: str
+    reservation_id: int
+    why: HoldEnd
     at: datetime
 
 

@@ -16,7 +16,9 @@ from voltbook.core.errors import InvalidInput, NotFound
 from voltbook.core.secrets import PasswordHasher
 from voltbook.stations.commands import Command, CommandAnswer
 from voltbook.stations.events import (
+    ChargerHoldEnded,
     ConnectorStatusChanged,
+    HoldEnd,
     StationBooted,
     StationConnected,
     StationDisconnected,
@@ -201,6 +203,13 @@ class FleetService:
                     when,
                 )
             )
+
+    async def hold_ended(self, station_id: str, reservation_id: int, why: HoldEnd) -> None:
+        """The charger stopped holding a reservation by itself; whose it is, if anyone's, is
+        for reservations to tell."""
+        await self._bus.publish(
+            ChargerHoldEnded(station_id, reservation_id, why, self._clock.now())
+        )
 
     async def notice(self, station_id: str, kind: str, detail: str) -> None:
         await self._bus.publish(StationNotice(station_id, kind, detail[:500], self._clock.now()))
