@@ -8,7 +8,7 @@ import json
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -219,10 +219,13 @@ async def test_a_reconnecting_app_gets_what_it_missed_once_and_in_order(
     [driver] = await new_drivers(engine, 1)
     async with station(http, operator, base) as (station_id, charger):
         await report(charger, 1, "Available")
+        # Two minutes ahead: within the lead time, so the charger is told at once and the
+        # driver hears "held" and then "starting_soon".
+        start = (datetime.now(UTC) + timedelta(minutes=2)).isoformat()
         async with live(base, driver) as app:
             await http.post(
                 "/api/v1/reservations",
-                json={"station_id": station_id, "connector_id": 1, "minutes": 30},
+                json={"station_id": station_id, "connector_id": 1, "minutes": 30, "start": start},
                 headers=driver | {"Idempotency-Key": "booking-1"},
             )
             seen = (await app.next_of("reservation.updated"))["seq"]

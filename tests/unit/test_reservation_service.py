@@ -478,14 +478,26 @@ async def test_the_hand_off_sends_reserve_now_and_the_booking_is_held(
     assert hold.reserved == [("ST-A", 1, booked.id)]
     assert hold.holds == {("ST-A", booked.id): 1}
     assert store.pending_jobs(booked.id) == [(NO_SHOW, NOW + GRACE)]
-    assert [type(e) for e in events.events] == [
-        ReservationCreated,
-        ReservationHeld,
-        ReservationStartingSoon,
-    ]
+    assert [type(e) for e in events.events] == [ReservationCreated, ReservationHeld]
     assert events.of_type(ReservationHeld)[0].reservation == held
-    assert events.of_type(ReservationStartingSoon)[0].reason == "the slot starts soon"
-    assert await service.run_due() == 0
+    assert await service.run_due() == 0  # a slot for now has begun: nothing "starts soon"
+
+
+async def test_a_later_slot_held_at_its_lead_time_tells_the_driver_it_starts_soon(
+    service: ReservationService,
+    store: ReservationStore,
+    clock: FakeClock,
+    events: EventRecorder,
+) -> None:
+    booked = await book(service, starts_at=at(60))
+    assert await service.run_due() == 0  # not yet: the charger is told a lead time before
+
+    clock.set_now(booked.starts_at - service.rules.lead_time)
+    assert await service.run_due() == 1
+
+    assert store.committed(booked.id).status is Status.HELD
+    [soon] = events.of_type(ReservationStartingSoon)
+    assert (soon.reservation.id, soon.reason) == (booked.id, "the slot starts soon")
 
 
 async def test_a_refused_hand_off_moves_the_booking_to_another_fitting_evse(

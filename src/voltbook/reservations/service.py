@@ -386,7 +386,9 @@ class ReservationService:
             await uow.reservations.save(held)
             await uow.commit()
         await self._publish(ReservationHeld(held, "charger holds the connector"))
-        await self._publish(ReservationStartingSoon(held, "the slot starts soon"))
+        first_hold = sum(h.change is Change.HELD for h in held.history) == 1
+        if first_hold and held.starts_at > self._clock.now():  # a slot for now has begun
+            await self._publish(ReservationStartingSoon(held, "the slot starts soon"))
         return True
 
     async def _release_stale_hold(
