@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Protocol
 
 import sqlalchemy as sa
 import structlog
@@ -463,19 +464,45 @@ async def open_services(settings: Settings, *, upgrade: bool = False) -> AsyncIt
             await reader.dispose()
 
 
-async def _run_reservation_jobs(reservations: ReservationService, every_s: float = 1.0) -> None:
-    """Hand-offs, no-shows and releases, as they fall due (any number of nodes may run this)."""
+async def _run_reservation_jobs(
+    reservations: JobRunner, every_s: float = 1.0, drains: int = 4
+) -> None:
+    """Hand-offs, no-shows and releases, as they fall due (any number of nodes may run this).
+
+    Each wake-up (or every `every_s`) starts a drain unless `drains` run already: a batch
+    waiting out a silent charger's timeout does not keep a booking made meanwhile waiting."""
     log = structlog.get_logger("voltbook.reservations")
-    while True:
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(every_s):
-                await reservations.wake.wait()
-        reservations.wake.clear()
+
+    async def drain() -> None:
         try:
             while await reservations.run_due() > 0:
                 pass
         except Exception as error:  # storage hiccup: jobs stay due and run next time
             log.warning("reservation jobs failed", error=type(error).__name__)
+
+    running: set[asyncio.Task[None]] = set()
+    try:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(every_s):
+                    await reservations.wake.wait()
+            reservations.wake.clear()
+            if len(running) < drains:
+                task = asyncio.create_task(drain())
+                running.add(task)
+                task.add_done_callback(running.discard)
+    finally:
+        for task in running:
+            task.cancel()
+        await asyncio.gather(*running, return_exceptions=True)
+
+
+class JobRunner(Protocol):
+    """What the job loop needs of the reservations service."""
+
+    wake: asyncio.Event
+
+    async def run_due(self) -> int: ...
 
 
 async def _run_offer_engine(

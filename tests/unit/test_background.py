@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from voltbook.bootstrap import every
+from voltbook.bootstrap import _run_reservation_jobs, every
 
 
 async def test_a_round_runs_at_once_and_then_waits_its_period() -> None:
@@ -34,3 +34,41 @@ async def test_a_failing_round_is_tried_again_next_period() -> None:
             await asyncio.sleep(0.01)
     task.cancel()
     assert outcomes[:3] == ["tried"] * 3
+
+
+class Jobs:
+    """A job runner whose first batch waits (as on a silent charger) until `answer` is set."""
+
+    def __init__(self) -> None:
+        self.wake = asyncio.Event()
+        self.answer = asyncio.Event()
+        self.batches = 0
+        self.cancelled = 0
+
+    async def run_due(self) -> int:
+        self.batches += 1
+        if self.batches == 1:
+            try:
+                await self.answer.wait()
+            except asyncio.CancelledError:
+                self.cancelled += 1
+                raise
+            return 1
+        return 0
+
+
+async def test_a_job_batch_that_waits_does_not_keep_the_next_wake_up_waiting() -> None:
+    jobs = Jobs()
+    loop = asyncio.create_task(_run_reservation_jobs(jobs, every_s=3600))
+    jobs.wake.set()
+    async with asyncio.timeout(5):
+        while jobs.batches < 1:
+            await asyncio.sleep(0.001)
+        jobs.wake.set()  # a booking for now, made while the first batch waits
+        while jobs.batches < 2:
+            await asyncio.sleep(0.001)
+    assert not jobs.answer.is_set()
+
+    loop.cancel()  # shutting down ends the batches still running
+    await asyncio.gather(loop, return_exceptions=True)
+    assert jobs.cancelled == 1

@@ -1643,6 +1643,55 @@ async def test_the_jobs_of_one_booking_run_one_after_another(
     assert hold.holds == {("ST-B", held.id): 1}
 
 
+async def test_a_booking_made_while_a_batch_waits_on_a_silent_charger_goes_out_in_another(
+    service: ReservationService, store: ReservationStore, hold: FakeChargerHold
+) -> None:
+    slow = await book(service, station_id="ST-C")
+    answer_now = asyncio.Event()
+
+    async def slow_charger(reservation: Reservation) -> None:
+        if reservation.station_id == "ST-C":
+            await answer_now.wait()  # as if waiting out the command timeout
+
+    hold.during_reserve = slow_charger
+    first = asyncio.create_task(service.run_due())
+    async with asyncio.timeout(1):
+        while not hold.reserved:
+            await asyncio.sleep(0.001)
+    later = await book(service, "driver-2", station_id="ST-A")
+
+    assert await service.run_due() == 1  # the waiting batch's job is leased, not taken again
+    assert store.committed(later.id).status is Status.HELD
+    assert not first.done()
+    answer_now.set()
+    assert await first == 1
+    assert [r for r in hold.reserved if r[2] == slow.id] == [("ST-C", 1, slow.id)]  # sent once
+
+
+async def test_the_jobs_of_one_booking_wait_their_turn_across_batches_that_run_at_once(
+    service: ReservationService, store: ReservationStore, hold: FakeChargerHold
+) -> None:
+    await held_booking(service)
+    store.set_usable("ST-A", 2, usable=False)
+    await service.connector_lost("ST-A", 1, "faulted")  # a hand-off to ST-B, a release at ST-A
+    on_the_wire, go_on = asyncio.Event(), asyncio.Event()
+
+    async def reserving(reservation: Reservation) -> None:
+        on_the_wire.set()
+        await go_on.wait()
+
+    hold.during_reserve = reserving
+    first = asyncio.create_task(service.run_due(limit=1))  # takes the hand-off
+    await on_the_wire.wait()
+    second = asyncio.create_task(service.run_due(limit=1))  # takes the release: waits
+    await asyncio.sleep(0.02)
+    assert hold.calls[-1] == ("reserve", "ST-B/1")  # the release is not on the wire yet
+
+    go_on.set()
+    assert (await first, await second) == (1, 1)
+    assert hold.calls[-2:] == [("reserve", "ST-B/1"), ("release", "ST-A")]
+
+
 # --- requests that arrive together ------------------------------------------------------
 
 

@@ -8,6 +8,8 @@ connector and explain a refusal.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import replace
 from datetime import datetime, timedelta
 
@@ -65,6 +67,27 @@ _RELEASE_TRIES = 6  # about two minutes of retries with the back-off below
 _SILENT_TRIES = 4
 
 
+class _Turns:
+    """One booking's jobs one after another, also when several batches run at once: a
+    ReserveNow and a CancelReservation of one reservation id are never on the wire together."""
+
+    def __init__(self) -> None:
+        self._locks: dict[int, asyncio.Lock] = {}
+        self._waiting: dict[int, int] = {}
+
+    @asynccontextmanager
+    async def of(self, reservation_id: int) -> AsyncIterator[None]:
+        lock = self._locks.setdefault(reservation_id, asyncio.Lock())
+        self._waiting[reservation_id] = self._waiting.get(reservation_id, 0) + 1
+        try:
+            async with lock:
+                yield
+        finally:
+            self._waiting[reservation_id] -= 1
+            if not self._waiting[reservation_id]:
+                del self._waiting[reservation_id], self._locks[reservation_id]
+
+
 class ReservationService:
     def __init__(
         self,
@@ -83,6 +106,7 @@ class ReservationService:
         self.rules = rules or Rules()
         self._desk = BookingDesk(uow, clock, self.rules, self._booked)
         self.wake = asyncio.Event()  # a job is due now: the runner need not wait its second
+        self._turns = _Turns()
 
     # --- drivers ------------------------------------------------------------------------
 
@@ -282,7 +306,8 @@ class ReservationService:
 
         The claimed jobs run side by side, at most `_JOBS_AT_ONCE` of them, so a silent
         charger delays no one else's and the batch ends within its lease; jobs of one booking
-        run one after another, in the order they fell due."""
+        run one after another, in the order they fell due, also across batches that run at
+        once (the runner starts another while one waits on a silent charger)."""
         now = self._clock.now()
         async with self._uow(read_only=True) as uow:
             if not await uow.reservations.any_due(now):
@@ -296,8 +321,8 @@ class ReservationService:
         at_once = asyncio.Semaphore(_JOBS_AT_ONCE)
 
         async def work_off(theirs: list[Job]) -> list[Exception]:
-            async with at_once:
-                return [error for job in theirs if (error := await self._run_one(job)) is not None]
+            async with self._turns.of(theirs[0].reservation_id), at_once:
+                return [e for job in theirs if (e := await self._run_one(job)) is not None]
 
         outcomes = await asyncio.gather(
             *(work_off(theirs) for theirs in per_booking.values()), return_exceptions=True
