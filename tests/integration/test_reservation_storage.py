@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import cast
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -14,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from voltbook.core.clock import SystemClock
 from voltbook.reservations.model import Alternative, Change, HistoryEntry, Reservation, Status
-from voltbook.reservations.ports import JobKind, SlotTaken
+from voltbook.reservations.ports import Job, JobKind, ReservationRepository, SlotTaken
 from voltbook.storage.tables import drivers, reservation_jobs, reservations
 from voltbook.storage.timestamps import as_utc
 from voltbook.storage.unit_of_work import SqlUnitOfWork
@@ -250,6 +252,34 @@ async def test_concurrent_job_claims_never_hand_one_job_to_two_workers(
             sa.text("SELECT count(*) FROM reservation_jobs WHERE locked_until IS NOT NULL")
         )
     assert leased == 10
+
+
+async def test_a_reconnect_hurries_hand_offs_waiting_to_retry_but_not_one_being_worked_on(
+    engine: AsyncEngine,
+) -> None:
+    await given_station_and_driver(engine)
+    mine = await add(engine, booking(T0 + timedelta(hours=2)))
+    lease, now = timedelta(seconds=90), T0 + timedelta(seconds=1)
+
+    async def step(
+        work: Callable[[ReservationRepository], Awaitable[object]],
+    ) -> object:
+        async with SqlUnitOfWork(engine, SystemClock()) as uow:
+            done = await work(uow.reservations)
+            await uow.commit()
+        return done
+
+    await step(lambda repo: repo.schedule(mine.id, JobKind.HAND_OFF, T0))
+    [job] = cast(list[Job], await step(lambda repo: repo.claim_due(now, 10, lease)))
+
+    assert await step(lambda repo: repo.hand_offs_now("ST", now)) == 0  # being worked on
+    assert await step(lambda repo: repo.claim_due(now, 10, lease)) == []
+
+    await step(lambda repo: repo.retry_at(job.id, now + timedelta(seconds=8)))
+    assert await step(lambda repo: repo.claim_due(now, 10, lease)) == []  # waits its retry
+    assert await step(lambda repo: repo.hand_offs_now("ST", now)) == 1
+    [again] = cast(list[Job], await step(lambda repo: repo.claim_due(now, 10, lease)))
+    assert (again.id, again.attempts) == (job.id, 2)
 
 
 async def test_bookings_keep_to_the_sites_opening_hours(engine: AsyncEngine) -> None:

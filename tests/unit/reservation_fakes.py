@@ -335,7 +335,8 @@ class InMemoryReservationRepository:
 
     async def retry_at(self, job_id: int, at: datetime) -> None:
         self._write("retry_at")
-        self._state.jobs[job_id].locked_until = at
+        job = self._state.jobs[job_id]
+        job.due_at, job.locked_until = at, None
 
     async def hand_offs_now(self, station_id: str, now: datetime) -> int:
         self._write("hand_offs_now")
@@ -345,14 +346,13 @@ class InMemoryReservationRepository:
             if (
                 job.kind is JobKind.HAND_OFF
                 and job.done_at is None
-                and job.due_at <= now
-                and job.locked_until is not None
-                and job.locked_until > now
+                and job.due_at > now
+                and job.locked_until is None
                 and job.attempts > 0
                 and reservation is not None
                 and reservation.station_id == station_id
             ):
-                job.locked_until = None
+                job.due_at = now
                 woken += 1
         return woken
 

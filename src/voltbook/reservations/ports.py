@@ -131,11 +131,13 @@ class ReservationRepository(Protocol):
     async def finish(self, job_id: int, at: datetime) -> None: ...
 
     async def retry_at(self, job_id: int, at: datetime) -> None:
-        """Give up this node's lease on a job that failed; it falls due again at `at`."""
+        """Give up this node's lease on a job that failed; it falls due again at `at` (a job
+        waiting for its retry is unleased, so it is never taken for one being worked on)."""
         ...
 
     async def hand_offs_now(self, station_id: str, now: datetime) -> int:
-        """Pending hand-offs to this station that wait for a retry become due at once."""
+        """Pending hand-offs to this station that wait for a retry become due at once; one
+        being worked on (leased) is left alone."""
         ...
 
     async def drop_jobs(self, reservation_id: int, kinds: tuple[JobKind, ...]) -> None: ...

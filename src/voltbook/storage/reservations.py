@@ -410,7 +410,9 @@ class SqlReservationRepository:
         await self._connection.execute(_J.update().where(_J.c.id == job_id).values(done_at=at))
 
     async def retry_at(self, job_id: int, at: datetime) -> None:
-        await self._connection.execute(_J.update().where(_J.c.id == job_id).values(locked_until=at))
+        await self._connection.execute(
+            _J.update().where(_J.c.id == job_id).values(due_at=at, locked_until=None)
+        )
 
     async def hand_offs_now(self, station_id: str, now: datetime) -> int:
         at_station = sa.select(_R.c.id).where(_R.c.station_id == station_id).scalar_subquery()
@@ -419,12 +421,12 @@ class SqlReservationRepository:
             .where(
                 _J.c.kind == JobKind.HAND_OFF.value,
                 _J.c.done_at.is_(None),
-                _J.c.due_at <= now,
-                _J.c.locked_until > now,
+                _J.c.due_at > now,  # waiting for a retry; a leased one is being worked on
+                _J.c.locked_until.is_(None),
                 _J.c.attempts > 0,
                 _J.c.reservation_id.in_(at_station),
             )
-            .values(locked_until=None)
+            .values(due_at=now)
         )
         return int(done.rowcount or 0)
 
