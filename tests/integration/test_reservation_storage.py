@@ -254,6 +254,32 @@ async def test_concurrent_job_claims_never_hand_one_job_to_two_workers(
     assert leased == 10
 
 
+async def test_two_changes_of_one_booking_take_turns_and_the_second_sees_the_first(
+    engine: AsyncEngine,
+) -> None:
+    await given_station_and_driver(engine)
+    mine = await add(engine, booking(T0))
+    first_has_it = asyncio.Event()
+
+    async def cancel() -> None:
+        async with SqlUnitOfWork(engine, SystemClock()) as uow:
+            found = await uow.reservations.get(mine.id, lock=True)
+            assert found is not None
+            first_has_it.set()
+            await asyncio.sleep(0.2)  # as if the charger were being asked meanwhile
+            await uow.reservations.save(found.apply(Change.CANCELLED, T0, "cancelled"))
+            await uow.commit()
+
+    async def hold() -> Status | None:
+        await first_has_it.wait()
+        async with SqlUnitOfWork(engine, SystemClock()) as uow:
+            found = await uow.reservations.get(mine.id, lock=True)
+            return None if found is None else found.status
+
+    _, seen = await asyncio.gather(cancel(), hold())
+    assert seen is Status.CANCELLED  # not the stale "scheduled" a second writer would undo
+
+
 async def test_a_reconnect_hurries_hand_offs_waiting_to_retry_but_not_one_being_worked_on(
     engine: AsyncEngine,
 ) -> None:

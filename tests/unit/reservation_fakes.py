@@ -210,7 +210,9 @@ class InMemoryReservationRepository:
                 await self.schedule(stored.id, kind, due_at)
         return saved
 
-    async def get(self, reservation_id: int) -> Reservation | None:
+    async def get(self, reservation_id: int, *, lock: bool = False) -> Reservation | None:
+        if lock:
+            self._write("get(lock=True)")  # a lock is taken in a write unit of work only
         return self._state.reservations.get(reservation_id)
 
     async def by_keys(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], Reservation]:

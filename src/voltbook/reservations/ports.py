@@ -73,7 +73,11 @@ class ReservationRepository(Protocol):
         """Store a new booking and return it with its id; SlotTaken when it overlaps."""
         ...
 
-    async def get(self, reservation_id: int) -> Reservation | None: ...
+    async def get(self, reservation_id: int, *, lock: bool = False) -> Reservation | None:
+        """One booking; `lock` (in a write unit of work) keeps its row until the commit, so
+        two changes of one booking (a cancel and a hand-off's answer, say) take turns
+        instead of one overwriting the other (SQLite's writers take turns anyway)."""
+        ...
 
     async def add_many(
         self, reservations: list[Reservation], jobs: Sequence[Sequence[NewJob]] = ()

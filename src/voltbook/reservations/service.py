@@ -131,7 +131,9 @@ class ReservationService:
         """Cancel a live booking: the driver's own, or any for staff."""
         now = self._clock.now()
         async with self._uow() as uow:
-            reservation = await self._visible(uow.reservations, reservation_id, driver_id, staff)
+            reservation = await self._visible(
+                uow.reservations, reservation_id, driver_id, staff, lock=True
+            )
             cancelled = reservation.apply(
                 Change.CANCELLED, now, "cancelled by operator" if staff else "cancelled by driver"
             )
@@ -184,9 +186,14 @@ class ReservationService:
 
     @staticmethod
     async def _visible(
-        repo: ReservationRepository, reservation_id: int, driver_id: str, staff: bool
+        repo: ReservationRepository,
+        reservation_id: int,
+        driver_id: str,
+        staff: bool,
+        *,
+        lock: bool = False,
     ) -> Reservation:
-        found = await repo.get(reservation_id)
+        found = await repo.get(reservation_id, lock=lock)
         if found is None or not (staff or found.driver_id == driver_id):
             raise NotFound(f"reservation {reservation_id} does not exist")  # others' stay unseen
         return found
@@ -247,7 +254,7 @@ class ReservationService:
         async with self._uow() as uow:
             repo = uow.reservations
             if reservation_id is not None:
-                named = await repo.get(reservation_id)
+                named = await repo.get(reservation_id, lock=True)
                 found = (
                     [named]
                     if named and named.station_id == station_id and named.status.live
@@ -261,9 +268,10 @@ class ReservationService:
                     ),
                     key=lambda r: r.evse_id != evse_id,  # the one on this EVSE first
                 )  # fmt: skip
-            if not found:
+            fresh = await repo.get(found[0].id, lock=True) if found else None
+            if fresh is None or not fresh.status.live:
                 return
-            fulfilled = found[0].apply(Change.FULFILLED, at, "charging started")
+            fulfilled = fresh.apply(Change.FULFILLED, at, "charging started")
             await repo.save(fulfilled)
             await repo.drop_jobs(fulfilled.id, (JobKind.HAND_OFF, JobKind.NO_SHOW))
             await uow.commit()
@@ -393,7 +401,7 @@ class ReservationService:
             return True
         async with self._uow() as uow:
             # Re-read: a cancel or a move may have happened while the charger answered.
-            fresh = await uow.reservations.get(reservation.id)
+            fresh = await uow.reservations.get(reservation.id, lock=True)
             if (
                 fresh is None
                 or fresh.status is not Status.SCHEDULED
@@ -438,7 +446,7 @@ class ReservationService:
     async def _expire(self, reservation: Reservation) -> None:
         now = self._clock.now()
         async with self._uow() as uow:
-            fresh = await uow.reservations.get(reservation.id)
+            fresh = await uow.reservations.get(reservation.id, lock=True)
             if fresh is None or not fresh.status.live:
                 return
             expired = fresh.apply(Change.EXPIRED, now, "no session within the grace period")
@@ -475,7 +483,7 @@ class ReservationService:
         now = self._clock.now()
         async with self._uow() as uow:
             repo = uow.reservations
-            fresh = await repo.get(reservation.id)
+            fresh = await repo.get(reservation.id, lock=True)
             if fresh is None or not fresh.status.live or fresh.connector != reservation.connector:
                 return
             failed = replace(fresh.apply(Change.FAILED, now, why), alternatives=tuple(nearest))
@@ -494,7 +502,7 @@ class ReservationService:
         now = self._clock.now()
         async with self._uow() as uow:
             repo = uow.reservations
-            fresh = await repo.get(reservation.id)
+            fresh = await repo.get(reservation.id, lock=True)
             if fresh is None or not fresh.status.live or fresh.connector != reservation.connector:
                 return True
             plugs = await self._plugs(repo, fresh)

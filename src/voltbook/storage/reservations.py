@@ -255,8 +255,8 @@ class SqlReservationRepository:
         ]
         await insert_many(self._connection, reservation_history, rows)
 
-    async def get(self, reservation_id: int) -> Reservation | None:
-        found = await self._load(_R.c.id == reservation_id)
+    async def get(self, reservation_id: int, *, lock: bool = False) -> Reservation | None:
+        found = await self._load(_R.c.id == reservation_id, lock=lock)
         return found[0] if found else None
 
     async def by_keys(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], Reservation]:
@@ -491,8 +491,12 @@ class SqlReservationRepository:
             for station_id, connectors in grouped.items()
         }
 
-    async def _load(self, condition: Any, limit: int | None = None) -> list[Reservation]:
+    async def _load(
+        self, condition: Any, limit: int | None = None, *, lock: bool = False
+    ) -> list[Reservation]:
         statement = sa.select(_R).where(condition).order_by(_R.c.id.desc())
+        if lock and not self._sqlite:  # SQLite's write transactions take turns already
+            statement = statement.with_for_update()
         if limit is not None:
             statement = statement.limit(limit)
         return await self._read(statement, {})
