@@ -635,6 +635,32 @@ async def test_an_unreachable_charger_is_not_swapped_for_another_connector_of_it
     assert [(e.reservation.connector, e.reason) for e in events.of_type(ReservationMoved)] == [
         ("ST-B/1", "charger did not answer")
     ]
+    assert hold.released == [("ST-A", booked.id)]  # in case its answer was lost on the way
+
+
+async def test_a_late_release_spares_a_booking_that_came_back_to_that_station(
+    service: ReservationService, store: ReservationStore, hold: FakeChargerHold, clock: FakeClock
+) -> None:
+    held = await held_booking(service)
+    store.set_usable("ST-A", 2, usable=False)
+    hold.offline.add("ST-A")  # the release at ST-A goes unheard for now
+    await service.connector_lost("ST-A", 1, "faulted")  # moved to ST-B, held there
+    await service.run_due()
+    assert store.committed(held.id).connector == "ST-B/1"
+    assert hold.released == [("ST-A", held.id)]
+
+    store.set_usable("ST-A", 2, usable=True)
+    hold.answers[("ST-B", 1)] = "Faulted"
+    await service.connector_lost("ST-B", 1, "faulted")  # back to ST-A/2
+    hold.offline.clear()
+    await drain(service)
+    clock.advance(61)  # the release at ST-A falls due again
+    await drain(service)
+
+    back = store.committed(held.id)
+    assert (back.connector, back.status) == ("ST-A/2", Status.HELD)
+    assert hold.holds[("ST-A", held.id)] == 2  # no late CancelReservation dropped it
+    assert hold.released.count(("ST-A", held.id)) == 1
 
 
 async def test_a_charger_silent_a_few_times_fails_the_booking_with_free_chargers_nearby(
@@ -673,8 +699,11 @@ async def test_a_charger_silent_a_few_times_fails_the_booking_with_free_chargers
     assert [(e.reservation, e.reason) for e in events.of_type(ReservationFailed)] == [
         (failed, reason)
     ]
-    assert store.pending_jobs(booked.id) == []
-    assert hold.released == []  # it never held the booking
+    # It never said it held the booking, but its answer may have been lost: it is asked to
+    # let go, once.
+    assert store.pending_jobs(booked.id) == [(RELEASE, NOW + timedelta(seconds=27))]
+    assert await drain(service) == 1
+    assert hold.released == [("ST-C", booked.id)]
     assert await drain(service) == 0
 
 

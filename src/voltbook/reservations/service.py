@@ -373,9 +373,12 @@ class ReservationService:
         if reservation is None:
             return True
         if job.kind is JobKind.RELEASE:
-            answer = await self._hold.release(
-                job.station_id or reservation.station_id, reservation.id
-            )
+            station_id = job.station_id or reservation.station_id
+            if reservation.status.live and reservation.station_id == station_id:
+                # Back at that station meanwhile: its next ReserveNow of the same id replaces
+                # any old hold, and a late CancelReservation would drop the new one.
+                return True
+            answer = await self._hold.release(station_id, reservation.id)
             # An unreachable charger is asked again for a while; it also drops the hold
             # itself when the reservation's expiry passes.
             return answer != NO_ANSWER or job.attempts >= _RELEASE_TRIES
@@ -394,8 +397,10 @@ class ReservationService:
             why = "charger did not answer"
             if last_try:
                 await self._move_or_fail(reservation, why, other_stations_only=True)
-                return True
-            return await self._try_move(reservation, why, other_stations_only=True)
+            elif not await self._try_move(reservation, why, other_stations_only=True):
+                return False
+            await self._unsure_hold(reservation)
+            return True
         if answer != "Accepted":
             await self._move_or_fail(reservation, f"charger answered {answer}")
             return True
@@ -423,6 +428,21 @@ class ReservationService:
         if first_hold and held.starts_at > self._clock.now():  # a slot for now has begun
             await self._publish(ReservationStartingSoon(held, "the slot starts soon"))
         return True
+
+    async def _unsure_hold(self, asked: Reservation) -> None:
+        """A ReserveNow went unanswered, yet the charger may hold the booking all the same
+        (its answer lost on the way): once the booking has left that station, the charger
+        is asked to let go (a CancelReservation of an id it does not hold is harmless)."""
+        if asked.held_by == asked.station_id:
+            return  # it held the booking before: the move or the failure released it
+        async with self._uow() as uow:
+            fresh = await uow.reservations.get(asked.id, lock=True)
+            released = await self._release_stale_hold(
+                uow.reservations, asked.id, asked.station_id, fresh
+            )
+            await uow.commit()
+        if released:
+            self.wake.set()
 
     async def _release_stale_hold(
         self,
