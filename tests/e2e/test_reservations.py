@@ -555,7 +555,7 @@ async def test_a_201_id_token_given_after_the_cable_is_refused_for_others_and_fu
         refused = await site.charger.call(
             "TransactionEvent", transaction_event("Updated", 1, "tx-a", **card)
         )
-        assert refused[2]["idTokenInfo"]["status"] == "Invalid"
+        assert refused[2]["idTokenInfo"]["status"] == "NotAtThisTime"
         assert is_now(refused[2]["idTokenInfo"]["cacheExpiryDateTime"])
         SchemaValidator().validate_response(Version.V201, "TransactionEvent", refused[2])
         await site.charger.call("TransactionEvent", transaction_event("Ended", 2, "tx-a"))

@@ -32,15 +32,16 @@ _TO_201 = {
     Authorization.EXPIRED: "Expired",
     Authorization.INVALID: "Invalid",
     Authorization.CONCURRENT_TX: "ConcurrentTx",
-    Authorization.HELD_FOR_OTHERS: "Invalid",
+    Authorization.HELD_FOR_OTHERS: "NotAtThisTime",  # 2.0.1 has the word 1.6 lacks
 }
 _RESERVATION_ENDS = {"Expired": HoldEnd.EXPIRED, "Removed": HoldEnd.REMOVED}
 
 
 def id_token_info(ctx: StationContext, status: Authorization) -> dict[str, Any]:
     """2.0.1 idTokenInfo. A tag refused only because reservations hold the connectors for
-    others is Invalid with `cacheExpiryDateTime` now: the charger must not keep that refusal
-    in its Authorization Cache past this moment, as it holds only while the hold lasts."""
+    others is NotAtThisTime with `cacheExpiryDateTime` now: the charger must not keep that
+    refusal in its Authorization Cache past this moment, as it holds only while the hold
+    lasts."""
     info: dict[str, Any] = {"status": _TO_201[status]}
     if status is Authorization.HELD_FOR_OTHERS:
         info["cacheExpiryDateTime"] = ctx.now_text()

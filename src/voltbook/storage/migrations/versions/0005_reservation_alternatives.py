@@ -22,5 +22,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("reservations") as table:
+    # Never by copying the table on SQLite: a copy would lose the overlap triggers.
+    with op.batch_alter_table("reservations", recreate="never") as table:
         table.drop_column("alternatives")
