@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from voltbook.core.clock import SystemClock
 from voltbook.reservations.model import Alternative, Change, HistoryEntry, Reservation, Status
 from voltbook.reservations.ports import Job, JobKind, ReservationRepository, SlotTaken
-from voltbook.storage.tables import drivers, reservation_jobs, reservations
+from voltbook.storage.tables import connectors, drivers, reservation_jobs, reservations
 from voltbook.storage.timestamps import as_utc
 from voltbook.storage.unit_of_work import SqlUnitOfWork
 
@@ -153,6 +153,30 @@ async def test_an_unknown_station_has_no_evses_and_one_without_connectors_has_no
     await given_station_and_driver(engine)
     async with SqlUnitOfWork(engine, SystemClock(), read_only=True) as uow:
         assert await uow.reservations.evses_of(["ST", "NONE"]) == {"ST": []}
+
+
+async def test_an_evse_says_whether_it_can_be_held_and_whether_a_vehicle_is_at_it(
+    engine: AsyncEngine,
+) -> None:
+    await given_station_and_driver(engine)
+    statuses = {1: "Available", 2: "Charging", 3: "Faulted", 4: "Finishing"}
+    async with engine.begin() as connection:
+        await connection.execute(
+            connectors.insert(),
+            [
+                {"station_id": "ST", "evse_id": e, "connector_id": 1, "standard": "IEC_62196_T1",
+                 "status": status}
+                for e, status in statuses.items()
+            ],
+        )  # fmt: skip
+    async with SqlUnitOfWork(engine, SystemClock(), read_only=True) as uow:
+        evses = (await uow.reservations.evses_of(["ST"]))["ST"]
+    assert [(e.evse_id, e.usable, e.in_use) for e in evses] == [
+        (1, True, False),
+        (2, True, True),
+        (3, False, False),
+        (4, True, True),
+    ]
 
 
 async def test_an_overlapping_live_booking_is_refused_by_the_database(engine: AsyncEngine) -> None:

@@ -113,6 +113,10 @@ class ReservationStore:
         evse = self.evse_table[(station_id, evse_id)]
         self.evse_table[(station_id, evse_id)] = dataclasses.replace(evse, usable=usable)
 
+    def set_in_use(self, station_id: str, evse_id: int, in_use: bool) -> None:
+        evse = self.evse_table[(station_id, evse_id)]
+        self.evse_table[(station_id, evse_id)] = dataclasses.replace(evse, in_use=in_use)
+
     def add_vehicle(self, driver_id: str, vehicle_id: str, plugs: Iterable[str]) -> None:
         self.vehicles[(driver_id, vehicle_id)] = frozenset(plugs)
 

@@ -1316,6 +1316,23 @@ async def test_a_hold_for_any_connector_of_a_one_connector_station_keeps_that_on
     assert not await service.may_authorize("ST-C", "SOMEONE-ELSE", at(3))
 
 
+async def test_a_hold_for_any_connector_cannot_count_on_a_connector_someone_charges_at(
+    service: ReservationService, store: ReservationStore
+) -> None:
+    await held_booking(service)  # for any CCS connector of ST-A (1 and 2)
+    store.set_in_use("ST-A", 1, in_use=True)  # a walk-up driver charges at ST-A/1
+
+    assert not await service.may_start("ST-A", 2, "SOMEONE-ELSE", at(3))  # the last CCS one
+    assert await service.may_start("ST-A", 3, "SOMEONE-ELSE", at(3))  # CHAdeMO: not its kind
+
+    store.set_usable("ST-A", 3, usable=False)
+    assert not await service.may_authorize("ST-A", "SOMEONE-ELSE", at(3))
+
+    store.set_in_use("ST-A", 1, in_use=False)  # that driver leaves
+    assert await service.may_start("ST-A", 2, "SOMEONE-ELSE", at(3))
+    assert await service.may_authorize("ST-A", "SOMEONE-ELSE", at(3))
+
+
 # --- Authorize (names no connector) ---------------------------------------------------------
 
 

@@ -59,6 +59,7 @@ class Evse:
     evse_id: int
     standards: frozenset[str]
     usable: bool  # not Faulted or Unavailable
+    in_use: bool = False  # a vehicle is at it now (Preparing, Charging … Finishing)
 
 
 @dataclass(frozen=True, slots=True)

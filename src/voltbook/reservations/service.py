@@ -230,11 +230,11 @@ class ReservationService:
     async def _room(
         self, repo: ReservationRepository, station_id: str, holds: list[Reservation]
     ) -> tuple[dict[int, frozenset[str]], list[frozenset[str]]]:
-        """The station's usable EVSEs with their plugs, and the plugs each hold for any
-        connector needs (what a move would look for)."""
+        """The station's EVSEs free for a hold now (usable, no vehicle at them) with their
+        plugs, and the plugs each hold for any connector needs (what a move would look for)."""
         evses = (await repo.evses_of([station_id])).get(station_id, [])
         floating = [await self._plugs(repo, r) for r in holds if r.any_evse]
-        return {e.evse_id: e.standards for e in evses if e.usable}, floating
+        return {e.evse_id: e.standards for e in evses if e.usable and not e.in_use}, floating
 
     @staticmethod
     def _named(holds: list[Reservation]) -> frozenset[int]:

@@ -34,6 +34,16 @@ _R = reservations
 _J = reservation_jobs
 _LIVE = [s.value for s in Status if s.live]
 _UNUSABLE = (ConnectorStatus.FAULTED.value, ConnectorStatus.UNAVAILABLE.value)
+_IN_USE = frozenset(
+    s.value
+    for s in (
+        ConnectorStatus.PREPARING,
+        ConnectorStatus.CHARGING,
+        ConnectorStatus.SUSPENDED_EV,
+        ConnectorStatus.SUSPENDED_EVSE,
+        ConnectorStatus.FINISHING,
+    )
+)
 # Bookings of a batch in one INSERT on PostgreSQL: one array per column, so the statement is
 # the same text for any number of rows; a row the exclusion constraint (or the key) refuses
 # is skipped, the others are stored.
@@ -553,17 +563,18 @@ def _station_evses(
     key = (station_id, connectors)
     made = _STATION_EVSES.get(key)
     if made is None:
-        evses: dict[int, tuple[set[str], bool]] = {}
+        evses: dict[int, tuple[set[str], bool, bool]] = {}
         for evse_id, standard, status in connectors:
-            plugs, usable = evses.setdefault(evse_id, (set(), True))
+            plugs, usable, in_use = evses.setdefault(evse_id, (set(), True, False))
             if standard:
                 plugs.add(standard)
-            evses[evse_id] = (plugs, usable and status not in _UNUSABLE)
+            usable = usable and status not in _UNUSABLE
+            evses[evse_id] = (plugs, usable, in_use or status in _IN_USE)
         made = _STATION_EVSES.put(
             key,
             tuple(
-                Evse(station_id, evse_id, frozenset(plugs), usable)
-                for evse_id, (plugs, usable) in evses.items()
+                Evse(station_id, evse_id, frozenset(plugs), usable, in_use)
+                for evse_id, (plugs, usable, in_use) in evses.items()
             ),
         )
     return list(made)
