@@ -70,4 +70,8 @@ async def test_going_back_a_revision_keeps_the_database_refusing_overlaps(
                     booking, {"s": t0 + timedelta(minutes=30), "e": t0 + timedelta(hours=2)}
                 )
     finally:
+        async with engine.begin() as connection:  # as the next test expects to find it
+            for table in ("reservations", "drivers", "stations"):
+                await connection.execute(sa.text(f"DELETE FROM {table}"))
+        await migrate.upgrade(engine)
         await engine.dispose()
