@@ -9,6 +9,7 @@ import shutil
 import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
 import asyncpg
@@ -24,8 +25,10 @@ from voltbook.api.app import create_app
 from voltbook.bootstrap import open_services
 from voltbook.config import Settings
 from voltbook.services import Services
+from voltbook.sim import StationSpec, fetch_station_specs
 from voltbook.storage import migrate
 from voltbook.storage.database import create_engine
+from voltbook.storage.tables import id_tokens
 
 
 def free_port() -> int:
@@ -233,3 +236,24 @@ async def route_only(served: tuple[str, FastAPI]) -> AsyncIterator[httpx.AsyncCl
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://route") as client:
         yield client
+
+
+async def simulated_station_spec(
+    client: httpx.AsyncClient,
+    operator: dict[str, str],
+    server_url: str,
+    engine: AsyncEngine,
+    station_id: str,
+    card: str,
+) -> StationSpec:
+    """Registers `station_id` and a card the network accepts; returns what voltbook's own
+    simulator needs to connect as that station (its password included)."""
+    made = await client.post("/api/v1/operator/stations", json={"id": station_id}, headers=operator)
+    assert made.status_code == 201, made.text
+    async with engine.begin() as connection:
+        await connection.execute(
+            id_tokens.insert().values(token=card, status="Accepted", created_at=datetime.now(UTC))
+        )
+    me = (await client.get("/api/v1/me", headers=operator)).json()["email"]
+    specs = await fetch_station_specs(server_url, me, OPERATOR_PASSWORD, 500)
+    return next(s for s in specs if s.id == station_id)

@@ -14,10 +14,9 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tests.e2e.conftest import OPERATOR_PASSWORD
+from tests.e2e.conftest import simulated_station_spec
 from tests.e2e.test_reservations import Headers, new_drivers
-from voltbook.sim import SimOptions, SimulatedStation, fetch_station_specs
-from voltbook.storage.tables import id_tokens
+from voltbook.sim import SimOptions, SimulatedStation
 
 LEAD = timedelta(minutes=5)  # the server's default hand-off lead time
 AHEAD = timedelta(seconds=4)  # the hand-off falls due this long after booking
@@ -42,20 +41,9 @@ async def test_a_booked_charger_is_reserved_on_time_and_charges_only_for_its_hol
     version: str,
 ) -> None:
     station_id = f"TRIP-{version}-{secrets.token_hex(3)}"
-    made = await client.post("/api/v1/operator/stations", json={"id": station_id}, headers=operator)
-    assert made.status_code == 201, made.text
-    async with engine.begin() as connection:  # a stranger's card the network accepts
-        await connection.execute(
-            id_tokens.insert().values(
-                token="CARD-OTHER", status="Accepted", created_at=datetime.now(UTC)
-            )
-        )
-    me = (await client.get("/api/v1/me", headers=operator)).json()["email"]
-    [spec] = [
-        s
-        for s in await fetch_station_specs(server_url, me, OPERATOR_PASSWORD, 500)
-        if s.id == station_id
-    ]
+    spec = await simulated_station_spec(  # with a stranger's card the network accepts
+        client, operator, server_url, engine, station_id, "CARD-OTHER"
+    )
     options = SimOptions(
         version=version, session_rate=0, meter_interval=0.5, speed=1, id_tags=("CARD-OTHER",),
         auto_stop=False, seed=11, reconnect_base=0.1, reconnect_cap=0.5,

@@ -6,16 +6,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
 
 import httpx
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tests.e2e.conftest import OPERATOR_PASSWORD
-from voltbook.sim import SimOptions, SimulatedStation, fetch_station_specs
-from voltbook.storage.tables import id_tokens
+from tests.e2e.conftest import simulated_station_spec
+from voltbook.sim import SimOptions, SimulatedStation
 
 Headers = dict[str, str]
 
@@ -37,22 +35,9 @@ async def test_a_session_charged_through_an_outage_is_counted_once(
     engine: AsyncEngine,
     version: str,
 ) -> None:
-    made = await client.post(
-        "/api/v1/operator/stations", json={"id": f"SIM-{version}"}, headers=operator
+    spec = await simulated_station_spec(
+        client, operator, server_url, engine, f"SIM-{version}", "CARD-SIM"
     )
-    assert made.status_code == 201
-    async with engine.begin() as connection:
-        await connection.execute(
-            id_tokens.insert().values(
-                token="CARD-SIM", status="Accepted", created_at=datetime.now(UTC)
-            )
-        )
-    me = (await client.get("/api/v1/me", headers=operator)).json()["email"]
-    [spec] = [
-        s
-        for s in await fetch_station_specs(server_url, me, OPERATOR_PASSWORD, 500)
-        if s.id == f"SIM-{version}"
-    ]
     options = SimOptions(
         version=version, session_rate=0, meter_interval=0.2, speed=60, id_tags=("CARD-SIM",),
         auto_stop=False, seed=7, reconnect_base=0.1, reconnect_cap=0.5,
