@@ -380,20 +380,22 @@ def _feed_offers(
 
 
 def _route_offer_events(bus: EventBus, offers: OfferService) -> None:
-    """Connector status feeds the idle tracking; a session that starts may redeem an offer."""
+    """Connector status feeds the idle tracking; a session that starts (or, begun cable
+    first, is identified later) may redeem an offer."""
 
     async def status_changed(event: Event) -> None:
         assert isinstance(event, ConnectorStatusChanged)
         offers.connector_status(event.station_id, event.evse_id, event.status.value, event.at)
 
     async def session_started(event: Event) -> None:
-        assert isinstance(event, SessionStarted)
+        assert isinstance(event, SessionStarted | SessionIdentified)
         await offers.session_started_by_tag(
             event.station_id, event.evse_id, event.id_tag, event.session_id, event.at
         )
 
     bus.subscribe(ConnectorStatusChanged, status_changed)
     bus.subscribe(SessionStarted, session_started)
+    bus.subscribe(SessionIdentified, session_started)
 
 
 def _route_vehicle_soc(bus: EventBus, vehicles: VehicleService) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -31,8 +32,9 @@ class Clock:
         return (self.at - T0).total_seconds()
 
 
+@pytest.mark.parametrize("card", ["at the start", "after the cable (2.0.1)"])
 async def test_a_session_started_over_ocpp_redeems_the_offer_with_the_idle_minutes_it_filled(
-    engine: AsyncEngine, tmp_path: Path
+    engine: AsyncEngine, tmp_path: Path, card: str
 ) -> None:
     clock = Clock(T0 - timedelta(minutes=30))
     async with engine.begin() as c:
@@ -81,7 +83,14 @@ async def test_a_session_started_over_ocpp_redeems_the_offer_with_the_idle_minut
     clock.at = T0 + timedelta(minutes=12)
     await services.fleet.status_reported("GARAGE-1", 1, 1, ConnectorStatus.PREPARING, None)
     clock.at = T0 + timedelta(minutes=13)
-    session, _ = await services.charging.start("GARAGE-1", 1, 1, "TAG-ANN", 0.0, clock.at)
+    if card == "at the start":
+        session, _ = await services.charging.start("GARAGE-1", 1, 1, "TAG-ANN", 0.0, clock.at)
+    else:  # plugged in first; the card is shown a moment later
+        session, _ = await services.charging.start(
+            "GARAGE-1", 1, 1, None, 0.0, clock.at, external_id="tx-1"
+        )
+        assert (await services.offers.stats(offer.id)).redeemed == 0
+        await services.charging.identify("GARAGE-1", "tx-1", "TAG-ANN", clock.at)
 
     stats = await services.offers.stats(offer.id)
     assert (stats.sent, stats.redeemed) == (1, 1)
