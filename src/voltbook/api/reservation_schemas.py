@@ -101,8 +101,8 @@ class ReservationOut(BaseModel):
                     status=h.status.value,
                     change=h.change.value if h.change else None,
                     reason=h.reason,
-                    station_id=_where(h.connector)[0],
-                    connector_id=_where(h.connector)[1],
+                    station_id=h.station_id,
+                    connector_id=h.evse_id,
                 )
                 for h in r.history
             ],
@@ -133,11 +133,3 @@ class AvailabilityOut(BaseModel):
     start: datetime
     end: datetime
     connectors: list[ConnectorAvailability]
-
-
-def _where(connector: str | None) -> tuple[str | None, int | None]:
-    """("station", evse) of a history entry's "station/evse"."""
-    if connector is None:
-        return None, None
-    station, _, evse = connector.rpartition("/")
-    return station, int(evse)

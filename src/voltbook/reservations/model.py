@@ -73,6 +73,14 @@ class HistoryEntry:
     reason: str
     connector: str | None = None  # "station/evse" the booking was on when this happened
 
+    @property
+    def station_id(self) -> str | None:
+        return self.connector.rpartition("/")[0] if self.connector else None
+
+    @property
+    def evse_id(self) -> int | None:
+        return int(self.connector.rpartition("/")[2]) if self.connector else None
+
 
 @dataclass(frozen=True, slots=True)
 class Alternative:
@@ -136,7 +144,7 @@ class Reservation:
         connector counts as made at the current station."""
         station: str | None = None
         for entry in self.history:
-            where = entry.connector.rpartition("/")[0] if entry.connector else self.station_id
+            where = entry.station_id or self.station_id
             if entry.change is Change.HELD:
                 station = where
             elif where != station:
