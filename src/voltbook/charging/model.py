@@ -10,8 +10,9 @@ from enum import StrEnum
 class Authorization(StrEnum):
     """OCPP's authorization outcome (1.6 names; 2.0.1 maps onto them at the gateway), and
     one of voltbook's own: HELD_FOR_OTHERS, a tag refused only because reservations hold
-    the connectors for other drivers right now. The gateway answers it as Invalid marked
-    not to be kept in the charger's Authorization Cache: it says nothing about the tag."""
+    the connectors for other drivers right now. The gateway answers it as Invalid (1.6) or
+    NotAtThisTime (2.0.1), marked not to be kept in the charger's Authorization Cache: it
+    says nothing lasting about the tag."""
 
     ACCEPTED = "Accepted"
     BLOCKED = "Blocked"

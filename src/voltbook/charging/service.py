@@ -10,6 +10,7 @@ transaction for all sessions; starts and stops are written at once.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import datetime
 
@@ -54,26 +55,31 @@ class ChargingService:
     async def authorize(self, station_id: str, id_tag: str) -> Authorization:
         """Whether an id tag may charge at the station now: its own standing, and not while
         reservations hold every usable connector of the station for others."""
-        status = await self.tag_status(id_tag)
-        if (
-            status is Authorization.ACCEPTED
-            and self.guard is not None
-            and not await self.guard.may_authorize(station_id, id_tag, self._clock.now())
-        ):
-            return Authorization.HELD_FOR_OTHERS
-        return status
+        return await self._standing_and_holds(
+            id_tag, lambda guard: guard.may_authorize(station_id, id_tag, self._clock.now())
+        )
 
     async def _admit(
         self, station_id: str, evse_id: int, id_tag: str, at: datetime
     ) -> Authorization:
-        """Whether a session of this id tag may go on at this EVSE."""
+        """Whether a session of this id tag may go on at this EVSE (refused: the station
+        stops the session)."""
+        return await self._standing_and_holds(
+            id_tag, lambda guard: guard.may_start(station_id, evse_id, id_tag, at)
+        )
+
+    async def _standing_and_holds(
+        self, id_tag: str, holds_allow: Callable[[StartGuard], Awaitable[bool]]
+    ) -> Authorization:
+        """The tag's own standing; an accepted tag the reservations' guard refuses is
+        HELD_FOR_OTHERS."""
         status = await self.tag_status(id_tag)
         if (
             status is Authorization.ACCEPTED
             and self.guard is not None
-            and not await self.guard.may_start(station_id, evse_id, id_tag, at)
+            and not await holds_allow(self.guard)
         ):
-            return Authorization.HELD_FOR_OTHERS  # the station stops the session
+            return Authorization.HELD_FOR_OTHERS
         return status
 
     async def start(
