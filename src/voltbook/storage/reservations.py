@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Sequence
+from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -598,11 +599,7 @@ def _values(reservation: Reservation) -> dict[str, Any]:
         "starts_at": reservation.starts_at,
         "ends_at": reservation.ends_at,
         "status": reservation.status.value,
-        "alternatives": [
-            {"station_id": a.station_id, "name": a.name, "distance_m": a.distance_m}
-            for a in reservation.alternatives
-        ]
-        or None,
+        "alternatives": [asdict(a) for a in reservation.alternatives] or None,
     }
 
 
@@ -627,8 +624,5 @@ def _reservation(row: Any, history: tuple[HistoryEntry, ...]) -> Reservation:
         idempotency_key=row["idempotency_key"],
         fingerprint=row["fingerprint"],
         history=history,
-        alternatives=tuple(
-            Alternative(a["station_id"], a["name"], float(a["distance_m"]))
-            for a in row.get("alternatives") or ()
-        ),
+        alternatives=tuple(Alternative(**a) for a in row.get("alternatives") or ()),
     )
