@@ -6,7 +6,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from voltbook.core.bus import EventBus
+from voltbook.core.clock import Clock
 from voltbook.core.errors import NotFound
+from voltbook.stations.catalog import SiteCatalog
 from voltbook.stations.events import SitesImported
 from voltbook.stations.model import NearbyQuery, NearbySite, Site, rank_nearest
 from voltbook.stations.ports import SitePlan, StationsUowFactory, UpsertCounts
@@ -22,12 +24,29 @@ class ImportReport:
 
 
 class StationService:
-    def __init__(self, uow: StationsUowFactory, bus: EventBus) -> None:
+    def __init__(
+        self,
+        uow: StationsUowFactory,
+        bus: EventBus,
+        catalog: SiteCatalog | None = None,
+        clock: Clock | None = None,
+    ) -> None:
+        """`catalog` (with the `clock` it is checked by): answer searches from memory while
+        it is fresh (docs/adr/0022); from the database otherwise."""
         self._uow = uow
         self._bus = bus
+        self._catalog = catalog
+        self._clock = clock
 
     async def nearby(self, query: NearbyQuery) -> list[NearbySite]:
         """Matching sites within the radius, nearest first by great-circle distance."""
+        catalog = self._catalog
+        if catalog is not None and self._clock and catalog.fresh(self._clock.monotonic()):
+            return catalog.nearby(query)
+        return await self.nearby_in_storage(query)
+
+    async def nearby_in_storage(self, query: NearbyQuery) -> list[NearbySite]:
+        """`nearby` read from the database (ADR 0001), whatever the catalog holds."""
         async with self._uow(read_only=True) as uow:
             candidates = await uow.sites.nearest_candidates(query)
             ranked = rank_nearest(query, candidates)
