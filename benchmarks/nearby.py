@@ -39,6 +39,7 @@ import asyncpg  # type: ignore[import-untyped]
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from benchmarks import nearby_workloads
 from benchmarks.common import (
     Call,
     Ceiling,
@@ -486,7 +487,25 @@ async def bench_one(
                 points = query_points(dataset, 20_000, args.seed + 1)
                 rows += await _repository_rows(database, label, engine, url, workdir, points, plan)
                 if "http" in plan.layers:
-                    rows += await _http_rows(database, label, url, workdir, points, plan, rows)
+                    churn: list[tuple[str, int, int]] = []
+                    near: list[str] = []
+                    if dataset == "bundled":  # the drivers' workload, with chargers changing
+                        churn = await nearby_workloads.liven(engine, args.seed)
+                        positions = await nearby_workloads.site_positions(engine)
+                        spots = nearby_workloads.near_station_points(positions, 20_000, args.seed)
+                        near = nearby_workloads.near_station_paths(spots, RADIUS_M, LIMIT)
+                    async with (
+                        nearby_workloads.status_churn(
+                            engine, churn, args.status_changes if churn else 0.0, args.seed
+                        )
+                        if churn
+                        else contextlib.nullcontext([0]) as flipped
+                    ):
+                        rows += await _http_rows(
+                            database, label, url, workdir, points, plan, rows, near
+                        )
+                    if churn:
+                        _say(f"{database}/{label}: {flipped[0]:,} status changes during HTTP")
             finally:
                 await engine.dispose()
     return rows
@@ -536,6 +555,7 @@ async def _http_rows(
     points: list[tuple[float, float]],
     plan: Plan,
     repository_rows: list[Row],
+    near: list[str],
 ) -> list[Row]:
     rows: list[Row] = []
     paths = nearby_paths(points)
@@ -562,11 +582,21 @@ async def _http_rows(
                 rows.append(Row(database, label, "HTTP /healthz", health))
                 _say(f"{database}/{label}: HTTP nearby, concurrency {concurrency}")
                 stats = await measure(http_call(load, paths), **timing)
+                if near:
+                    _say(f"{database}/{label}: HTTP nearby near stations, {concurrency}")
+                    near_stats = await measure(http_call(load, near), **timing)
             finally:
                 await load.close()
             target, met = _judge(database, label, "HTTP nearby", stats)
             ceilings = [Ceiling("/healthz", health.qps), Ceiling("SELECT 1", select)]
             rows.append(Row(database, label, "HTTP nearby", stats, ceilings, target, met))
+            if near:
+                target, met = "", None
+                if concurrency >= 32:
+                    target = "≥ 0.3× /healthz, p99 < 20 ms"
+                    met = near_stats.qps >= 0.3 * health.qps and near_stats.p99_ms < 20.0
+                layer = "HTTP nearby near stations"
+                rows.append(Row(database, label, layer, near_stats, ceilings, target, met))
     return rows
 
 
@@ -585,6 +615,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--layers",
         default="service,candidates,http",
         help="comma-separated: service,candidates,http",
+    )
+    group.add_argument(
+        "--status-changes",
+        type=float,
+        default=100.0,
+        help="connector status changes a second during the HTTP figures (bundled; default 100)",
     )
     group.add_argument(
         "--http-client",

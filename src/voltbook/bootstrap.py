@@ -70,6 +70,8 @@ from voltbook.reservations.service import ReservationService
 from voltbook.security.passwords import Argon2idHasher
 from voltbook.security.tokens import JwtTokens
 from voltbook.services import Services
+from voltbook.stations.catalog import SiteCatalog
+from voltbook.stations.catalog_sync import CATALOG_EVENTS, CatalogSync
 from voltbook.stations.events import (
     ChargerHoldEnded,
     ConnectorStatusChanged,
@@ -82,6 +84,7 @@ from voltbook.stations.model import ConnectorStatus
 from voltbook.stations.service import StationService
 from voltbook.storage import migrate
 from voltbook.storage.database import create_engine, create_reader
+from voltbook.storage.site_versions import SqlSiteVersions
 from voltbook.storage.unit_of_work import SqlUnitOfWork
 
 
@@ -157,7 +160,13 @@ def build_services(
     )
     gateway.bind(fleet)
     alarms = AlarmService(uow, bus)
-    stations = StationService(uow, bus)
+    catalog_sync = None
+    if settings.nearby_in_memory:
+        catalog = SiteCatalog()
+        catalog_sync = CatalogSync(catalog, SqlSiteVersions(reader or engine), uow, clock)
+        for changes_sites in CATALOG_EVENTS:
+            bus.subscribe(changes_sites, catalog_sync.on_event)
+    stations = StationService(uow, bus, catalog_sync.catalog if catalog_sync else None, clock)
     reservations = ReservationService(
         uow,
         FleetChargerHold(fleet, settings.ocpp_command_timeout_s),
@@ -248,6 +257,7 @@ def build_services(
         vehicles=vehicles,
         privacy=privacy,
         recommendations=recommendations,
+        catalog_sync=catalog_sync,
     )
 
 
@@ -445,6 +455,8 @@ async def open_services(settings: Settings, *, upgrade: bool = False) -> AsyncIt
             asyncio.create_task(services.notices.worker.run()),
             asyncio.create_task(_run_offer_engine(services.offers)),
         ]
+        if services.catalog_sync is not None:  # the nearby search's sites in memory
+            background.append(asyncio.create_task(services.catalog_sync.run()))
         try:
             yield services
         finally:

@@ -31,6 +31,9 @@ class Settings(BaseSettings):
     ocpp_command_timeout_s: float = 30.0
     ocpp_heartbeat_interval_s: int = 300
     ocpp_accept_unknown_id_tags: bool = False
+    # Nearby searches from an in-memory catalog of every site, at most this stale
+    # (docs/adr/0022); off: every search reads the database.
+    nearby_in_memory: bool = True
     reservation_max_live_per_driver: int = 2
     reservation_horizon_days: int = 7
     reservation_min_minutes: int = 10

@@ -16,6 +16,7 @@ from voltbook.notices.service import NoticeService
 from voltbook.offers.service import OfferService
 from voltbook.recommendations.service import RecommendationService
 from voltbook.reservations.service import ReservationService
+from voltbook.stations.catalog_sync import CatalogSync
 from voltbook.stations.fleet import FleetService
 from voltbook.stations.service import StationService
 
@@ -65,3 +66,5 @@ class Services:
     vehicles: VehicleService
     privacy: PrivacyService
     recommendations: RecommendationService
+    catalog_sync: CatalogSync | None = None
+    """Keeps the nearby search's in-memory sites current (None: searches read the database)."""

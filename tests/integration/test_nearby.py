@@ -18,18 +18,22 @@ from tests.conftest import wipe
 from voltbook.core.bus import InProcessBus
 from voltbook.core.clock import SystemClock
 from voltbook.core.geo import great_circle_m
+from voltbook.stations.catalog import SiteCatalog
+from voltbook.stations.catalog_sync import CatalogSync
 from voltbook.stations.model import (
     MAX_RADIUS_M,
     ConnectorStatus,
     NearbyQuery,
+    NearbySite,
     PowerType,
     SiteDetails,
 )
-from voltbook.stations.ports import ConnectorPlan, SitePlan
+from voltbook.stations.ports import ConnectorPlan, SitePlan, StationsUowFactory
 from voltbook.stations.service import StationService
 from voltbook.stations.standards import Standard
 from voltbook.storage import sites as sites_storage
 from voltbook.storage.database import create_reader
+from voltbook.storage.site_versions import SqlSiteVersions
 from voltbook.storage.tables import connectors, sites
 from voltbook.storage.tables import stations as stations_table
 from voltbook.storage.unit_of_work import SqlUnitOfWork
@@ -75,13 +79,36 @@ def plan(
     )
 
 
-def service(engine: AsyncEngine) -> StationService:
+def service(engine: AsyncEngine, searched: str = "sql") -> StationService:
+    """The stations service; `searched="memory"`: one whose searches are answered from the
+    in-memory site catalog (docs/adr/0022), brought up to date before each search."""
     clock = SystemClock()
 
     def uow(*, read_only: bool = False) -> SqlUnitOfWork:
         return SqlUnitOfWork(engine, clock, read_only=read_only)
 
-    return StationService(uow, InProcessBus())
+    if searched == "sql":
+        return StationService(uow, InProcessBus())
+    sync = CatalogSync(SiteCatalog(), SqlSiteVersions(engine), uow, clock)
+    return MemoryStations(uow, sync, clock)
+
+
+class MemoryStations(StationService):
+    def __init__(self, uow: StationsUowFactory, sync: CatalogSync, clock: SystemClock) -> None:
+        super().__init__(uow, InProcessBus(), sync.catalog, clock)
+        self.sync = sync
+        self.clock = clock
+
+    async def nearby(self, query: NearbyQuery) -> list[NearbySite]:
+        await self.sync.reconcile()
+        assert self.sync.catalog.fresh(self.clock.monotonic())  # so the memory answers
+        return await super().nearby(query)
+
+
+@pytest.fixture(params=["sql", "memory"])
+def searched(request: pytest.FixtureRequest) -> str:
+    """Where a search is answered: the database (ADR 0001) or the site catalog (ADR 0022)."""
+    return str(request.param)
 
 
 latitudes = st.one_of(
@@ -136,6 +163,7 @@ def near(
 )
 async def test_nearby_equals_brute_force_great_circle_order(
     engine: AsyncEngine,
+    searched: str,
     center: tuple[float, float],
     far: list[tuple[float, float]],
     offsets: list[tuple[float, float]],
@@ -146,7 +174,7 @@ async def test_nearby_equals_brute_force_great_circle_order(
     await wipe(engine)
     positions = far + near(center, offsets)
     positions += positions[:duplicates]  # same spot, another site: ties broken by id
-    stations = service(engine)
+    stations = service(engine, searched)
     await stations.import_sites(
         [plan(n, lat, lon) for n, (lat, lon) in enumerate(positions)], source="test"
     )
@@ -170,8 +198,11 @@ async def test_nearby_equals_brute_force_great_circle_order(
         assert abs(item.distance_m - reference_distance_m(query.lat, query.lon, lat, lon)) < 0.1
 
 
-async def test_limit_at_its_maximum_returns_the_hundred_nearest(engine: AsyncEngine) -> None:
-    stations = service(engine)
+async def test_limit_at_its_maximum_returns_the_hundred_nearest(
+    engine: AsyncEngine,
+    searched: str,
+) -> None:
+    stations = service(engine, searched)
     grid = [(42.0 + i * 0.01, -71.0 + j * 0.01) for i in range(15) for j in range(15)]
     await stations.import_sites(
         [plan(n, lat, lon) for n, (lat, lon) in enumerate(grid)], source="test"
@@ -187,8 +218,9 @@ async def test_limit_at_its_maximum_returns_the_hundred_nearest(engine: AsyncEng
 
 async def test_connector_filter_finds_the_nearest_matching_site_beyond_others(
     engine: AsyncEngine,
+    searched: str,
 ) -> None:
-    stations = service(engine)
+    stations = service(engine, searched)
     await stations.import_sites(
         [
             plan(1, 42.3556, -71.0606),  # J1772 next door
@@ -215,8 +247,9 @@ async def test_connector_filter_finds_the_nearest_matching_site_beyond_others(
 
 async def test_sparse_area_far_from_everything_still_finds_the_nearest(
     engine: AsyncEngine,
+    searched: str,
 ) -> None:
-    stations = service(engine)
+    stations = service(engine, searched)
     await stations.import_sites([plan(1, 43.9714, -74.4196), plan(2, -33.9, 151.2)], source="test")
     found = await stations.nearby(NearbyQuery(0.0, 0.0, radius_m=MAX_RADIUS_M, limit=1))
     assert [item.site.details.source_id for item in found] == ["T-1"]
@@ -224,10 +257,11 @@ async def test_sparse_area_far_from_everything_still_finds_the_nearest(
 
 async def test_a_site_a_hair_from_the_point_is_found_where_the_knn_index_fails(
     engine: AsyncEngine,
+    searched: str,
 ) -> None:
     # PostGIS 3.3's KNN scan fails ("index returned tuples in wrong order") when a site lies
     # within a fraction of a millimetre of the point; the search then falls back to rings.
-    stations = service(engine)
+    stations = service(engine, searched)
     await stations.import_sites([plan(1, 0.0, 0.0), plan(2, 0.0, 0.001)], source="test")
     for lon in (1e-12, 1.175494351e-38):
         found = await stations.nearby(NearbyQuery(0.0, lon, radius_m=1.0, limit=1))

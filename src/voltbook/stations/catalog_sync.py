@@ -40,6 +40,14 @@ from voltbook.stations.model import Site
 from voltbook.stations.ports import StationsUowFactory
 
 READ_BATCH = 1_000
+# What this node's bus says that changes what a search shows of a site (`on_event`).
+CATALOG_EVENTS: tuple[type[Event], ...] = (
+    ConnectorStatusChanged,
+    StationConnected,
+    StationDisconnected,
+    StationBooted,
+    SitesImported,
+)
 
 
 class SiteVersions(Protocol):
@@ -64,7 +72,10 @@ class CatalogSync:
         self._clock = clock
         self.period_s = period_s
         self._known: dict[int, Hashable] = {}
-        self._dirty: set[int] = set()
+        # Each read of sites gets the next number; a site is replaced only by a read that
+        # began after the one it came from (a slow reconciliation never undoes an event's).
+        self._reads = 0
+        self._read_by: dict[int, int] = {}
         self._everything = False
         self._wake = asyncio.Event()
         self.failures = 0
@@ -72,79 +83,78 @@ class CatalogSync:
     async def reconcile(self) -> int:
         """Bring the catalog up to date with storage; returns how many sites were read."""
         started = self._clock.monotonic()
-        # What events named so far was committed before now: this reconciliation covers it.
         self._everything = False
-        self._dirty.clear()
         versions = await self._versions.versions()
         first = not self._known and not len(self.catalog)
         changed = [
             site_id for site_id, version in versions.items() if self._known.get(site_id) != version
         ]
-        sites = await self._read(changed)
+        read, sites = await self._read(changed)
         if first:
             self.catalog.load(sites)
+            self._read_by = dict.fromkeys(self.catalog.site_ids(), read)
         else:
-            for site in sites:
-                self.catalog.put(site)
+            self._put(read, sites)
             for site_id in self.catalog.site_ids() - versions.keys():
-                self.catalog.remove(site_id)
+                if self._read_by.get(site_id, 0) < read:
+                    self.catalog.remove(site_id)
+                    self._read_by.pop(site_id, None)
         self._known = versions
         self.catalog.checked(started)
         return len(sites)
 
-    async def refresh_dirty(self) -> int:
-        """Read again the sites events named since the last read."""
-        dirty, self._dirty = self._dirty, set()
-        for site in await self._read(sorted(dirty)):
-            self.catalog.put(site)
-        return len(dirty)
+    async def refresh(self, site_ids: Sequence[int]) -> None:
+        """Read these sites again now."""
+        read, sites = await self._read(site_ids)
+        self._put(read, sites)
 
-    async def _read(self, site_ids: Sequence[int]) -> list[Site]:
+    def _put(self, read: int, sites: list[Site]) -> None:
+        for site in sites:
+            if self._read_by.get(site.id, 0) <= read:
+                self.catalog.put(site)
+                self._read_by[site.id] = read
+
+    async def _read(self, site_ids: Sequence[int]) -> tuple[int, list[Site]]:
+        self._reads += 1
+        read = self._reads
         found: list[Site] = []
         for start in range(0, len(site_ids), READ_BATCH):
             async with self._uow(read_only=True) as uow:
                 batch = await uow.sites.get_many(site_ids[start : start + READ_BATCH])
             found.extend(batch.values())
-        return found
-
-    def changed_station(self, station_id: str) -> None:
-        site_id = self.catalog.site_of_station(station_id)
-        if site_id is None:  # a station the catalog has not seen yet: reconcile
-            self._everything = True
-        else:
-            self._dirty.add(site_id)
-        self._wake.set()
+        return read, found
 
     def changed_all(self) -> None:
+        """Reconcile now, not at the next period."""
         self._everything = True
         self._wake.set()
 
     async def on_event(self, event: Event) -> None:
-        """The bus handler: which sites an event of the stations area changed."""
+        """The bus handler: an event of this node names the site it changed, which is read
+        again before the handler returns (so this node's own changes show at once)."""
         if isinstance(event, SitesImported):
             self.changed_all()
         elif isinstance(
             event, ConnectorStatusChanged | StationConnected | StationDisconnected | StationBooted
         ):
-            self.changed_station(event.station_id)
+            site_id = self.catalog.site_of_station(event.station_id)
+            if site_id is None:  # a station the catalog has not seen yet
+                self.changed_all()
+            else:
+                await self.refresh([site_id])
 
     async def run(self) -> None:
-        """Reconcile every `period_s`, and read what events name as soon as they do."""
-        last = -self.period_s
+        """Reconcile every `period_s`, or at once when an event asks for it."""
         while True:
-            wait = last + self.period_s - self._clock.monotonic()
-            if wait > 0 and not self._everything:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), wait)
-            self._wake.clear()
+            started = self._clock.monotonic()
             try:
-                if self._everything or self._clock.monotonic() >= last + self.period_s:
-                    last = self._clock.monotonic()
-                    await self.reconcile()
-                elif self._dirty:
-                    await self.refresh_dirty()
+                await self.reconcile()
             except asyncio.CancelledError:
                 raise
             except Exception:  # storage away: the catalog goes stale and searches use SQL
                 self.failures += 1
-                await asyncio.sleep(min(self.period_s, 0.1))
+            wait = started + self.period_s - self._clock.monotonic()
+            if wait > 0 and not self._everything:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), wait)
+            self._wake.clear()

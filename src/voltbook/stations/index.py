@@ -17,6 +17,7 @@ from __future__ import annotations
 import bisect
 import math
 from collections.abc import Callable, Iterable
+from operator import itemgetter
 
 from voltbook.core.geo import EARTH_RADIUS_M, HALF_CIRCUMFERENCE_M, great_circle_m
 
@@ -31,6 +32,7 @@ _MIN_REBUILD = 256
 # A point: (x, y, z, site_id, lat, lon). A leaf: a list of points. A node: (axis, split,
 # below, above), where below holds the points whose coordinate on `axis` is < split.
 Point = tuple[float, float, float, int, float, float]
+_COORDINATE = (itemgetter(0), itemgetter(1), itemgetter(2))
 Node = list[Point] | tuple[int, float, "Node", "Node"]
 
 
@@ -48,9 +50,10 @@ def chord_of(distance_m: float) -> float:
 def _build(points: list[Point]) -> Node:
     if len(points) <= _LEAF:
         return points
-    spreads = [max(p[a] for p in points) - min(p[a] for p in points) for a in range(3)]
+    sample = points[:: max(1, len(points) // 64)]  # the widest axis, judged from a sample
+    spreads = [max(p[a] for p in sample) - min(p[a] for p in sample) for a in range(3)]
     axis = spreads.index(max(spreads))
-    points.sort(key=lambda p: p[axis])
+    points.sort(key=_COORDINATE[axis])
     middle = len(points) // 2
     split = points[middle][axis]
     # Equal coordinates go above, so `below` holds only points strictly under the split.
@@ -120,47 +123,46 @@ class SiteIndex:
         best: list[float] = []  # squared chords of the `limit` nearest accepted so far
         near: list[tuple[float, Point]] = []  # everything ever within the threshold
         stale = self._stale
-
-        def consider(point: Point) -> None:
-            nonlocal threshold
-            dx, dy, dz = point[0] - qx, point[1] - qy, point[2] - qz
-            d2 = dx * dx + dy * dy + dz * dz
-            if d2 > threshold or (accept is not None and not accept(point[3])):
-                return
-            near.append((d2, point))
-            if len(best) < limit:
-                best.append(d2)
-                if len(best) < limit:
-                    return
-                best.sort()
-            elif d2 < best[-1]:
-                best.pop()
-                bisect.insort(best, d2)
-            else:
-                return
-            threshold = min(bound, (math.sqrt(best[-1]) + _EPS) ** 2)
-
-        for point in self._extra.values():
-            consider(point)
-        stack: list[tuple[Node, float]] = [(self._root, 0.0)]
+        # The tree's leaves, then the sites added since it was built, as one more leaf.
+        stack_extra = list(self._extra.values())
+        stack: list[tuple[Node, float]] = [(stack_extra, 0.0), (self._root, 0.0)]
         while stack:
             node, plane = stack.pop()
             if plane > threshold:
                 continue
-            if isinstance(node, list):
-                for point in node:
-                    if stale and point[3] in stale:
-                        continue
-                    consider(point)
+            if not isinstance(node, list):
+                axis, split, below, above = node
+                diff = query[axis] - split
+                if diff < 0.0:
+                    stack.append((above, diff * diff))
+                    stack.append((below, 0.0))
+                else:
+                    stack.append((below, diff * diff))
+                    stack.append((above, 0.0))
                 continue
-            axis, split, below, above = node
-            diff = query[axis] - split
-            if diff < 0.0:
-                stack.append((above, diff * diff))
-                stack.append((below, 0.0))
-            else:
-                stack.append((below, diff * diff))
-                stack.append((above, 0.0))
+            for point in node:  # the hot loop: keep it flat
+                dx = point[0] - qx
+                dy = point[1] - qy
+                dz = point[2] - qz
+                d2 = dx * dx + dy * dy + dz * dz
+                if d2 > threshold:
+                    continue
+                if (stale and point[3] in stale and node is not stack_extra) or (
+                    accept is not None and not accept(point[3])
+                ):
+                    continue
+                near.append((d2, point))
+                if len(best) < limit:
+                    best.append(d2)
+                    if len(best) < limit:
+                        continue
+                    best.sort()
+                elif d2 < best[-1]:
+                    best.pop()
+                    bisect.insort(best, d2)
+                else:
+                    continue
+                threshold = min(bound, (math.sqrt(best[-1]) + _EPS) ** 2)
         scored = [(p[3], great_circle_m(lat, lon, p[4], p[5])) for d2, p in near if d2 <= threshold]
         within = [item for item in scored if item[1] <= radius_m]
         within.sort(key=lambda item: (item[1], item[0]))

@@ -46,9 +46,9 @@ class SqlSiteVersions:
 
     async def versions(self) -> dict[int, Hashable]:
         async with self._engine.connect() as connection:
-            rows = (await connection.execute(_VERSIONS)).tuples().all()
+            rows = (await connection.execute(_VERSIONS)).all()
         grouped: dict[int, list[tuple[Any, ...]]] = {}
         for row in rows:
-            grouped.setdefault(row[0], []).append(row[1:])
+            grouped.setdefault(row[0], []).append(tuple(row[1:]))
         # A site's rows come in no particular order: a frozenset compares them as a set.
         return {site_id: frozenset(group) for site_id, group in grouped.items()}
