@@ -163,7 +163,7 @@ def build_services(
     catalog_sync = None
     if settings.nearby_in_memory:
         catalog = SiteCatalog()
-        catalog_sync = CatalogSync(catalog, SqlSiteVersions(reader or engine), uow, clock)
+        catalog_sync = CatalogSync(catalog, SqlSiteVersions(reader or engine), uow, clock, bus)
         for changes_sites in CATALOG_EVENTS:
             bus.subscribe(changes_sites, catalog_sync.on_event)
     stations = StationService(uow, bus, catalog_sync.catalog if catalog_sync else None, clock)

@@ -117,9 +117,12 @@ class NearbyOut(BaseModel):
     items: list[NearbySiteOut]
 
 
-# The JSON of a site without its distance and closing brace, by the site itself: a site is
-# immutable, and storage hands out the same one for as long as its rows are unchanged.
-_SITE_JSON: Memo[int, tuple[Site, bytes]] = Memo(4_096)
+# The JSON of a site without its distance and closing brace, by site id, with the site it
+# was written from: a site is immutable, and storage (or the site catalog, docs/adr/0022)
+# hands out the same one for as long as its rows are unchanged; a changed site is another
+# object, whose JSON replaces its predecessor's. Sized for every site a catalog holds in a
+# city-scale deployment (about 1 KB each).
+_SITE_JSON: Memo[int, tuple[Site, bytes]] = Memo(65_536)
 
 
 def nearby_json(found: Iterable[tuple[Site, float]]) -> bytes:
@@ -133,10 +136,10 @@ def nearby_json(found: Iterable[tuple[Site, float]]) -> bytes:
 
 
 def _site_json(site: Site) -> bytes:
-    kept = _SITE_JSON.get(id(site))
-    if kept is None or kept[0] is not site:  # the entry keeps its site, so ids stay apart
+    kept = _SITE_JSON.get(site.id)
+    if kept is None or kept[0] is not site:
         whole = pydantic_core.to_json(_site_fields(site, _station_dict))
-        kept = _SITE_JSON.put(id(site), (site, whole[:-1]))
+        kept = _SITE_JSON.put(site.id, (site, whole[:-1]))
     return kept[1]
 
 

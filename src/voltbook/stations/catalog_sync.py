@@ -1,36 +1,39 @@
 """Keeps the site catalog current, within a stated bound, whatever changed a site and wherever.
 
-Two ways, and the second is the guarantee:
+What a search shows of a site changes in these ways, each handled (docs/adr/0022):
 
-* **Events on this node** (a connector's status, a station connecting, leaving or booting,
-  an import) name the site that changed; `changed_station` / `changed_all` wake the loop,
-  which reads those sites again at once (milliseconds).
-* **Reconciliation every `period_s`**: storage gives a version of every site (what its rows
-  hold that a change could touch: the site's `updated_at`, its stations' ids, online flags
-  and `last_seen`, its connectors' keys, status, `status_since` and error code), and the
-  sites whose version differs from the one last read are read again; sites gone are
-  dropped. This catches what no event of this node tells: status changes on other nodes,
-  heartbeats' `last_seen`, station registration, imports by another process.
+* **On this node**, a connector's status, a station connecting, leaving or booting: the
+  event names the station; `on_event` reads its site again before the handler returns, so
+  the node's own changes show at once, and publishes `SitesChanged`, cluster-wide.
+* **On another node**, the same: its `SitesChanged` arrives over the Redis bus and the sites
+  it names are read again (milliseconds).
+* **Rows this server's clock stamps** (an import writing a site, `updated_at`; a station
+  registered, `created_at`; heard from, connected or booted, `last_seen`), whichever process
+  wrote them: every `period_s` (0.5 s) the sites with rows stamped since the last look, less
+  `slack_s` for transactions still open then and clocks apart, are read again if any stamp is
+  new. A site removed shows as a smaller count, and brings on a full reading.
+* **Anything else, and whatever a lost message missed** (Redis pub/sub keeps nothing while a
+  node is away): every `full_period_s` (30 s), and at once after an import on this node,
+  every row a search shows is read and compared (`SiteVersions.read`).
 
-A change committed at time t is in the catalog by the end of the first reconciliation that
-starts after t. The catalog records when each successful reconciliation started and counts
-as fresh only while that is at most `max_age_s` (1 s) ago; otherwise (storage slow or
-unreachable) searches go to the database until a reconciliation succeeds again
-(docs/adr/0022).
+`SiteCatalog.fresh` holds the bound: the catalog answers only while its last successful
+look began at most `max_age_s` (1 s) ago; otherwise searches read the database.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Hashable, Sequence
-from typing import Protocol
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any, Protocol
 
-from voltbook.core.bus import Event
+from voltbook.core.bus import Event, EventBus
 from voltbook.core.clock import Clock
 from voltbook.stations.catalog import SiteCatalog
 from voltbook.stations.events import (
     ConnectorStatusChanged,
+    SitesChanged,
     SitesImported,
     StationBooted,
     StationConnected,
@@ -40,20 +43,27 @@ from voltbook.stations.model import Site
 from voltbook.stations.ports import StationsUowFactory
 
 READ_BATCH = 1_000
-# What this node's bus says that changes what a search shows of a site (`on_event`).
+# What the bus says that changes what a search shows of a site (`on_event`).
 CATALOG_EVENTS: tuple[type[Event], ...] = (
     ConnectorStatusChanged,
     StationConnected,
     StationDisconnected,
     StationBooted,
     SitesImported,
+    SitesChanged,
 )
 
 
 class SiteVersions(Protocol):
-    async def versions(self) -> dict[int, Hashable]:
-        """Every site's id with a value that changes whenever anything a search shows of
-        the site (its row, its stations' and their connectors' rows) changes."""
+    async def read(self, previous: Any) -> tuple[Any, set[int], set[int]]:
+        """A new reading of what a search shows of every site, the ids of the sites whose
+        rows differ from `previous` (a reading this returned before; None: every site),
+        and the ids of every site."""
+        ...
+
+    async def stamped_since(self, since: datetime) -> tuple[int, set[tuple[Any, ...]]]:
+        """The number of sites, and the rows stamped by the server's clock at or after
+        `since`: (site id, what, row id, stamp) each."""
         ...
 
 
@@ -64,42 +74,73 @@ class CatalogSync:
         versions: SiteVersions,
         uow: StationsUowFactory,
         clock: Clock,
+        bus: EventBus | None = None,
+        *,
         period_s: float = 0.5,
+        full_period_s: float = 30.0,
+        slack_s: float = 5.0,
     ) -> None:
         self.catalog = catalog
         self._versions = versions
         self._uow = uow
         self._clock = clock
+        self._bus = bus
         self.period_s = period_s
-        self._known: dict[int, Hashable] = {}
+        self.full_period_s = full_period_s
+        self.slack_s = slack_s
+        self._reading: Any = None
+        self._stamps: set[tuple[Any, ...]] = set()
+        self._looked_at: datetime | None = None
+        self._full_at = float("-inf")
         # Each read of sites gets the next number; a site is replaced only by a read that
         # began after the one it came from (a slow reconciliation never undoes an event's).
         self._reads = 0
         self._read_by: dict[int, int] = {}
         self._everything = False
+        self._publishing: list[SitesChanged] = []  # this node's own, on their way out
         self._wake = asyncio.Event()
         self.failures = 0
 
     async def reconcile(self) -> int:
-        """Bring the catalog up to date with storage; returns how many sites were read."""
-        started = self._clock.monotonic()
+        """Read and compare every row a search shows; returns how many sites were read."""
+        started, wall = self._clock.monotonic(), self._clock.now()
         self._everything = False
-        versions = await self._versions.versions()
-        first = not self._known and not len(self.catalog)
-        changed = [
-            site_id for site_id, version in versions.items() if self._known.get(site_id) != version
-        ]
-        read, sites = await self._read(changed)
+        # The stamps first: what the next look finds new was written after this reading.
+        _, stamps = await self._versions.stamped_since(wall - timedelta(seconds=self.slack_s))
+        reading, changed, every = await self._versions.read(self._reading)
+        first = self._reading is None and not len(self.catalog)
+        read, sites = await self._read(sorted(changed))
         if first:
             self.catalog.load(sites)
             self._read_by = dict.fromkeys(self.catalog.site_ids(), read)
         else:
             self._put(read, sites)
-            for site_id in self.catalog.site_ids() - versions.keys():
+            for site_id in self.catalog.site_ids() - every:
                 if self._read_by.get(site_id, 0) < read:
                     self.catalog.remove(site_id)
                     self._read_by.pop(site_id, None)
-        self._known = versions
+        self._reading = reading
+        self._full_at = started
+        self._stamps = stamps
+        self._looked_at = wall
+        self.catalog.checked(started)
+        return len(sites)
+
+    async def look(self) -> int:
+        """Read again the sites with rows stamped since the last look; returns how many."""
+        if self._looked_at is None or self._clock.monotonic() >= self._full_at + self.full_period_s:
+            return await self.reconcile()
+        started, wall = self._clock.monotonic(), self._clock.now()
+        count, stamps = await self._versions.stamped_since(
+            self._looked_at - timedelta(seconds=self.slack_s)
+        )
+        if count != len(self.catalog):  # a site removed (or added unstamped): read all
+            return await self.reconcile()
+        fresh = {row[0] for row in stamps - self._stamps}
+        read, sites = await self._read(sorted(fresh))
+        self._put(read, sites)
+        self._stamps = stamps
+        self._looked_at = wall
         self.catalog.checked(started)
         return len(sites)
 
@@ -125,30 +166,39 @@ class CatalogSync:
         return read, found
 
     def changed_all(self) -> None:
-        """Reconcile now, not at the next period."""
+        """Read and compare everything now, not at the next full period."""
         self._everything = True
         self._wake.set()
 
     async def on_event(self, event: Event) -> None:
-        """The bus handler: an event of this node names the site it changed, which is read
-        again before the handler returns (so this node's own changes show at once)."""
+        """The bus handler (for every type in `CATALOG_EVENTS`)."""
         if isinstance(event, SitesImported):
             self.changed_all()
+        elif isinstance(event, SitesChanged):
+            if all(event is not mine for mine in self._publishing):  # another node's
+                await self.refresh(event.site_ids)
         elif isinstance(
             event, ConnectorStatusChanged | StationConnected | StationDisconnected | StationBooted
         ):
             site_id = self.catalog.site_of_station(event.station_id)
             if site_id is None:  # a station the catalog has not seen yet
                 self.changed_all()
-            else:
-                await self.refresh([site_id])
+                return
+            await self.refresh([site_id])
+            if self._bus is not None:
+                mine = SitesChanged((site_id,))
+                self._publishing.append(mine)
+                try:
+                    await self._bus.publish(mine)
+                finally:
+                    self._publishing.remove(mine)
 
     async def run(self) -> None:
-        """Reconcile every `period_s`, or at once when an event asks for it."""
+        """Look every `period_s`, or at once when an event asks for everything."""
         while True:
             started = self._clock.monotonic()
             try:
-                await self.reconcile()
+                await (self.reconcile() if self._everything else self.look())
             except asyncio.CancelledError:
                 raise
             except Exception:  # storage away: the catalog goes stale and searches use SQL

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import ClassVar
 
 from voltbook.core.bus import Event
 from voltbook.stations.model import ConnectorStatus
@@ -76,3 +77,13 @@ class StationNotice(Event):
     kind: str
     detail: str
     at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class SitesChanged(Event):
+    """What a search shows of these sites changed on the node that publishes this (a
+    connector's status, a station connecting, leaving or booting): every other node's site
+    catalog reads them again (docs/adr/0022)."""
+
+    cluster_wide: ClassVar[bool] = True
+    site_ids: tuple[int, ...]
