@@ -419,6 +419,15 @@ def nearby_paths(points: Sequence[tuple[float, float]]) -> list[str]:
 
 
 @dataclass(frozen=True, slots=True)
+class Workload:
+    points: list[tuple[float, float]]  # uniform over the area
+    near: list[str]  # near-station searches (bundled only)
+    churn: list[tuple[str, int, int]]  # connectors whose status changes meanwhile
+    status_changes: float  # a second
+    seed: int
+
+
+@dataclass(frozen=True, slots=True)
 class Plan:
     concurrencies: tuple[int, ...]
     duration_s: float
@@ -490,22 +499,13 @@ async def bench_one(
                     churn: list[tuple[str, int, int]] = []
                     near: list[str] = []
                     if dataset == "bundled":  # the drivers' workload, with chargers changing
-                        churn = await nearby_workloads.liven(engine, args.seed)
+                        plugs = await nearby_workloads.liven(engine, args.seed)
+                        churn = await nearby_workloads.churn_stations(engine, plugs, args.seed)
                         positions = await nearby_workloads.site_positions(engine)
                         spots = nearby_workloads.near_station_points(positions, 20_000, args.seed)
                         near = nearby_workloads.near_station_paths(spots, RADIUS_M, LIMIT)
-                    async with (
-                        nearby_workloads.status_churn(
-                            engine, churn, args.status_changes if churn else 0.0, args.seed
-                        )
-                        if churn
-                        else contextlib.nullcontext([0]) as flipped
-                    ):
-                        rows += await _http_rows(
-                            database, label, url, workdir, points, plan, rows, near
-                        )
-                    if churn:
-                        _say(f"{database}/{label}: {flipped[0]:,} status changes during HTTP")
+                    workload = Workload(points, near, churn, args.status_changes, args.seed)
+                    rows += await _http_rows(database, label, url, workdir, workload, plan, rows)
             finally:
                 await engine.dispose()
     return rows
@@ -552,14 +552,27 @@ async def _http_rows(
     label: str,
     url: str,
     workdir: Path,
-    points: list[tuple[float, float]],
+    workload: Workload,
     plan: Plan,
     repository_rows: list[Row],
-    near: list[str],
 ) -> list[Row]:
     rows: list[Row] = []
-    paths = nearby_paths(points)
-    async with served(url, workdir) as (port, pid):
+    paths, near = nearby_paths(workload.points), workload.near
+    async with contextlib.AsyncExitStack() as stack:
+        port, pid = await stack.enter_async_context(served(url, workdir))
+        if workload.churn:
+            flipped = await stack.enter_async_context(
+                nearby_workloads.status_churn(
+                    port, workload.churn, workload.status_changes, workload.seed
+                )
+            )
+            began = time.monotonic()
+            stack.callback(
+                lambda: _say(
+                    f"{database}/{label}: {flipped[0]:,} status changes over OCPP, "
+                    f"{flipped[0] / (time.monotonic() - began):.0f}/s"
+                )
+            )
         for concurrency in plan.concurrencies:
             timing: dict[str, Any] = {
                 "concurrency": concurrency,

@@ -4,24 +4,29 @@
   a random direction (uniform over the disc), 10 results within 50 km, a quarter of them
   each plain, `available=true`, `connector=J1772`, and both.
 * Chargers that are live: before the run, half of the stations are made online with their
-  connectors Available or Charging; during it, `status_churn` flips a random connector's
-  status 100 times a second with an UPDATE on the database (as another node, or another
-  process, would: the server learns it by its reconciliation, not by an event).
+  connectors Available; during the HTTP figures, 40 of them connect over OCPP 1.6 and
+  `status_churn` has them report a connector's new status 100 times a second in all (the
+  server's fleet service stores and publishes each, as for real chargers).
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
+import json
 import math
 import random
 import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from typing import Any
 
 import sqlalchemy as sa
+import websockets
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from voltbook.security.passwords import Argon2idHasher
 from voltbook.storage.tables import connectors, sites, stations
 
 JITTER_M = 2_000.0
@@ -85,38 +90,89 @@ async def liven(engine: AsyncEngine, seed: int) -> list[tuple[str, int, int]]:
     return [(str(s), int(e), int(c)) for s, e, c in plugs]
 
 
+PASSWORD = "benchmark-station-password"
+CHURN_STATIONS = 40
+
+
+async def churn_stations(
+    engine: AsyncEngine, plugs: list[tuple[str, int, int]], seed: int
+) -> list[tuple[str, int, int]]:
+    """Give `CHURN_STATIONS` of the live stations a password (so they can connect over
+    OCPP); returns their connectors."""
+    rng = random.Random(seed)
+    chosen = set(rng.sample(sorted({station for station, _, _ in plugs}), CHURN_STATIONS))
+    password_hash = Argon2idHasher(time_cost=1, memory_cost_kib=8_192).hash(PASSWORD)
+    async with engine.begin() as connection:
+        await connection.execute(
+            stations.update()
+            .where(stations.c.id.in_(sorted(chosen)))
+            .values(password_hash=password_hash)
+        )
+    return [plug for plug in plugs if plug[0] in chosen]
+
+
+async def _call(socket: Any, message_id: str, action: str, payload: dict[str, Any]) -> None:
+    await socket.send(json.dumps([2, message_id, action, payload]))
+    while True:  # the server may ask something meanwhile; it is left unanswered
+        frame = json.loads(await socket.recv())
+        if frame[0] in (3, 4) and frame[1] == message_id:
+            if frame[0] == 4:
+                raise RuntimeError(f"{action} refused: {frame}")
+            return
+
+
 @contextlib.asynccontextmanager
 async def status_churn(
-    engine: AsyncEngine, plugs: list[tuple[str, int, int]], per_second: float, seed: int
+    port: int, plugs: list[tuple[str, int, int]], per_second: float, seed: int
 ) -> AsyncIterator[list[int]]:
-    """Flip connectors' status `per_second` times a second until the block ends; yields a
-    one-item list holding how many were flipped so far."""
+    """Stations of `plugs` connect over OCPP 1.6 and report a connector's status
+    `per_second` times a second between them, until the block ends (each report a real
+    change: this node's fleet service publishes it, as in production). Yields a one-item
+    list holding how many were reported so far."""
     done = [0]
     rng = random.Random(seed)
+    by_station: dict[str, list[int]] = {}
+    for station_id, evse_id, _ in plugs:
+        by_station.setdefault(station_id, []).append(evse_id)
+    sockets: dict[str, Any] = {}
+    for station_id in by_station:
+        token = base64.b64encode(f"{station_id}:{PASSWORD}".encode()).decode()
+        socket = await websockets.connect(
+            f"ws://127.0.0.1:{port}/ocpp/{station_id}",
+            subprotocols=[websockets.Subprotocol("ocpp1.6")],
+            additional_headers={"Authorization": f"Basic {token}"},
+        )
+        await _call(socket, "boot", "BootNotification",
+                    {"chargePointVendor": "bench", "chargePointModel": "churn"})  # fmt: skip
+        sockets[station_id] = socket
+    status: dict[tuple[str, int], str] = {}
 
-    async def flip() -> None:
-        started = time.monotonic()
+    async def flip(station_id: str, evses: list[int], every_s: float) -> None:
+        # Each station reports on its own socket at its share of the rate, so a slow answer
+        # to one holds up only that one.
+        due = time.monotonic() + rng.random() * every_s
         while True:
-            station_id, evse_id, connector_id = rng.choice(plugs)
-            status = rng.choice(("Available", "Charging"))
-            async with engine.begin() as connection:
-                await connection.execute(
-                    connectors.update()
-                    .where(
-                        connectors.c.station_id == station_id,
-                        connectors.c.evse_id == evse_id,
-                        connectors.c.connector_id == connector_id,
-                    )
-                    .values(status=status, status_since=datetime.now(UTC))
-                )
-            done[0] += 1
-            due = started + done[0] / per_second
             await asyncio.sleep(max(0.0, due - time.monotonic()))
+            due += every_s
+            evse_id = rng.choice(evses)
+            now = "Charging" if status.get((station_id, evse_id)) == "Available" else "Available"
+            status[(station_id, evse_id)] = now
+            payload = {"connectorId": evse_id, "errorCode": "NoError", "status": now}
+            await _call(sockets[station_id], f"s{done[0]}", "StatusNotification", payload)
+            done[0] += 1
 
-    task = asyncio.create_task(flip())
+    every_s = len(by_station) / per_second
+    tasks = [
+        asyncio.create_task(flip(station_id, evses, every_s))
+        for station_id, evses in by_station.items()
+    ]
     try:
         yield done
     finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        for socket in sockets.values():
+            await socket.close()
