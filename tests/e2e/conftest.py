@@ -83,6 +83,10 @@ async def serving(config: uvicorn.Config) -> AsyncIterator[None]:
 
 
 def server_settings(database_url: str, data_dir: Path, **overrides: object) -> Settings:
+    # Tests change the database underneath a running server and search at once: searches
+    # read the database, unless a test asks for the in-memory catalog (up to 1 s behind
+    # such changes, docs/adr/0022; tests/e2e/test_nearby_memory.py).
+    overrides.setdefault("nearby_in_memory", False)
     return Settings(
         database_url=database_url,
         data_dir=data_dir,

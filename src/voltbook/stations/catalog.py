@@ -68,6 +68,17 @@ class SiteCatalog:
             self._station_sites[station.id] = site.id
         self._index.put(site.id, site.details.lat, site.details.lon)
 
+    def put_many(self, sites: Iterable[Site]) -> None:
+        """`put` each; many at once (an import) build the index once instead."""
+        sites = list(sites)
+        if len(sites) <= max(256, len(self._sites) // 16):
+            for site in sites:
+                self.put(site)
+            return
+        merged = dict(self._sites)
+        merged.update((site.id, site) for site in sites)
+        self.load(merged.values())
+
     def remove(self, site_id: int) -> None:
         old = self._sites.pop(site_id, None)
         if old is not None:

@@ -150,10 +150,9 @@ class CatalogSync:
         self._put(read, sites)
 
     def _put(self, read: int, sites: list[Site]) -> None:
-        for site in sites:
-            if self._read_by.get(site.id, 0) <= read:
-                self.catalog.put(site)
-                self._read_by[site.id] = read
+        newer = [site for site in sites if self._read_by.get(site.id, 0) <= read]
+        self.catalog.put_many(newer)
+        self._read_by.update((site.id, read) for site in newer)
 
     async def _read(self, site_ids: Sequence[int]) -> tuple[int, list[Site]]:
         self._reads += 1
