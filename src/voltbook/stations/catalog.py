@@ -10,10 +10,11 @@ database instead.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from voltbook.stations.index import SiteIndex
-from voltbook.stations.model import NearbyQuery, NearbySite, Site
+from voltbook.stations.model import ConnectorStatus, NearbyQuery, NearbySite, Site
+from voltbook.stations.standards import Standard
 
 
 class SiteCatalog:
@@ -22,6 +23,9 @@ class SiteCatalog:
     def __init__(self, max_age_s: float = 1.0) -> None:
         self.max_age_s = max_age_s
         self._sites: dict[int, Site] = {}
+        # Per site, the standards of its connectors, and of those a live station reports
+        # Available: what the common filters ask, answered by one set operation.
+        self._kinds: dict[int, tuple[frozenset[Standard | None], frozenset[Standard | None]]] = {}
         self._station_sites: dict[str, int] = {}
         self._index = SiteIndex()
         self._checked_at: float | None = None  # monotonic time the data was last known current
@@ -50,6 +54,7 @@ class SiteCatalog:
     def load(self, sites: Iterable[Site]) -> None:
         """Replace everything with these sites (the index is built once, not site by site)."""
         self._sites = {site.id: site for site in sites}
+        self._kinds = {site.id: _kinds(site) for site in self._sites.values()}
         self._station_sites = {
             station.id: site.id for site in self._sites.values() for station in site.stations
         }
@@ -64,6 +69,7 @@ class SiteCatalog:
             for station in old.stations:
                 self._station_sites.pop(station.id, None)
         self._sites[site.id] = site
+        self._kinds[site.id] = _kinds(site)
         for station in site.stations:
             self._station_sites[station.id] = site.id
         self._index.put(site.id, site.details.lat, site.details.lon)
@@ -81,6 +87,7 @@ class SiteCatalog:
 
     def remove(self, site_id: int) -> None:
         old = self._sites.pop(site_id, None)
+        self._kinds.pop(site_id, None)
         if old is not None:
             for station in old.stations:
                 if self._station_sites.get(station.id) == site_id:
@@ -91,6 +98,23 @@ class SiteCatalog:
         """What `StationService.nearby` answers, from memory: the matching sites within the
         radius, nearest first by great-circle distance, ties by id."""
         sites = self._sites
+        found = self._index.nearest(
+            query.lat, query.lon, query.radius_m, query.limit, self._filter(query)
+        )
+        return [NearbySite(site=sites[site_id], distance_m=distance) for site_id, distance in found]
+
+    def _filter(self, query: NearbyQuery) -> Callable[[int], bool] | None:
+        """Whether a site has a connector the query accepts, by site id (None: every site)."""
+        if not query.filters_connectors:
+            return None
+        kinds, wanted = self._kinds, query.standards
+        if query.min_power_kw is None and query.power_type is None:
+            if query.available_only and not wanted:
+                return lambda site_id: bool(kinds[site_id][1])
+            if query.available_only:
+                return lambda site_id: not kinds[site_id][1].isdisjoint(wanted)
+            return lambda site_id: not kinds[site_id][0].isdisjoint(wanted)
+        sites = self._sites
 
         def matches(site_id: int) -> bool:
             return any(
@@ -99,11 +123,16 @@ class SiteCatalog:
                 for connector in station.connectors
             )
 
-        found = self._index.nearest(
-            query.lat,
-            query.lon,
-            query.radius_m,
-            query.limit,
-            matches if query.filters_connectors else None,
-        )
-        return [NearbySite(site=sites[site_id], distance_m=distance) for site_id, distance in found]
+        return matches
+
+
+def _kinds(site: Site) -> tuple[frozenset[Standard | None], frozenset[Standard | None]]:
+    plugs = [(station, connector) for station in site.stations for connector in station.connectors]
+    return (
+        frozenset(connector.standard for _, connector in plugs),
+        frozenset(
+            connector.standard
+            for station, connector in plugs
+            if station.online and connector.status is ConnectorStatus.AVAILABLE
+        ),
+    )
