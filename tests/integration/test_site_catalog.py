@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
@@ -200,3 +201,14 @@ async def test_a_status_change_on_another_node_shows_when_its_sites_changed_arri
     assert ids(await there.in_memory(AVAILABLE)) == ["T-2"]
     assert not here.bus.failures
     assert not there.bus.failures
+
+
+async def test_looking_for_changes_never_waits_for_a_writer(engine: AsyncEngine) -> None:
+    world = World(engine)
+    await world.start()
+    world.clock.advance(0.5)
+    async with world.uow() as writer:  # on SQLite this holds the write lock
+        await writer.stations.touch("T-1", world.clock.now())
+
+        await asyncio.wait_for(world.sync.look(), 5)
+        await asyncio.wait_for(world.sync.reconcile(), 5)

@@ -11,12 +11,14 @@ conversion cost more than the statements. Each statement reads one table without
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from voltbook.storage.tables import sites, stations
 
@@ -65,14 +67,21 @@ class SqlSiteVersions:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
 
-    async def stamped_since(self, since: datetime) -> tuple[int, set[tuple[Any, ...]]]:
+    @contextlib.asynccontextmanager
+    async def _reading(self) -> AsyncIterator[AsyncConnection]:
+        # A read: on SQLite a deferred BEGIN, never the write lock (every write transaction
+        # takes it at BEGIN, and this runs every 0.5 s).
         async with self._engine.connect() as connection:
+            yield await connection.execution_options(sqlite_read_only=True)
+
+    async def stamped_since(self, since: datetime) -> tuple[int, set[tuple[Any, ...]]]:
+        async with self._reading() as connection:
             count = (await connection.execute(_COUNT)).scalar_one()
             rows = (await connection.execute(_STAMPED, {"since": since})).all()
         return int(count), {tuple(row) for row in rows}
 
     async def read(self, previous: Reading | None) -> tuple[Reading, set[int], set[int]]:
-        async with self._engine.connect() as connection:
+        async with self._reading() as connection:
             found = [
                 (await connection.exec_driver_sql(sql)).all()
                 for sql in (_SITES_SQL, _STATIONS_SQL, _CONNECTORS_SQL)
