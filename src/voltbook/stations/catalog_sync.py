@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -91,7 +91,6 @@ class CatalogSync:
         self._reading: Any = None
         self._stamps: set[tuple[Any, ...]] = set()
         self._looked_at: datetime | None = None
-        self._full_at = float("-inf")
         # Each read of sites gets the next number; a site is replaced only by a read that
         # began after the one it came from (a slow reconciliation never undoes an event's).
         self._reads = 0
@@ -120,7 +119,6 @@ class CatalogSync:
                     self.catalog.remove(site_id)
                     self._read_by.pop(site_id, None)
         self._reading = reading
-        self._full_at = started
         self._stamps = stamps
         self._looked_at = wall
         self.catalog.checked(started)
@@ -128,19 +126,20 @@ class CatalogSync:
 
     async def look(self) -> int:
         """Read again the sites with rows stamped since the last look; returns how many."""
-        if self._looked_at is None or self._clock.monotonic() >= self._full_at + self.full_period_s:
+        if self._looked_at is None:  # not filled yet
             return await self.reconcile()
         started, wall = self._clock.monotonic(), self._clock.now()
         count, stamps = await self._versions.stamped_since(
             self._looked_at - timedelta(seconds=self.slack_s)
         )
-        if count != len(self.catalog):  # a site removed (or added unstamped): read all
-            return await self.reconcile()
         fresh = {row[0] for row in stamps - self._stamps}
         read, sites = await self._read(sorted(fresh))
         self._put(read, sites)
         self._stamps = stamps
         self._looked_at = wall
+        if count != len(self.catalog):  # a site removed (or added unstamped): compare all
+            self.changed_all()
+            return len(sites)
         self.catalog.checked(started)
         return len(sites)
 
@@ -193,17 +192,32 @@ class CatalogSync:
                     self._publishing.remove(mine)
 
     async def run(self) -> None:
-        """Look every `period_s`, or at once when an event asks for everything."""
+        """Look every `period_s`; compare everything every `full_period_s`, or at once when
+        an event asks for it, in a loop of its own (a full comparison may take longer than
+        the staleness bound, and the looks keep the catalog fresh meanwhile)."""
+        await self._guarded(self.reconcile)
+        full = asyncio.create_task(self._compare_all())
+        try:
+            while True:
+                started = self._clock.monotonic()
+                await self._guarded(self.look)
+                await asyncio.sleep(max(0.0, started + self.period_s - self._clock.monotonic()))
+        finally:
+            full.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await full
+
+    async def _compare_all(self) -> None:
         while True:
-            started = self._clock.monotonic()
-            try:
-                await (self.reconcile() if self._everything else self.look())
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # storage away: the catalog goes stale and searches use SQL
-                self.failures += 1
-            wait = started + self.period_s - self._clock.monotonic()
-            if wait > 0 and not self._everything:
+            if not self._everything:
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), wait)
+                    await asyncio.wait_for(self._wake.wait(), self.full_period_s)
             self._wake.clear()
+            await self._guarded(self.reconcile)
+
+    async def _guarded(self, step: Callable[[], Awaitable[int]]) -> None:
+        try:
+            await step()
+        except Exception:  # storage away: the catalog goes stale and searches use SQL
+            self.failures += 1
+            await asyncio.sleep(min(self.period_s, 0.1))
