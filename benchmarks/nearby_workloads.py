@@ -4,7 +4,7 @@
   a random direction (uniform over the disc), 10 results within 50 km, a quarter of them
   each plain, `available=true`, `connector=J1772`, and both.
 * Chargers that are live: before the run, half of the stations are made online with their
-  connectors Available; during the HTTP figures, 40 of them connect over OCPP 1.6 and
+  connectors Available; during the HTTP figures, 10 of them connect over OCPP 1.6 and
   `status_churn` has them report a connector's new status 100 times a second in all (the
   server's fleet service stores and publishes each, as for real chargers).
 """
@@ -91,7 +91,7 @@ async def liven(engine: AsyncEngine, seed: int) -> list[tuple[str, int, int]]:
 
 
 PASSWORD = "benchmark-station-password"
-CHURN_STATIONS = 40
+CHURN_STATIONS = 10
 
 
 async def churn_stations(

@@ -14,7 +14,8 @@ What a search shows of a site changes in these ways, each handled (docs/adr/0022
   new. A site removed shows as a smaller count, and brings on a full reading.
 * **Anything else, and whatever a lost message missed** (Redis pub/sub keeps nothing while a
   node is away): every `full_period_s` (30 s), and at once after an import on this node,
-  every row a search shows is read and compared (`SiteVersions.read`).
+  every row a search shows is read and compared (`SiteVersions.read`), in a loop of its
+  own beside the looks (it may take longer than the bound).
 
 `SiteCatalog.fresh` holds the bound: the catalog answers only while its last successful
 look began at most `max_age_s` (1 s) ago; otherwise searches read the database.
