@@ -570,7 +570,7 @@ async def _http_rows(
             stack.callback(
                 lambda: _say(
                     f"{database}/{label}: {flipped[0]:,} status changes over OCPP, "
-                    f"{flipped[0] / (time.monotonic() - began):.0f}/s"
+                    f"{flipped[0] / (time.monotonic() - began):.0f}/s ({flipped[1]:,} refused)"
                 )
             )
         for concurrency in plan.concurrencies:
