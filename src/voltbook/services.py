@@ -18,6 +18,7 @@ from voltbook.recommendations.service import RecommendationService
 from voltbook.reservations.service import ReservationService
 from voltbook.stations.fleet import FleetService
 from voltbook.stations.service import StationService
+from voltbook.wiring.failures import HandlerFailures
 
 # An ASGI application, spelled without importing a web framework.
 AsgiApp = Callable[
@@ -65,3 +66,5 @@ class Services:
     vehicles: VehicleService
     privacy: PrivacyService
     recommendations: RecommendationService
+    failures: HandlerFailures
+    """Failures of event handlers and background work, counted per handler."""

@@ -12,7 +12,7 @@ from starlette.types import Receive, Scope, Send
 
 import voltbook
 from voltbook.api.fast_lane import FastLane
-from voltbook.api.metrics import HttpMetrics, MetricsMiddleware
+from voltbook.api.metrics import BackgroundErrors, HttpMetrics, MetricsMiddleware
 from voltbook.api.problems import Problem, install_problem_handlers
 from voltbook.api.routes import (
     auth,
@@ -49,6 +49,12 @@ def create_app(services: ServicesFactory, *, fast_lane: bool = True) -> FastAPI:
     )
     registry = CollectorRegistry()
     app.state.registry = registry
+
+    def failure_counts() -> dict[str, int]:
+        running = getattr(app.state, "services", None)
+        return {} if running is None else dict(running.failures.counts)
+
+    registry.register(BackgroundErrors(failure_counts))
     if fast_lane:  # inside the metrics middleware: its answers are counted too
         app.add_middleware(FastLane, nearby=stations.nearby_route, booking=reservations.book_route)
     app.add_middleware(MetricsMiddleware, metrics=HttpMetrics(registry))
