@@ -35,7 +35,8 @@ from voltbook.notices.service import NoticeService
 from voltbook.ocpp.gateway import OcppGateway
 from voltbook.ocpp.link import LocalStationLink
 from voltbook.ocpp.validation import SchemaValidator
-from voltbook.offers.service import EngineRules, OfferService
+from voltbook.offers.rules import EngineRules
+from voltbook.offers.service import OfferService
 from voltbook.recommendations.service import RecommendationService
 from voltbook.reservations.model import Rules
 from voltbook.reservations.service import ReservationService

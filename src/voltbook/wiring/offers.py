@@ -10,7 +10,8 @@ from voltbook.charging.events import SessionIdentified, SessionStarted
 from voltbook.core.bus import EventBus
 from voltbook.core.clock import Clock
 from voltbook.offers.model import Offer
-from voltbook.offers.service import OfferService, outgoing
+from voltbook.offers.rules import outgoing
+from voltbook.offers.service import OfferService
 from voltbook.stations.events import ConnectorStatusChanged
 
 
