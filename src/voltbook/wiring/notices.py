@@ -16,15 +16,30 @@ from voltbook.notices.service import NoticeAsk, NoticeService
 from voltbook.offers.events import OfferSent
 from voltbook.reservations.events import (
     ReservationCancelled,
+    ReservationCreated,
     ReservationEvent,
     ReservationExpired,
     ReservationFailed,
+    ReservationFulfilled,
+    ReservationHeld,
     ReservationMoved,
     ReservationStartingSoon,
 )
 from voltbook.stations.events import ConnectorStatusChanged
 from voltbook.wiring.places import StationPlaces
 
+# The `event` of a `reservation.updated` message: part of the live channel's public API,
+# written out so that renaming a class never renames what the app receives.
+RESERVATION_EVENT_NAMES: dict[type[ReservationEvent], str] = {
+    ReservationCreated: "created",
+    ReservationHeld: "held",
+    ReservationMoved: "moved",
+    ReservationStartingSoon: "starting_soon",
+    ReservationExpired: "expired",
+    ReservationCancelled: "cancelled",
+    ReservationFailed: "failed",
+    ReservationFulfilled: "fulfilled",
+}
 _URGENT = (
     ReservationMoved,
     ReservationFailed,
@@ -80,8 +95,7 @@ class NoticeReactions:
 def reservation_notice(event: ReservationEvent) -> tuple[str, dict[str, Any], Urgency]:
     """The notice the owner of a reservation gets for one of its events."""
     r = event.reservation
-    name = type(event).__name__.removeprefix("Reservation").lower()
-    name = "starting_soon" if name == "startingsoon" else name
+    name = RESERVATION_EVENT_NAMES[type(event)]
     payload: dict[str, Any] = {
         "event": name,
         "reason": event.reason,
