@@ -187,7 +187,7 @@ class HandOff:
                 return True
             plugs = await plugs_of(repo, fresh)
             for evse in await repo.site_evses(fresh.station_id):
-                if f"{evse.station_id}/{evse.evse_id}" in fresh.tried or not evse.usable:
+                if evse.ref in fresh.tried or not evse.usable:
                     continue
                 if other_stations_only and evse.station_id == fresh.station_id:
                     continue
@@ -221,7 +221,5 @@ async def plugs_of(repo: ReservationRepository, reservation: Reservation) -> fro
         if plugs:
             return plugs
     site = await repo.site_evses(reservation.station_id)
-    current = next(
-        (e for e in site if f"{e.station_id}/{e.evse_id}" == reservation.connector), None
-    )
+    current = next((e for e in site if e.ref == reservation.connector), None)
     return current.standards if current else frozenset()

@@ -30,7 +30,7 @@ def history_row(reservation_id: int, entry: HistoryEntry) -> dict[str, Any]:
         "status": entry.status.value,
         "change": entry.change.value if entry.change else None,
         "reason": entry.reason[:255],
-        "connector": entry.connector,
+        "connector": None if entry.connector is None else str(entry.connector),
     }
 
 

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from voltbook.core.connectors import EvseRef
 from voltbook.core.errors import Conflict
 from voltbook.core.memo import Memo
 from voltbook.reservations.model import Change, HistoryEntry, Reservation, Status
@@ -328,7 +329,7 @@ class SqlReservationRepository(SqlJobQueue):
                     Status(e.status),
                     Change(e.change) if e.change else None,
                     e.reason,
-                    e.connector,
+                    None if e.connector is None else EvseRef.parse(e.connector),
                 )
             )
         return [from_row(r, tuple(history.get(r["id"], []))) for r in rows]
