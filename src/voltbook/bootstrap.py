@@ -1,4 +1,6 @@
-"""Wires adapters into services. The only module that knows every part."""
+"""Builds the services from their adapters and starts them. The only module that knows every
+part: every collaborator is passed to its constructor here, and the areas meet through the
+wiring package's event table (see docs/adr/0005)."""
 
 from __future__ import annotations
 
@@ -6,65 +8,36 @@ import asyncio
 import contextlib
 import os
 import secrets
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
-from typing import Protocol
 
 import sqlalchemy as sa
-import structlog
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from voltbook.alarms.events import AlarmCleared, AlarmRaised
 from voltbook.alarms.service import AlarmService
-from voltbook.app_end import (
-    LiveBackend,
-    PositionSink,
-    RunningOffers,
-    StationPlaces,
-    VehicleSink,
-    alarm_notice,
-    reservation_notice,
-)
-from voltbook.charging.events import (
-    SessionIdentified,
-    SessionSocMeasured,
-    SessionStarted,
-    SessionStopped,
-)
 from voltbook.charging.service import ChargingService
 from voltbook.cluster import Cluster, SingleNode, build_cluster
 from voltbook.config import Settings
-from voltbook.core.bus import Event, EventBus
 from voltbook.core.clock import Clock, SystemClock
 from voltbook.core.ids import TimeOrderedIds
 from voltbook.core.worker import SerialWorker
 from voltbook.drivers.privacy import PrivacyService
 from voltbook.drivers.service import AccountService
 from voltbook.drivers.throttle import SlidingWindowThrottle
-from voltbook.drivers.vehicle_model import ChargingSessionRef
 from voltbook.drivers.vehicles import VehicleService
-from voltbook.links import (
-    AvailableChargers,
-    BusOfferOutlet,
-    DriverPositions,
-    DriverVehicles,
-    FleetChargerHold,
-    NearbyAlternatives,
-)
 from voltbook.live.hub import LiveHub
 from voltbook.live.vapid import vapid_keys
 from voltbook.live.webpush import WebPushSender
-from voltbook.notices.events import NoticeQueued, StationStatusBroadcast
-from voltbook.notices.model import Urgency
 from voltbook.notices.push import PushService
-from voltbook.notices.service import NoticeAsk, NoticeService
+from voltbook.notices.service import NoticeService
 from voltbook.ocpp.gateway import OcppGateway
-from voltbook.offers.events import OfferSent
-from voltbook.offers.service import EngineRules, OfferService
+from voltbook.ocpp.link import LocalStationLink
+from voltbook.ocpp.validation import SchemaValidator
+from voltbook.offers.rules import EngineRules
+from voltbook.offers.service import OfferService
 from voltbook.recommendations.service import RecommendationService
-from voltbook.reservations.events import ReservationEvent
 from voltbook.reservations.model import Rules
 from voltbook.reservations.service import ReservationService
 from voltbook.security.passwords import Argon2idHasher
@@ -72,20 +45,33 @@ from voltbook.security.tokens import JwtTokens
 from voltbook.services import Services
 from voltbook.stations.catalog import SiteCatalog
 from voltbook.stations.catalog_sync import CATALOG_EVENTS, CatalogSync
-from voltbook.stations.events import (
-    ChargerHoldEnded,
-    ConnectorStatusChanged,
-    HoldEnd,
-    StationConnected,
-    StationDisconnected,
-)
 from voltbook.stations.fleet import FleetService
-from voltbook.stations.model import ConnectorStatus
 from voltbook.stations.service import StationService
 from voltbook.storage import migrate
 from voltbook.storage.database import create_engine, create_reader
 from voltbook.storage.site_versions import SqlSiteVersions
 from voltbook.storage.unit_of_work import SqlUnitOfWork
+from voltbook.wiring import background
+from voltbook.wiring.alarms import AlarmReactions
+from voltbook.wiring.drivers import VehicleReactions
+from voltbook.wiring.events import Reactions, event_table
+from voltbook.wiring.failures import HandlerFailures
+from voltbook.wiring.live import LiveBackend
+from voltbook.wiring.notices import NoticeReactions
+from voltbook.wiring.offers import BusOfferOutlet, OfferReactions
+from voltbook.wiring.places import StationPlaces
+from voltbook.wiring.recommendations import (
+    AvailableChargers,
+    DriverPositions,
+    DriverVehicles,
+    RunningOffers,
+)
+from voltbook.wiring.reservations import (
+    FleetChargerHold,
+    NearbyAlternatives,
+    ReservationReactions,
+)
+from voltbook.wiring.table import Table, subscribe
 
 
 def token_secret(settings: Settings) -> str:
@@ -110,11 +96,15 @@ def build_services(
     clock: Clock | None = None,
     cluster: Cluster | None = None,
     reader: AsyncEngine | None = None,
+    more_events: Sequence[Table] = (),
 ) -> Services:
+    """Every service, built in dependency order; `more_events` are event tables subscribed
+    beside the application's own (an area under test, say)."""
     clock = clock or SystemClock()
     cluster = cluster or SingleNode()
     bus = cluster.bus
     ids = TimeOrderedIds()
+    failures = HandlerFailures()
 
     def uow(*, read_only: bool = False) -> SqlUnitOfWork:
         return SqlUnitOfWork(engine, clock, read_only=read_only, reader=reader)
@@ -144,28 +134,26 @@ def build_services(
         ids=ids,
         bus=bus,
     )
-    charging = ChargingService(
-        uow, clock, bus, accept_unknown_id_tags=settings.ocpp_accept_unknown_id_tags
-    )
-    gateway = OcppGateway(charging, clock)
+    # The link to connected stations comes first: the fleet commands through it, the gateway
+    # (built last, it needs charging) adds and removes connections.
+    validator = SchemaValidator()
+    link = LocalStationLink(validator)
     fleet = FleetService(
         uow,
         station_hasher,
-        cluster.station_link(gateway),
+        cluster.station_link(link),
         clock,
         bus,
         heartbeat_interval_s=settings.ocpp_heartbeat_interval_s,
         auto_register=settings.ocpp_auto_register,
         command_timeout_s=settings.ocpp_command_timeout_s,
     )
-    gateway.bind(fleet)
     alarms = AlarmService(uow, bus)
     catalog_sync = None
-    if settings.nearby_in_memory:
+    if settings.nearby_in_memory:  # nearby searches from memory (docs/adr/0022)
         catalog = SiteCatalog()
         catalog_sync = CatalogSync(catalog, SqlSiteVersions(reader or engine), uow, clock, bus)
-        for changes_sites in CATALOG_EVENTS:
-            bus.subscribe(changes_sites, catalog_sync.on_event)
+        more_events = (*more_events, dict.fromkeys(CATALOG_EVENTS, (catalog_sync.on_event,)))
     stations = StationService(uow, bus, catalog_sync.catalog if catalog_sync else None, clock)
     reservations = ReservationService(
         uow,
@@ -182,7 +170,14 @@ def build_services(
         ),
         NearbyAlternatives(stations, fleet),
     )
-    charging.guard = reservations
+    charging = ChargingService(
+        uow,
+        clock,
+        bus,
+        accept_unknown_id_tags=settings.ocpp_accept_unknown_id_tags,
+        guard=reservations,
+    )
+    gateway = OcppGateway(fleet, charging, link, clock, validator)
     vapid = vapid_keys(settings.data_dir, settings.vapid_private_key.get_secret_value())
     push = PushService(
         uow,
@@ -194,12 +189,7 @@ def build_services(
     )
     vehicles = VehicleService(uow, clock, ids)
     privacy = PrivacyService(uow, clock, settings.position_ttl_s)
-    # What the app reports over the live channel goes to these, in order; the first refuses
-    # a position the driver has not consented to share, and then nothing else sees it.
-    position_sinks: list[PositionSink] = [privacy.record_position]
-    vehicle_sinks: list[VehicleSink] = [vehicles.report]
     presence = cluster.presence
-    notice_log = structlog.get_logger("voltbook.notices")
     notices = NoticeService(
         uow,
         clock,
@@ -208,12 +198,8 @@ def build_services(
         push,
         retention=timedelta(hours=settings.notice_retention_h),
         push_ttl_s=settings.push_ttl_s,
+        worker=SerialWorker(lambda error: failures.record("notices.worker", error)),
     )
-    notices.worker = SerialWorker(
-        lambda error: notice_log.warning("notice failed", error=type(error).__name__)
-    )
-    backend = LiveBackend(accounts, notices, presence, clock, position_sinks, vehicle_sinks)
-    live = LiveHub(backend, settings.live_query_timeout_s)
     offers = OfferService(
         uow,
         BusOfferOutlet(bus, clock),
@@ -224,6 +210,18 @@ def build_services(
             position_ttl=timedelta(seconds=settings.position_ttl_s),
         ),
     )
+    offer_reactions = OfferReactions(offers)
+    # What the app reports over the live channel goes to these, in order; the first refuses
+    # a position the driver has not consented to share, and then nothing else sees it.
+    backend = LiveBackend(
+        accounts,
+        notices,
+        presence,
+        clock,
+        positions=(privacy.record_position, offer_reactions.position),
+        vehicles=(vehicles.report, offer_reactions.vehicle),
+    )
+    live = LiveHub(backend, settings.live_query_timeout_s)
     places = StationPlaces(fleet, stations)
     # A recommendation waits this long at most for an open app to say where it is.
     ask_timeout_s = min(settings.live_query_timeout_s, 5.0)
@@ -236,11 +234,15 @@ def build_services(
         RunningOffers(offers, places, clock),
         settings.recommendation_margin_percent,
     )
-    _route_events(bus, alarms, reservations)
-    _route_offer_events(bus, offers)
-    _route_notices(bus, notices, live, places)
-    _route_vehicle_soc(bus, vehicles)
-    _feed_offers(offers, position_sinks, vehicle_sinks)
+    reactions = Reactions(
+        alarms=AlarmReactions(alarms),
+        reservations=ReservationReactions(reservations),
+        offers=offer_reactions,
+        notices=NoticeReactions(notices, places, notices.worker),
+        vehicles=VehicleReactions(vehicles),
+        live=live,
+    )
+    subscribe(bus, (event_table(reactions), *more_events), failures)
     return Services(
         stations=stations,
         accounts=accounts,
@@ -257,179 +259,9 @@ def build_services(
         vehicles=vehicles,
         privacy=privacy,
         recommendations=recommendations,
+        failures=failures,
         catalog_sync=catalog_sync,
     )
-
-
-def _route_events(bus: EventBus, alarms: AlarmService, reservations: ReservationService) -> None:
-    """Areas never import each other; their events reach other areas through here."""
-
-    async def status_changed(event: Event) -> None:
-        assert isinstance(event, ConnectorStatusChanged)
-        await alarms.connector_status(
-            event.station_id,
-            event.evse_id,
-            event.connector_id,
-            event.status is ConnectorStatus.FAULTED,
-            event.error_code,
-            event.at,
-        )
-        if event.status in (ConnectorStatus.FAULTED, ConnectorStatus.UNAVAILABLE):
-            await reservations.connector_lost(
-                event.station_id, event.evse_id, event.status.value.lower()
-            )
-
-    async def session_started(event: Event) -> None:
-        # A session identified after it began (2.0.1, cable first) counts as started with
-        # its tag: it fulfils the holder's booking.
-        assert isinstance(event, SessionStarted | SessionIdentified)
-        await reservations.session_started(
-            event.station_id, event.evse_id, event.id_tag, event.reservation_id, event.at
-        )
-
-    async def hold_ended(event: Event) -> None:
-        assert isinstance(event, ChargerHoldEnded)
-        if event.why is HoldEnd.EXPIRED:
-            await reservations.hold_expired(event.station_id, event.reservation_id)
-        else:
-            await reservations.hold_removed(event.station_id, event.reservation_id)
-
-    async def disconnected(event: Event) -> None:
-        assert isinstance(event, StationDisconnected)
-        await alarms.station_offline(event.station_id, event.at)
-
-    async def connected(event: Event) -> None:
-        assert isinstance(event, StationConnected)
-        await alarms.station_online(event.station_id, event.at)
-        await reservations.station_back(event.station_id)
-
-    bus.subscribe(ConnectorStatusChanged, status_changed)
-    bus.subscribe(StationDisconnected, disconnected)
-    bus.subscribe(StationConnected, connected)
-    bus.subscribe(SessionStarted, session_started)
-    bus.subscribe(SessionIdentified, session_started)
-    bus.subscribe(ChargerHoldEnded, hold_ended)
-
-
-def _route_notices(
-    bus: EventBus, notices: NoticeService, live: LiveHub, places: StationPlaces
-) -> None:
-    """What drivers and operators are told, and the live channels that tell them."""
-
-    # Live channels hear a status change at once; notices (outbox writes, Web Push) are made
-    # by the notices worker, in event order, so no station or booking waits for them.
-    later = notices.worker.submit
-
-    async def status_changed(event: Event) -> None:
-        assert isinstance(event, ConnectorStatusChanged)
-        broadcast = await notices.broadcast_status(
-            event.station_id,
-            event.evse_id,
-            event.connector_id,
-            event.status.value,
-            event.at,
-            await places.position(event.station_id),
-        )
-        later(lambda: notices.tell_followers(broadcast))
-
-    async def reservation_changed(event: Event) -> None:
-        assert isinstance(event, ReservationEvent)
-        kind, payload, urgency = reservation_notice(event)
-        # Notices of bookings made together are made together: one transaction.
-        notices.worker.submit_item(
-            notices.notify_each, NoticeAsk(event.reservation.driver_id, kind, payload, urgency)
-        )
-
-    async def alarm(event: Event) -> None:
-        assert isinstance(event, AlarmRaised | AlarmCleared)
-        later(lambda: notices.to_staff(*alarm_notice(event.alarm)))
-
-    bus.subscribe(ConnectorStatusChanged, status_changed)
-    bus.subscribe(ReservationEvent, reservation_changed)
-    bus.subscribe(AlarmRaised, alarm)
-    bus.subscribe(AlarmCleared, alarm)
-    bus.subscribe(NoticeQueued, live.on_notice)
-    bus.subscribe(StationStatusBroadcast, live.on_station_status)
-
-    async def offer_sent(event: Event) -> None:
-        assert isinstance(event, OfferSent)
-        payload = {
-            "delivery_id": event.delivery_id,
-            "offer_id": event.offer_id,
-            "title": event.title,
-            "kind": event.kind,
-            "value": event.value,
-            "station_id": event.station_id,
-            "trigger": event.trigger,
-            "ends_at": event.ends_at.isoformat(),
-        }
-        later(lambda: notices.notify(event.driver_id, "offer", payload, Urgency.NORMAL))
-
-    bus.subscribe(OfferSent, offer_sent)
-
-
-def _feed_offers(
-    offers: OfferService, positions: list[PositionSink], vehicles: list[VehicleSink]
-) -> None:
-    """Positions and vehicle states from the app drive the offer triggers (after they are
-    accepted: a position without the driver's consent goes nowhere)."""
-
-    async def position(
-        driver_id: str, lat: float, lon: float, _accuracy: float | None, at: datetime
-    ) -> None:
-        await offers.position_reported(driver_id, lat, lon, at)
-
-    async def vehicle(
-        driver_id: str, vehicle_id: str, soc: float | None, _range: float | None, at: datetime
-    ) -> None:
-        if soc is not None:
-            await offers.vehicle_reported(driver_id, vehicle_id, soc, at)
-
-    positions.append(position)
-    vehicles.append(vehicle)
-
-
-def _route_offer_events(bus: EventBus, offers: OfferService) -> None:
-    """Connector status feeds the idle tracking; a session that starts (or, begun cable
-    first, is identified later) may redeem an offer."""
-
-    async def status_changed(event: Event) -> None:
-        assert isinstance(event, ConnectorStatusChanged)
-        offers.connector_status(event.station_id, event.evse_id, event.status.value, event.at)
-
-    async def session_started(event: Event) -> None:
-        assert isinstance(event, SessionStarted | SessionIdentified)
-        await offers.session_started_by_tag(
-            event.station_id, event.evse_id, event.id_tag, event.session_id, event.at
-        )
-
-    bus.subscribe(ConnectorStatusChanged, status_changed)
-    bus.subscribe(SessionStarted, session_started)
-    bus.subscribe(SessionIdentified, session_started)
-
-
-def _route_vehicle_soc(bus: EventBus, vehicles: VehicleService) -> None:
-    """A charger's SoC reading reaches the vehicle being charged (which one: see
-    `ChargingSessionRef`)."""
-
-    async def soc_measured(event: Event) -> None:
-        assert isinstance(event, SessionSocMeasured)
-        session = ChargingSessionRef(
-            event.station_id,
-            event.session_id,
-            event.evse_id,
-            event.id_tag,
-            event.reservation_id,
-            event.started_at,
-        )
-        await vehicles.charger_soc(session, event.soc_percent, event.at)
-
-    async def session_stopped(event: Event) -> None:
-        assert isinstance(event, SessionStopped)
-        vehicles.session_ended(event.station_id, event.session_id)
-
-    bus.subscribe(SessionSocMeasured, soc_measured)
-    bus.subscribe(SessionStopped, session_stopped)
 
 
 @asynccontextmanager
@@ -443,20 +275,9 @@ async def open_services(settings: Settings, *, upgrade: bool = False) -> AsyncIt
         cluster = build_cluster(settings, SystemClock())
         services = build_services(settings, engine, cluster=cluster, reader=reader)
         await cluster.start()
-        background = [
-            # Live meter figures and chargers' SoC readings reach the database once a
-            # second, in one transaction each; what fails stays queued for the next round.
-            asyncio.create_task(every(1, services.charging.flush, "meter flush", "charging")),
-            asyncio.create_task(every(1, services.vehicles.flush, "SoC flush", "vehicles")),
-            asyncio.create_task(_run_reservation_jobs(services.reservations)),
-            # Notices past the replay window, positions past their time to live, go.
-            asyncio.create_task(every(600, services.notices.purge, "notice purge", "notices")),
-            asyncio.create_task(every(60, services.privacy.purge, "position purge", "privacy")),
-            asyncio.create_task(services.notices.worker.run()),
-            asyncio.create_task(_run_offer_engine(services.offers)),
+        running = [
+            asyncio.create_task(loop) for loop in background.loops(services, services.failures)
         ]
-        if services.catalog_sync is not None:  # the nearby search's sites in memory
-            background.append(asyncio.create_task(services.catalog_sync.run()))
         try:
             yield services
         finally:
@@ -464,9 +285,9 @@ async def open_services(settings: Settings, *, upgrade: bool = False) -> AsyncIt
                 async with asyncio.timeout(5):
                     await services.reservations.close()
                     await services.notices.worker.drained()
-            for task in background:
+            for task in running:
                 task.cancel()
-            for task in background:
+            for task in running:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
             await services.charging.flush()
@@ -476,79 +297,6 @@ async def open_services(settings: Settings, *, upgrade: bool = False) -> AsyncIt
         await engine.dispose()
         if reader is not None:
             await reader.dispose()
-
-
-async def _run_reservation_jobs(
-    reservations: JobRunner, every_s: float = 1.0, drains: int = 4
-) -> None:
-    """Hand-offs, no-shows and releases, as they fall due (any number of nodes may run this).
-
-    Each wake-up (or every `every_s`) starts a drain unless `drains` run already: a batch
-    waiting out a silent charger's timeout does not keep a booking made meanwhile waiting."""
-    log = structlog.get_logger("voltbook.reservations")
-
-    async def drain() -> None:
-        try:
-            while await reservations.run_due() > 0:
-                pass
-        except Exception as error:  # storage hiccup: jobs stay due and run next time
-            log.warning("reservation jobs failed", error=type(error).__name__)
-
-    running: set[asyncio.Task[None]] = set()
-    try:
-        while True:
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(every_s):
-                    await reservations.wake.wait()
-            reservations.wake.clear()
-            if len(running) < drains:
-                task = asyncio.create_task(drain())
-                running.add(task)
-                task.add_done_callback(running.discard)
-    finally:
-        for task in running:
-            task.cancel()
-        await asyncio.gather(*running, return_exceptions=True)
-
-
-class JobRunner(Protocol):
-    """What the job loop needs of the reservations service."""
-
-    wake: asyncio.Event
-
-    async def run_due(self) -> int: ...
-
-
-async def _run_offer_engine(
-    offers: OfferService, every_s: float = 15.0, refresh_every: int = 4
-) -> None:
-    """Live offers into memory at start and about once a minute after (changes made on other
-    nodes); idle-station checks every `every_s` seconds."""
-    log = structlog.get_logger("voltbook.offers")
-    tick = 0
-    while True:
-        try:
-            if tick % refresh_every == 0:
-                await offers.refresh()
-            await offers.idle_check()
-        except Exception as error:  # storage hiccup: the next tick tries again
-            log.warning("offer engine tick failed", error=type(error).__name__)
-        tick += 1
-        await asyncio.sleep(every_s)
-
-
-async def every(
-    seconds: float, work: Callable[[], Awaitable[object]], what: str, logger: str
-) -> None:
-    """Run `work` now and then every `seconds` until cancelled; a round that fails is logged
-    (its error's type only) and the next round tries again."""
-    log = structlog.get_logger(f"voltbook.{logger}")
-    while True:
-        try:
-            await work()
-        except Exception as error:  # storage hiccup: the next round does it
-            log.warning(f"{what} failed", error=type(error).__name__)
-        await asyncio.sleep(seconds)
 
 
 def bundled_stations() -> Path:

@@ -19,6 +19,7 @@ from voltbook.reservations.service import ReservationService
 from voltbook.stations.catalog_sync import CatalogSync
 from voltbook.stations.fleet import FleetService
 from voltbook.stations.service import StationService
+from voltbook.wiring.failures import HandlerFailures
 
 # An ASGI application, spelled without importing a web framework.
 AsgiApp = Callable[
@@ -66,5 +67,7 @@ class Services:
     vehicles: VehicleService
     privacy: PrivacyService
     recommendations: RecommendationService
+    failures: HandlerFailures
+    """Failures of event handlers and background work, counted per handler."""
     catalog_sync: CatalogSync | None = None
     """Keeps the nearby search's in-memory sites current (None: searches read the database)."""

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import secrets
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,6 +13,7 @@ import websockets
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.e2e.ocpp_client import connect
+from tests.polling import eventually
 from voltbook.storage.tables import id_tokens
 
 NOW = "2026-11-26T10:00:00Z"
@@ -26,12 +25,6 @@ async def add_station(client: httpx.AsyncClient, operator: Headers) -> tuple[str
     made = await client.post("/api/v1/operator/stations", json={"id": station_id}, headers=operator)
     assert made.status_code == 201, made.text
     return station_id, made.json()["password"]
-
-
-async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 5.0) -> None:
-    async with asyncio.timeout(timeout):
-        while not await check():
-            await asyncio.sleep(0.02)
 
 
 async def station_state(client: httpx.AsyncClient, operator: Headers, station_id: str) -> Any:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -16,16 +15,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.e2e.conftest import simulated_station_spec
 from tests.e2e.test_reservations import Headers, new_drivers
+from tests.polling import eventually
 from voltbook.sim import SimOptions, SimulatedStation
 
 LEAD = timedelta(minutes=5)  # the server's default hand-off lead time
 AHEAD = timedelta(seconds=4)  # the hand-off falls due this long after booking
-
-
-async def until(check: Callable[[], Awaitable[bool]], timeout: float = 20.0) -> None:
-    async with asyncio.timeout(timeout):
-        while not await check():
-            await asyncio.sleep(0.05)
 
 
 def connector_status(station: SimulatedStation, evse_id: int) -> str:
@@ -63,8 +57,8 @@ async def test_a_booked_charger_is_reserved_on_time_and_charges_only_for_its_hol
         )
 
     try:
-        await until(lambda: asyncio.sleep(0, station.booted))
-        await until(lambda: server_says("Available"))
+        await eventually(lambda: station.booted, timeout=20)
+        await eventually(lambda: server_says("Available"), timeout=20)
         start = datetime.now(UTC) + LEAD + AHEAD
         answer = await client.post(
             "/api/v1/reservations",
@@ -80,21 +74,21 @@ async def test_a_booked_charger_is_reserved_on_time_and_charges_only_for_its_hol
         async def is_(status: str) -> bool:
             return (await booking())["status"] == status
 
-        await until(lambda: server_says("Reserved"))
+        await eventually(lambda: server_says("Reserved"), timeout=20)
         assert connector_status(station, 1) == "Reserved"
-        await until(lambda: is_("held"))
+        await eventually(lambda: is_("held"), timeout=20)
         assert datetime.now(UTC) >= start - LEAD  # the charger was told when it was due
 
         assert not await station.start_session(1, "CARD-OTHER")  # held for someone else
         assert connector_status(station, 1) == "Reserved"
 
         assert await station.start_session(1, booked["id_tag"])
-        await until(lambda: asyncio.sleep(0, station.sessions.get(1) is not None))
+        await eventually(lambda: station.sessions.get(1) is not None, timeout=20)
 
-        await until(lambda: is_("fulfilled"))
+        await eventually(lambda: is_("fulfilled"), timeout=20)
         history = [h["change"] for h in (await booking())["history"]]
         assert history == [None, "held", "fulfilled"]
-        await until(lambda: server_says("Charging"))
+        await eventually(lambda: server_says("Charging"), timeout=20)
     finally:
         await station.stop()
         running.cancel()

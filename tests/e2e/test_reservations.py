@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.e2e.conftest import running_server, server_settings
 from tests.e2e.ocpp_client import ScriptedStation, connect
+from tests.polling import eventually
 from voltbook.core.clock import SystemClock
 from voltbook.drivers.model import Principal, Role
 from voltbook.ocpp.protocol import Version
@@ -58,12 +59,6 @@ async def new_drivers(engine: AsyncEngine, count: int) -> list[Headers]:
             ],
         )
     return [{"Authorization": f"Bearer {tokens.issue(Principal(i, Role.DRIVER))[0]}"} for i in ids]
-
-
-async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 10.0) -> None:
-    async with asyncio.timeout(timeout):
-        while not await check():
-            await asyncio.sleep(0.05)
 
 
 class Site:

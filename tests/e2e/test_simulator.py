@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable
 
 import httpx
 import pytest
@@ -13,18 +12,10 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.e2e.conftest import simulated_station_spec
+from tests.polling import eventually
 from voltbook.sim import SimOptions, SimulatedStation
 
 Headers = dict[str, str]
-
-
-async def until(check: Callable[[], bool | Awaitable[bool]], timeout: float = 20.0) -> None:
-    async with asyncio.timeout(timeout):
-        while True:
-            result = check()
-            if result if isinstance(result, bool) else await result:
-                return
-            await asyncio.sleep(0.05)
 
 
 @pytest.mark.parametrize("version", ["1.6", "2.0.1"])
@@ -45,11 +36,11 @@ async def test_a_session_charged_through_an_outage_is_counted_once(
     station = SimulatedStation(server_url, spec, options)
     running = asyncio.create_task(station.run())
     try:
-        await until(lambda: station.booted)
+        await eventually(lambda: station.booted, timeout=20)
         assert await station.start_session(1, "CARD-SIM")
         await asyncio.sleep(0.6)
         await station.go_offline(1.5)  # keeps charging and metering; the messages queue up
-        await until(lambda: station.connected and station.booted)
+        await eventually(lambda: station.connected and station.booted, timeout=20)
         assert await station.stop_session(1)
 
         async def one_finished_session() -> bool:
@@ -66,7 +57,7 @@ async def test_a_session_charged_through_an_outage_is_counted_once(
                 )
             return len(rows) == 1 and rows[0]["stopped_at"] is not None
 
-        await until(one_finished_session)
+        await eventually(one_finished_session, timeout=20)
         async with engine.connect() as connection:
             [row] = (
                 (

@@ -7,7 +7,7 @@ import asyncio
 import json
 import logging
 import secrets
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from structlog.testing import capture_logs
 
 from tests.e2e.ocpp_client import ScriptedStation, connect
+from tests.polling import eventually
 from voltbook.core.bus import InProcessBus
 from voltbook.core.clock import SystemClock
 from voltbook.core.geo import great_circle_m
@@ -58,12 +59,6 @@ async def new_driver(engine: AsyncEngine) -> Headers:
         )
     token, _ = JwtTokens(SECRET, 3600, SystemClock()).issue(Principal(driver_id, Role.DRIVER))
     return {"Authorization": f"Bearer {token}"}
-
-
-async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 10.0) -> None:
-    async with asyncio.timeout(timeout):
-        while not await check():
-            await asyncio.sleep(0.05)
 
 
 async def add_vehicle(client: httpx.AsyncClient, who: Headers, **changes: Any) -> dict[str, Any]:

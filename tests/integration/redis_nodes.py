@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import secrets
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from redis.asyncio import Redis
@@ -52,9 +51,3 @@ async def forget(prefix: str) -> None:
         keys = [key async for key in redis.scan_iter(match=f"{prefix}:*")]
         if keys:
             await redis.delete(*keys)
-
-
-async def eventually(check: Callable[[], Awaitable[bool]], within_s: float = 5.0) -> None:
-    async with asyncio.timeout(within_s):
-        while not await check():
-            await asyncio.sleep(0.02)

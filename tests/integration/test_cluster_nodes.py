@@ -9,7 +9,8 @@ from typing import ClassVar
 
 import pytest
 
-from tests.integration.redis_nodes import REDIS_URL, eventually, forget, unique_prefix
+from tests.integration.redis_nodes import REDIS_URL, forget, unique_prefix
+from tests.polling import eventually
 from voltbook.cluster import ManyNodes, build_cluster
 from voltbook.config import Settings
 from voltbook.core.bus import Event

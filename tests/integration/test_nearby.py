@@ -31,7 +31,7 @@ from voltbook.stations.model import (
 from voltbook.stations.ports import ConnectorPlan, SitePlan, StationsUowFactory
 from voltbook.stations.service import StationService
 from voltbook.stations.standards import Standard
-from voltbook.storage import sites as sites_storage
+from voltbook.storage import site_search as sites_storage
 from voltbook.storage.database import create_reader
 from voltbook.storage.site_versions import SqlSiteVersions
 from voltbook.storage.tables import connectors, sites

@@ -11,7 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from voltbook.core.bus import InProcessBus
 from voltbook.core.clock import SystemClock
 from voltbook.offers.model import Area, Offer, OfferDelivery, OfferKind, Trigger
-from voltbook.offers.service import OfferService, OfferSpec
+from voltbook.offers.rules import OfferSpec
+from voltbook.offers.service import OfferService
 from voltbook.storage.tables import (
     connectors,
     driver_positions,

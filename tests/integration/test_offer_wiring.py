@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from voltbook import bootstrap
 from voltbook.config import Settings
 from voltbook.offers.model import Area, OfferKind, Trigger
-from voltbook.offers.service import OfferSpec
+from voltbook.offers.rules import OfferSpec
 from voltbook.stations.model import ConnectorStatus
 from voltbook.storage.tables import drivers, id_tokens, offer_deliveries, sites, vehicles
 

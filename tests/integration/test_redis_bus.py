@@ -12,11 +12,11 @@ import pytest
 
 from tests.integration.redis_nodes import (
     cut_listener,
-    eventually,
     forget,
     new_node,
     unique_prefix,
 )
+from tests.polling import eventually
 from voltbook.core.bus import Event
 from voltbook.live.redis_bus import RedisBus
 
@@ -173,7 +173,7 @@ async def test_a_node_that_lost_redis_hears_the_other_nodes_again_once_it_is_bac
             await asyncio.sleep(0.05)
             return bool(on_b.events)
 
-        await eventually(back, within_s=10)
+        await eventually(back, timeout=10)
         assert on_b.events[-1] == NoticeFor("driver-1", 9, AT)
     finally:
         await a.close()

@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from voltbook.core.clock import SystemClock
+from voltbook.core.connectors import EvseRef
 from voltbook.reservations.model import Alternative, Change, HistoryEntry, Reservation, Status
 from voltbook.reservations.ports import Job, JobKind, ReservationRepository, SlotTaken
 from voltbook.storage.tables import connectors, drivers, reservation_jobs, reservations
@@ -49,7 +50,7 @@ def booking(start: datetime, minutes: int = 60, evse: int = 1) -> Reservation:
         status=Status.SCHEDULED,
         id_tag="TAG1",
         created_at=T0,
-        history=(HistoryEntry(T0, Status.SCHEDULED, None, "booked", "ST/1"),),
+        history=(HistoryEntry(T0, Status.SCHEDULED, None, "booked", EvseRef("ST", 1)),),
     )
 
 

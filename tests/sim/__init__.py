@@ -519,10 +519,3 @@ def transactions(csms: FakeCsms) -> list[TxMessage]:
 
 def count(csms: FakeCsms, kind: str) -> int:
     return sum(1 for message in transactions(csms) if message.kind == kind)
-
-
-async def wait_until(predicate: Callable[[], bool], timeout: float = 5.0) -> None:
-    """Poll a condition that no frame announces (the station's own state)."""
-    async with asyncio.timeout(timeout):
-        while not predicate():
-            await asyncio.sleep(0.01)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.polling import eventually
 from tests.sim import (
     Commands,
     count,
@@ -11,7 +12,6 @@ from tests.sim import (
     running_station,
     status_of,
     transactions,
-    wait_until,
 )
 
 VERSIONS = ["1.6", "2.0.1"]
@@ -209,16 +209,16 @@ async def test_offline_transaction_messages_are_queued_and_sent_once_after_recon
         assert not station.booted
         await csms.wait_for(lambda: not csms.connected("SIM-1"))
         # While offline: the session goes on and ends, and a new one starts on the cached tag.
-        await wait_until(lambda: station.outbox.queued >= 3)
+        await eventually(lambda: station.outbox.queued >= 3)
         assert await station.stop_session(1)
         assert await station.start_session(2, "SIM-AAAAAA")
-        await wait_until(lambda: station.outbox.queued >= 7)
+        await eventually(lambda: station.outbox.queued >= 7)
         assert await station.stop_session(2)
         queued = station.outbox.queued
         assert len(transactions(csms)) == online_before
         station.come_online()
         await csms.wait_for(lambda: len(transactions(csms)) == online_before + queued, 10)
-        await wait_until(lambda: station.outbox.queued == 0)
+        await eventually(lambda: station.outbox.queued == 0)
         assert len(transactions(csms)) == online_before + queued
     messages = transactions(csms)
     late = messages[online_before:]

@@ -27,7 +27,15 @@ from typing import TYPE_CHECKING, Self, TypeVar
 from voltbook.core.bus import Event
 from voltbook.core.errors import Conflict
 from voltbook.drivers.model import Driver
-from voltbook.stations.model import Connector, NearbyQuery, Site, SitePoint, Station
+from voltbook.stations.model import (
+    Connector,
+    NearbyQuery,
+    NearbySite,
+    Site,
+    SitePoint,
+    Station,
+    rank_nearest,
+)
 from voltbook.stations.ports import SitePlan, UpsertCounts
 
 # A fixed, ordinary instant; tests that verify JWTs use the real time instead (see
@@ -182,6 +190,15 @@ class InMemorySiteRepository:
         self.upsert_calls: list[int] = []
 
     # --- SiteRepository -----------------------------------------------------------------
+
+    async def nearby(self, query: NearbyQuery) -> list[NearbySite]:
+        ranked = rank_nearest(query, await self.nearest_candidates(query))
+        found = await self.get_many([point.site_id for point, _ in ranked])
+        return [
+            NearbySite(site=found[point.site_id], distance_m=distance)
+            for point, distance in ranked
+            if point.site_id in found
+        ]
 
     async def nearest_candidates(self, query: NearbyQuery) -> list[SitePoint]:
         matching = [site for site in self._visible().values() if _site_matches(query, site)]

@@ -463,7 +463,7 @@ class FakeChargerHold:
     async def reserve(self, reservation: Reservation) -> str:
         station, evse = reservation.station_id, reservation.evse_id
         self.reserved.append((station, evse, reservation.id))
-        self.calls.append(("reserve", reservation.connector))
+        self.calls.append(("reserve", str(reservation.connector)))
         if self.during_reserve is not None:
             await self.during_reserve(reservation)
         answer = self.answers.get((station, evse), "Accepted")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
-from voltbook.bootstrap import _run_reservation_jobs, every
+from voltbook.wiring.background import every, run_reservation_jobs
+from voltbook.wiring.failures import HandlerFailures
 
 
 async def test_a_round_runs_at_once_and_then_waits_its_period() -> None:
@@ -14,7 +15,7 @@ async def test_a_round_runs_at_once_and_then_waits_its_period() -> None:
         nonlocal rounds
         rounds += 1
 
-    task = asyncio.create_task(every(3600, work, "test round", "test"))
+    task = asyncio.create_task(every(3600, work, "test.round", HandlerFailures()))
     await asyncio.sleep(0.05)
     task.cancel()
     assert rounds == 1
@@ -28,12 +29,14 @@ async def test_a_failing_round_is_tried_again_next_period() -> None:
         if len(outcomes) == 1:
             raise ConnectionError("storage hiccup")
 
-    task = asyncio.create_task(every(0.01, work, "test round", "test"))
+    failures = HandlerFailures()
+    task = asyncio.create_task(every(0.01, work, "test.round", failures))
     async with asyncio.timeout(5):
         while len(outcomes) < 3:
             await asyncio.sleep(0.01)
     task.cancel()
     assert outcomes[:3] == ["tried"] * 3
+    assert failures.counts == {"test.round": 1}
 
 
 class Jobs:
@@ -59,7 +62,7 @@ class Jobs:
 
 async def test_a_job_batch_that_waits_does_not_keep_the_next_wake_up_waiting() -> None:
     jobs = Jobs()
-    loop = asyncio.create_task(_run_reservation_jobs(jobs, every_s=3600))
+    loop = asyncio.create_task(run_reservation_jobs(jobs, HandlerFailures(), every_s=3600))
     jobs.wake.set()
     async with asyncio.timeout(5):
         while jobs.batches < 1:

@@ -14,6 +14,7 @@ from voltbook.api.booking_lane import MAX_BODY
 from voltbook.api.fast_lane import FastLane
 from voltbook.api.routes.reservations import book_route
 from voltbook.api.routes.stations import nearby_route
+from voltbook.core.connectors import EvseRef
 from voltbook.core.errors import Unauthenticated
 from voltbook.drivers.model import Principal, Role
 from voltbook.reservations.model import BookingRequest, HistoryEntry, Reservation, Status
@@ -39,7 +40,7 @@ def reservation(request: BookingRequest) -> Reservation:
         status=Status.SCHEDULED,
         id_tag="TAG-1",
         created_at=NOW,
-        history=(HistoryEntry(NOW, Status.SCHEDULED, None, "booked", "CP-1/2"),),
+        history=(HistoryEntry(NOW, Status.SCHEDULED, None, "booked", EvseRef("CP-1", 2)),),
     )
 
 

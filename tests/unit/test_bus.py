@@ -68,7 +68,7 @@ async def test_a_subscriber_to_event_receives_everything() -> None:
 async def test_publishing_without_subscribers_is_harmless() -> None:
     bus = InProcessBus()
     await bus.publish(Charged(3.0))
-    assert bus.failures == []
+    assert list(bus.failures) == []
 
 
 async def test_a_failing_handler_does_not_stop_the_others_and_is_recorded() -> None:
@@ -99,3 +99,16 @@ async def test_failures_accumulate_over_several_publications() -> None:
     await bus.publish(Charged(1.0))
     await bus.publish(Charged(2.0))
     assert [type(f) for f in bus.failures] == [Boom, Boom]
+
+
+async def test_what_failing_handlers_leave_on_the_bus_is_bounded_and_counted() -> None:
+    bus = InProcessBus(keep=2)
+
+    async def explode(event: Event) -> None:
+        raise Boom("again")
+
+    bus.subscribe(Charged, explode)
+    for kwh in range(5):
+        await bus.publish(Charged(float(kwh)))
+    assert bus.failed == 5
+    assert len(bus.failures) == 2

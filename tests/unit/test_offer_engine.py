@@ -12,7 +12,8 @@ from voltbook.core.bus import Event, InProcessBus
 from voltbook.core.errors import Conflict, InvalidInput, NotFound
 from voltbook.offers.events import OfferRedeemed
 from voltbook.offers.model import Area, OfferKind, Trigger
-from voltbook.offers.service import EngineRules, OfferService, OfferSpec
+from voltbook.offers.rules import EngineRules, OfferSpec
+from voltbook.offers.service import OfferService
 
 START = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)  # 10:00 in Boston
 LAT, LON = 42.3601, -71.0589  # the offer's centre

@@ -16,6 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
+from voltbook.core.connectors import EvseRef
 from voltbook.core.errors import Conflict, InvalidInput
 from voltbook.reservations.model import (
     LIVE,
@@ -77,7 +78,7 @@ def reservation(
         created_at=T0 - timedelta(hours=1),
         history=(
             HistoryEntry(
-                T0 - timedelta(hours=1), status, None, "booked", f"{station_id}/{evse_id}"
+                T0 - timedelta(hours=1), status, None, "booked", EvseRef(station_id, evse_id)
             ),
         ),
     )
@@ -108,7 +109,9 @@ def test_every_change_in_every_state_either_follows_the_table_or_is_refused(
     after = before.apply(change, minutes(5), "some reason")
     assert after.status is target
     assert after.history[:-1] == before.history
-    assert after.history[-1] == HistoryEntry(minutes(5), target, change, "some reason", "ST-B/3")
+    assert after.history[-1] == HistoryEntry(
+        minutes(5), target, change, "some reason", EvseRef("ST-B", 3)
+    )
     assert (after.station_id, after.evse_id, after.starts_at, after.ends_at) == (
         before.station_id,
         before.evse_id,
@@ -148,16 +151,16 @@ def test_a_held_booking_cannot_be_held_again() -> None:
 def test_moving_changes_the_connector_and_records_the_one_it_left() -> None:
     held = reservation(Status.HELD, station_id="ST-A", evse_id=1)
     moved = held.moved_to("ST-B", 2, minutes(3), "charger answered Occupied")
-    assert (moved.station_id, moved.evse_id, moved.connector) == ("ST-B", 2, "ST-B/2")
+    assert (moved.station_id, moved.evse_id, moved.connector) == ("ST-B", 2, EvseRef("ST-B", 2))
     assert moved.status is Status.SCHEDULED
     assert moved.history[-1] == HistoryEntry(
-        minutes(3), Status.SCHEDULED, Change.MOVED, "charger answered Occupied", "ST-A/1"
+        minutes(3), Status.SCHEDULED, Change.MOVED, "charger answered Occupied", EvseRef("ST-A", 1)
     )
-    assert moved.tried == {"ST-A/1", "ST-B/2"}
+    assert moved.tried == {EvseRef("ST-A", 1), EvseRef("ST-B", 2)}
 
 
 def test_a_new_booking_has_tried_only_its_own_connector() -> None:
-    assert reservation(station_id="ST-C", evse_id=4).tried == {"ST-C/4"}
+    assert reservation(station_id="ST-C", evse_id=4).tried == {EvseRef("ST-C", 4)}
 
 
 def test_a_charger_may_hold_a_booking_from_its_acceptance_until_the_booking_leaves_it() -> None:
@@ -200,7 +203,9 @@ def test_a_no_show_is_counted_at_start_plus_grace_but_never_after_the_slot(
 
 # --- the lifecycle as a state machine -------------------------------------------------------
 
-CONNECTORS = ("ST-A/1", "ST-A/2", "ST-A/3", "ST-B/1", "ST-B/2")
+CONNECTORS = tuple(
+    EvseRef(s, e) for s, e in (("ST-A", 1), ("ST-A", 2), ("ST-A", 3), ("ST-B", 1), ("ST-B", 2))
+)
 
 
 def expected_after(status: Status, change: Change) -> Status | None:
@@ -223,7 +228,7 @@ class ReservationLifecycle(RuleBasedStateMachine):
         self.status = Status.SCHEDULED
         self.statuses = [Status.SCHEDULED]
         self.changes: list[Change | None] = [None]
-        self.connectors = ["ST-A/1"]  # the connector each history entry was made on
+        self.connectors = [EvseRef("ST-A", 1)]  # the connector each history entry was made on
         self.left: set[str] = set()  # connectors moved away from
         self.holder: str | None = None  # the station whose charger may hold the booking
         self.accepted = 0
@@ -233,7 +238,7 @@ class ReservationLifecycle(RuleBasedStateMachine):
         self.clock += 1
         return minutes(self.clock)
 
-    def _accept(self, change: Change, target: Status, was_on: str) -> None:
+    def _accept(self, change: Change, target: Status, was_on: EvseRef) -> None:
         self.status = target
         self.statuses.append(target)
         self.changes.append(change)
@@ -266,7 +271,7 @@ class ReservationLifecycle(RuleBasedStateMachine):
     def move(self, data: st.DataObject) -> None:
         before = self.booking
         destination = data.draw(st.sampled_from([c for c in CONNECTORS if c != before.connector]))
-        station_id, evse = destination.split("/")
+        station_id, evse = destination.station_id, destination.evse_id
         target = expected_after(self.status, Change.MOVED)
         if target is None:
             with pytest.raises(NotAllowed):

@@ -23,6 +23,7 @@ from tests.unit.reservation_fakes import (
     ReservationStore,
 )
 from voltbook.core.bus import InProcessBus
+from voltbook.core.connectors import EvseRef
 from voltbook.core.errors import Conflict, InvalidInput, NotFound
 from voltbook.reservations.events import (
     ReservationCancelled,
@@ -169,7 +170,9 @@ async def test_booking_now_schedules_an_immediate_hand_off_and_a_no_show_after_t
     assert reservation.status is Status.SCHEDULED
     assert (reservation.station_id, reservation.evse_id, reservation.any_evse) == ("ST-A", 1, True)
     assert (reservation.starts_at, reservation.ends_at) == (NOW, at(60))
-    assert reservation.history == (HistoryEntry(NOW, Status.SCHEDULED, None, "booked", "ST-A/1"),)
+    assert reservation.history == (
+        HistoryEntry(NOW, Status.SCHEDULED, None, "booked", EvseRef("ST-A", 1)),
+    )
     assert store.committed(reservation.id) == reservation
     assert store.pending_jobs(reservation.id) == [(HAND_OFF, NOW), (NO_SHOW, NOW + GRACE)]
     assert service.wake.is_set()
@@ -473,7 +476,7 @@ async def test_the_hand_off_sends_reserve_now_and_the_booking_is_held(
     held = store.committed(booked.id)
     assert held.status is Status.HELD
     assert held.history[-1] == HistoryEntry(
-        NOW, Status.HELD, Change.HELD, "charger holds the connector", "ST-A/1"
+        NOW, Status.HELD, Change.HELD, "charger holds the connector", EvseRef("ST-A", 1)
     )
     assert hold.reserved == [("ST-A", 1, booked.id)]
     assert hold.holds == {("ST-A", booked.id): 1}
@@ -512,9 +515,9 @@ async def test_a_refused_hand_off_moves_the_booking_to_another_fitting_evse(
     assert await service.run_due() == 1
 
     moved = store.committed(booked.id)
-    assert (moved.status, moved.connector) == (Status.SCHEDULED, "ST-A/2")
+    assert (moved.status, moved.connector) == (Status.SCHEDULED, EvseRef("ST-A", 2))
     assert moved.history[-1] == HistoryEntry(
-        NOW, Status.SCHEDULED, Change.MOVED, "charger answered Occupied", "ST-A/1"
+        NOW, Status.SCHEDULED, Change.MOVED, "charger answered Occupied", EvseRef("ST-A", 1)
     )
     assert store.pending_jobs(booked.id) == [(HAND_OFF, NOW), (NO_SHOW, NOW + GRACE)]
     assert events.of_type(ReservationMoved)[0].reservation == moved
@@ -555,7 +558,7 @@ async def test_a_move_may_go_to_another_station_of_the_same_site(
     await drain(service)
 
     moved = store.committed(booked.id)
-    assert (moved.status, moved.connector) == (Status.HELD, "ST-B/1")
+    assert (moved.status, moved.connector) == (Status.HELD, EvseRef("ST-B", 1))
     assert changes(moved) == [None, Change.MOVED, Change.HELD]
 
 
@@ -589,15 +592,20 @@ async def test_when_every_fitting_evse_refuses_the_booking_fails_without_going_b
     assert failed.status is Status.FAILED
     assert hold.reserved == [("ST-A", 1, booked.id), ("ST-A", 2, booked.id), ("ST-B", 1, booked.id)]
     assert changes(failed) == [None, Change.MOVED, Change.MOVED, Change.FAILED]
-    assert [h.connector for h in failed.history] == ["ST-A/1", "ST-A/1", "ST-A/2", "ST-B/1"]
+    assert [h.connector for h in failed.history] == [
+        EvseRef("ST-A", 1),
+        EvseRef("ST-A", 1),
+        EvseRef("ST-A", 2),
+        EvseRef("ST-B", 1),
+    ]
     assert (
         failed.history[-1].reason
         == "charger answered Occupied; no other fitting connector at the site"
     )
     assert store.pending_jobs(booked.id) == []  # neither hand-off nor no-show is left
     assert [e.reservation.connector for e in events.of_type(ReservationMoved)] == [
-        "ST-A/2",
-        "ST-B/1",
+        EvseRef("ST-A", 2),
+        EvseRef("ST-B", 1),
     ]
     assert events.of_type(ReservationFailed)[0].reservation == failed
     assert (await service.book("driver-1", BookingRequest("ST-A", 60, starts_at=at(120))))[1]
@@ -610,7 +618,7 @@ async def test_a_charger_that_answers_after_a_silent_try_holds_the_booking(
     booked = await book(service, station_id="ST-C")
     assert await service.run_due() == 1
     kept = store.committed(booked.id)
-    assert (kept.connector, kept.status) == ("ST-C/1", Status.SCHEDULED)
+    assert (kept.connector, kept.status) == (EvseRef("ST-C", 1), Status.SCHEDULED)
     assert len(kept.history) == 1  # no move, no change: the charger said nothing
     assert await service.run_due() == 0  # it waits a little before asking again
 
@@ -631,9 +639,9 @@ async def test_an_unreachable_charger_is_not_swapped_for_another_connector_of_it
     booked = await book(service, evse_id=1)
     await drain(service)
     moved = store.committed(booked.id)
-    assert (moved.connector, moved.status) == ("ST-B/1", Status.HELD)  # another charger
+    assert (moved.connector, moved.status) == (EvseRef("ST-B", 1), Status.HELD)  # another charger
     assert [(e.reservation.connector, e.reason) for e in events.of_type(ReservationMoved)] == [
-        ("ST-B/1", "charger did not answer")
+        (EvseRef("ST-B", 1), "charger did not answer")
     ]
     assert hold.released == [("ST-A", booked.id)]  # in case its answer was lost on the way
 
@@ -646,7 +654,7 @@ async def test_a_late_release_spares_a_booking_that_came_back_to_that_station(
     hold.offline.add("ST-A")  # the release at ST-A goes unheard for now
     await service.connector_lost("ST-A", 1, "faulted")  # moved to ST-B, held there
     await service.run_due()
-    assert store.committed(held.id).connector == "ST-B/1"
+    assert store.committed(held.id).connector == EvseRef("ST-B", 1)
     assert hold.released == [("ST-A", held.id)]
 
     store.set_usable("ST-A", 2, usable=True)
@@ -658,7 +666,7 @@ async def test_a_late_release_spares_a_booking_that_came_back_to_that_station(
     await drain(service)
 
     back = store.committed(held.id)
-    assert (back.connector, back.status) == ("ST-A/2", Status.HELD)
+    assert (back.connector, back.status) == (EvseRef("ST-A", 2), Status.HELD)
     assert hold.holds[("ST-A", held.id)] == 2  # no late CancelReservation dropped it
     assert hold.released.count(("ST-A", held.id)) == 1
 
@@ -692,7 +700,7 @@ async def test_a_charger_silent_a_few_times_fails_the_booking_with_free_chargers
     assert failed.status is Status.FAILED
     assert failed.alternatives == tuple(offered)  # kept with the booking, for the app
     assert failed.history[-1] == HistoryEntry(
-        NOW + timedelta(seconds=27), Status.FAILED, Change.FAILED, reason, "ST-C/1"
+        NOW + timedelta(seconds=27), Status.FAILED, Change.FAILED, reason, EvseRef("ST-C", 1)
     )
     assert hold.reserved == [("ST-C", 1, booked.id)] * 4
     assert nearby.asked == [("ST-C", frozenset({CCS}), 3)]
@@ -784,9 +792,9 @@ async def test_a_held_booking_moves_when_its_connector_is_lost(
     await service.connector_lost("ST-A", 1, "faulted")
 
     moved = store.committed(held.id)
-    assert (moved.status, moved.connector) == (Status.SCHEDULED, "ST-A/2")
+    assert (moved.status, moved.connector) == (Status.SCHEDULED, EvseRef("ST-A", 2))
     assert moved.history[-1] == HistoryEntry(
-        at(2), Status.SCHEDULED, Change.MOVED, "connector faulted", "ST-A/1"
+        at(2), Status.SCHEDULED, Change.MOVED, "connector faulted", EvseRef("ST-A", 1)
     )
     # Same station: the new ReserveNow with the same id replaces the charger's hold, so no
     # CancelReservation (which would cancel the new hold too).
@@ -813,7 +821,7 @@ async def test_a_lost_connector_leaves_scheduled_bookings_and_other_evses_alone(
 
     assert store.state.reservations == before
     assert store.committed(scheduled.id).status is Status.SCHEDULED
-    assert store.committed(other.id).connector == "ST-A/2"
+    assert store.committed(other.id).connector == EvseRef("ST-A", 2)
     assert hold.released == []
 
 
@@ -857,7 +865,7 @@ async def test_a_held_booking_moved_to_another_station_is_released_at_the_old_on
     await service.connector_lost("ST-A", 1, "faulted")
     await drain(service)
 
-    assert store.committed(held.id).connector == "ST-B/1"
+    assert store.committed(held.id).connector == EvseRef("ST-B", 1)
     assert ("ST-A", held.id) in hold.released
     assert hold.holds == {("ST-B", held.id): 1}
 
@@ -884,7 +892,7 @@ async def test_a_booking_held_before_its_slot_moves_when_its_connector_is_lost(
 
     await service.connector_lost("ST-A", 1, "faulted")
 
-    assert store.committed(booked.id).connector == "ST-A/2"
+    assert store.committed(booked.id).connector == EvseRef("ST-A", 2)
 
 
 # --- a hold the charger may still keep ------------------------------------------------------
@@ -901,7 +909,7 @@ async def moved_within_its_station(
     store.set_usable("ST-B", 1, usable=False)
     await service.connector_lost("ST-A", 1, "faulted")
     moved = store.committed(held.id)
-    assert (moved.connector, moved.status) == ("ST-A/2", Status.SCHEDULED)
+    assert (moved.connector, moved.status) == (EvseRef("ST-A", 2), Status.SCHEDULED)
     assert moved.held_by == "ST-A"
     assert hold.holds == {("ST-A", held.id): 1}
     return moved
@@ -942,7 +950,7 @@ async def test_a_booking_that_leaves_the_station_after_a_move_within_it_is_relea
 
     await drain(service)
 
-    assert store.committed(moved.id).connector == "ST-B/1"
+    assert store.committed(moved.id).connector == EvseRef("ST-B", 1)
     assert hold.released == [("ST-A", moved.id)]
     assert hold.holds == {("ST-B", moved.id): 1}
 
@@ -1011,7 +1019,7 @@ async def test_cancelling_a_held_booking_releases_it_at_the_charger(
 
     assert cancelled.status is Status.CANCELLED
     assert cancelled.history[-1] == HistoryEntry(
-        at(1), Status.CANCELLED, Change.CANCELLED, "cancelled by driver", "ST-A/1"
+        at(1), Status.CANCELLED, Change.CANCELLED, "cancelled by driver", EvseRef("ST-A", 1)
     )
     assert store.committed(held.id) == cancelled
     assert store.pending_jobs(held.id) == [(RELEASE, at(1))]
@@ -1139,7 +1147,7 @@ async def test_a_no_show_expires_a_held_booking_and_releases_it_at_the_charger(
         Status.EXPIRED,
         Change.EXPIRED,
         "no session within the grace period",
-        "ST-A/1",
+        EvseRef("ST-A", 1),
     )
     assert events.of_type(ReservationExpired)[0].reason == "no-show"
     assert hold.released == [("ST-A", held.id)]
@@ -1191,7 +1199,7 @@ async def test_a_session_naming_the_booking_fulfils_it(
     fulfilled = store.committed(held.id)
     assert fulfilled.status is Status.FULFILLED
     assert fulfilled.history[-1] == HistoryEntry(
-        at(3), Status.FULFILLED, Change.FULFILLED, "charging started", "ST-A/1"
+        at(3), Status.FULFILLED, Change.FULFILLED, "charging started", EvseRef("ST-A", 1)
     )
     assert store.pending_jobs(held.id) == []
     assert events.of_type(ReservationFulfilled)[0].reservation == fulfilled
@@ -1387,9 +1395,9 @@ async def test_a_hold_the_charger_removed_moves_the_booking_like_a_lost_connecto
     await service.hold_removed("ST-A", held.id)
 
     moved = store.committed(held.id)
-    assert (moved.status, moved.connector) == (Status.SCHEDULED, "ST-A/2")
+    assert (moved.status, moved.connector) == (Status.SCHEDULED, EvseRef("ST-A", 2))
     assert moved.history[-1] == HistoryEntry(
-        at(2), Status.SCHEDULED, Change.MOVED, "charger dropped the hold", "ST-A/1"
+        at(2), Status.SCHEDULED, Change.MOVED, "charger dropped the hold", EvseRef("ST-A", 1)
     )
     assert events.of_type(ReservationMoved)[0].reservation == moved
     await drain(service)

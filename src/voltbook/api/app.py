@@ -7,12 +7,11 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
-from starlette.routing import WebSocketRoute
 from starlette.types import Receive, Scope, Send
 
 import voltbook
 from voltbook.api.fast_lane import FastLane
-from voltbook.api.metrics import HttpMetrics, MetricsMiddleware
+from voltbook.api.metrics import BackgroundErrors, HttpMetrics, MetricsMiddleware
 from voltbook.api.problems import Problem, install_problem_handlers
 from voltbook.api.routes import (
     auth,
@@ -49,6 +48,12 @@ def create_app(services: ServicesFactory, *, fast_lane: bool = True) -> FastAPI:
     )
     registry = CollectorRegistry()
     app.state.registry = registry
+
+    def failure_counts() -> dict[str, int]:
+        running = getattr(app.state, "services", None)
+        return {} if running is None else dict(running.failures.counts)
+
+    registry.register(BackgroundErrors(failure_counts))
     if fast_lane:  # inside the metrics middleware: its answers are counted too
         app.add_middleware(FastLane, nearby=stations.nearby_route, booking=reservations.book_route)
     app.add_middleware(MetricsMiddleware, metrics=HttpMetrics(registry))
@@ -64,8 +69,6 @@ def create_app(services: ServicesFactory, *, fast_lane: bool = True) -> FastAPI:
     app.include_router(offers.drivers_router)
     app.include_router(me.router)
     app.include_router(vehicles.router)
-    app.router.routes.append(WebSocketRoute("/ocpp/{station_id}", _OcppEndpoint()))
-    app.router.routes.append(WebSocketRoute("/api/v1/live", _LiveEndpoint()))
 
     original_openapi = app.openapi
 
@@ -94,12 +97,14 @@ def create_app(services: ServicesFactory, *, fast_lane: bool = True) -> FastAPI:
 
 
 class _App(FastAPI):
-    """FastAPI, except that the two WebSocket endpoints are reached directly.
+    """FastAPI, except that the two WebSocket endpoints are reached directly (docs/adr/0013).
 
     A station or an app keeps its socket for hours and every frame it is sent went through
     each middleware's send wrapper; the live channel fans one status out to thousands of
     sockets. These endpoints need none of the HTTP middleware (they authenticate and answer
     in their own protocols), so they skip it: less memory per socket, less CPU per frame.
+    They are reached only here: FastAPI has no route for them, and any other WebSocket
+    request (or one before the services are open) finds none and is refused.
     """
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -115,19 +120,3 @@ class _App(FastAPI):
                 await services.ocpp_endpoint(scope, receive, send)
                 return
         await super().__call__(scope, receive, send)
-
-
-class _OcppEndpoint:
-    """Hands station WebSockets to the OCPP gateway the services were opened with."""
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        services: Services = scope["app"].state.services
-        await services.ocpp_endpoint(scope, receive, send)
-
-
-class _LiveEndpoint:
-    """Hands the apps' live channels to the hub the services were opened with."""
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        services: Services = scope["app"].state.services
-        await services.live(scope, receive, send)

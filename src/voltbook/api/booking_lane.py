@@ -13,26 +13,31 @@ problem+json for a refusal (`domain_problem`).
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 
-from fastapi.security.utils import get_authorization_scheme_param
 from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from voltbook.api.deps import current_principal, get_services, oauth2
 from voltbook.api.problems import domain_problem
+from voltbook.api.request_rules import Honoured, bearer_token, idempotency_key_ok
 from voltbook.api.reservation_schemas import ReservationIn
-from voltbook.api.routes.reservations import IDEMPOTENCY_KEY_MAX, booked_response
+from voltbook.api.routes.reservations import booked_response
 from voltbook.core.errors import DomainError, Unauthenticated
 from voltbook.drivers.model import Principal
 from voltbook.reservations.model import BookingRequest
 from voltbook.services import Services
 
 MAX_BODY = 16_384  # a booking is a few hundred bytes; a larger body is the route's to judge
-_KEY = re.compile(rf"[\x21-\x7e]{{1,{IDEMPOTENCY_KEY_MAX}}}")
+# What the lane does of the route's dependencies (see request_rules.Honoured).
+HONOURED = Honoured(
+    dependencies=frozenset({get_services, current_principal, oauth2}),
+    headers=frozenset({"Idempotency-Key"}),
+    body=(ReservationIn,),
+)
 _HEADERS = {b"authorization", b"content-type", b"idempotency-key"}
 
 
@@ -73,10 +78,8 @@ def plain_booking(scope: Scope, messages: list[Message], services: Services) -> 
     if body is None or headers is None or not _is_json(headers.get(b"content-type")):
         return None
     key = headers.get(b"idempotency-key")
-    if key is None or not _KEY.fullmatch(key):
-        return None
-    scheme, token = get_authorization_scheme_param(headers.get(b"authorization"))
-    if scheme.lower() != "bearer" or not token:
+    token = bearer_token(headers.get(b"authorization"))
+    if key is None or not idempotency_key_ok(key) or token is None:
         return None
     try:
         principal = services.accounts.principal(token)

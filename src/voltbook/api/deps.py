@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Request
-from fastapi.security import OAuth2PasswordBearer
 
+from voltbook.api.request_rules import BearerToken
 from voltbook.core.errors import Unauthenticated
 from voltbook.drivers.model import Principal
 from voltbook.services import Services
 
-oauth2 = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
+oauth2 = BearerToken(tokenUrl="/api/v1/auth/token", auto_error=False)
 
 
 # Both are `async def`: FastAPI runs a plain `def` dependency in a worker thread.

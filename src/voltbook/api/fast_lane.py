@@ -21,13 +21,17 @@ from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from voltbook.api import booking_lane
+from voltbook.api.deps import get_services
 from voltbook.api.nearby_params import NearbyParams
+from voltbook.api.request_rules import Honoured
 from voltbook.api.schemas import nearby_json
 from voltbook.core.errors import InvalidInput
 from voltbook.services import Services
 
 _KEYS = frozenset(NearbyParams.model_fields)
 _JSON = (b"content-type", b"application/json")
+# What the lane does of the route's dependencies (see request_rules.Honoured).
+HONOURED = Honoured(dependencies=frozenset({get_services}), query=(NearbyParams,))
 
 
 class FastLane:

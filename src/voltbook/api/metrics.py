@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterator, Mapping
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client.core import CounterMetricFamily, Metric
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
@@ -23,6 +25,24 @@ class HttpMetrics:
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
             registry=registry,
         )
+
+
+class BackgroundErrors:
+    """`voltbook_background_errors_total{handler=...}`: failures of event handlers and of
+    background work, read from the running services' count when scraped."""
+
+    def __init__(self, counts: Callable[[], Mapping[str, int]]) -> None:
+        self._counts = counts
+
+    def collect(self) -> Iterator[Metric]:
+        family = CounterMetricFamily(
+            "voltbook_background_errors",
+            "Failures of event handlers and background work",
+            labels=["handler"],
+        )
+        for handler, count in sorted(self._counts().items()):
+            family.add_metric([handler], count)
+        yield family
 
 
 class MetricsMiddleware:

@@ -35,12 +35,13 @@ class ChargingService:
         bus: EventBus,
         *,
         accept_unknown_id_tags: bool = False,
+        guard: StartGuard | None = None,
     ) -> None:
         self._uow = uow
         self._clock = clock
         self._bus = bus
         self._free_vend = accept_unknown_id_tags
-        self.guard: StartGuard | None = None  # set by bootstrap: reservations may refuse
+        self.guard = guard  # reservations may refuse a start on a connector held for others
         self._live: dict[tuple[str, str], ChargingSession] = {}
         self._dirty: set[tuple[str, str]] = set()
 

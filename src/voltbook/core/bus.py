@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import ClassVar, Protocol
@@ -37,11 +37,16 @@ class EventBus(Protocol):
 
 
 class InProcessBus:
-    """Delivers events to handlers in this process; a failing handler does not stop others."""
+    """Delivers events to handlers in this process; a failing handler does not stop others.
 
-    def __init__(self) -> None:
+    Handlers subscribed through the wiring table record their own failures (logged and
+    counted); what still reaches the bus is counted in `failed` and the last `keep` of it
+    kept in `failures`, never an unbounded list."""
+
+    def __init__(self, keep: int = 100) -> None:
         self._handlers: defaultdict[type[Event], list[Handler]] = defaultdict(list)
-        self.failures: list[BaseException] = []
+        self.failures: deque[BaseException] = deque(maxlen=keep)
+        self.failed = 0
 
     def subscribe(self, event_type: type[Event], handler: Handler) -> None:
         self._handlers[event_type].append(handler)
@@ -56,4 +61,7 @@ class InProcessBus:
         if not handlers:
             return
         results = await asyncio.gather(*(h(event) for h in handlers), return_exceptions=True)
-        self.failures.extend(r for r in results if isinstance(r, BaseException))
+        for result in results:
+            if isinstance(result, BaseException):
+                self.failed += 1
+                self.failures.append(result)

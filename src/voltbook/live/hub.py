@@ -12,7 +12,6 @@ import contextlib
 import functools
 import itertools
 import json
-import math
 import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
@@ -25,6 +24,16 @@ from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from voltbook.core.errors import DomainError, TimedOut, Unavailable
+from voltbook.live.messages import (
+    BadMessage,
+    decode,
+    error_message,
+    int_or_none,
+    number_field,
+    receive_text,
+    required_number,
+    text_field,
+)
 from voltbook.notices.events import NoticeQueued, StationStatusBroadcast
 from voltbook.notices.model import AreaTopic, Notice, StationTopic, Topic
 from voltbook.notices.service import REPLAY_LIMIT, matches
@@ -33,7 +42,6 @@ log = structlog.get_logger("voltbook.live")
 
 CLOSE_UNAUTHENTICATED = 4401
 AUTH_WAIT_S = 10.0
-MAX_MESSAGE_CHARS = 8_192
 QUERY_KINDS = ("location", "vehicle")
 RATE = 10.0  # messages per second an app may send, on average
 BURST = 40  # and at once
@@ -79,13 +87,6 @@ class LiveBackend(Protocol):
     async def left(self, driver_id: str) -> None: ...
 
     def now(self) -> datetime: ...
-
-
-class BadMessage(Exception):
-    def __init__(self, code: str, detail: str) -> None:
-        super().__init__(detail)
-        self.code = code
-        self.detail = detail
 
 
 @dataclass(eq=False)
@@ -165,7 +166,7 @@ class LiveHub:
         if token is None:
             try:
                 async with asyncio.timeout(AUTH_WAIT_S):
-                    first = _decode(await _receive(socket))
+                    first = decode(await receive_text(socket))
             except (TimeoutError, BadMessage):
                 first = {}
             except WebSocketDisconnect:
@@ -193,7 +194,7 @@ class LiveHub:
             await connection.send(
                 {"type": "welcome", "driver_id": connection.driver_id, "seq": connection.cursor}
             )
-            seq = _int_or_none(since) if since is not None else None
+            seq = int_or_none(since) if since is not None else None
             if seq is not None:
                 await self._send_missed(connection, seq)
 
@@ -201,14 +202,16 @@ class LiveHub:
         while True:
             message: dict[str, Any] = {}
             try:
-                text = await _receive(connection.socket)
+                text = await receive_text(connection.socket)
                 connection.spend()
-                message = _decode(text)
+                message = decode(text)
                 await self._handle(connection, message)
             except BadMessage as bad:
-                await connection.send(_error(message.get("id"), bad.code, bad.detail))
+                await connection.send(error_message(message.get("id"), bad.code, bad.detail))
             except DomainError as refused:
-                await connection.send(_error(message.get("id"), refused.code, refused.detail))
+                await connection.send(
+                    error_message(message.get("id"), refused.code, refused.detail)
+                )
 
     # --- app → server -------------------------------------------------------------------------
 
@@ -233,20 +236,23 @@ class LiveHub:
         }
 
     async def _subscribe(self, connection: Connection, message: dict[str, Any]) -> None:
-        topic = await self._backend.follow(connection.driver_id, _text(message, "topic"))
+        topic = await self._backend.follow(connection.driver_id, text_field(message, "topic"))
         self._index(connection, topic)
         await connection.send({"type": "subscribed", "id": message.get("id"), "topic": str(topic)})
 
     async def _unsubscribe(self, connection: Connection, message: dict[str, Any]) -> None:
-        topic = await self._backend.unfollow(connection.driver_id, _text(message, "topic"))
+        topic = await self._backend.unfollow(connection.driver_id, text_field(message, "topic"))
         self._unindex(connection, topic)
         await connection.send(
             {"type": "unsubscribed", "id": message.get("id"), "topic": str(topic)}
         )
 
     async def _location(self, connection: Connection, message: dict[str, Any]) -> None:
-        lat, lon = _required(message, "lat", -90, 90), _required(message, "lon", -180, 180)
-        accuracy = _number(message, "accuracy_m", 0, 1e6, required=False)
+        lat, lon = (
+            required_number(message, "lat", -90, 90),
+            required_number(message, "lon", -180, 180),
+        )
+        accuracy = number_field(message, "accuracy_m", 0, 1e6, required=False)
         await self._report(
             connection,
             message,
@@ -256,9 +262,9 @@ class LiveHub:
         )
 
     async def _vehicle(self, connection: Connection, message: dict[str, Any]) -> None:
-        vehicle_id = _text(message, "vehicle_id")
-        soc = _number(message, "soc_percent", 0, 100, required=False)
-        range_km = _number(message, "range_km", 0, 5_000, required=False)
+        vehicle_id = text_field(message, "vehicle_id")
+        soc = number_field(message, "soc_percent", 0, 100, required=False)
+        range_km = number_field(message, "range_km", 0, 5_000, required=False)
         await self._report(
             connection,
             message,
@@ -287,14 +293,14 @@ class LiveHub:
             await connection.send({"type": "ok", "id": message.get("id")})
 
     async def _ack(self, connection: Connection, message: dict[str, Any]) -> None:
-        seq = _int_or_none(message.get("seq"))
+        seq = int_or_none(message.get("seq"))
         if seq is None or seq < 1:
             raise BadMessage("invalid-message", "ack carries the notice's seq, a positive integer")
         if not await self._backend.ack(connection.driver_id, seq):
             raise BadMessage("unknown-notice", f"no notice {seq} (or it has expired)")
 
     async def _resume(self, connection: Connection, message: dict[str, Any]) -> None:
-        seq = _int_or_none(message.get("since"))
+        seq = int_or_none(message.get("since"))
         if seq is None or seq < 0:
             raise BadMessage("invalid-message", "resume carries since, the last seq the app saw")
         await self._replay(connection, seq)
@@ -435,72 +441,3 @@ def _discard(index: defaultdict[_K, set[Connection]], key: _K, connection: Conne
         members.discard(connection)
         if not members:
             del index[key]
-
-
-async def _receive(socket: WebSocket) -> str:
-    """The next text message; a binary one is a BadMessage, a close is WebSocketDisconnect."""
-    message = await socket.receive()
-    if message["type"] == "websocket.disconnect":
-        raise WebSocketDisconnect(message.get("code", 1000))
-    text = message.get("text")
-    if text is None:
-        raise BadMessage("invalid-message", "messages are JSON text, not binary")
-    return str(text)
-
-
-def _decode(text: str) -> dict[str, Any]:
-    if len(text) > MAX_MESSAGE_CHARS:
-        raise BadMessage("too-large", f"a message has at most {MAX_MESSAGE_CHARS} characters")
-    try:
-        message = json.loads(text)
-    except ValueError:
-        raise BadMessage("invalid-json", "a message is one JSON object") from None
-    if not isinstance(message, dict) or not isinstance(message.get("type"), str):
-        raise BadMessage("invalid-message", "a message is a JSON object with a string type")
-    message_id = message.get("id")
-    if message_id is not None and not isinstance(message_id, (str, int)):
-        raise BadMessage("invalid-message", "id is a string or an integer")
-    return message
-
-
-def _error(message_id: object, code: str, detail: str) -> dict[str, Any]:
-    return {"type": "error", "id": message_id, "code": code, "detail": detail}
-
-
-def _text(message: dict[str, Any], key: str) -> str:
-    value = message.get(key)
-    if not isinstance(value, str) or not value or len(value) > 200:
-        raise BadMessage("invalid-message", f"{key} is a non-empty string")
-    return value
-
-
-def _number(
-    message: dict[str, Any], key: str, low: float, high: float, *, required: bool = True
-) -> float | None:
-    value = message.get(key)
-    if value is None and not required:
-        return None
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, (int, float))
-        or not math.isfinite(value)
-        or not low <= value <= high
-    ):
-        raise BadMessage("invalid-message", f"{key} is a number from {low:g} to {high:g}")
-    return float(value)
-
-
-def _required(message: dict[str, Any], key: str, low: float, high: float) -> float:
-    value = _number(message, key, low, high)
-    assert value is not None
-    return value
-
-
-def _int_or_none(value: object) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.isdigit() and len(value) < 19:
-        return int(value)
-    return None

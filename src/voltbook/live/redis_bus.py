@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sys
+from collections import deque
 from typing import Any
 
 import structlog
@@ -77,7 +78,7 @@ class RedisBus:
         return self._node.node_id
 
     @property
-    def failures(self) -> list[BaseException]:
+    def failures(self) -> deque[BaseException]:
         """Exceptions raised by local handlers (as with the in-process bus)."""
         return self._local.failures
 

@@ -61,6 +61,7 @@ class NoticeService:
         *,
         retention: timedelta = timedelta(hours=48),
         push_ttl_s: int = 3600,
+        worker: SerialWorker | None = None,
     ) -> None:
         self._uow = uow
         self._clock = clock
@@ -70,7 +71,7 @@ class NoticeService:
         self._retention = retention
         self._push_ttl = push_ttl_s
         self._push_slots = asyncio.Semaphore(16)  # pushes in flight at once
-        self.worker = SerialWorker()
+        self.worker = worker or SerialWorker()
         """Follow-up work of events (notices to make), in event order, off the caller's path."""
 
     # --- the outbox -------------------------------------------------------------------------

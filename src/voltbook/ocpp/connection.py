@@ -20,6 +20,8 @@ class StationConnection:
         self._lock = asyncio.Lock()
         self._pending: dict[str, asyncio.Future[dict[str, Any]]] = {}
         self.closed = False
+        # 1.6: whether the charger reserves "any connector" as connector 0 (asked once).
+        self.reserves_connector_zero: bool | None = None
 
     async def send_text(self, text: str) -> None:
         if self.closed:

@@ -1,4 +1,4 @@
-"""The OCPP endpoint: WebSocket handshake (subprotocol, Basic auth), message loop, commands.
+"""The OCPP endpoint: WebSocket handshake (subprotocol, Basic auth) and message loop.
 
 Each station's messages are handled one at a time, in order, as OCPP-J requires of a
 station anyway; our own calls to the station run beside that loop and are matched to the
@@ -15,11 +15,11 @@ from starlette.types import Receive, Scope, Send
 
 from voltbook.charging.service import ChargingService
 from voltbook.core.clock import Clock
-from voltbook.core.errors import DomainError, InvalidInput, NotFound, Unavailable, UpstreamFailed
+from voltbook.core.errors import DomainError, InvalidInput, NotFound
 from voltbook.ocpp import v16, v201
-from voltbook.ocpp.commands import status_of, to_ocpp
 from voltbook.ocpp.connection import StationConnection
 from voltbook.ocpp.context import Handler, StationContext
+from voltbook.ocpp.link import LocalStationLink
 from voltbook.ocpp.protocol import (
     Call,
     ErrorKind,
@@ -30,7 +30,6 @@ from voltbook.ocpp.protocol import (
     parse_frame,
 )
 from voltbook.ocpp.validation import SchemaValidator
-from voltbook.stations.commands import Command, CommandAnswer
 from voltbook.stations.fleet import Admission, FleetService, check_station_id
 
 _log = structlog.get_logger("voltbook.ocpp")
@@ -42,46 +41,22 @@ REPLACED = 4000  # close code for a connection that a newer one for the same sta
 
 
 class OcppGateway:
-    """ASGI WebSocket app for /ocpp/{station_id}, and the local link to connected stations."""
+    """ASGI WebSocket app for /ocpp/{station_id}: admits stations through the fleet, serves
+    their messages, and keeps their connections in `link` (which carries our commands)."""
 
     def __init__(
-        self, charging: ChargingService, clock: Clock, validator: SchemaValidator | None = None
+        self,
+        fleet: FleetService,
+        charging: ChargingService,
+        link: LocalStationLink,
+        clock: Clock,
+        validator: SchemaValidator,
     ) -> None:
-        self._fleet_service: FleetService | None = None
+        self._fleet = fleet
         self._charging = charging
+        self._link = link
         self._clock = clock
-        self._validator = validator or SchemaValidator()
-        self._connections: dict[str, StationConnection] = {}
-
-    @property
-    def connected(self) -> int:
-        return len(self._connections)
-
-    def bind(self, fleet: FleetService) -> None:
-        """Late wiring: the fleet service uses this gateway as its link, and the reverse."""
-        self._fleet_service = fleet
-
-    @property
-    def _fleet(self) -> FleetService:
-        if self._fleet_service is None:
-            raise RuntimeError("bind the fleet service before serving stations")
-        return self._fleet_service
-
-    # --- StationLink --------------------------------------------------------------------
-
-    async def send(self, station_id: str, command: Command, timeout_s: float) -> CommandAnswer:
-        connection = self._connections.get(station_id)
-        if connection is None:
-            raise Unavailable(f"station {station_id} is not connected")
-        action, payload = to_ocpp(command, connection.version)
-        response = await connection.call(action, payload, timeout_s)
-        try:
-            self._validator.validate_response(connection.version, action, response)
-        except OcppError as error:
-            raise UpstreamFailed(
-                f"station answered {action} wrongly: {error.description}"
-            ) from None
-        return CommandAnswer(action=action, status=status_of(response), response=response)
+        self._validator = validator
 
     # --- ASGI ---------------------------------------------------------------------------
 
@@ -115,8 +90,7 @@ class OcppGateway:
 
     async def _serve(self, connection: StationConnection, receive: Receive) -> None:
         station_id = connection.station_id
-        previous = self._connections.get(station_id)
-        self._connections[station_id] = connection
+        previous = self._link.attach(connection)
         if previous is not None:
             await previous.close(REPLACED, "replaced by a newer connection")
         context = StationContext(
@@ -135,8 +109,7 @@ class OcppGateway:
                 await self._handle(connection, context, text)
         finally:
             connection.gone()
-            if self._connections.get(station_id) is connection:
-                del self._connections[station_id]
+            if self._link.detach(connection):
                 await self._fleet.disconnected(station_id)
                 _log.info("station disconnected", station=station_id)
 

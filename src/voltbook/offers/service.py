@@ -9,92 +9,40 @@ hours, caps) or redeemed, which is rare next to position reports.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
 from voltbook.core.bus import EventBus
 from voltbook.core.clock import Clock
-from voltbook.core.errors import Conflict, InvalidInput, NotFound
-from voltbook.offers.events import OfferRedeemed, OfferSent
+from voltbook.core.errors import Conflict, NotFound
+from voltbook.offers.events import OfferRedeemed
 from voltbook.offers.geofence import OfferIndex, Presence
 from voltbook.offers.model import (
-    Area,
     Charger,
     DriverProfile,
     Evse,
     Offer,
     OfferDelivery,
-    OfferKind,
     OfferState,
     OfferStats,
     Trigger,
-    idle_minutes,
 )
-from voltbook.offers.ports import ChargerFacts, OfferOutlet, OffersUnitOfWork, OffersUowFactory
+from voltbook.offers.ports import OfferOutlet, OffersUnitOfWork, OffersUowFactory
+from voltbook.offers.rules import (
+    EngineRules,
+    IdleState,
+    OfferSpec,
+    Target,
+    changed_offer,
+    check_changeable,
+    nearest,
+    new_offer,
+    scope,
+)
+from voltbook.offers.sending import OfferSender
 
 AVAILABLE = "Available"
-PENDING_CHANNEL = "pending"
-_CHANGEABLE = frozenset(
-    {
-        "title",
-        "kind",
-        "value",
-        "area",
-        "station_ids",
-        "trigger",
-        "idle_minutes",
-        "soc_below",
-        "starts_at",
-        "ends_at",
-        "max_per_driver",
-        "max_redemptions",
-    }
-)
-
-
-@dataclass(frozen=True, slots=True)
-class EngineRules:
-    max_per_hour: int = 3  # offers any one driver gets in an hour, across all offers
-    position_ttl: timedelta = timedelta(minutes=30)  # a position older than this is gone
-    # A redeeming session's connector must have left Available at most this long before
-    # the session started for its idle stretch to count as filled by the offer.
-    idle_handover: timedelta = timedelta(minutes=15)
-    redeem_lookback: int = 50  # unredeemed deliveries of a driver looked at per session
-
-
-@dataclass(frozen=True, slots=True)
-class OfferSpec:
-    """An operator's new offer; `starts_at` None means now."""
-
-    title: str
-    kind: OfferKind
-    value: float
-    area: Area
-    trigger: Trigger
-    ends_at: datetime
-    starts_at: datetime | None = None
-    station_ids: tuple[str, ...] = ()
-    idle_minutes: int | None = None
-    soc_below: float | None = None
-    max_per_driver: int = 1
-    max_redemptions: int | None = None
-
-
-@dataclass(slots=True)
-class _Target:
-    offer: Offer
-    profile: DriverProfile
-    station_id: str | None
-    told: tuple[Any, ...] | None = None  # the idle episode this notice is about
-
-
-@dataclass(slots=True)
-class _IdleState:
-    available_since: dict[tuple[str, int], datetime] = field(default_factory=dict)
-    last_stretch: dict[tuple[str, int], tuple[datetime, datetime]] = field(default_factory=dict)
 
 
 class OfferService:
@@ -107,46 +55,24 @@ class OfferService:
         rules: EngineRules | None = None,
     ) -> None:
         self._uow = uow
-        self._outlet = outlet
         self._clock = clock
         self._bus = bus
         self.rules = rules or EngineRules()
         self._index = OfferIndex()
         self._presence = Presence(self.rules.position_ttl)
-        self._idle = _IdleState()
-        self._idle_told: set[tuple[Any, ...]] = set()
+        self._idle = IdleState()
         self._low_fired: dict[tuple[str, str], set[int]] = {}
         # Drivers who consent to offers, as of the last refresh (None: not loaded yet, ask
         # storage). Keeps storage off the position path for everyone else; a new consent
         # counts from the next refresh, a withdrawn one at once (checked before sending).
         self._consenting: set[str] | None = None
-        self._exhausted: set[tuple[int, str]] = set()  # (offer, driver) at max_per_driver
         self.areas_entered = 0  # offers' areas entered by drivers, since start (a figure)
-        self._send_lock = asyncio.Lock()
+        self._sender = OfferSender(uow, outlet, clock, self.rules, self._index)
 
     # --- operators ----------------------------------------------------------------------
 
     async def create(self, created_by: str | None, spec: OfferSpec) -> Offer:
-        now = self._clock.now()
-        offer = Offer(
-            title=spec.title,
-            kind=spec.kind,
-            value=spec.value,
-            area=spec.area,
-            trigger=spec.trigger,
-            starts_at=spec.starts_at or now,
-            ends_at=spec.ends_at,
-            station_ids=tuple(dict.fromkeys(spec.station_ids)),
-            idle_minutes=spec.idle_minutes,
-            soc_below=spec.soc_below,
-            max_per_driver=spec.max_per_driver,
-            max_redemptions=spec.max_redemptions,
-            created_by=created_by,
-            created_at=now,
-        )
-        offer.check()
-        if offer.ends_at <= now:
-            raise InvalidInput("ends_at lies in the past")
+        offer = new_offer(spec, created_by, self._clock.now())
         async with self._uow() as uow:
             stored = await uow.offers.add(offer)
             await uow.commit()
@@ -172,9 +98,7 @@ class OfferService:
 
     async def update(self, offer_id: int, changes: dict[str, Any]) -> Offer:
         """Change fields of an offer that has not ended or expired."""
-        unknown = set(changes) - _CHANGEABLE
-        if unknown:
-            raise InvalidInput(f"these fields cannot be changed: {', '.join(sorted(unknown))}")
+        check_changeable(changes)
         now = self._clock.now()
         async with self._uow() as uow:
             offer = await uow.offers.get(offer_id)
@@ -183,16 +107,11 @@ class OfferService:
             state = offer.state(now)
             if state in (OfferState.ENDED, OfferState.EXPIRED):
                 raise Conflict(f"offer {offer_id} has {state.value}; it can no longer change")
-            if "station_ids" in changes:
-                changes["station_ids"] = tuple(dict.fromkeys(changes["station_ids"] or ()))
-            changed = offer.with_changes(**changes)
-            changed.check()
-            if changed.ends_at <= now:
-                raise InvalidInput("ends_at lies in the past")
+            changed = changed_offer(offer, changes, now)
             await uow.offers.save(changed)
             await uow.commit()
         self._index.put(changed)
-        self._exhausted = {e for e in self._exhausted if e[0] != offer_id}
+        self._sender.exhausted = {e for e in self._sender.exhausted if e[0] != offer_id}
         return changed
 
     async def end(self, offer_id: int) -> Offer:
@@ -262,10 +181,10 @@ class OfferService:
         self.areas_entered += len(entered)
         now = self._clock.now()
         due = [o for o in entered if o.trigger is Trigger.AREA_ENTRY and o.live(now)]
-        due = [o for o in due if (o.id, driver_id) not in self._exhausted]
+        due = [o for o in due if (o.id, driver_id) not in self._sender.exhausted]
         if not due or (self._consenting is not None and driver_id not in self._consenting):
             return 0
-        targets: list[_Target] = []
+        targets: list[Target] = []
         async with self._uow(read_only=True) as uow:
             profile = await uow.offer_drivers.profile(driver_id)
             if profile is None or not profile.consent_offers:
@@ -273,12 +192,12 @@ class OfferService:
                     self._consenting.discard(driver_id)
                 return 0
             for offer in due:
-                chargers = await _scope(uow.offer_chargers, offer)
-                found = _nearest(chargers, lat, lon, profile, require_fit=False, free=False)
+                chargers = await scope(uow.offer_chargers, offer)
+                found = nearest(chargers, lat, lon, profile, require_fit=False, free=False)
                 if chargers and found is None:
                     continue  # none of the chargers takes the driver's vehicles
-                targets.append(_Target(offer, profile, found.station_id if found else None))
-        return await self._deliver_all(targets)
+                targets.append(Target(offer, profile, found.station_id if found else None))
+        return await self._sender.deliver_all(targets)
 
     async def vehicle_reported(
         self, driver_id: str, vehicle_id: str, soc_percent: float | None, at: datetime
@@ -311,7 +230,7 @@ class OfferService:
         ]
         if not due:
             return 0
-        targets: list[_Target] = []
+        targets: list[Target] = []
         async with self._uow(read_only=True) as uow:
             profile = await uow.offer_drivers.profile(driver_id)
             if profile is None or not profile.consent_offers:
@@ -327,13 +246,13 @@ class OfferService:
                 (vehicle,),
             )
             for offer in due:
-                chargers = await _scope(uow.offer_chargers, offer)
-                best = _nearest(chargers, lat, lon, only_this, require_fit=True, free=True)
+                chargers = await scope(uow.offer_chargers, offer)
+                best = nearest(chargers, lat, lon, only_this, require_fit=True, free=True)
                 if best is not None:
-                    targets.append(_Target(offer, profile, best.station_id))
+                    targets.append(Target(offer, profile, best.station_id))
         sent = 0
         for target in targets:
-            if await self._deliver(target):
+            if await self._sender.deliver(target):
                 sent += 1
                 assert target.offer.id is not None
                 self._low_fired.setdefault(key, set()).add(target.offer.id)
@@ -371,8 +290,8 @@ class OfferService:
             o for o in self._index.offers() if o.trigger is Trigger.IDLE_STATION and o.live(now)
         ]
         live_ids = {o.id for o in offers}
-        self._idle_told = {t for t in self._idle_told if t[0] in live_ids}
-        self._exhausted = {e for e in self._exhausted if e[0] in self._index}
+        self._sender.idle_told = {t for t in self._sender.idle_told if t[0] in live_ids}
+        self._sender.exhausted = {e for e in self._sender.exhausted if e[0] in self._index}
         self._low_fired = {
             key: fired
             for key, fired in self._low_fired.items()
@@ -381,12 +300,12 @@ class OfferService:
         if not offers:
             return 0
         here = self._presence.inside_of({o.id for o in offers if o.id is not None}, now)
-        targets: list[_Target] = []
+        targets: list[Target] = []
         async with self._uow(read_only=True) as uow:
             for offer in offers:
                 seen = here.get(offer.id, []) if offer.id is not None else []
                 targets += await self._idle_targets(uow, offer, now, seen)
-        return await self._deliver_all(targets)
+        return await self._sender.deliver_all(targets)
 
     async def _idle_targets(
         self,
@@ -394,14 +313,14 @@ class OfferService:
         offer: Offer,
         now: datetime,
         seen_here: list[tuple[str, float, float]],
-    ) -> list[_Target]:
+    ) -> list[Target]:
         """Drivers to tell of an idle charger of the offer: those storage knows in the area
         (positions written by any node) and those who reported a position in it to this
         node, when they consent."""
         assert offer.idle_minutes is not None
         wanted = timedelta(minutes=offer.idle_minutes)
         idle: list[tuple[Charger, Evse, datetime]] = []
-        for charger in await _scope(uow.offer_chargers, offer):
+        for charger in await scope(uow.offer_chargers, offer):
             for evse in charger.evses:
                 if not evse.available:
                     continue
@@ -422,7 +341,7 @@ class OfferService:
             area.lat, area.lon, area.radius_m, now
         ):
             nearby[driver_id] = (lat, lon)
-        targets: list[_Target] = []
+        targets: list[Target] = []
         for driver_id, (lat, lon) in sorted(nearby.items()):
             profile = await uow.offer_drivers.profile(driver_id)
             if profile is None or not profile.consent_offers:
@@ -432,8 +351,8 @@ class OfferService:
                 continue
             charger, evse, since = min(fitting, key=lambda f: f[0].distance_m(lat, lon))
             told = (offer.id, driver_id, charger.station_id, evse.evse_id, since)
-            if told not in self._idle_told:
-                targets.append(_Target(offer, profile, charger.station_id, told))
+            if told not in self._sender.idle_told:
+                targets.append(Target(offer, profile, charger.station_id, told))
         return targets
 
     async def session_started(
@@ -482,7 +401,7 @@ class OfferService:
         delivery, offer = chosen
         assert delivery.id is not None
         assert offer.id is not None
-        filled = self._idle_filled(station_id, evse_id, offer, at)
+        filled = self._idle.filled(self.rules.idle_handover, station_id, evse_id, offer, at)
         async with self._uow() as uow:
             if not await uow.offer_deliveries.redeem(delivery.id, at, session_id, filled):
                 return False
@@ -512,127 +431,3 @@ class OfferService:
                 raise NotFound(f"delivery {delivery_id} does not exist")
             await uow.offer_deliveries.opened(delivery_id, self._clock.now())
             await uow.commit()
-
-    # --- sending ------------------------------------------------------------------------
-
-    def _idle_filled(
-        self, station_id: str, evse_id: int | None, offer: Offer, at: datetime
-    ) -> float:
-        """Minutes the session's connector had sat Available (since the later of going
-        Available and the offer's start) when the session took it; 0 when this node did not
-        see the connector's idle stretch end within `idle_handover` of the session start."""
-        if evse_id is None:
-            return 0.0
-        key = (station_id, evse_id)
-        since = self._idle.available_since.get(key)
-        if since is not None:
-            return idle_minutes(max(since, offer.starts_at), at)
-        stretch = self._idle.last_stretch.get(key)
-        if stretch is None or not (
-            at - self.rules.idle_handover <= stretch[1] <= at + self.rules.idle_handover
-        ):
-            return 0.0
-        return idle_minutes(max(stretch[0], offer.starts_at), stretch[1])
-
-    async def _deliver_all(self, targets: Iterable[_Target]) -> int:
-        sent = 0
-        for target in targets:
-            if await self._deliver(target):
-                sent += 1
-        return sent
-
-    async def _deliver(self, target: _Target) -> bool:
-        """Send one offer to one driver unless a rule says no: consent, quiet hours, the
-        offer's per-driver cap, the hourly cap across offers, redemptions used up, or the
-        offer ended, expired or changed meanwhile."""
-        offer, profile = target.offer, target.profile
-        driver_id = profile.driver_id
-        assert offer.id is not None
-        async with self._send_lock:  # one node's checks and writes for a driver never interleave
-            now = self._clock.now()
-            if not profile.consent_offers or profile.quiet_at(now):
-                return False
-            async with self._uow(read_only=True) as uow:
-                current = await uow.offers.get(offer.id)
-                if current is None or not current.live(now):
-                    self._index.remove(offer.id)
-                    return False
-                deliveries = uow.offer_deliveries
-                already = await deliveries.count_for(offer.id, driver_id)
-                if already >= current.max_per_driver:
-                    self._exhausted.add((offer.id, driver_id))
-                    return False
-                hour_ago = now - timedelta(hours=1)
-                if await deliveries.count_since(driver_id, hour_ago) >= self.rules.max_per_hour:
-                    return False
-                if current.max_redemptions is not None and (
-                    await deliveries.redemptions(offer.id) >= current.max_redemptions
-                ):
-                    return False
-            async with self._uow() as uow:
-                delivery = await uow.offer_deliveries.add(
-                    OfferDelivery(offer.id, driver_id, target.station_id, PENDING_CHANNEL, now)
-                )
-                await uow.commit()
-            assert delivery.id is not None
-            if target.told is not None:
-                self._idle_told.add(target.told)
-            if already + 1 >= current.max_per_driver:
-                self._exhausted.add((offer.id, driver_id))
-            channel = await self._outlet.send(driver_id, current, target.station_id, delivery.id)
-            async with self._uow() as uow:
-                await uow.offer_deliveries.set_channel(delivery.id, channel)
-                await uow.commit()
-        return True
-
-
-async def _scope(chargers: ChargerFacts, offer: Offer) -> list[Charger]:
-    """The chargers an offer is for: the ones it names, else every one in its area."""
-    if offer.station_ids:
-        return await chargers.of(offer.station_ids)
-    area = offer.area
-    return await chargers.within(area.lat, area.lon, area.radius_m)
-
-
-def _nearest(
-    chargers: list[Charger],
-    lat: float,
-    lon: float,
-    profile: DriverProfile,
-    *,
-    require_fit: bool,
-    free: bool,
-) -> Charger | None:
-    """The nearest charger with an EVSE that takes one of the driver's vehicles (any EVSE
-    when the driver has no vehicle and `require_fit` is off), Available ones only if `free`."""
-
-    def usable(evse: Evse) -> bool:
-        if free and not evse.available:
-            return False
-        if not profile.vehicles:
-            return not require_fit
-        return profile.fits(evse)
-
-    fitting = [c for c in chargers if any(usable(e) for e in c.evses)]
-    if not fitting:
-        return None
-    return min(fitting, key=lambda c: c.distance_m(lat, lon))
-
-
-def outgoing(
-    offer: Offer, delivery_id: int, driver_id: str, station_id: str | None, at: datetime
-) -> OfferSent:
-    """The OfferSent event for one notice (what an outlet that publishes on the bus sends)."""
-    assert offer.id is not None
-    return OfferSent(
-        delivery_id=delivery_id,
-        offer_id=offer.id,
-        driver_id=driver_id,
-        station_id=station_id,
-        title=offer.title,
-        kind=offer.kind.value,
-        value=offer.value,
-        ends_at=offer.ends_at,
-        trigger=offer.trigger.value,
-        at=at,
-    )

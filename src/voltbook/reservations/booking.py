@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from voltbook.core.clock import Clock
+from voltbook.core.connectors import EvseRef
 from voltbook.core.errors import Conflict, InvalidInput, NotFound
 from voltbook.core.hours import parse_opening_hours, zone_of
 from voltbook.reservations.model import (
@@ -348,7 +349,9 @@ def _reservation(
         vehicle_id=ask.request.vehicle_id,
         idempotency_key=ask.key,
         fingerprint=ask.fingerprint,
-        history=(HistoryEntry(now, Status.SCHEDULED, None, "booked", f"{station}/{evse.evse_id}"),),
+        history=(
+            HistoryEntry(now, Status.SCHEDULED, None, "booked", EvseRef(station, evse.evse_id)),
+        ),
     )
 
 

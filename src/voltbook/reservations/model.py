@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from voltbook.core.connectors import EvseRef
 from voltbook.core.errors import Conflict, InvalidInput
 
 
@@ -71,15 +72,15 @@ class HistoryEntry:
     status: Status
     change: Change | None  # None: created
     reason: str
-    connector: str | None = None  # "station/evse" the booking was on when this happened
+    connector: EvseRef | None = None  # where the booking was when this happened
 
     @property
     def station_id(self) -> str | None:
-        return self.connector.rpartition("/")[0] if self.connector else None
+        return self.connector.station_id if self.connector else None
 
     @property
     def evse_id(self) -> int | None:
-        return int(self.connector.rpartition("/")[2]) if self.connector else None
+        return self.connector.evse_id if self.connector else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,11 +125,11 @@ class Reservation:
         return replace(self, status=target, history=(*self.history, entry))
 
     @property
-    def connector(self) -> str:
-        return f"{self.station_id}/{self.evse_id}"
+    def connector(self) -> EvseRef:
+        return EvseRef(self.station_id, self.evse_id)
 
     @property
-    def tried(self) -> frozenset[str]:
+    def tried(self) -> frozenset[EvseRef]:
         """Connectors this booking has been on: a move never goes back to one of them."""
         return frozenset(
             {self.connector}

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Protocol
 
+from voltbook.core.connectors import EvseRef
 from voltbook.core.errors import Conflict
 from voltbook.core.uow import UnitOfWork, UowFactory
 from voltbook.reservations.model import Alternative, Reservation
@@ -60,6 +61,10 @@ class Evse:
     standards: frozenset[str]
     usable: bool  # not Faulted or Unavailable
     in_use: bool = False  # a vehicle is at it now (Preparing, Charging … Finishing)
+
+    @property
+    def ref(self) -> EvseRef:
+        return EvseRef(self.station_id, self.evse_id)
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import replace
 from datetime import datetime, timedelta
 
 from voltbook.core.bus import EventBus
@@ -21,15 +20,10 @@ from voltbook.reservations.events import (
     ReservationCancelled,
     ReservationCreated,
     ReservationEvent,
-    ReservationExpired,
-    ReservationFailed,
     ReservationFulfilled,
-    ReservationHeld,
-    ReservationMoved,
-    ReservationStartingSoon,
 )
+from voltbook.reservations.handoff import HandOff, plugs_of
 from voltbook.reservations.model import (
-    Alternative,
     BookingRequest,
     Change,
     Reservation,
@@ -46,7 +40,6 @@ from voltbook.reservations.ports import (
     JobKind,
     ReservationRepository,
     ReservationsUowFactory,
-    SlotTaken,
 )
 
 _JOB_LEASE = timedelta(seconds=90)
@@ -107,6 +100,7 @@ class ReservationService:
         self._desk = BookingDesk(uow, clock, self.rules, self._booked)
         self.wake = asyncio.Event()  # a job is due now: the runner need not wait its second
         self._turns = _Turns()
+        self._handoff = HandOff(uow, hold, clock, bus, self.rules, alternatives, self.wake)
 
     # --- drivers ------------------------------------------------------------------------
 
@@ -139,7 +133,7 @@ class ReservationService:
             )
             await uow.reservations.save(cancelled)
             await uow.reservations.drop_jobs(cancelled.id, (JobKind.HAND_OFF, JobKind.NO_SHOW))
-            released = await self._release_stale_hold(
+            released = await self._handoff.release_stale_hold(
                 uow.reservations, cancelled.id, reservation.held_by, cancelled
             )
             await uow.commit()
@@ -233,7 +227,7 @@ class ReservationService:
         """The station's EVSEs free for a hold now (usable, no vehicle at them) with their
         plugs, and the plugs each hold for any connector needs (what a move would look for)."""
         evses = (await repo.evses_of([station_id])).get(station_id, [])
-        floating = [await self._plugs(repo, r) for r in holds if r.any_evse]
+        floating = [await plugs_of(repo, r) for r in holds if r.any_evse]
         return {e.evse_id: e.standards for e in evses if e.usable and not e.in_use}, floating
 
     @staticmethod
@@ -283,14 +277,14 @@ class ReservationService:
         held at that station changes nothing."""
         held = await self._of_station(station_id, reservation_id)
         if held is not None and held.status is Status.HELD:
-            await self._move_or_fail(held, "charger dropped the hold")
+            await self._handoff.move_or_fail(held, "charger dropped the hold")
 
     async def hold_expired(self, station_id: str, reservation_id: int) -> None:
         """The charger's own expiry of the hold passed (OCPP 2.0.1 ReservationStatusUpdate
         Expired): a live booking there expires as a no-show; an ended one stays as it is."""
         booking = await self._of_station(station_id, reservation_id)
         if booking is not None and booking.status.live:
-            await self._expire(booking)
+            await self._handoff.expire(booking)
 
     async def _of_station(self, station_id: str, reservation_id: int) -> Reservation | None:
         """The booking with this id if it is at this station (a station speaks for its own)."""
@@ -305,7 +299,7 @@ class ReservationService:
             live = await uow.reservations.live_at(station_id, now)
         for reservation in live:
             if reservation.evse_id == evse_id and reservation.status is Status.HELD:
-                await self._move_or_fail(reservation, f"connector {why}")
+                await self._handoff.move_or_fail(reservation, f"connector {why}")
 
     # --- the job runner ---------------------------------------------------------------
 
@@ -383,185 +377,10 @@ class ReservationService:
             # itself when the reservation's expiry passes.
             return answer != NO_ANSWER or job.attempts >= _RELEASE_TRIES
         if job.kind is JobKind.NO_SHOW and reservation.status.live:
-            await self._expire(reservation)
+            await self._handoff.expire(reservation)
         elif job.kind is JobKind.HAND_OFF and reservation.status is Status.SCHEDULED:
-            return await self._hand_off(reservation, last_try=job.attempts >= _SILENT_TRIES)
+            return await self._handoff.hand_off(reservation, last_try=job.attempts >= _SILENT_TRIES)
         return True
-
-    async def _hand_off(self, reservation: Reservation, *, last_try: bool = False) -> bool:
-        answer = await self._hold.reserve(reservation)
-        if answer == NO_ANSWER:
-            # The charger is offline or silent: no connector of it is any better. Another
-            # station of the site may take the booking; else it stays, and the hand-off is
-            # tried again a few times (at once when the station reconnects) before it fails.
-            why = "charger did not answer"
-            if last_try:
-                await self._move_or_fail(reservation, why, other_stations_only=True)
-            elif not await self._try_move(reservation, why, other_stations_only=True):
-                return False
-            await self._unsure_hold(reservation)
-            return True
-        if answer != "Accepted":
-            await self._move_or_fail(reservation, f"charger answered {answer}")
-            return True
-        async with self._uow() as uow:
-            # Re-read: a cancel or a move may have happened while the charger answered.
-            fresh = await uow.reservations.get(reservation.id, lock=True)
-            if (
-                fresh is None
-                or fresh.status is not Status.SCHEDULED
-                or (fresh.connector != reservation.connector)
-            ):
-                # The charger has just accepted this one, whatever the history says.
-                released = await self._release_stale_hold(
-                    uow.reservations, reservation.id, reservation.station_id, fresh
-                )
-                await uow.commit()
-                if released:
-                    self.wake.set()
-                return True
-            held = fresh.apply(Change.HELD, self._clock.now(), "charger holds the connector")
-            await uow.reservations.save(held)
-            await uow.commit()
-        await self._publish(ReservationHeld(held, "charger holds the connector"))
-        first_hold = sum(h.change is Change.HELD for h in held.history) == 1
-        if first_hold and held.starts_at > self._clock.now():  # a slot for now has begun
-            await self._publish(ReservationStartingSoon(held, "the slot starts soon"))
-        return True
-
-    async def _unsure_hold(self, asked: Reservation) -> None:
-        """A ReserveNow went unanswered, yet the charger may hold the booking all the same
-        (its answer lost on the way): once the booking has left that station, the charger
-        is asked to let go (a CancelReservation of an id it does not hold is harmless)."""
-        if asked.held_by == asked.station_id:
-            return  # it held the booking before: the move or the failure released it
-        async with self._uow() as uow:
-            fresh = await uow.reservations.get(asked.id, lock=True)
-            released = await self._release_stale_hold(
-                uow.reservations, asked.id, asked.station_id, fresh
-            )
-            await uow.commit()
-        if released:
-            self.wake.set()
-
-    async def _release_stale_hold(
-        self,
-        repo: ReservationRepository,
-        reservation_id: int,
-        held_by: str | None,
-        now_is: Reservation | None,
-    ) -> bool:
-        """The charger of station `held_by` (None: no charger) may hold the booking, which is
-        `now_is` after a change: schedule its release unless the booking stays live at that
-        station, where the next ReserveNow of the same id replaces the hold (OCPP replaces a
-        reservation with its id). True when a release was scheduled: wake the runner once
-        the transaction is committed."""
-        if held_by is None or (
-            now_is is not None and now_is.status.live and now_is.station_id == held_by
-        ):
-            return False
-        await repo.schedule(reservation_id, JobKind.RELEASE, self._clock.now(), held_by)
-        return True
-
-    async def _expire(self, reservation: Reservation) -> None:
-        now = self._clock.now()
-        async with self._uow() as uow:
-            fresh = await uow.reservations.get(reservation.id, lock=True)
-            if fresh is None or not fresh.status.live:
-                return
-            expired = fresh.apply(Change.EXPIRED, now, "no session within the grace period")
-            await uow.reservations.save(expired)
-            await uow.reservations.drop_jobs(expired.id, (JobKind.HAND_OFF,))
-            # 1.6 has no expiry message of its own: voltbook frees the connector itself.
-            released = await self._release_stale_hold(
-                uow.reservations, expired.id, fresh.held_by, expired
-            )
-            await uow.commit()
-        if released:
-            self.wake.set()
-        await self._publish(ReservationExpired(expired, "no-show"))
-
-    async def _move_or_fail(
-        self, reservation: Reservation, reason: str, *, other_stations_only: bool = False
-    ) -> None:
-        """Move the booking to another fitting, free EVSE at the site (of another station
-        with `other_stations_only`), or fail it."""
-        if await self._try_move(reservation, reason, other_stations_only=other_stations_only):
-            return
-        # Worked out outside any write transaction: it reads across the whole network.
-        nearest: list[Alternative] = []
-        if self._alternatives is not None:
-            async with self._uow(read_only=True) as uow:
-                plugs = await self._plugs(uow.reservations, reservation)
-            nearest = await self._alternatives.near(reservation.station_id, plugs, 3)
-        alternative = "charger" if other_stations_only else "connector"
-        why = f"{reason}; no other fitting {alternative} at the site"
-        if nearest:
-            why += "; free nearby: " + ", ".join(
-                f"{a.station_id} {a.name} ({a.distance_m:.0f} m)" for a in nearest
-            )
-        now = self._clock.now()
-        async with self._uow() as uow:
-            repo = uow.reservations
-            fresh = await repo.get(reservation.id, lock=True)
-            if fresh is None or not fresh.status.live or fresh.connector != reservation.connector:
-                return
-            failed = replace(fresh.apply(Change.FAILED, now, why), alternatives=tuple(nearest))
-            await repo.save(failed)
-            await repo.drop_jobs(failed.id, (JobKind.HAND_OFF, JobKind.NO_SHOW))
-            released = await self._release_stale_hold(repo, failed.id, fresh.held_by, failed)
-            await uow.commit()
-        if released:
-            self.wake.set()
-        await self._publish(ReservationFailed(failed, why))
-
-    async def _try_move(
-        self, reservation: Reservation, reason: str, *, other_stations_only: bool = False
-    ) -> bool:
-        """True when the booking moved, or changed meanwhile so that this news is stale."""
-        now = self._clock.now()
-        async with self._uow() as uow:
-            repo = uow.reservations
-            fresh = await repo.get(reservation.id, lock=True)
-            if fresh is None or not fresh.status.live or fresh.connector != reservation.connector:
-                return True
-            plugs = await self._plugs(repo, fresh)
-            for evse in await repo.site_evses(fresh.station_id):
-                if f"{evse.station_id}/{evse.evse_id}" in fresh.tried or not evse.usable:
-                    continue
-                if other_stations_only and evse.station_id == fresh.station_id:
-                    continue
-                if plugs and evse.standards and not plugs & evse.standards:
-                    continue
-                busy = await repo.busy(evse.station_id, fresh.starts_at, fresh.ends_at)
-                if any(b.evse_id == evse.evse_id for b in busy):
-                    continue
-                moved = fresh.moved_to(evse.station_id, evse.evse_id, now, reason)
-                try:
-                    await repo.save(moved)
-                except SlotTaken:
-                    continue
-                await repo.drop_jobs(moved.id, (JobKind.HAND_OFF,))
-                await repo.schedule(moved.id, JobKind.HAND_OFF, now)
-                await self._release_stale_hold(repo, moved.id, fresh.held_by, moved)
-                await uow.commit()
-                await self._publish(ReservationMoved(moved, reason))
-                self.wake.set()
-                return True
-        return False
-
-    @staticmethod
-    async def _plugs(repo: ReservationRepository, reservation: Reservation) -> frozenset[str]:
-        """What an alternative must offer: the vehicle's plugs, else the booked EVSE's."""
-        if reservation.vehicle_id is not None:
-            plugs = await repo.vehicle_standards(reservation.driver_id, reservation.vehicle_id)
-            if plugs:
-                return plugs
-        site = await repo.site_evses(reservation.station_id)
-        current = next(
-            (e for e in site if f"{e.station_id}/{e.evse_id}" == reservation.connector), None
-        )
-        return current.standards if current else frozenset()
 
     async def _publish(self, event: ReservationEvent) -> None:
         await self._bus.publish(event)

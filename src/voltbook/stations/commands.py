@@ -70,6 +70,19 @@ class ReserveNow:
 
 
 @dataclass(frozen=True, slots=True)
+class HoldConnector:
+    """Hold a connector for a booking until `expires_at`: the EVSE booked, or (`any_evse`)
+    any fitting one of the station where the charger can keep one free. How that is said
+    depends on the station's OCPP version, which only the OCPP gateway knows."""
+
+    reservation_id: int
+    id_tag: str
+    expires_at: datetime
+    evse_id: int
+    any_evse: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class CancelReservation:
     reservation_id: int
 
@@ -81,6 +94,7 @@ class ClearCache:
 
 Command = (
     GetConfiguration
+    | HoldConnector
     | TriggerMessage
     | ChangeConfiguration
     | ChangeAvailability

@@ -12,6 +12,7 @@ from voltbook.stations.commands import Command, CommandAnswer
 from voltbook.stations.model import (
     ConnectorStatus,
     NearbyQuery,
+    NearbySite,
     PowerType,
     Site,
     SiteDetails,
@@ -46,6 +47,11 @@ class UpsertCounts:
 
 
 class SiteRepository(Protocol):
+    async def nearby(self, query: NearbyQuery) -> list[NearbySite]:
+        """The nearby search, the one port it is served through: matching sites within the
+        radius, nearest first by great-circle distance (`rank_nearest` of the candidates)."""
+        ...
+
     async def nearest_candidates(self, query: NearbyQuery) -> list[SitePoint]:
         """Sites with a connector matching the query that may be among its `limit` nearest.
 

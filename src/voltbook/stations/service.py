@@ -10,7 +10,7 @@ from voltbook.core.clock import Clock
 from voltbook.core.errors import NotFound
 from voltbook.stations.catalog import SiteCatalog
 from voltbook.stations.events import SitesImported
-from voltbook.stations.model import NearbyQuery, NearbySite, Site, rank_nearest
+from voltbook.stations.model import NearbyQuery, NearbySite, Site
 from voltbook.stations.ports import SitePlan, StationsUowFactory, UpsertCounts
 
 IMPORT_BATCH = 500
@@ -48,14 +48,7 @@ class StationService:
     async def nearby_in_storage(self, query: NearbyQuery) -> list[NearbySite]:
         """`nearby` read from the database (ADR 0001), whatever the catalog holds."""
         async with self._uow(read_only=True) as uow:
-            candidates = await uow.sites.nearest_candidates(query)
-            ranked = rank_nearest(query, candidates)
-            sites = await uow.sites.get_many([point.site_id for point, _ in ranked])
-        return [
-            NearbySite(site=sites[point.site_id], distance_m=distance)
-            for point, distance in ranked
-            if point.site_id in sites
-        ]
+            return await uow.sites.nearby(query)
 
     async def get_site(self, site_id: int) -> Site:
         async with self._uow(read_only=True) as uow:

@@ -14,7 +14,7 @@ from voltbook.core.errors import InvalidInput
 from voltbook.drivers.model import Principal
 from voltbook.drivers.service import require_staff
 from voltbook.offers.model import OfferKind, Trigger
-from voltbook.offers.service import OfferSpec
+from voltbook.offers.rules import OfferSpec
 
 
 def _staff(principal: PrincipalDep) -> Principal:

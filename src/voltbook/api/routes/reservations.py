@@ -10,6 +10,7 @@ from fastapi import APIRouter, Header, Path, Query, Response
 from voltbook.api.cursors import decode_int_cursor, encode_cursor
 from voltbook.api.deps import PrincipalDep, ServicesDep
 from voltbook.api.problems import problem_responses
+from voltbook.api.request_rules import IDEMPOTENCY_KEY_MAX, IDEMPOTENCY_KEY_PATTERN
 from voltbook.api.reservation_schemas import (
     AvailabilityOut,
     ConnectorAvailability,
@@ -25,7 +26,6 @@ from voltbook.stations.fleet import STATION_ID_PATTERN
 router = APIRouter(prefix="/api/v1", tags=["reservations"])
 ReservationPath = Annotated[int, Path(ge=1, le=2**31 - 1)]
 StationPath = Annotated[str, Path(min_length=1, max_length=48, pattern=STATION_ID_PATTERN)]
-IDEMPOTENCY_KEY_MAX = 255
 
 
 @router.post(
@@ -45,7 +45,7 @@ async def book(
             alias="Idempotency-Key",
             min_length=1,
             max_length=IDEMPOTENCY_KEY_MAX,
-            pattern=r"^[\x21-\x7e]+$",
+            pattern=IDEMPOTENCY_KEY_PATTERN,
             description=(
                 "Required. A key of the client's choice, new for each booking: the same key "
                 "and body return the same reservation, the same key with another body is 422, "

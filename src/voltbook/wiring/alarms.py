@@ -1,0 +1,28 @@
+"""What the alarms area hears from other areas."""
+
+from __future__ import annotations
+
+from voltbook.alarms.service import AlarmService
+from voltbook.stations.events import ConnectorStatusChanged, StationConnected, StationDisconnected
+from voltbook.stations.model import ConnectorStatus
+
+
+class AlarmReactions:
+    def __init__(self, alarms: AlarmService) -> None:
+        self._alarms = alarms
+
+    async def connector_status(self, event: ConnectorStatusChanged) -> None:
+        await self._alarms.connector_status(
+            event.station_id,
+            event.evse_id,
+            event.connector_id,
+            event.status is ConnectorStatus.FAULTED,
+            event.error_code,
+            event.at,
+        )
+
+    async def station_offline(self, event: StationDisconnected) -> None:
+        await self._alarms.station_offline(event.station_id, event.at)
+
+    async def station_online(self, event: StationConnected) -> None:
+        await self._alarms.station_online(event.station_id, event.at)

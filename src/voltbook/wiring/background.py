@@ -1,0 +1,105 @@
+"""Every loop that runs beside the server, in one place.
+
+Each loop survives a failing round: the failure is recorded (logged with its context and
+counted, see `HandlerFailures`) and the next round tries again. A new area's periodic work is
+one more line in `loops`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any, Protocol
+
+from voltbook.offers.service import OfferService
+from voltbook.services import Services
+from voltbook.wiring.failures import HandlerFailures
+
+
+def loops(services: Services, failures: HandlerFailures) -> list[Coroutine[Any, Any, None]]:
+    """The background work of a running server (started and cancelled by bootstrap)."""
+    return [
+        # Live meter figures and chargers' SoC readings reach the database once a second,
+        # in one transaction each; what fails stays queued for the next round.
+        every(1, services.charging.flush, "charging.flush", failures),
+        every(1, services.vehicles.flush, "vehicles.flush", failures),
+        run_reservation_jobs(services.reservations, failures),
+        # Notices past the replay window, positions past their time to live, go.
+        every(600, services.notices.purge, "notices.purge", failures),
+        every(60, services.privacy.purge, "privacy.purge", failures),
+        services.notices.worker.run(),
+        run_offer_engine(services.offers, failures),
+        # The nearby search's sites in memory, kept current (docs/adr/0022).
+        *([services.catalog_sync.run()] if services.catalog_sync is not None else []),
+    ]
+
+
+async def every(
+    seconds: float, work: Callable[[], Awaitable[object]], name: str, failures: HandlerFailures
+) -> None:
+    """Run `work` now and then every `seconds` until cancelled; a round that fails is
+    recorded under `name` and the next round tries again."""
+    while True:
+        try:
+            await work()
+        except Exception as error:  # storage hiccup: the next round does it
+            failures.record(name, error)
+        await asyncio.sleep(seconds)
+
+
+class JobRunner(Protocol):
+    """What the job loop needs of the reservations service."""
+
+    wake: asyncio.Event
+
+    async def run_due(self) -> int: ...
+
+
+async def run_reservation_jobs(
+    reservations: JobRunner, failures: HandlerFailures, every_s: float = 1.0, drains: int = 4
+) -> None:
+    """Hand-offs, no-shows and releases, as they fall due (any number of nodes may run this).
+
+    Each wake-up (or every `every_s`) starts a drain unless `drains` run already: a batch
+    waiting out a silent charger's timeout does not keep a booking made meanwhile waiting."""
+
+    async def drain() -> None:
+        try:
+            while await reservations.run_due() > 0:
+                pass
+        except Exception as error:  # storage hiccup: jobs stay due and run next time
+            failures.record("reservations.run_due", error)
+
+    running: set[asyncio.Task[None]] = set()
+    try:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(every_s):
+                    await reservations.wake.wait()
+            reservations.wake.clear()
+            if len(running) < drains:
+                task = asyncio.create_task(drain())
+                running.add(task)
+                task.add_done_callback(running.discard)
+    finally:
+        for task in running:
+            task.cancel()
+        await asyncio.gather(*running, return_exceptions=True)
+
+
+async def run_offer_engine(
+    offers: OfferService, failures: HandlerFailures, every_s: float = 15.0, refresh_every: int = 4
+) -> None:
+    """Live offers into memory at start and about once a minute after (changes made on other
+    nodes); idle-station checks every `every_s` seconds."""
+    tick = 0
+    while True:
+        try:
+            if tick % refresh_every == 0:
+                await offers.refresh()
+            await offers.idle_check()
+        except Exception as error:  # storage hiccup: the next tick tries again
+            failures.record("offers.engine", error)
+        tick += 1
+        await asyncio.sleep(every_s)

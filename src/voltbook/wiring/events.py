@@ -1,0 +1,81 @@
+"""THE event table: which area acts on which other area's event.
+
+Areas never import each other; one area's event reaches another area's use case through a
+row here. Read a row as "when <event> happens, <handlers> act on it". All handlers of one event
+run concurrently; a failing one is logged and counted and does not stop the others (see
+`wiring.table`). A new area adds its reactions class (in a module named after the area, in this
+package), a field in `Reactions`, and its rows below.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from voltbook.alarms.events import AlarmCleared, AlarmRaised
+from voltbook.charging.events import (
+    SessionIdentified,
+    SessionSocMeasured,
+    SessionStarted,
+    SessionStopped,
+)
+from voltbook.notices.events import NoticeQueued, StationStatusBroadcast
+from voltbook.offers.events import OfferSent
+from voltbook.reservations.events import ReservationEvent
+from voltbook.stations.events import (
+    ChargerHoldEnded,
+    ConnectorStatusChanged,
+    StationConnected,
+    StationDisconnected,
+)
+from voltbook.wiring.alarms import AlarmReactions
+from voltbook.wiring.drivers import VehicleReactions
+from voltbook.wiring.notices import NoticeReactions
+from voltbook.wiring.offers import OfferReactions
+from voltbook.wiring.reservations import ReservationReactions
+from voltbook.wiring.table import Table
+
+
+class LiveFeed(Protocol):
+    """The live channel's side: it pushes notices and status broadcasts to open apps."""
+
+    async def on_notice(self, event: object) -> None: ...
+
+    async def on_station_status(self, event: object) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Reactions:
+    """Every area's reactions to other areas' events, built by bootstrap."""
+
+    alarms: AlarmReactions
+    reservations: ReservationReactions
+    offers: OfferReactions
+    notices: NoticeReactions
+    vehicles: VehicleReactions
+    live: LiveFeed
+
+
+def event_table(r: Reactions) -> Table:
+    return {
+        ConnectorStatusChanged: (
+            r.alarms.connector_status,
+            r.reservations.connector_lost,
+            r.offers.connector_status,
+            r.notices.status_changed,
+        ),
+        StationConnected: (r.alarms.station_online, r.reservations.station_back),
+        StationDisconnected: (r.alarms.station_offline,),
+        ChargerHoldEnded: (r.reservations.hold_ended,),
+        SessionStarted: (r.reservations.session_started, r.offers.session_started),
+        # Identified after it began (2.0.1, cable first): counts as started with its tag.
+        SessionIdentified: (r.reservations.session_started, r.offers.session_started),
+        SessionSocMeasured: (r.vehicles.soc_measured,),
+        SessionStopped: (r.vehicles.session_stopped,),
+        ReservationEvent: (r.notices.reservation_changed,),
+        AlarmRaised: (r.notices.alarm,),
+        AlarmCleared: (r.notices.alarm,),
+        OfferSent: (r.notices.offer_sent,),
+        NoticeQueued: (r.live.on_notice,),
+        StationStatusBroadcast: (r.live.on_station_status,),
+    }
