@@ -192,7 +192,11 @@ def _server(settings: Settings, host: str, port: int) -> uvicorn.Server:
     from voltbook.bootstrap import open_services
 
     config = uvicorn.Config(
-        create_app(lambda: open_services(settings)),
+        create_app(
+            lambda: open_services(settings),
+            tile_url=settings.tile_url,
+            tile_attribution=settings.tile_attribution,
+        ),
         host=host,
         port=port,
         access_log=False,  # the query string holds coordinates; metrics count requests

@@ -51,6 +51,10 @@ class Settings(BaseSettings):
     push_max_subscriptions: int = 10  # browsers per driver
     vapid_private_key: SecretStr = SecretStr("")  # PEM; empty: made once, kept in the data dir
     offer_max_per_hour: int = 3  # offers any one driver gets, across all offers
+    # Map tiles for the console's map ({z}/{x}/{y}; {s} subdomains); empty: no tiles, a
+    # plain background that still shows every station.
+    tile_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+    tile_attribution: str = "© OpenStreetMap contributors"
     recommendation_margin_percent: float = 15.0  # range held back when recommending
     # Consumption used to estimate a range from the SoC when no range was reported.
     recommendation_kwh_per_km: float = Field(default=0.18, gt=0)

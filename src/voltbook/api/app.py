@@ -11,6 +11,7 @@ from starlette.routing import WebSocketRoute
 from starlette.types import Receive, Scope, Send
 
 import voltbook
+from voltbook.api.console_web import mount_console
 from voltbook.api.fast_lane import FastLane
 from voltbook.api.metrics import HttpMetrics, MetricsMiddleware
 from voltbook.api.problems import Problem, install_problem_handlers
@@ -18,6 +19,7 @@ from voltbook.api.routes import (
     auth,
     health,
     me,
+    network,
     offers,
     operator,
     push,
@@ -30,10 +32,17 @@ from voltbook.services import Services
 ServicesFactory = Callable[[], AbstractAsyncContextManager[Services]]
 
 
-def create_app(services: ServicesFactory, *, fast_lane: bool = True) -> FastAPI:
+def create_app(
+    services: ServicesFactory,
+    *,
+    fast_lane: bool = True,
+    tile_url: str = "",
+    tile_attribution: str = "",
+) -> FastAPI:
     """An app whose lifespan opens the services (storage, …) and closes them on shutdown.
 
-    `fast_lane=False` leaves every request to FastAPI's routes (tests compare the two)."""
+    `fast_lane=False` leaves every request to FastAPI's routes (tests compare the two);
+    `tile_url` is where the console's map takes its tiles (empty: a plain background)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -59,6 +68,7 @@ def create_app(services: ServicesFactory, *, fast_lane: bool = True) -> FastAPI:
     app.include_router(reservations.router)
     app.include_router(auth.router)
     app.include_router(operator.router)
+    app.include_router(network.router)
     app.include_router(push.router)
     app.include_router(offers.router)
     app.include_router(offers.drivers_router)
@@ -66,6 +76,7 @@ def create_app(services: ServicesFactory, *, fast_lane: bool = True) -> FastAPI:
     app.include_router(vehicles.router)
     app.router.routes.append(WebSocketRoute("/ocpp/{station_id}", _OcppEndpoint()))
     app.router.routes.append(WebSocketRoute("/api/v1/live", _LiveEndpoint()))
+    mount_console(app, tile_url, tile_attribution)
 
     original_openapi = app.openapi
 

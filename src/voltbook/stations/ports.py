@@ -17,6 +17,7 @@ from voltbook.stations.model import (
     SiteDetails,
     SitePoint,
     Station,
+    StationPlace,
 )
 from voltbook.stations.standards import Standard
 
@@ -127,6 +128,10 @@ class StationRepository(Protocol):
 
     async def page(self, after: str | None, limit: int) -> list[Station]:
         """Stations ordered by id, after the given id."""
+        ...
+
+    async def places(self) -> list[StationPlace]:
+        """Every station with its site's place and its connectors' status, by id."""
         ...
 
 

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from voltbook.core.clock import Clock
 from voltbook.core.errors import Conflict, NotFound
-from voltbook.stations.model import ConnectorStatus, Station
+from voltbook.stations.model import ConnectorStatus, Station, StationPlace
 from voltbook.stations.ports import StationCredentials, StatusChange
 from voltbook.storage.rows import connector_from_row, station_from_row
 from voltbook.storage.tables import connectors, sites, stations
@@ -139,6 +139,46 @@ class SqlStationRepository:
     async def page(self, after: str | None, limit: int) -> list[Station]:
         condition = stations.c.id > after if after is not None else sa.true()
         return await self._load(condition, limit=limit)
+
+    async def places(self) -> list[StationPlace]:
+        # Only the columns a map needs: thousands of stations in one answer.
+        statement = (
+            sa.select(
+                stations.c.id,
+                stations.c.site_id,
+                stations.c.online,
+                sites.c.name,
+                sites.c.city,
+                sites.c.lat,
+                sites.c.lon,
+                connectors.c.status,
+            )
+            .select_from(
+                stations.outerjoin(sites, sites.c.id == stations.c.site_id).outerjoin(
+                    connectors, connectors.c.station_id == stations.c.id
+                )
+            )
+            .order_by(stations.c.id, connectors.c.evse_id, connectors.c.connector_id)
+        )
+        rows = (await self._connection.execute(statement)).all()
+        found: dict[str, tuple[Any, list[ConnectorStatus]]] = {}
+        for row in rows:
+            entry = found.setdefault(row[0], (row, []))
+            if row[7] is not None:
+                entry[1].append(ConnectorStatus(row[7]))
+        return [
+            StationPlace(
+                station_id=row[0],
+                site_id=row[1],
+                name=row[3],
+                city=row[4],
+                lat=row[5],
+                lon=row[6],
+                online=bool(row[2]),
+                statuses=tuple(statuses),
+            )
+            for row, statuses in found.values()
+        ]
 
     async def _load(self, condition: sa.ColumnElement[bool], limit: int) -> list[Station]:
         chosen = (
