@@ -63,7 +63,7 @@ async function edit(root, offerId) {
   const soc = h("input", { name: "soc_below", type: "number", min: 1, max: 100, value: v("soc_below", "") });
   const lat = h("input", { name: "lat", type: "number", step: "any", required: true, value: offer ? offer.area.lat : "" });
   const lon = h("input", { name: "lon", type: "number", step: "any", required: true, value: offer ? offer.area.lon : "" });
-  const radius = h("input", { name: "radius_m", type: "number", min: 50, max: 50000, step: 50, required: true, value: offer ? offer.area.radius_m : 1000 });
+  const radius = h("input", { name: "radius_m", type: "number", min: 1000, max: 50000, step: 100, required: true, value: offer ? offer.area.radius_m : 1500 });
   const starts = h("input", { name: "starts_at", type: "datetime-local", value: offer ? localInput(offer.starts_at) : "" });
   const ends = h("input", { name: "ends_at", type: "datetime-local", required: true,
     value: localInput(v("ends_at", new Date(now.getTime() + 7 * 86400000).toISOString())) });
@@ -72,6 +72,7 @@ async function edit(root, offerId) {
   const stationIds = h("input", { name: "station_ids", autocomplete: "off", value: offer ? offer.station_ids.join(", ") : "" });
   const out = h("div", { "aria-live": "polite" });
   const mapBox = h("div", { id: "offer-map" });
+  const areaSummary = h("p", { id: "area-summary", role: "status" }, "No area yet: click the map or type its centre.");
   const editable = !offer || offer.status === "active" || offer.status === "scheduled";
   const save = h("button", { type: "submit", disabled: !editable }, offer ? "Save changes" : "Create offer");
   const form = h("form", { class: "offer-form", id: "offer-form", "aria-labelledby": "offer-title" },
@@ -84,8 +85,8 @@ async function edit(root, offerId) {
         field("Battery below (%)", soc, "For a low battery: the state of charge that triggers it."))),
     h("fieldset", { class: "area" }, h("legend", {}, "Area"),
       h("p", { class: "hint", id: "area-hint" }, "Click the map to set the centre, or type it; the radius sets the circle."),
-      h("div", { class: "row" }, field("Centre latitude", lat), field("Centre longitude", lon), field("Radius (metres)", radius)),
-      mapBox),
+      h("div", { class: "row" }, field("Centre latitude", lat), field("Centre longitude", lon), field("Radius (metres)", radius, "1,000 to 50,000.")),
+      mapBox, areaSummary),
     h("div", { class: "columns" },
       h("fieldset", {}, h("legend", {}, "Limits"), field("Starts", starts, "Empty: now."), field("Ends", ends),
         field("Times one driver may get it", perDriver), field("Redemptions in all", maxRedemptions, "Empty: no limit.")),
@@ -113,6 +114,7 @@ async function edit(root, offerId) {
     const lo = Number(lon.value);
     if (!lat.value || !lon.value || !Number.isFinite(la) || !Number.isFinite(lo)) return;
     const r = Number(radius.value) || 0;
+    areaSummary.textContent = `Area: ${number(r)} m around ${la.toFixed(5)}, ${lo.toFixed(5)}`;
     if (circle) circle.setLatLng([la, lo]).setRadius(r);
     else circle = L.circle([la, lo], { radius: r, color: "#1f5fbf", weight: 2, fillOpacity: 0.15 }).addTo(map);
   }
