@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from voltbook.alarms.service import AlarmService
+from voltbook.charging.remote import AppChargingService
 from voltbook.charging.service import ChargingService
 from voltbook.drivers.privacy import PrivacyService
 from voltbook.drivers.service import AccountService
@@ -65,3 +66,5 @@ class Services:
     vehicles: VehicleService
     privacy: PrivacyService
     recommendations: RecommendationService
+    app_charging: AppChargingService
+    """Charges a driver starts and stops from the app."""

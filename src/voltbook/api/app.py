@@ -16,6 +16,7 @@ from voltbook.api.metrics import HttpMetrics, MetricsMiddleware
 from voltbook.api.problems import Problem, install_problem_handlers
 from voltbook.api.routes import (
     auth,
+    charging,
     health,
     me,
     offers,
@@ -64,6 +65,7 @@ def create_app(services: ServicesFactory, *, fast_lane: bool = True) -> FastAPI:
     app.include_router(offers.drivers_router)
     app.include_router(me.router)
     app.include_router(vehicles.router)
+    app.include_router(charging.router)
     app.router.routes.append(WebSocketRoute("/ocpp/{station_id}", _OcppEndpoint()))
     app.router.routes.append(WebSocketRoute("/api/v1/live", _LiveEndpoint()))
 

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from voltbook.core.clock import Clock
 from voltbook.storage.alarms import SqlAlarmRepository
+from voltbook.storage.app_charges import SqlAppChargeRepository
 from voltbook.storage.drivers import SqlDriverRepository
 from voltbook.storage.notices import SqlNoticeRepository, SqlTopicRepository
 from voltbook.storage.offers import (
@@ -52,6 +53,7 @@ class SqlUnitOfWork:
     offer_chargers: SqlOfferChargerFacts
     vehicles: SqlVehicleRepository
     positions: SqlPositionRepository
+    app_charges: SqlAppChargeRepository
 
     def __init__(
         self,
@@ -139,4 +141,5 @@ _REPOSITORIES: dict[str, _Make] = {
     "offer_chargers": lambda u, c: SqlOfferChargerFacts(c),
     "vehicles": lambda u, c: SqlVehicleRepository(c),
     "positions": lambda u, c: SqlPositionRepository(c, sqlite=u._sqlite),
+    "app_charges": lambda u, c: SqlAppChargeRepository(c),
 }
