@@ -81,6 +81,7 @@ from voltbook.stations.events import (
 )
 from voltbook.stations.fleet import FleetService
 from voltbook.stations.model import ConnectorStatus
+from voltbook.stations.places import PlaceService
 from voltbook.stations.service import StationService
 from voltbook.storage import migrate
 from voltbook.storage.database import create_engine, create_reader
@@ -239,6 +240,7 @@ def build_services(
         uow, FleetChargerControl(fleet, charging, reservations, clock), clock, ids
     )
     route_app_charging(bus, app_charging)
+    typed_places = PlaceService(uow)
     return Services(
         stations=stations,
         accounts=accounts,
@@ -256,6 +258,7 @@ def build_services(
         privacy=privacy,
         recommendations=recommendations,
         app_charging=app_charging,
+        places=typed_places,
     )
 
 

@@ -18,6 +18,7 @@ from voltbook.offers.service import OfferService
 from voltbook.recommendations.service import RecommendationService
 from voltbook.reservations.service import ReservationService
 from voltbook.stations.fleet import FleetService
+from voltbook.stations.places import PlaceService
 from voltbook.stations.service import StationService
 
 # An ASGI application, spelled without importing a web framework.
@@ -68,3 +69,4 @@ class Services:
     recommendations: RecommendationService
     app_charging: AppChargingService
     """Charges a driver starts and stops from the app."""
+    places: PlaceService

@@ -20,6 +20,7 @@ from voltbook.storage.offers import (
     SqlOfferDriverFacts,
     SqlOfferRepository,
 )
+from voltbook.storage.places import SqlPlaceRepository
 from voltbook.storage.positions import SqlPositionRepository
 from voltbook.storage.push import SqlPushSubscriptionRepository
 from voltbook.storage.reservations import SqlReservationRepository
@@ -54,6 +55,7 @@ class SqlUnitOfWork:
     vehicles: SqlVehicleRepository
     positions: SqlPositionRepository
     app_charges: SqlAppChargeRepository
+    places: SqlPlaceRepository
 
     def __init__(
         self,
@@ -142,4 +144,5 @@ _REPOSITORIES: dict[str, _Make] = {
     "vehicles": lambda u, c: SqlVehicleRepository(c),
     "positions": lambda u, c: SqlPositionRepository(c, sqlite=u._sqlite),
     "app_charges": lambda u, c: SqlAppChargeRepository(c),
+    "places": lambda u, c: SqlPlaceRepository(c),
 }
