@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from voltbook.alarms.events import AlarmCleared, AlarmRaised
 from voltbook.alarms.service import AlarmService
+from voltbook.app_charging import FleetChargerControl, route_app_charging
 from voltbook.app_end import (
     LiveBackend,
     PositionSink,
@@ -33,6 +34,7 @@ from voltbook.charging.events import (
     SessionStarted,
     SessionStopped,
 )
+from voltbook.charging.remote import AppChargingService
 from voltbook.charging.service import ChargingService
 from voltbook.cluster import Cluster, SingleNode, build_cluster
 from voltbook.config import Settings
@@ -79,6 +81,7 @@ from voltbook.stations.events import (
 )
 from voltbook.stations.fleet import FleetService
 from voltbook.stations.model import ConnectorStatus
+from voltbook.stations.places import PlaceService
 from voltbook.stations.service import StationService
 from voltbook.storage import migrate
 from voltbook.storage.database import create_engine, create_reader
@@ -232,6 +235,12 @@ def build_services(
     _route_notices(bus, notices, live, places)
     _route_vehicle_soc(bus, vehicles)
     _feed_offers(offers, position_sinks, vehicle_sinks)
+    # Charging from the app (see app_charging.py).
+    app_charging = AppChargingService(
+        uow, FleetChargerControl(fleet, charging, reservations, clock), clock, ids
+    )
+    route_app_charging(bus, app_charging)
+    typed_places = PlaceService(uow)
     return Services(
         stations=stations,
         accounts=accounts,
@@ -248,6 +257,8 @@ def build_services(
         vehicles=vehicles,
         privacy=privacy,
         recommendations=recommendations,
+        app_charging=app_charging,
+        places=typed_places,
     )
 
 

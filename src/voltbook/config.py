@@ -51,13 +51,21 @@ class Settings(BaseSettings):
     push_max_subscriptions: int = 10  # browsers per driver
     vapid_private_key: SecretStr = SecretStr("")  # PEM; empty: made once, kept in the data dir
     offer_max_per_hour: int = 3  # offers any one driver gets, across all offers
-    # Map tiles for the console's map ({z}/{x}/{y}; {s} subdomains); empty: no tiles, a
-    # plain background that still shows every station.
-    tile_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
-    tile_attribution: str = "© OpenStreetMap contributors"
     recommendation_margin_percent: float = 15.0  # range held back when recommending
     # Consumption used to estimate a range from the SoC when no range was reported.
     recommendation_kwh_per_km: float = Field(default=0.18, gt=0)
+
+    # The browser ends. Map tiles: a URL template such as
+    # https://tile.openstreetmap.org/{z}/{x}/{y}.png (empty: the map is a plain background
+    # that still shows the chargers); its host is added to the Content-Security-Policy.
+    tile_url: str = ""
+    tile_attribution: str = ""
+    # Origins of apps served elsewhere that may call the API from a browser (CORS).
+    cors_origins: list[str] = Field(default_factory=list)
+    # HTTPS for `serve` and `demo` (service workers, geolocation and push need a secure
+    # context except on localhost).
+    certfile: Path | None = None
+    keyfile: Path | None = None
 
     def resolved_database_url(self) -> str:
         """The configured URL, or an SQLite file in the data directory."""

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from voltbook.alarms.service import AlarmService
+from voltbook.charging.remote import AppChargingService
 from voltbook.charging.service import ChargingService
 from voltbook.drivers.privacy import PrivacyService
 from voltbook.drivers.service import AccountService
@@ -17,6 +18,7 @@ from voltbook.offers.service import OfferService
 from voltbook.recommendations.service import RecommendationService
 from voltbook.reservations.service import ReservationService
 from voltbook.stations.fleet import FleetService
+from voltbook.stations.places import PlaceService
 from voltbook.stations.service import StationService
 
 # An ASGI application, spelled without importing a web framework.
@@ -65,3 +67,6 @@ class Services:
     vehicles: VehicleService
     privacy: PrivacyService
     recommendations: RecommendationService
+    app_charging: AppChargingService
+    """Charges a driver starts and stops from the app."""
+    places: PlaceService

@@ -105,12 +105,12 @@ async def test_the_console_shell_is_revalidated_and_locked_down_by_its_policy(
     )
     assert revalidated.status_code == 304
 
-    vendored = await client.get("/console/vendor/leaflet-1.9.4/leaflet-src.esm.js")
+    vendored = await client.get("/vendor/leaflet-1.9.4/leaflet-src.esm.js")
     assert vendored.status_code == 200
     assert vendored.headers["cache-control"] == "public, max-age=31536000, immutable"
 
     assert (await client.get("/console/../pyproject.toml")).status_code == 404
-    assert (await client.get("/console/vendor/%2e%2e/console/index.html")).status_code == 404
+    assert (await client.get("/console/%2e%2e/app/index.html")).status_code == 404
     assert (await client.get("/console/no-such-screen.js")).status_code == 404
 
 

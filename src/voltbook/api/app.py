@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from prometheus_client import CollectorRegistry
 from starlette.routing import WebSocketRoute
 from starlette.types import Receive, Scope, Send
@@ -17,16 +18,19 @@ from voltbook.api.metrics import HttpMetrics, MetricsMiddleware
 from voltbook.api.problems import Problem, install_problem_handlers
 from voltbook.api.routes import (
     auth,
+    charging,
     health,
     me,
     network,
     offers,
     operator,
+    places,
     push,
     reservations,
     stations,
     vehicles,
 )
+from voltbook.api.web import WebOptions, install_web
 from voltbook.services import Services
 
 ServicesFactory = Callable[[], AbstractAsyncContextManager[Services]]
@@ -36,13 +40,14 @@ def create_app(
     services: ServicesFactory,
     *,
     fast_lane: bool = True,
-    tile_url: str = "",
-    tile_attribution: str = "",
+    web: WebOptions | None = None,
+    cors_origins: Sequence[str] = (),
 ) -> FastAPI:
     """An app whose lifespan opens the services (storage, …) and closes them on shutdown.
 
-    `fast_lane=False` leaves every request to FastAPI's routes (tests compare the two);
-    `tile_url` is where the console's map takes its tiles (empty: a plain background)."""
+    `fast_lane=False` leaves every request to FastAPI's routes (tests compare the two).
+    `web`: what the browser ends are told (tile URL); `cors_origins`: other origins whose
+    apps may call the API (none by default)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -55,12 +60,23 @@ def create_app(
         version=voltbook.__version__,
         description="Find, reserve and fill electric-vehicle chargers.",
         lifespan=lifespan,
+        docs_url=None,  # FastAPI's pages load from a CDN: web.py serves its own
+        redoc_url=None,
     )
     registry = CollectorRegistry()
     app.state.registry = registry
     if fast_lane:  # inside the metrics middleware: its answers are counted too
         app.add_middleware(FastLane, nearby=stations.nearby_route, booking=reservations.book_route)
     app.add_middleware(MetricsMiddleware, metrics=HttpMetrics(registry))
+    if cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(cors_origins),
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
+            expose_headers=["Location", "Idempotent-Replayed", "Retry-After"],
+            max_age=600,
+        )
     install_problem_handlers(app)
     # Routes are matched in the order they are included, one by one: the busiest first.
     app.include_router(health.router)
@@ -74,9 +90,12 @@ def create_app(
     app.include_router(offers.drivers_router)
     app.include_router(me.router)
     app.include_router(vehicles.router)
+    app.include_router(charging.router)
+    app.include_router(places.router)
+    install_web(app, web or WebOptions())
+    mount_console(app, web or WebOptions())
     app.router.routes.append(WebSocketRoute("/ocpp/{station_id}", _OcppEndpoint()))
     app.router.routes.append(WebSocketRoute("/api/v1/live", _LiveEndpoint()))
-    mount_console(app, tile_url, tile_attribution)
 
     original_openapi = app.openapi
 

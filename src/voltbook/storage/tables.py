@@ -277,6 +277,30 @@ offer_deliveries = sa.Table(
     sa.Column("idle_minutes_filled", sa.Float),
 )
 
+# Charges a driver started from the app, and what the charger made of them.
+app_charges = sa.Table(
+    "app_charges",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column(
+        "driver_id", sa.String(36), sa.ForeignKey("drivers.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("station_id", sa.String(48), nullable=False),
+    sa.Column("evse_id", sa.Integer, nullable=False),
+    sa.Column("id_tag", sa.String(36), nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("reason", sa.String(200)),
+    sa.Column("session_id", sa.Integer),
+    sa.Column("idempotency_key", sa.String(255), nullable=False),
+    sa.Column("request_hash", sa.String(32), nullable=False),
+    sa.Column("created_at", TZ, nullable=False),
+    sa.Column("updated_at", TZ, nullable=False),
+    sa.UniqueConstraint("driver_id", "idempotency_key", name="uq_app_charges_key"),
+    sa.Index("ix_app_charges_driver", "driver_id", "created_at"),
+    sa.Index("ix_app_charges_evse", "station_id", "evse_id", "state"),
+    sa.Index("ix_app_charges_session", "session_id"),
+)
+
 # SQLite only: the R*Tree index on site positions, kept in step with `sites` by triggers.
 sqlite_metadata = sa.MetaData()
 sites_rtree = sa.Table(

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from voltbook.core.clock import Clock
 from voltbook.storage.alarms import SqlAlarmRepository
+from voltbook.storage.app_charges import SqlAppChargeRepository
 from voltbook.storage.drivers import SqlDriverRepository
 from voltbook.storage.notices import SqlNoticeRepository, SqlTopicRepository
 from voltbook.storage.offers import (
@@ -19,6 +20,7 @@ from voltbook.storage.offers import (
     SqlOfferDriverFacts,
     SqlOfferRepository,
 )
+from voltbook.storage.places import SqlPlaceRepository
 from voltbook.storage.positions import SqlPositionRepository
 from voltbook.storage.push import SqlPushSubscriptionRepository
 from voltbook.storage.reservations import SqlReservationRepository
@@ -52,6 +54,8 @@ class SqlUnitOfWork:
     offer_chargers: SqlOfferChargerFacts
     vehicles: SqlVehicleRepository
     positions: SqlPositionRepository
+    app_charges: SqlAppChargeRepository
+    places: SqlPlaceRepository
 
     def __init__(
         self,
@@ -139,4 +143,6 @@ _REPOSITORIES: dict[str, _Make] = {
     "offer_chargers": lambda u, c: SqlOfferChargerFacts(c),
     "vehicles": lambda u, c: SqlVehicleRepository(c),
     "positions": lambda u, c: SqlPositionRepository(c, sqlite=u._sqlite),
+    "app_charges": lambda u, c: SqlAppChargeRepository(c),
+    "places": lambda u, c: SqlPlaceRepository(c),
 }

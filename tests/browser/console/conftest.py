@@ -1,8 +1,7 @@
-"""The operator console in a real browser: Debian's Chromium driven by Playwright, against a
-real voltbook server on a free loopback port with simulated chargers near downtown Boston.
-
-Everything here is for the console's tests; once the shared browser fixtures exist they take
-over the browser and server parts."""
+"""The operator console in a real browser (the shared `browser` fixture: Debian's Chromium
+driven by Playwright) on a desktop-sized page, against a voltbook server of its own with
+simulated chargers near downtown Boston that the tests hold by the hand: they fault, recover
+and charge when a test says so."""
 
 from __future__ import annotations
 
@@ -18,9 +17,10 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.async_api import Browser, BrowserContext, Page, async_playwright
+from playwright.async_api import Browser, BrowserContext, Page
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from tests.browser.conftest import SCREENSHOTS
 from tests.e2e.conftest import running_app, server_settings
 from voltbook.drivers.model import Role
 from voltbook.services import Services
@@ -28,14 +28,7 @@ from voltbook.sim import SimOptions, SimulatedStation, fetch_station_specs
 from voltbook.storage.database import create_engine
 from voltbook.storage.tables import id_tokens, sites
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
-]  # fmt: skip
-ROOT = Path(__file__).resolve().parents[3]
-SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
-AXE = ROOT / "src" / "voltbook" / "web" / "vendor" / "axe-core-4.14.1" / "axe.min.js"
+AXE = "/vendor/axe-core-4.14.1/axe.min.js"
 OPERATOR_EMAIL = "operator@console.example"
 OPERATOR_PASSWORD = "operator password 123"
 DRIVER_EMAIL = "driver@console.example"
@@ -128,14 +121,6 @@ async def network(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Net
             await engine.dispose()
 
 
-@pytest.fixture(scope="session")
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield launched
-        await launched.close()
-
-
 @pytest.fixture
 async def page(browser: Browser, request: pytest.FixtureRequest) -> AsyncIterator[Page]:
     """A desktop-sized page; any script error or Content-Security-Policy violation fails the
@@ -167,8 +152,7 @@ async def screenshot(page: Page, name: str) -> Path:
 async def no_serious_accessibility_violation(page: Page, screen: str) -> None:
     """axe-core (vendored) on the page as it is: no serious or critical violation."""
     if not await page.evaluate("typeof window.axe !== 'undefined'"):
-        # Through the DevTools protocol: the page's own CSP rightly forbids inline scripts.
-        await page.evaluate(AXE.read_text(encoding="utf-8"))
+        await page.add_script_tag(url=AXE)  # same origin: allowed by the CSP
     found: dict[str, Any] = await page.evaluate("axe.run(document, {resultTypes: ['violations']})")
     bad = [
         f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes'][:3]]}"

@@ -1,5 +1,5 @@
 // Leaflet maps for the console: tiles when configured, a plain background otherwise.
-import * as L from "./vendor/leaflet-1.9.4/leaflet-src.esm.js";
+import * as L from "/vendor/leaflet-1.9.4/leaflet-src.esm.js";
 import * as api from "./api.js";
 
 let config = null;

@@ -1,0 +1,72 @@
+"""Wiring of charging from the app: the chargers' remote start and stop reach it through the
+fleet, its state follows the charging area's events, and every new driver gets an app token."""
+
+from __future__ import annotations
+
+import secrets
+
+from voltbook.charging.events import SessionIdentified, SessionStarted, SessionStopped
+from voltbook.charging.model import ChargingSession
+from voltbook.charging.ports import StartGuard
+from voltbook.charging.remote import AppChargingService
+from voltbook.charging.service import ChargingService
+from voltbook.core.bus import Event, EventBus
+from voltbook.core.clock import Clock
+from voltbook.drivers.events import DriverRegistered
+from voltbook.stations.commands import RemoteStart, RemoteStop
+from voltbook.stations.events import ConnectorStatusChanged
+from voltbook.stations.fleet import FleetService
+
+
+class FleetChargerControl:
+    """`ChargerControl` on the fleet's commands and the reservations' start guard."""
+
+    def __init__(
+        self, fleet: FleetService, charging: ChargingService, guard: StartGuard, clock: Clock
+    ) -> None:
+        self._fleet = fleet
+        self._charging = charging
+        self._guard = guard
+        self._clock = clock
+
+    async def remote_start(self, station_id: str, evse_id: int, id_tag: str) -> str | None:
+        # 2.0.1 wants a remoteStartId to tie the TransactionEvent to the request.
+        command = RemoteStart(id_tag, evse_id, remote_start_id=secrets.randbelow(2**31 - 1) + 1)
+        return (await self._fleet.command(station_id, command)).status
+
+    async def remote_stop(self, station_id: str, reference: str) -> str | None:
+        return (await self._fleet.command(station_id, RemoteStop(reference))).status
+
+    async def held_for_others(self, station_id: str, evse_id: int, id_tag: str) -> bool:
+        return not await self._guard.may_start(station_id, evse_id, id_tag, self._clock.now())
+
+    async def current(self, station_id: str, reference: str) -> ChargingSession | None:
+        return await self._charging.get(station_id, reference)
+
+
+def route_app_charging(bus: EventBus, app_charging: AppChargingService) -> None:
+    """What the chargers report moves the app's charges; a new account gets its token."""
+
+    async def registered(event: Event) -> None:
+        assert isinstance(event, DriverRegistered)
+        await app_charging.issue_token(event.driver_id)
+
+    async def status_changed(event: Event) -> None:
+        assert isinstance(event, ConnectorStatusChanged)
+        await app_charging.connector_status(event.station_id, event.evse_id, event.status.value)
+
+    async def started(event: Event) -> None:
+        assert isinstance(event, SessionStarted | SessionIdentified)
+        await app_charging.session_started(
+            event.session_id, event.station_id, event.evse_id, event.id_tag
+        )
+
+    async def stopped(event: Event) -> None:
+        assert isinstance(event, SessionStopped)
+        await app_charging.session_stopped(event.session_id, event.reason)
+
+    bus.subscribe(DriverRegistered, registered)
+    bus.subscribe(ConnectorStatusChanged, status_changed)
+    bus.subscribe(SessionStarted, started)
+    bus.subscribe(SessionIdentified, started)
+    bus.subscribe(SessionStopped, stopped)

@@ -1,0 +1,66 @@
+"""The driver app in a real browser, on a phone: sign up, find, book, charge, stop."""
+
+from __future__ import annotations
+
+import re
+import secrets
+
+from playwright.async_api import expect
+
+from tests.browser.conftest import Phone, WebServer
+
+
+async def sign_up(phone: Phone) -> str:
+    page = phone.page
+    email = f"driver-{secrets.token_hex(4)}@example.org"
+    await page.goto("/")
+    await expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    await phone.check_a11y("sign in")
+    await page.get_by_role("button", name="New here? Create an account").click()
+    await page.get_by_label("E-mail address").fill(email)
+    await page.get_by_label("Password").fill("a good password 123")
+    await phone.screenshot("sign-up")
+    await page.get_by_role("button", name="Create account").click()
+    await expect(page.get_by_role("heading", name="Find a charger")).to_be_visible()
+    return email
+
+
+async def test_a_new_driver_finds_books_charges_and_sees_the_session(
+    phone: Phone, web_server: WebServer
+) -> None:
+    page = phone.page
+    await sign_up(phone)
+    nearest = page.locator("#nearest")
+    await expect(nearest).to_be_visible()
+    await expect(page.locator(".leaflet-marker-icon.pin.available").first).to_be_visible()
+    await phone.screenshot("find")
+    await phone.check_a11y("find")
+
+    await nearest.click()
+    await expect(page.get_by_role("button", name="Reserve now").first).to_be_visible()
+    await phone.screenshot("station")
+    await phone.check_a11y("station")
+    await page.get_by_role("button", name="Reserve now").first.click()
+
+    await expect(page.get_by_role("heading", name="My bookings")).to_be_visible()
+    await expect(page.get_by_text("Held for you").first).to_be_visible(timeout=20_000)
+    await phone.screenshot("held")
+    await phone.check_a11y("bookings")
+
+    await page.get_by_role("link", name="Start charging").first.click()
+    await page.get_by_role("button", name="Start charging").click()
+    state = page.locator("#charge-state")
+    await expect(state).to_have_attribute("data-state", "charging", timeout=20_000)
+    energy = page.locator("#energy")
+    await expect(energy).not_to_have_text("0.00 kWh", timeout=20_000)
+    first = await energy.text_content()
+    await expect(energy).not_to_have_text(first or "", timeout=20_000)
+    await phone.screenshot("charging")
+    await phone.check_a11y("charging")
+
+    await page.get_by_role("button", name="Stop charging").click()
+    await expect(state).to_have_attribute("data-state", "finished", timeout=20_000)
+    sessions = page.locator("h3:has-text('My sessions') + ul li")
+    await expect(sessions.first).to_contain_text(re.compile(r"\d+\.\d\d kWh"))
+    await expect(sessions.first).to_contain_text("finished")
+    await phone.screenshot("finished")
