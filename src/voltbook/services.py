@@ -11,6 +11,8 @@ from voltbook.charging.service import ChargingService
 from voltbook.drivers.privacy import PrivacyService
 from voltbook.drivers.service import AccountService
 from voltbook.drivers.vehicles import VehicleService
+from voltbook.idtokens.lists import AuthListService
+from voltbook.idtokens.service import IdTokenService
 from voltbook.notices.push import PushService
 from voltbook.notices.service import NoticeService
 from voltbook.offers.service import OfferService
@@ -65,3 +67,5 @@ class Services:
     vehicles: VehicleService
     privacy: PrivacyService
     recommendations: RecommendationService
+    id_tokens: IdTokenService
+    auth_lists: AuthListService

@@ -17,6 +17,7 @@ from voltbook.api.problems import Problem, install_problem_handlers
 from voltbook.api.routes import (
     auth,
     health,
+    id_tokens,
     me,
     offers,
     operator,
@@ -59,6 +60,7 @@ def create_app(services: ServicesFactory, *, fast_lane: bool = True) -> FastAPI:
     app.include_router(reservations.router)
     app.include_router(auth.router)
     app.include_router(operator.router)
+    app.include_router(id_tokens.router)
     app.include_router(push.router)
     app.include_router(offers.router)
     app.include_router(offers.drivers_router)
