@@ -69,7 +69,10 @@ class SqlIdTokenRepository:
 def standing_is(standing: Standing, now: datetime) -> sa.ColumnElement[bool]:
     """SQL for "the token's standing at `now` is `standing`" (see IdToken.standing)."""
     blocked = _T.c.status == _BLOCKED
-    expired = sa.or_(_T.c.status == _LEGACY_EXPIRED, _T.c.expires_at <= now)
+    expired = sa.or_(
+        _T.c.status == _LEGACY_EXPIRED,
+        sa.and_(_T.c.expires_at.is_not(None), _T.c.expires_at <= now),  # never NULL
+    )
     if standing is Standing.BLOCKED:
         return blocked
     if standing is Standing.EXPIRED:
