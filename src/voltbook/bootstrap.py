@@ -47,6 +47,9 @@ from voltbook.drivers.service import AccountService
 from voltbook.drivers.throttle import SlidingWindowThrottle
 from voltbook.drivers.vehicle_model import ChargingSessionRef
 from voltbook.drivers.vehicles import VehicleService
+from voltbook.idtoken_links import FleetLocalLists, route_id_token_events
+from voltbook.idtokens.lists import AuthListService
+from voltbook.idtokens.service import IdTokenService
 from voltbook.links import (
     AvailableChargers,
     BusOfferOutlet,
@@ -104,7 +107,7 @@ def token_secret(settings: Settings) -> str:
     return secret
 
 
-def build_services(
+def build_services(  # noqa: PLR0915 - the app's and the id tokens' wiring meet here
     settings: Settings,
     engine: AsyncEngine,
     clock: Clock | None = None,
@@ -230,6 +233,18 @@ def build_services(
         RunningOffers(offers, places, clock),
         settings.recommendation_margin_percent,
     )
+    # --- id tokens and authorization lists (one block: re-apply as a whole when merging)
+    id_tokens = IdTokenService(uow, clock, bus)
+    local_lists = FleetLocalLists(fleet, settings.ocpp_command_timeout_s)
+    list_log = structlog.get_logger("voltbook.idtokens")
+    auth_lists = AuthListService(
+        uow,
+        local_lists,
+        clock,
+        SerialWorker(lambda e: list_log.warning("list work failed", error=type(e).__name__)),
+    )
+    route_id_token_events(bus, auth_lists, local_lists, auth_lists.worker)
+    # --- end of id tokens
     _route_events(bus, alarms, reservations)
     _route_offer_events(bus, offers)
     _route_notices(bus, notices, live, places)
@@ -259,6 +274,8 @@ def build_services(
         recommendations=recommendations,
         app_charging=app_charging,
         places=typed_places,
+        id_tokens=id_tokens,
+        auth_lists=auth_lists,
     )
 
 
@@ -455,6 +472,7 @@ async def open_services(settings: Settings, *, upgrade: bool = False) -> AsyncIt
             asyncio.create_task(every(60, services.privacy.purge, "position purge", "privacy")),
             asyncio.create_task(services.notices.worker.run()),
             asyncio.create_task(_run_offer_engine(services.offers)),
+            asyncio.create_task(services.auth_lists.worker.run()),
         ]
         try:
             yield services

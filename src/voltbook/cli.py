@@ -18,12 +18,14 @@ from voltbook.config import Settings
 from voltbook.core.errors import DomainError
 from voltbook.drivers.model import Role
 from voltbook.sim.command import sim_command
+from voltbook.tag_cli import tag_app
 
 app = typer.Typer(help="voltbook: find, reserve and fill EV chargers.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 user_app = typer.Typer(help="Accounts.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
+app.add_typer(tag_app, name="tag")
 console = Console(stderr=True)
 
 

@@ -12,6 +12,8 @@ from voltbook.charging.service import ChargingService
 from voltbook.drivers.privacy import PrivacyService
 from voltbook.drivers.service import AccountService
 from voltbook.drivers.vehicles import VehicleService
+from voltbook.idtokens.lists import AuthListService
+from voltbook.idtokens.service import IdTokenService
 from voltbook.notices.push import PushService
 from voltbook.notices.service import NoticeService
 from voltbook.offers.service import OfferService
@@ -70,3 +72,5 @@ class Services:
     app_charging: AppChargingService
     """Charges a driver starts and stops from the app."""
     places: PlaceService
+    id_tokens: IdTokenService
+    auth_lists: AuthListService

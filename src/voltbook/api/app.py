@@ -20,6 +20,7 @@ from voltbook.api.routes import (
     auth,
     charging,
     health,
+    id_tokens,
     me,
     network,
     offers,
@@ -85,6 +86,7 @@ def create_app(
     app.include_router(auth.router)
     app.include_router(operator.router)
     app.include_router(network.router)
+    app.include_router(id_tokens.router)
     app.include_router(push.router)
     app.include_router(offers.router)
     app.include_router(offers.drivers_router)

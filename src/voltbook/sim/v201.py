@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Final
 
+from voltbook.sim.local_list import v201_handlers, v201_variables
 from voltbook.sim.model import (
     PLUGGED_AFTER,
     Connector,
@@ -103,7 +104,7 @@ class V201:
             "ClearCache": self._clear_cache,
             "TriggerMessage": self._trigger_message,
             "DataTransfer": lambda _payload: Reply({"status": "UnknownVendorId"}),
-        }
+        } | v201_handlers(station.local_list)
         self._variables = self._device_model()
 
     # -- messages the station sends -----------------------------------------------------------
@@ -275,7 +276,7 @@ class V201:
                 ),
                 None,
             ),
-        }
+        } | v201_variables(station.local_list)
 
     def _lookup(
         self, component: JsonObject, variable: JsonObject

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from voltbook.charging.model import ChargingSession
 from voltbook.charging.remote_model import AppCharge, ChargeState
+from voltbook.core.clock import Clock
 from voltbook.storage.sessions import SqlSessionRepository
 from voltbook.storage.tables import (
     app_charges,
@@ -28,8 +29,9 @@ _WAITING = [s.value for s in ChargeState if s.waiting]
 
 
 class SqlAppChargeRepository:
-    def __init__(self, connection: AsyncConnection) -> None:
+    def __init__(self, connection: AsyncConnection, clock: Clock) -> None:
         self._connection = connection
+        self._clock = clock
 
     async def add(self, charge: AppCharge) -> bool:
         try:
@@ -84,7 +86,9 @@ class SqlAppChargeRepository:
         if row is None:
             return None
         reference = row.external_id or str(session_id)
-        return await SqlSessionRepository(self._connection).get(row.station_id, reference)
+        return await SqlSessionRepository(self._connection, self._clock).get(
+            row.station_id, reference
+        )
 
     async def place(self, station_id: str) -> tuple[str | None, str | None]:
         row = (

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from voltbook.charging.model import ChargingSession
+from voltbook.core.clock import Clock
 from voltbook.storage.tables import charging_sessions, id_tokens
 from voltbook.storage.timestamps import as_utc, as_utc_or_none
 
@@ -17,8 +18,9 @@ _T = charging_sessions
 
 
 class SqlSessionRepository:
-    def __init__(self, connection: AsyncConnection) -> None:
+    def __init__(self, connection: AsyncConnection, clock: Clock) -> None:
         self._connection = connection
+        self._clock = clock  # an id tag past its expiry date is Expired
 
     async def add(self, session: ChargingSession) -> ChargingSession:
         values = _values(session)
@@ -88,10 +90,19 @@ class SqlSessionRepository:
         )
 
     async def id_tag_status(self, id_tag: str) -> str | None:
-        status = await self._connection.scalar(
-            sa.select(id_tokens.c.status).where(id_tokens.c.token == id_tag)
-        )
-        return None if status is None else str(status)
+        row = (
+            await self._connection.execute(
+                sa.select(id_tokens.c.status, id_tokens.c.expires_at).where(
+                    id_tokens.c.token == id_tag
+                )
+            )
+        ).first()
+        if row is None:
+            return None
+        status, expires_at = str(row.status), as_utc_or_none(row.expires_at)
+        if status == "Accepted" and expires_at is not None and expires_at <= self._clock.now():
+            return "Expired"
+        return status
 
 
 def _values(session: ChargingSession) -> dict[str, Any]:

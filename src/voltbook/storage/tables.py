@@ -129,6 +129,36 @@ id_tokens = sa.Table(
     sa.Column("driver_id", sa.String(36), sa.ForeignKey("drivers.id")),
     sa.Column("status", sa.String(16), nullable=False),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("kind", sa.String(8), nullable=False, server_default="rfid"),
+    sa.Column("expires_at", sa.DateTime(timezone=True)),
+)
+
+# Which cards go to which stations' authorization lists (one row, id 1; none: no lists).
+auth_list_rule = sa.Table(
+    "auth_list_rule",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("mode", sa.String(8), nullable=False),
+    sa.Column("site_ids", sa.JSON, nullable=False),
+    sa.Column("changed_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# Each station's authorization list as voltbook last set it: its version and its entries.
+station_auth_lists = sa.Table(
+    "station_auth_lists",
+    metadata,
+    sa.Column("station_id", sa.String(48), sa.ForeignKey("stations.id"), primary_key=True),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("outcome", sa.String(24), nullable=False),
+    sa.Column("synced_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+station_auth_list_entries = sa.Table(
+    "station_auth_list_entries",
+    metadata,
+    sa.Column("station_id", sa.String(48), sa.ForeignKey("stations.id"), primary_key=True),
+    sa.Column("token", sa.String(36), primary_key=True),
+    sa.Column("standing", sa.String(16), nullable=False),
 )
 
 alarms = sa.Table(

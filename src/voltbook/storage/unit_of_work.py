@@ -12,7 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from voltbook.core.clock import Clock
 from voltbook.storage.alarms import SqlAlarmRepository
 from voltbook.storage.app_charges import SqlAppChargeRepository
+from voltbook.storage.auth_lists import SqlAuthListRepository
 from voltbook.storage.drivers import SqlDriverRepository
+from voltbook.storage.idtokens import SqlIdTokenRepository
 from voltbook.storage.notices import SqlNoticeRepository, SqlTopicRepository
 from voltbook.storage.offers import (
     SqlDeliveryRepository,
@@ -56,6 +58,8 @@ class SqlUnitOfWork:
     positions: SqlPositionRepository
     app_charges: SqlAppChargeRepository
     places: SqlPlaceRepository
+    id_tokens: SqlIdTokenRepository
+    auth_lists: SqlAuthListRepository
 
     def __init__(
         self,
@@ -131,7 +135,7 @@ _REPOSITORIES: dict[str, _Make] = {
     "sites": lambda u, c: SqlSiteRepository(c, u._clock, sqlite=u._sqlite, read_only=u._read_only),
     "drivers": lambda u, c: SqlDriverRepository(c),
     "stations": lambda u, c: SqlStationRepository(c, u._clock),
-    "sessions": lambda u, c: SqlSessionRepository(c),
+    "sessions": lambda u, c: SqlSessionRepository(c, u._clock),
     "alarms": lambda u, c: SqlAlarmRepository(c),
     "reservations": lambda u, c: SqlReservationRepository(c, sqlite=u._sqlite),
     "notices": lambda u, c: SqlNoticeRepository(c),
@@ -143,6 +147,8 @@ _REPOSITORIES: dict[str, _Make] = {
     "offer_chargers": lambda u, c: SqlOfferChargerFacts(c),
     "vehicles": lambda u, c: SqlVehicleRepository(c),
     "positions": lambda u, c: SqlPositionRepository(c, sqlite=u._sqlite),
-    "app_charges": lambda u, c: SqlAppChargeRepository(c),
+    "app_charges": lambda u, c: SqlAppChargeRepository(c, u._clock),
     "places": lambda u, c: SqlPlaceRepository(c),
+    "id_tokens": lambda u, c: SqlIdTokenRepository(c),
+    "auth_lists": lambda u, c: SqlAuthListRepository(c),
 }

@@ -102,6 +102,18 @@ export const createOffer = (body) => request("POST", "/api/v1/operator/offers", 
 export const updateOffer = (id, body) => request("PATCH", `/api/v1/operator/offers/${enc(id)}`, { body });
 export const endOffer = (id) => request("POST", `/api/v1/operator/offers/${enc(id)}/end`);
 
+export const idTokens = (query) => request("GET", "/api/v1/operator/id-tokens", { query: { limit: 200, ...query } });
+export const addIdToken = (body) => request("POST", "/api/v1/operator/id-tokens", { body });
+export const blockIdToken = (t) => request("POST", `/api/v1/operator/id-tokens/${enc(t)}/block`);
+export const unblockIdToken = (t) => request("POST", `/api/v1/operator/id-tokens/${enc(t)}/unblock`);
+export const expireIdToken = (t) => request("POST", `/api/v1/operator/id-tokens/${enc(t)}/expire`, { body: {} });
+export const renewIdToken = (t) => request("POST", `/api/v1/operator/id-tokens/${enc(t)}/renew`);
+export const assignIdToken = (t, driverId) => request("PUT", `/api/v1/operator/id-tokens/${enc(t)}/driver`, { body: { driver_id: driverId } });
+export const listRule = () => request("GET", "/api/v1/operator/auth-list-rule");
+export const setListRule = (body) => request("PUT", "/api/v1/operator/auth-list-rule", { body });
+export const stationList = (id) => request("GET", `/api/v1/operator/stations/${enc(id)}/auth-list`);
+export const syncStationList = (id, full) => request("POST", `/api/v1/operator/stations/${enc(id)}/auth-list/sync`, { query: { full } });
+
 // --- the live channel ---------------------------------------------------------------------
 
 let socket = null;

@@ -8,6 +8,7 @@ import * as stations from "./stations.js";
 import * as stationPage from "./station.js";
 import * as reservations from "./reservations.js";
 import * as offers from "./offers.js";
+import * as cards from "./cards.js";
 
 const main = document.getElementById("main");
 let leave = null;
@@ -19,6 +20,7 @@ const ROUTES = [
   [/^#\/reservations$/, reservations, "Reservations"],
   [/^#\/offers$/, offers, "Offers"],
   [/^#\/offers\/(new|\d+)$/, offers, "Offer"],
+  [/^#\/cards$/, cards, "Cards"],
 ];
 
 async function show() {

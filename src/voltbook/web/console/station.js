@@ -12,6 +12,7 @@ export async function render(root, [stationId]) {
   const answer = h("section", { class: "panel answer", id: "answer", "aria-labelledby": "answer-title", "aria-live": "polite" },
     h("h2", { id: "answer-title" }, "Station's answer"), h("p", { class: "quiet" }, "Send a command: the station's own answer shows here."));
   const config = h("section", { class: "panel", "aria-labelledby": "config-title" });
+  const authList = h("section", { class: "panel", id: "auth-list", "aria-labelledby": "auth-list-title" });
   root.append(
     h("p", {}, h("a", { href: "#/stations" }, "← All stations")),
     heading, facts,
@@ -22,6 +23,7 @@ export async function render(root, [stationId]) {
         connectorsBody)),
     h("div", { class: "columns" }, commands(), answer),
     config,
+    authList,
   );
 
   let station = null;
@@ -165,6 +167,33 @@ export async function render(root, [stationId]) {
   }
 
   config.append(h("h2", { id: "config-title" }, "Configuration"), configForms());
+
+  async function drawAuthList(report) {
+    const title = h("h2", { id: "auth-list-title" }, "Authorization list");
+    try {
+      const state = await api.stationList(stationId);
+      const sync = h("button", { type: "button" }, "Update the list now");
+      const full = h("button", { type: "button" }, "Send the whole list");
+      const run = async (whole) => {
+        try {
+          const done = await api.syncStationList(stationId, whole);
+          drawAuthList(`${done.outcome}: ${done.messages} message${done.messages === 1 ? "" : "s"} sent`);
+        } catch (error) {
+          authList.append(problem(error));
+        }
+      };
+      sync.addEventListener("click", () => run(false));
+      full.addEventListener("click", () => run(true));
+      authList.replaceChildren(title,
+        h("dl", { class: "facts" }, ...[["Version", state.version ?? "unknown"], ["Cards", state.entries],
+          ["Station's last answer", state.outcome], ["Sent", when(state.synced_at)]]
+          .map(([dt, dd]) => h("div", {}, h("dt", {}, dt), h("dd", {}, String(dd))))),
+        report ? h("p", { role: "status" }, report) : null, h("div", { class: "buttons" }, sync, " ", full));
+    } catch (error) {
+      authList.replaceChildren(title, problem(error));
+    }
+  }
+  drawAuthList();
   await load();
   const unfollow = api.follow(`station:${stationId}`);
   let last = store.get().lastStatusAt;
