@@ -37,7 +37,11 @@ export async function render(root) {
   function drawMap() {
     layer.clearLayers();
     const bounds = [];
-    for (const place of places) {
+    // Trouble is drawn last, on top of its neighbours.
+    const order = ["never", "available", "reserved", "in_use", "unavailable", "offline", "faulted"];
+    const ranked = places.map((p) => [order.indexOf(category(p.online, p.connectors)), p])
+      .sort((a, b) => a[0] - b[0]).map(([, p]) => p);
+    for (const place of ranked) {
       if (place.lat === null || place.lon === null) continue;
       const kind = category(place.online, place.connectors);
       if (kind === "never" && !showNever.checked) continue;
@@ -51,7 +55,8 @@ export async function render(root) {
       if (kind !== "never") bounds.push([place.lat, place.lon]);
     }
     if (!fitted && bounds.length) {
-      map.fitBounds(bounds, { padding: [30, 30], maxZoom: 14, animate: false });
+      map.invalidateSize();
+      map.fitBounds(bounds, { padding: [40, 40], maxZoom: 17, animate: false });
       fitted = true;
     }
   }
@@ -88,6 +93,7 @@ export async function render(root) {
         h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Status"), h("th", { scope: "col", class: "num" }, "Connectors"))),
         h("tbody", {}, [...byConnector.entries()].sort((a, b) => b[1] - a[1]).map(([status, n]) =>
           h("tr", {}, h("th", { scope: "row" }, status), h("td", { class: "num" }, number(n)))))),
+      h("p", { class: "hint" }, "A station counts as available while one of its connectors is free, as in use when none is."),
     );
   }
 

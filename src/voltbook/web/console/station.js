@@ -1,7 +1,7 @@
 // One station: connectors live, every command with the station's own answer, configuration.
 import * as api from "./api.js";
 import * as store from "./store.js";
-import { announce, confirmDialog, field, h, problem, select, when } from "./dom.js";
+import { announce, clear, confirmDialog, field, h, problem, select, when } from "./dom.js";
 import { CATEGORIES, busy, category } from "./status.js";
 import { passwordBox } from "./stations.js";
 
@@ -140,7 +140,7 @@ export async function render(root, [stationId]) {
       key: `${v.component?.name}.${v.variable?.name}`, value: v.attributeValue, readonly: false,
     }));
     const unknown = response.unknownKey || [];
-    config.replaceChildren(h("h2", { id: "config-title" }, "Configuration"), configForms(),
+    clear(config, h("h2", { id: "config-title" }, "Configuration"), configForms(),
       h("table", { class: "list", id: "configuration" },
         h("thead", {}, h("tr", {}, ["Key", "Value", "Read-only"].map((t) => h("th", { scope: "col" }, t)))),
         h("tbody", {}, keys.map((k) => h("tr", {}, h("th", { scope: "row" }, k.key), h("td", {}, k.value ?? "—"), h("td", {}, k.readonly ? "yes" : "no"))))),
@@ -184,13 +184,13 @@ export async function render(root, [stationId]) {
       };
       sync.addEventListener("click", () => run(false));
       full.addEventListener("click", () => run(true));
-      authList.replaceChildren(title,
+      clear(authList, title,
         h("dl", { class: "facts" }, ...[["Version", state.version ?? "unknown"], ["Cards", state.entries],
           ["Station's last answer", state.outcome], ["Sent", when(state.synced_at)]]
           .map(([dt, dd]) => h("div", {}, h("dt", {}, dt), h("dd", {}, String(dd))))),
         report ? h("p", { role: "status" }, report) : null, h("div", { class: "buttons" }, sync, " ", full));
     } catch (error) {
-      authList.replaceChildren(title, problem(error));
+      clear(authList, title, problem(error));
     }
   }
   drawAuthList();
