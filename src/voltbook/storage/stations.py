@@ -16,6 +16,8 @@ from voltbook.stations.ports import StationCredentials, StatusChange
 from voltbook.storage.rows import connector_from_row, station_from_row
 from voltbook.storage.tables import connectors, sites, stations
 
+_STATUS = {status.value: status for status in ConnectorStatus}
+
 
 class SqlStationRepository:
     def __init__(self, connection: AsyncConnection, clock: Clock) -> None:
@@ -141,8 +143,9 @@ class SqlStationRepository:
         return await self._load(condition, limit=limit)
 
     async def places(self) -> list[StationPlace]:
-        # Only the columns a map needs: thousands of stations in one answer.
-        statement = (
+        # Two plain reads joined here: one statement joining all three tables and ordering
+        # the product took five times as long on SQLite for the bundled 8,925 stations.
+        placed = await self._connection.execute(
             sa.select(
                 stations.c.id,
                 stations.c.site_id,
@@ -151,21 +154,22 @@ class SqlStationRepository:
                 sites.c.city,
                 sites.c.lat,
                 sites.c.lon,
+            )
+            .select_from(stations.outerjoin(sites, sites.c.id == stations.c.site_id))
+            .order_by(stations.c.id)
+        )
+        rows = placed.all()
+        plugs = await self._connection.execute(
+            sa.select(
+                connectors.c.station_id,
+                connectors.c.evse_id,
+                connectors.c.connector_id,
                 connectors.c.status,
             )
-            .select_from(
-                stations.outerjoin(sites, sites.c.id == stations.c.site_id).outerjoin(
-                    connectors, connectors.c.station_id == stations.c.id
-                )
-            )
-            .order_by(stations.c.id, connectors.c.evse_id, connectors.c.connector_id)
         )
-        rows = (await self._connection.execute(statement)).all()
-        found: dict[str, tuple[Any, list[ConnectorStatus]]] = {}
-        for row in rows:
-            entry = found.setdefault(row[0], (row, []))
-            if row[7] is not None:
-                entry[1].append(ConnectorStatus(row[7]))
+        statuses: dict[str, list[tuple[int, int, ConnectorStatus]]] = {}
+        for station_id, evse_id, connector_id, status in plugs.all():
+            statuses.setdefault(station_id, []).append((evse_id, connector_id, _STATUS[status]))
         return [
             StationPlace(
                 station_id=row[0],
@@ -175,9 +179,9 @@ class SqlStationRepository:
                 lat=row[5],
                 lon=row[6],
                 online=bool(row[2]),
-                statuses=tuple(statuses),
+                statuses=tuple(status for _, _, status in sorted(statuses.get(row[0], ()))),
             )
-            for row, statuses in found.values()
+            for row in rows
         ]
 
     async def _load(self, condition: sa.ColumnElement[bool], limit: int) -> list[Station]:
