@@ -5,9 +5,16 @@ from __future__ import annotations
 import re
 import secrets
 
-from playwright.async_api import expect
+from playwright.async_api import Locator, Page, expect
 
 from tests.browser.conftest import Phone, WebServer
+
+PASSWORD = "a good password 123"
+
+
+def tab(page: Page, name: str) -> Locator:
+    """A tab of the bar at the bottom."""
+    return page.get_by_role("navigation", name="Screens").get_by_role("link", name=name)
 
 
 async def sign_up(phone: Phone) -> str:
@@ -18,11 +25,24 @@ async def sign_up(phone: Phone) -> str:
     await phone.check_a11y("sign in")
     await page.get_by_role("button", name="New here? Create an account").click()
     await page.get_by_label("E-mail address").fill(email)
-    await page.get_by_label("Password").fill("a good password 123")
+    await page.get_by_label("Password").fill(PASSWORD)
     await phone.screenshot("sign-up")
     await page.get_by_role("button", name="Create account").click()
     await expect(page.get_by_role("heading", name="Find a charger")).to_be_visible()
     return email
+
+
+async def sign_in_if_asked(phone: Phone, email: str) -> None:
+    """After a reload the app stays signed in through its refresh cookie; a server without
+    one asks again, and the app goes on to the screen it was opened on."""
+    page = phone.page
+    heading = page.get_by_role("heading", level=2)
+    await expect(heading).to_be_visible()
+    if await heading.text_content() == "Sign in":
+        await page.get_by_label("E-mail address").fill(email)
+        await page.get_by_label("Password").fill(PASSWORD)
+        await page.get_by_role("button", name="Sign in", exact=True).click()
+        await expect(page.get_by_role("heading", name="Sign in")).to_be_hidden()
 
 
 async def test_a_new_driver_finds_books_charges_and_sees_the_session(

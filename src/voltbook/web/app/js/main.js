@@ -112,7 +112,7 @@ function receiveNotices() {
 
 function showNetwork(liveState) {
   const parts = [];
-  if (!navigator.onLine) parts.push("Offline: showing the last results");
+  if (!navigator.onLine || !api.isReachable()) parts.push("Offline: voltbook cannot be reached");
   else if (api.signedIn() && liveState === "connecting") parts.push("Connecting…");
   if (!window.isSecureContext) parts.push("Not a secure connection: location, install and notifications are off");
   document.getElementById("net").textContent = parts.join(" · ");
@@ -126,6 +126,10 @@ async function boot() {
   window.addEventListener("online", () => { update({ online: true }); showNetwork(api.live.state); });
   window.addEventListener("offline", () => { update({ online: false }); showNetwork(api.live.state); });
   showNetwork("closed");
+  api.onReachability((yes) => {
+    showNetwork(api.live.state);
+    if (yes && api.signedIn()) api.live.open(); // back: the live channel replays what was missed
+  });
   if ("serviceWorker" in navigator && window.isSecureContext) {
     navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(() => undefined);
   }
