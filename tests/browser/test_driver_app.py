@@ -17,10 +17,11 @@ def tab(page: Page, name: str) -> Locator:
     return page.get_by_role("navigation", name="Screens").get_by_role("link", name=name)
 
 
-async def sign_up(phone: Phone) -> str:
+async def sign_up(phone: Phone, base: str = "") -> str:
+    """A new account, made through the app; its e-mail address."""
     page = phone.page
     email = f"driver-{secrets.token_hex(4)}@example.org"
-    await page.goto("/")
+    await page.goto(f"{base}/")
     await expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
     await phone.check_a11y("sign in")
     await page.get_by_role("button", name="New here? Create an account").click()
