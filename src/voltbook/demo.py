@@ -17,7 +17,7 @@ from voltbook.services import Services
 
 DOWNTOWN_BOSTON = (42.3555, -71.0605)
 DRIVER_EMAIL = "driver@voltbook.example"
-OFFER_TITLE = "20% off while you charge downtown"
+OFFER_TITLE = "20% off at an idle charger downtown"
 
 
 def demo_password(data_dir: Path, name: str) -> str:
@@ -49,7 +49,8 @@ async def demo_driver(services: Services, data_dir: Path) -> tuple[str, str]:
 
 
 async def demo_offer(services: Services, operator_id: str | None = None) -> None:
-    """A running offer around downtown Boston for drivers who come into the area."""
+    """A running offer around downtown Boston: a charger idle for a few minutes is offered to
+    the drivers nearby who share their position (so a newcomer receives one soon)."""
     now = datetime.now(UTC)
     running = [
         o
@@ -66,7 +67,8 @@ async def demo_offer(services: Services, operator_id: str | None = None) -> None
             kind=OfferKind.PERCENT_OFF,
             value=20,
             area=Area(lat, lon, 5_000),
-            trigger=Trigger.AREA_ENTRY,
+            trigger=Trigger.IDLE_STATION,
+            idle_minutes=2,
             ends_at=now + timedelta(days=30),
             max_per_driver=1,
         ),

@@ -63,7 +63,7 @@ class WebServer:
         return opened
 
 
-def _boston_rows(limit: int = 60) -> str:
+def boston_rows(limit: int = 60) -> str:
     """The bundled data set's rows in Boston: enough for a city, quick to import."""
     with bundled_stations().open(newline="", encoding="utf-8") as handle:
         reader = csv.DictReader(handle)
@@ -102,7 +102,7 @@ async def web_server(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[
     async with open_services(settings, upgrade=True) as services:
         plans = (
             p
-            for p in read_site_rows(io.StringIO(_boston_rows()), "afdc")
+            for p in read_site_rows(io.StringIO(boston_rows()), "afdc")
             if not isinstance(p, RowProblem)
         )
         await services.stations.import_sites(plans, source="afdc")

@@ -13,6 +13,24 @@ export class ApiError extends Error {
   }
 }
 
+// Whether voltbook answered the last request: false while it (or the network) is down.
+let reachable = true;
+const reachability = new Set();
+
+function reached(yes) {
+  if (yes === reachable) return;
+  reachable = yes;
+  for (const listener of reachability) listener(yes);
+}
+
+export function onReachability(listener) {
+  reachability.add(listener);
+}
+
+export function isReachable() {
+  return reachable;
+}
+
 export function signedIn() {
   return accessToken !== null;
 }
@@ -38,8 +56,10 @@ async function request(method, path, { body, form, headers = {}, auth = true, re
   try {
     answer = await fetch(API + path, init);
   } catch (error) {
+    reached(false);
     throw new ApiError(0, { detail: "No connection to voltbook. Check your network and try again." });
   }
+  reached(!answer.headers.get("X-Voltbook-Offline"));
   if (answer.status === 401 && auth && retry && (await refresh())) {
     return request(method, path, { body, form, headers, auth, retry: false });
   }
@@ -67,10 +87,12 @@ export async function refresh() {
     const answer = await fetch(`${API}/auth/refresh`, {
       method: "POST", credentials: "same-origin", headers: { Accept: "application/json", "X-Voltbook-App": "1" },
     });
+    reached(true);
     if (!answer.ok) return false;
     await takeTokens(await answer.json());
     return true;
   } catch (_) {
+    reached(false);
     return false;
   }
 }
@@ -215,6 +237,7 @@ class LiveChannel {
     let message;
     try { message = JSON.parse(text); } catch (_) { return; }
     if (message.type === "welcome") {
+      reached(true);
       this.delay = 1000;
       this.setState("open");
       for (const topic of this.topics) this.send({ type: "subscribe", topic });

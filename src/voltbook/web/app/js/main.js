@@ -29,7 +29,9 @@ async function route() {
   if (typeof leaveScreen === "function") leaveScreen();
   leaveScreen = null;
   const hash = location.hash || "#/find";
-  if (!api.signedIn()) {
+  // Offline and not signed in (the refresh needs the server): the last results still show.
+  const browsing = !api.isReachable() && /^#\/(find|station\/)/.test(hash);
+  if (!api.signedIn() && !browsing) {
     document.querySelector(".tabs").hidden = true;
     leaveScreen = await signInScreen(hash === "#/signin" ? "#/find" : hash, started);
     return;
@@ -112,7 +114,7 @@ function receiveNotices() {
 
 function showNetwork(liveState) {
   const parts = [];
-  if (!navigator.onLine) parts.push("Offline: showing the last results");
+  if (!navigator.onLine || !api.isReachable()) parts.push("Offline: voltbook cannot be reached");
   else if (api.signedIn() && liveState === "connecting") parts.push("Connecting…");
   if (!window.isSecureContext) parts.push("Not a secure connection: location, install and notifications are off");
   document.getElementById("net").textContent = parts.join(" · ");
@@ -126,6 +128,13 @@ async function boot() {
   window.addEventListener("online", () => { update({ online: true }); showNetwork(api.live.state); });
   window.addEventListener("offline", () => { update({ online: false }); showNetwork(api.live.state); });
   showNetwork("closed");
+  api.onReachability(async (yes) => {
+    showNetwork(api.live.state);
+    if (!yes) return;
+    if (api.signedIn()) api.live.open(); // back: the live channel replays what was missed
+    else if (await api.refresh()) await started();
+    else route();
+  });
   if ("serviceWorker" in navigator && window.isSecureContext) {
     navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(() => undefined);
   }

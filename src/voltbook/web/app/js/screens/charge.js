@@ -103,7 +103,7 @@ export async function chargeScreen(stationId, evseId) {
     } else {
       panel.replaceChildren(h("div", { class: "card" },
         h("p", {}, "Plug in (before or after) and tap start. Your app token pays; nothing else to show."),
-        h("button", { type: "button", class: "wide", id: "start", onclick: (event) => { event.currentTarget.disabled = true; start(); } }, "⚡ Start charging")));
+        h("button", { type: "button", class: "wide", id: "start", onclick: (event) => { event.currentTarget.disabled = true; start(); } }, "Start charging")));
     }
   } else {
     const station = h("input", { id: "evse-station", autocomplete: "off", required: true, placeholder: "e.g. BOS-0001" });

@@ -1,7 +1,7 @@
 // Find: chargers around the driver (browser position or a typed place), on a map and in a
 // list coloured by live status, updated live through the live channel's area topic.
 import * as api from "../api.js";
-import { store, update } from "../store.js";
+import { store, subscribe, update } from "../store.js";
 import { distance, errorText, field, h, show, statusBadge, statusClass } from "../ui.js";
 import { siteStatus, offersFor } from "./sites.js";
 
@@ -11,7 +11,8 @@ const STANDARDS = [["", "Any plug"], ["CCS1", "CCS1 (Combo 1)"], ["J1772", "J177
 const POWERS = [["", "Any power"], ["7", "7 kW or more"], ["22", "22 kW or more"], ["50", "50 kW or more"], ["150", "150 kW or more"]];
 
 export async function findScreen() {
-  const results = h("div", { "aria-live": "polite" });
+  const results = h("div");
+  const nearestBox = h("div", { "aria-live": "polite" });
   const mapBox = h("div", { id: "map", role: "region", "aria-label": "Map of the chargers found" });
   const note = h("p", { class: "muted small", role: "status" });
   const placeInput = h("input", { type: "search", id: "place", autocomplete: "off", placeholder: "City, postcode or street", list: "place-list" });
@@ -52,7 +53,7 @@ export async function findScreen() {
       note.textContent = window.isSecureContext
         ? "Location is off for voltbook: type a place instead."
         : "Location needs a secure (https) connection: type a place instead.";
-    }, { enableHighAccuracy: false, timeout: 10000, maximumAge: 60000 });
+    }, { enableHighAccuracy: false, timeout: 10000, maximumAge: 0 });
   }
 
   let typing = null;
@@ -121,16 +122,17 @@ export async function findScreen() {
   function render() {
     const sites = store.results;
     if (!sites.length) {
-      results.replaceChildren(h("p", { class: "card" }, "No charger fits these filters here. Try another plug, less power or a wider search."));
+      nearestBox.replaceChildren();
+      results.replaceChildren(h("p", { class: "card" }, "No charger fits these filters here. Try another plug or less power, or clear “Free now only”."));
       drawMap([]);
       return;
     }
     const nearestFree = sites.find((s) => siteStatus(s) === "Available");
+    nearestBox.replaceChildren(nearestFree
+      ? h("a", { class: "button wide nearest", href: `#/station/${nearestFree.id}`, id: "nearest" },
+        h("span", {}, "Nearest free charger", h("br"), h("small", {}, `${nearestFree.name} · ${distance(nearestFree.distance_m)}`)))
+      : h("p", { class: "card" }, "Nothing free right now in this list: book one for later from its page."));
     results.replaceChildren(
-      nearestFree
-        ? h("a", { class: "button wide", href: `#/station/${nearestFree.id}`, id: "nearest" },
-          `Nearest free: ${nearestFree.name} · ${distance(nearestFree.distance_m)}`)
-        : h("p", { class: "card" }, "Nothing free right now in this list: book one for later from its page."),
       h("h3", {}, "Chargers"),
       h("ul", { class: "list" }, sites.map(siteItem)),
     );
@@ -195,11 +197,12 @@ export async function findScreen() {
     }
     if (touched) render();
   });
+  const stopStore = subscribe((_, changes) => { if ("inbox" in changes && store.results.length) render(); });
 
   show(
     h("h2", {}, "Find a charger"),
     h("div", { class: "card" },
-      h("button", { type: "button", class: "wide", onclick: locate }, "📍 Use my location"),
+      h("button", { type: "button", class: "wide", onclick: locate }, "Use my location"),
       h("form", { onsubmit: placeSubmit, role: "search" },
         field("Or search around a place", placeInput),
         placeList,
@@ -210,6 +213,7 @@ export async function findScreen() {
         h("div", {}, field("Power", power)),
         h("label", { class: "check full", for: "f-available" }, available, "Free now only")),
       note),
+    nearestBox,
     mapBox,
     results,
   );
@@ -223,6 +227,7 @@ export async function findScreen() {
   }
   return () => {
     stopLive();
+    stopStore();
     if (topic) api.live.unfollow(topic);
     if (map) map.remove();
   };

@@ -15,7 +15,7 @@ async function enablePush(button) {
     }
     if ((await Notification.requestPermission()) !== "granted") throw new Error("Notifications are blocked for voltbook in the browser settings.");
     const registration = await navigator.serviceWorker.ready;
-    const { application_server_key: key } = await api.pushKey();
+    const { public_key: key } = await api.pushKey();
     const subscription = await registration.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: base64Url(key) });
     await api.pushSubscribe(subscription.toJSON());
     button.textContent = "Notifications are on";
@@ -27,14 +27,14 @@ async function enablePush(button) {
 
 export async function meScreen() {
   const account = store.account || (await api.me());
-  const pushButton = h("button", { type: "button", class: "secondary wide", onclick: () => enablePush(pushButton) }, "🔔 Notify me when the app is closed");
+  const pushButton = h("button", { type: "button", class: "secondary wide", onclick: () => enablePush(pushButton) }, "Notify me when the app is closed");
   show(
     h("h2", {}, "Me"),
     h("p", { class: "card" }, "Signed in as ", h("strong", {}, account.email)),
     h("ul", { class: "list" },
-      h("li", {}, h("a", { class: "button secondary wide", href: "#/vehicle" }, "🚗 My vehicle")),
-      h("li", {}, h("a", { class: "button secondary wide", href: "#/charge" }, "🔌 My sessions")),
-      h("li", {}, h("a", { class: "button secondary wide", href: "#/privacy" }, "🔒 Privacy and account"))),
+      h("li", {}, h("a", { class: "button secondary wide", href: "#/vehicle" }, "My vehicle")),
+      h("li", {}, h("a", { class: "button secondary wide", href: "#/charge" }, "My sessions")),
+      h("li", {}, h("a", { class: "button secondary wide", href: "#/privacy" }, "Privacy and account"))),
     pushButton,
     window.isSecureContext ? null : h("p", { class: "muted small" }, "Over plain http on another address the browser turns off location, installing and notifications: open voltbook over https."),
     h("h3", {}, "Sign out"),

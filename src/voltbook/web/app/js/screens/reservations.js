@@ -51,7 +51,7 @@ export async function reservationsScreen(focusId) {
     const last = r.history[r.history.length - 1];
     return h("article", { class: "card", id: `r-${r.id}`, "aria-current": String(r.id) === focusId ? "true" : false },
       h("div", { class: "row" },
-        h("h3", { class: "grow" }, `${title}: charger ${r.station_id}`),
+        h("h3", { class: "grow" }, `Charger ${r.station_id}`),
         h("span", { class: `status ${r.status === "held" ? "available" : r.status === "failed" ? "fault" : r.status === "scheduled" ? "reserved" : "unknown"}` }, title)),
       h("p", {}, `Connector ${r.connector_id}${r.any_connector ? " (any free one)" : ""} · ${when(r.start)} – ${clock(r.end)}`),
       explain ? h("p", { class: "muted small" }, explain) : null,

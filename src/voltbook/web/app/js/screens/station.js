@@ -33,12 +33,25 @@ export async function stationScreen(siteId) {
     }
   }
 
-  function connectorRow(station, c) {
+  /** One card per EVSE (what a driver books and plugs into), listing its plugs. */
+  function evses(station) {
+    const by = new Map();
+    for (const c of station.connectors) {
+      if (!by.has(c.evse_id)) by.set(c.evse_id, []);
+      by.get(c.evse_id).push(c);
+    }
+    return [...by.values()];
+  }
+
+  function connectorRow(station, plugs) {
+    const c = plugs[0];
+    const names = plugs.map((p) => p.standard_name || p.standard).filter(Boolean);
+    const kw = Math.max(0, ...plugs.map((p) => p.max_power_kw || 0));
     return h("li", { class: "card", dataset: { station: station.id, evse: c.evse_id } },
       h("div", { class: "row" },
-        h("strong", { class: "grow" }, `Connector ${c.evse_id}: ${c.standard_name || c.standard || "plug"}`),
+        h("strong", { class: "grow" }, `Connector ${c.evse_id}`),
         h("span", { class: "live-status" }, statusBadge(c.status))),
-      h("p", { class: "muted small" }, `${c.power_type || ""} ${c.max_power_kw ? `${c.max_power_kw} kW` : ""}`.trim() || "power not listed"),
+      h("p", { class: "small" }, `${names.join(" or ") || "plug not listed"} · ${c.power_type || ""} ${kw ? `up to ${kw} kW` : "power not listed"}`),
       station.online
         ? h("div", { class: "row" },
           h("button", { type: "button", onclick: () => book(station.id, c.evse_id) }, "Reserve now"),
@@ -84,7 +97,7 @@ export async function stationScreen(siteId) {
     message,
     site.stations.map((station) => h("section", { "aria-label": `Charger ${station.id}` },
       h("h3", {}, `Charger ${station.id}`, station.online ? "" : " (no live status)"),
-      h("ul", { class: "list" }, station.connectors.map((c) => connectorRow(station, c))))),
+      h("ul", { class: "list" }, evses(station).map((plugs) => connectorRow(station, plugs))))),
     live.length ? h("h3", {}, `Pick a slot today (${MINUTES} min)`) : null,
     await Promise.all(live.map(async (station) => h("div", { class: "card" },
       h("p", { class: "small muted" }, `Charger ${station.id}, any free connector`), await slots(station)))),

@@ -43,7 +43,8 @@ export async function vehicleScreen() {
     advice.replaceChildren(h("p", { class: "muted" }, "Looking for chargers within reach…"));
     try {
       const found = await api.recommendations(v.id, store.position || store.place);
-      const items = found.items || [];
+      const seen = new Set(); // the best connector of each site
+      const items = (found.items || []).filter((r) => !seen.has(r.site.id) && seen.add(r.site.id));
       advice.replaceChildren(h("h3", {}, "Chargers within reach"), items.length
         ? h("ul", { class: "list" }, items.map((r) => h("li", {},
           h("a", { class: "station available", href: `#/station/${r.site.id}` },
