@@ -218,3 +218,12 @@ async def test_clearing_caches_asks_every_online_station(
     assert await lists.clear_caches() == 2
     assert chargers.chargers["S1"].caches_cleared == 1
     assert chargers.chargers["OFF"].caches_cleared == 0
+
+
+async def test_a_station_outside_the_rule_that_holds_no_list_is_not_called(
+    lists: AuthListService, tokens: IdTokenService, chargers: FakeStations
+) -> None:
+    await tokens.add("C1")
+    report = await lists.sync("S1")  # the rule is none: the default
+    assert (report.outcome, report.messages) == ("NotCovered", 0)
+    assert chargers.chargers["S1"].received == []
