@@ -19,7 +19,7 @@ from voltbook.stations.commands import (
     LocalListEntry,
     SendLocalList,
 )
-from voltbook.stations.events import StationConnected
+from voltbook.stations.events import StationBooted, StationConnected
 from voltbook.stations.fleet import FleetService
 
 V16_KEYS = ("LocalAuthListEnabled", "LocalAuthListMaxLength", "SendLocalListMaxLength")
@@ -112,7 +112,7 @@ def route_id_token_events(
     bus: EventBus, lists: AuthListService, link: FleetLocalLists, worker: SerialWorker
 ) -> None:
     """A blocked card leaves every station's authorization cache; any change of a card, or a
-    station that connects, brings authorization lists in line. Both go to `worker`, off the
+    station that boots, brings authorization lists in line. Both go to `worker`, off the
     path of whoever changed the card or of the station's boot; changes queued one after the
     other are handled in one round."""
 
@@ -121,7 +121,7 @@ def route_id_token_events(
             await lists.clear_caches()
         await lists.sync_all()
 
-    async def stations_connected(station_ids: list[str]) -> None:
+    async def stations_booted(station_ids: list[str]) -> None:
         for station_id in dict.fromkeys(station_ids):
             await lists.sync(station_id)
 
@@ -132,7 +132,12 @@ def route_id_token_events(
     async def station_connected(event: Event) -> None:
         assert isinstance(event, StationConnected)
         link.connected(event.station_id, event.ocpp_version)
-        worker.submit_item(stations_connected, event.station_id)
+
+    async def station_booted(event: Event) -> None:
+        # Not at connection: a station may take no call before its boot is accepted.
+        assert isinstance(event, StationBooted)
+        worker.submit_item(stations_booted, event.station_id)
 
     bus.subscribe(IdTokenChanged, token_changed)
     bus.subscribe(StationConnected, station_connected)
+    bus.subscribe(StationBooted, station_booted)

@@ -75,9 +75,16 @@ async def test_operators_manage_cards_and_drivers_get_nothing(
     )
     assert unassigned.json()["driver_id"] is None
     rule = await client.put(
-        "/api/v1/operator/auth-list-rule", json={"mode": "sites", "site_ids": []}, headers=operator
+        "/api/v1/operator/auth-list-rule",
+        json={"mode": "sites", "site_ids": [3, 1]},
+        headers=operator,
     )
-    assert rule.status_code == 422  # a rule for sites names one
+    assert rule.json() == {"mode": "sites", "site_ids": [1, 3]}
+    assert (await client.get("/api/v1/operator/auth-list-rule", headers=operator)).json() == {
+        "mode": "sites",
+        "site_ids": [1, 3],
+    }
+    await client.put("/api/v1/operator/auth-list-rule", json={"mode": "none"}, headers=operator)
 
 
 async def station_spec(

@@ -12,7 +12,6 @@ from hypothesis import strategies as st
 from tests.unit.fakes import FakeClock
 from tests.unit.idtoken_fakes import FakeCharger, FakeStations, TokenStore
 from voltbook.core.bus import InProcessBus
-from voltbook.core.errors import InvalidInput
 from voltbook.idtokens.list_model import (
     ENTRY_BYTES,
     MESSAGE_BYTES,
@@ -107,8 +106,7 @@ def test_a_rule_covers_all_stations_the_named_sites_or_none() -> None:
     assert ListRule(ListMode.SITES, frozenset({1})).covers(1)
     assert not ListRule(ListMode.SITES, frozenset({1})).covers(2)
     assert not ListRule(ListMode.NONE).covers(1)
-    with pytest.raises(InvalidInput):
-        ListRule(ListMode.SITES)
+    assert not ListRule(ListMode.SITES).covers(1)  # no site named: no station
 
 
 @pytest.fixture
@@ -220,3 +218,12 @@ async def test_clearing_caches_asks_every_online_station(
     assert await lists.clear_caches() == 2
     assert chargers.chargers["S1"].caches_cleared == 1
     assert chargers.chargers["OFF"].caches_cleared == 0
+
+
+async def test_a_station_outside_the_rule_that_holds_no_list_is_not_called(
+    lists: AuthListService, tokens: IdTokenService, chargers: FakeStations
+) -> None:
+    await tokens.add("C1")
+    report = await lists.sync("S1")  # the rule is none: the default
+    assert (report.outcome, report.messages) == ("NotCovered", 0)
+    assert chargers.chargers["S1"].received == []

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from voltbook.core.errors import InvalidInput
 from voltbook.idtokens.model import IdToken, Standing, TokenKind, fits_v16
 
 # A conservative guess of an entry's and a message's size in JSON, for BytesPerMessage
@@ -24,7 +23,7 @@ MESSAGE_BYTES = 160
 
 class ListMode(StrEnum):
     ALL = "all"  # every station holds every card
-    SITES = "sites"  # only stations at the rule's sites hold lists
+    SITES = "sites"  # only stations at the rule's sites hold lists (no site: none does)
     NONE = "none"  # no station holds a list (each is sent an empty one)
 
 
@@ -32,10 +31,6 @@ class ListMode(StrEnum):
 class ListRule:
     mode: ListMode = ListMode.NONE
     site_ids: frozenset[int] = frozenset()
-
-    def __post_init__(self) -> None:
-        if self.mode is ListMode.SITES and not self.site_ids:
-            raise InvalidInput("a rule for sites names at least one site")
 
     def covers(self, site_id: int | None) -> bool:
         if self.mode is ListMode.ALL:

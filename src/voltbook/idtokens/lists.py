@@ -30,6 +30,7 @@ ACCEPTED = "Accepted"
 VERSION_MISMATCH = "VersionMismatch"
 NOT_SUPPORTED = "NotSupported"
 UNAVAILABLE = "Unavailable"
+NOT_COVERED = "NotCovered"
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +87,9 @@ class AuthListService:
                 rule = await uow.auth_lists.rule()
                 held = await uow.auth_lists.held(station_id)
                 tokens = await uow.auth_lists.all_tokens()
+            if not rule.covers(place[1]) and held is None and not full:
+                # It holds no list of ours: nothing to take away, and no call to make.
+                return SyncReport(station_id, NOT_COVERED, 0, None)
             try:
                 return await self._sync(station_id, place[1], rule, held, tokens, full=full)
             except (DomainError, TimeoutError) as error:
