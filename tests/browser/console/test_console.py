@@ -100,6 +100,14 @@ async def test_an_operator_finds_a_station_resets_it_and_reads_its_answer(
         "Reset: Accepted", timeout=10 * SECONDS
     )
     await expect(page.locator("#answer pre")).to_contain_text('"status": "Accepted"')
+    # One printable label per EVSE, opening the driver app on that connector.
+    await expect(page.locator("#labels figure")).to_have_count(1)
+    await expect(page.locator("#labels figcaption")).to_contain_text(
+        f"{network.url}/#/charge/BOS-3/1"
+    )
+    assert await page.locator("#labels img").evaluate(
+        "img => img.complete && img.naturalWidth > 100"
+    )
     await no_serious_accessibility_violation(page, "station")
     await screenshot(page, "station-reset")
 

@@ -4,6 +4,7 @@ import * as store from "./store.js";
 import { announce, clear, confirmDialog, field, h, problem, select, when } from "./dom.js";
 import { CATEGORIES, busy, category } from "./status.js";
 import { passwordBox } from "./stations.js";
+import { labels } from "./labels.js";
 
 export async function render(root, [stationId]) {
   const heading = h("h1", {}, `Station ${stationId}`);
@@ -13,6 +14,7 @@ export async function render(root, [stationId]) {
     h("h2", { id: "answer-title" }, "Station's answer"), h("p", { class: "quiet" }, "Send a command: the station's own answer shows here."));
   const config = h("section", { class: "panel", "aria-labelledby": "config-title" });
   const authList = h("section", { class: "panel", id: "auth-list", "aria-labelledby": "auth-list-title" });
+  const qr = h("div", { id: "labels-box" });
   root.append(
     h("p", {}, h("a", { href: "#/stations" }, "← All stations")),
     heading, facts,
@@ -24,6 +26,7 @@ export async function render(root, [stationId]) {
     h("div", { class: "columns" }, commands(), answer),
     config,
     authList,
+    qr,
   );
 
   let station = null;
@@ -35,6 +38,7 @@ export async function render(root, [stationId]) {
         place = await api.site(station.site_id).catch(() => ({ name: `site ${station.site_id}` }));
       }
       drawStation();
+      if (!qr.firstChild) qr.append(labels(station));
     } catch (error) {
       facts.replaceChildren(problem(error));
     }
