@@ -116,7 +116,7 @@ export async function render(root) {
     try {
       const [found, active] = await Promise.all([api.network(), api.alarms()]);
       places = found.items;
-      for (const a of active.items) store.alarm(a, { live: false });
+      store.activeAlarms(active.items);
       drawCounts();
       drawMap();
       drawAlarms();

@@ -3,7 +3,7 @@
 const state = {
   account: null,       // {email, role} once signed in
   live: "offline",     // the live channel: offline | connecting | open
-  alarms: new Map(),   // alarm id -> alarm (raised and recently cleared)
+  alarms: new Map(),   // alarm id -> alarm: the server's active ones, then as heard live
   feed: [],            // newest first: {at, alarm, event: "raised" | "cleared"}
   statuses: new Map(), // "station/evse/connector" -> {status, at}, from the live channel
   lastStatusAt: null,  // changes with every status heard live
@@ -26,14 +26,18 @@ export function subscribe(listener) {
 
 const FEED_LENGTH = 100;
 
-/** An alarm message from the live channel (or the alarms list): raised, or cleared. */
-export function alarm(item, { live = true } = {}) {
+/** An alarm message from the live channel: raised, or cleared. */
+export function alarm(item) {
   const event = item.cleared_at ? "cleared" : "raised";
   state.alarms.set(item.id, item);
-  if (live) {
-    state.feed.unshift({ at: item.cleared_at || item.raised_at, alarm: item, event });
-    state.feed.length = Math.min(state.feed.length, FEED_LENGTH);
-  }
+  state.feed.unshift({ at: item.cleared_at || item.raised_at, alarm: item, event });
+  state.feed.length = Math.min(state.feed.length, FEED_LENGTH);
+  set({});
+}
+
+/** The alarms the server has active now (the feed keeps what was heard live). */
+export function activeAlarms(items) {
+  state.alarms = new Map(items.map((item) => [item.id, item]));
   set({});
 }
 
