@@ -36,6 +36,7 @@ from voltbook.charging.events import (
 from voltbook.charging.service import ChargingService
 from voltbook.cluster import Cluster, SingleNode, build_cluster
 from voltbook.config import Settings
+from voltbook.console_wiring import build_console
 from voltbook.core.bus import Event, EventBus
 from voltbook.core.clock import Clock, SystemClock
 from voltbook.core.ids import TimeOrderedIds
@@ -45,9 +46,6 @@ from voltbook.drivers.service import AccountService
 from voltbook.drivers.throttle import SlidingWindowThrottle
 from voltbook.drivers.vehicle_model import ChargingSessionRef
 from voltbook.drivers.vehicles import VehicleService
-from voltbook.idtoken_links import FleetLocalLists, route_id_token_events
-from voltbook.idtokens.lists import AuthListService
-from voltbook.idtokens.service import IdTokenService
 from voltbook.links import (
     AvailableChargers,
     BusOfferOutlet,
@@ -86,6 +84,7 @@ from voltbook.stations.service import StationService
 from voltbook.storage import migrate
 from voltbook.storage.database import create_engine, create_reader
 from voltbook.storage.unit_of_work import SqlUnitOfWork
+from voltbook.telemetry import CountingSender, Telemetry, TimedLink
 
 
 def token_secret(settings: Settings) -> str:
@@ -113,6 +112,7 @@ def build_services(
 ) -> Services:
     clock = clock or SystemClock()
     cluster = cluster or SingleNode()
+    telemetry = Telemetry()
     bus = cluster.bus
     ids = TimeOrderedIds()
 
@@ -151,7 +151,7 @@ def build_services(
     fleet = FleetService(
         uow,
         station_hasher,
-        cluster.station_link(gateway),
+        TimedLink(cluster.station_link(gateway), telemetry),
         clock,
         bus,
         heartbeat_interval_s=settings.ocpp_heartbeat_interval_s,
@@ -180,7 +180,7 @@ def build_services(
     vapid = vapid_keys(settings.data_dir, settings.vapid_private_key.get_secret_value())
     push = PushService(
         uow,
-        WebPushSender(vapid, settings.push_contact, clock),
+        CountingSender(WebPushSender(vapid, settings.push_contact, clock), telemetry),
         clock,
         vapid.application_server_key,
         max_per_driver=settings.push_max_subscriptions,
@@ -230,18 +230,8 @@ def build_services(
         RunningOffers(offers, places, clock),
         settings.recommendation_margin_percent,
     )
-    # --- id tokens and authorization lists (one block: re-apply as a whole when merging)
-    id_tokens = IdTokenService(uow, clock, bus)
-    local_lists = FleetLocalLists(fleet, settings.ocpp_command_timeout_s)
-    list_log = structlog.get_logger("voltbook.idtokens")
-    auth_lists = AuthListService(
-        uow,
-        local_lists,
-        clock,
-        SerialWorker(lambda e: list_log.warning("list work failed", error=type(e).__name__)),
-    )
-    route_id_token_events(bus, auth_lists, local_lists, auth_lists.worker)
-    # --- end of id tokens
+    # The operator console's back end: one call, re-apply as a whole when merging.
+    console = build_console(settings, uow, clock, bus, fleet, gateway, live, telemetry)
     _route_events(bus, alarms, reservations)
     _route_offer_events(bus, offers)
     _route_notices(bus, notices, live, places)
@@ -263,8 +253,11 @@ def build_services(
         vehicles=vehicles,
         privacy=privacy,
         recommendations=recommendations,
-        id_tokens=id_tokens,
-        auth_lists=auth_lists,
+        id_tokens=console.id_tokens,
+        auth_lists=console.auth_lists,
+        journal=console.journal,
+        status_history=console.status_history,
+        telemetry=telemetry,
     )
 
 
@@ -462,6 +455,14 @@ async def open_services(settings: Settings, *, upgrade: bool = False) -> AsyncIt
             asyncio.create_task(services.notices.worker.run()),
             asyncio.create_task(_run_offer_engine(services.offers)),
             asyncio.create_task(services.auth_lists.worker.run()),
+            asyncio.create_task(every(1, services.journal.flush, "journal flush", "journal")),
+            asyncio.create_task(every(300, services.journal.purge, "journal purge", "journal")),
+            asyncio.create_task(
+                every(1, services.status_history.flush, "history flush", "stations")
+            ),
+            asyncio.create_task(
+                every(3600, services.status_history.purge, "history purge", "stations")
+            ),
         ]
         try:
             yield services
@@ -476,6 +477,9 @@ async def open_services(settings: Settings, *, upgrade: bool = False) -> AsyncIt
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
             await services.charging.flush()
+            with contextlib.suppress(Exception):  # diagnostics: not worth failing a stop
+                await services.journal.flush()
+                await services.status_history.flush()
             await cluster.close()
             await services.vehicles.flush()
     finally:

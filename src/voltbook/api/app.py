@@ -12,18 +12,21 @@ from starlette.types import Receive, Scope, Send
 
 import voltbook
 from voltbook.api.fast_lane import FastLane
-from voltbook.api.metrics import HttpMetrics, MetricsMiddleware
+from voltbook.api.metrics import HttpMetrics, MetricsMiddleware, TelemetryCollector
 from voltbook.api.problems import Problem, install_problem_handlers
 from voltbook.api.routes import (
     auth,
     health,
     id_tokens,
+    journal,
     me,
     offers,
     operator,
     push,
     reservations,
+    sessions_admin,
     stations,
+    utilisation,
     vehicles,
 )
 from voltbook.services import Services
@@ -40,7 +43,12 @@ def create_app(services: ServicesFactory, *, fast_lane: bool = True) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with services() as opened:
             app.state.services = opened
-            yield
+            collector = TelemetryCollector(opened.telemetry)
+            registry.register(collector)
+            try:
+                yield
+            finally:
+                registry.unregister(collector)
 
     app = _App(
         title="voltbook",
@@ -61,6 +69,9 @@ def create_app(services: ServicesFactory, *, fast_lane: bool = True) -> FastAPI:
     app.include_router(auth.router)
     app.include_router(operator.router)
     app.include_router(id_tokens.router)
+    app.include_router(journal.router)
+    app.include_router(utilisation.router)
+    app.include_router(sessions_admin.router)
     app.include_router(push.router)
     app.include_router(offers.router)
     app.include_router(offers.drivers_router)

@@ -318,3 +318,35 @@ sites_rtree = sa.Table(
     sa.Column("min_lon", sa.Float),
     sa.Column("max_lon", sa.Float),
 )
+
+# The message journal: the last OCPP frames per station, both ways, secrets taken out.
+station_messages = sa.Table(
+    "station_messages",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("station_id", sa.String(48), nullable=False),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("direction", sa.String(3), nullable=False),
+    sa.Column("kind", sa.String(8), nullable=False),
+    sa.Column("unique_id", sa.String(64)),
+    sa.Column("action", sa.String(64)),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Index("ix_station_messages_station", "station_id", "id"),
+    sa.Index("ix_station_messages_at", "at"),
+)
+
+# One row per connector state change (stations/states.py), and per station going offline
+# or coming back (EVSE 0).
+status_history = sa.Table(
+    "status_history",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("station_id", sa.String(48), nullable=False),
+    sa.Column("evse_id", sa.Integer, nullable=False),
+    sa.Column("connector_id", sa.Integer),
+    sa.Column("state", sa.String(24), nullable=False),
+    sa.Column("status", sa.String(16)),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Index("ix_status_history_at", "at"),
+    sa.Index("ix_status_history_station", "station_id", "evse_id", "connector_id", "at"),
+)

@@ -14,6 +14,7 @@ from voltbook.storage.alarms import SqlAlarmRepository
 from voltbook.storage.auth_lists import SqlAuthListRepository
 from voltbook.storage.drivers import SqlDriverRepository
 from voltbook.storage.idtokens import SqlIdTokenRepository
+from voltbook.storage.journal import SqlJournalRepository
 from voltbook.storage.notices import SqlNoticeRepository, SqlTopicRepository
 from voltbook.storage.offers import (
     SqlDeliveryRepository,
@@ -27,6 +28,7 @@ from voltbook.storage.reservations import SqlReservationRepository
 from voltbook.storage.sessions import SqlSessionRepository
 from voltbook.storage.sites import SqlSiteRepository
 from voltbook.storage.stations import SqlStationRepository
+from voltbook.storage.status_history import SqlStatusHistoryRepository
 from voltbook.storage.vehicles import SqlVehicleRepository
 
 
@@ -56,6 +58,8 @@ class SqlUnitOfWork:
     positions: SqlPositionRepository
     id_tokens: SqlIdTokenRepository
     auth_lists: SqlAuthListRepository
+    journal: SqlJournalRepository
+    status_history: SqlStatusHistoryRepository
 
     def __init__(
         self,
@@ -145,4 +149,6 @@ _REPOSITORIES: dict[str, _Make] = {
     "positions": lambda u, c: SqlPositionRepository(c, sqlite=u._sqlite),
     "id_tokens": lambda u, c: SqlIdTokenRepository(c),
     "auth_lists": lambda u, c: SqlAuthListRepository(c),
+    "journal": lambda u, c: SqlJournalRepository(c),
+    "status_history": lambda u, c: SqlStatusHistoryRepository(c),
 }
