@@ -111,6 +111,26 @@ async def test_an_operator_reads_what_a_charger_said_did_and_charged(
         )
         [session] = sessions.json()["items"]
         assert (session["id_tag"], session["stopped_at"]) == (card, None)
+        warned = await client.get(
+            f"{base}/interruptions", params={"command": "reset", "hard": "true"}, headers=operator
+        )
+        assert warned.json() == {
+            "interrupts": True,
+            "evse_ids": [1],
+            "session_ids": [session["id"]],
+        }
+        harmless = await client.get(
+            f"{base}/interruptions",
+            params={"command": "change_availability", "evse_id": 1},
+            headers=operator,
+        )
+        assert harmless.json()["interrupts"] is False
+        target = await client.get(f"{base}/evses/1/qr-target", headers=operator)
+        assert target.json()["url"] == f"{server_url}/#/charge/{station_id}/1"
+        qr = await client.get(f"{base}/evses/1/qr.svg", headers=operator)
+        assert qr.headers["content-type"] == "image/svg+xml"
+        assert qr.text.startswith("<svg")
+        assert (await client.get(f"{base}/evses/99/qr.svg", headers=operator)).status_code == 404
         exported = await client.get(
             "/api/v1/operator/sessions.csv", params={"id_tag": card}, headers=operator
         )

@@ -1,5 +1,6 @@
 """The message journal on both databases: batches land, pages go back in time, each
-station keeps only its newest entries and nothing older than the retention."""
+station keeps its newest entries (whole writes of them) and nothing older than the
+retention."""
 
 from __future__ import annotations
 
@@ -26,8 +27,9 @@ async def test_frames_are_written_paged_trimmed_and_purged(engine: AsyncEngine) 
         journal.note("ST1", False, f'[2,"m{n}","ChangeConfiguration",'
                      f'{{"key":"AuthorizationKey","value":"secret-{n}-padding!"}}]')  # fmt: skip
         journal.note("ST1", True, f'[3,"m{n}",{{"status":"Accepted"}}]')
-    journal.note("ST2", True, '[2,"x","Heartbeat",{}]')
-    assert await journal.flush() == 13
+        if n == 5:
+            journal.note("ST2", True, '[2,"x","Heartbeat",{}]')
+        assert await journal.flush() == (3 if n == 5 else 2)  # a row per station and write
 
     newest = await journal.recent("ST1", None, 3)
     assert [(e.direction, e.kind, e.action) for e in newest] == [

@@ -25,6 +25,7 @@ from voltbook.api.routes import (
     push,
     reservations,
     sessions_admin,
+    station_tools,
     stations,
     utilisation,
     vehicles,
@@ -72,6 +73,7 @@ def create_app(services: ServicesFactory, *, fast_lane: bool = True) -> FastAPI:
     app.include_router(journal.router)
     app.include_router(utilisation.router)
     app.include_router(sessions_admin.router)
+    app.include_router(station_tools.router)
     app.include_router(push.router)
     app.include_router(offers.router)
     app.include_router(offers.drivers_router)

@@ -1,18 +1,26 @@
-"""The message journal in SQL."""
+"""The message journal in SQL: one row per station and write, its frames as JSON.
+
+An entry's id is its row's id times `PER_ROW` plus its place in the row, so ids keep the
+order frames were written in, and a cursor is one number."""
 
 from __future__ import annotations
 
+import json
+from collections import defaultdict
+from collections.abc import AsyncIterator
 from datetime import datetime
-from typing import Any
+from itertools import accumulate
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from voltbook.journal.model import Direction, JournalEntry, Kind
-from voltbook.storage.tables import station_messages
+from voltbook.storage.tables import station_message_chunks
 from voltbook.storage.timestamps import as_utc
 
-_M = station_messages
+_C = station_message_chunks
+PER_ROW = 10_000  # more than a station's queue holds between two writes
+_ROWS_READ = 16
 
 
 class SqlJournalRepository:
@@ -20,21 +28,34 @@ class SqlJournalRepository:
         self._connection = connection
 
     async def add_many(self, entries: list[JournalEntry]) -> None:
-        await self._connection.execute(
-            _M.insert(),
-            [
-                {
-                    "station_id": e.station_id,
-                    "at": e.at,
-                    "direction": e.direction.value,
-                    "kind": e.kind.value,
-                    "unique_id": e.unique_id,
-                    "action": e.action,
-                    "text": e.text,
-                }
-                for e in entries
-            ],
-        )
+        by_station: defaultdict[str, list[JournalEntry]] = defaultdict(list)
+        for entry in entries:
+            by_station[entry.station_id].append(entry)
+        rows = []
+        for station_id, mine in by_station.items():
+            for start in range(0, len(mine), PER_ROW):
+                part = mine[start : start + PER_ROW]
+                frames = [
+                    [
+                        e.at.isoformat(),
+                        e.direction.value,
+                        e.kind.value,
+                        e.unique_id,
+                        e.action,
+                        e.text,
+                    ]
+                    for e in part
+                ]
+                rows.append(
+                    {
+                        "station_id": station_id,
+                        "last_at": max(e.at for e in part),
+                        "count": len(part),
+                        "frames": json.dumps(frames, separators=(",", ":")),
+                    }
+                )
+        if rows:
+            await self._connection.execute(_C.insert(), rows)
 
     async def recent(
         self,
@@ -44,46 +65,81 @@ class SqlJournalRepository:
         action: str | None = None,
         direction: Direction | None = None,
     ) -> list[JournalEntry]:
-        query = sa.select(_M).where(_M.c.station_id == station_id).order_by(_M.c.id.desc())
-        if before is not None:
-            query = query.where(_M.c.id < before)
-        if action is not None:
-            query = query.where(_M.c.action == action)
-        if direction is not None:
-            query = query.where(_M.c.direction == direction.value)
-        rows = await self._connection.execute(query.limit(limit))
-        return [_entry(r._mapping) for r in rows]
+        found: list[JournalEntry] = []
+        async for entry in self._newest_first(station_id, before):
+            if (action is None or entry.action == action) and (
+                direction is None or entry.direction is direction
+            ):
+                found.append(entry)
+                if len(found) == limit:
+                    break
+        return found
+
+    async def _newest_first(
+        self, station_id: str, before: int | None
+    ) -> AsyncIterator[JournalEntry]:
+        row_limit = None if before is None else before // PER_ROW
+        while True:
+            query = (
+                sa.select(_C.c.id, _C.c.frames)
+                .where(_C.c.station_id == station_id)
+                .order_by(_C.c.id.desc())
+                .limit(_ROWS_READ)
+            )
+            if row_limit is not None:
+                query = query.where(_C.c.id <= row_limit)
+            rows = (await self._connection.execute(query)).all()
+            for row in rows:
+                frames = json.loads(row.frames)
+                for index in range(len(frames) - 1, -1, -1):
+                    entry_id = row.id * PER_ROW + index
+                    if before is not None and entry_id >= before:
+                        continue
+                    yield _entry(station_id, entry_id, frames[index])
+            if len(rows) < _ROWS_READ:
+                return
+            row_limit = rows[-1].id - 1
 
     async def trim(self, station_ids: list[str], keep: int) -> int:
+        """Drop each station's rows older than the one that holds its `keep`-th newest frame."""
         gone = 0
         for station_id in station_ids:
-            oldest_kept = (
-                sa.select(_M.c.id)
-                .where(_M.c.station_id == station_id)
-                .order_by(_M.c.id.desc())
-                .offset(keep - 1)
-                .limit(1)
-                .scalar_subquery()
-            )
-            result = await self._connection.execute(
-                _M.delete().where(_M.c.station_id == station_id, _M.c.id < oldest_kept)
-            )
-            gone += result.rowcount or 0
+            rows = (
+                await self._connection.execute(
+                    sa.select(_C.c.id, _C.c.count.label("n"))
+                    .where(_C.c.station_id == station_id)
+                    .order_by(_C.c.id.desc())
+                )
+            ).all()
+            totals = list(accumulate(int(r.n) for r in rows))
+            oldest_kept = next((r.id for r, t in zip(rows, totals, strict=True) if t >= keep), None)
+            if oldest_kept is None:
+                continue
+            deleted = [r for r in rows if r.id < oldest_kept]
+            if deleted:
+                await self._connection.execute(
+                    _C.delete().where(_C.c.station_id == station_id, _C.c.id < oldest_kept)
+                )
+                gone += sum(int(r.n) for r in deleted)
         return gone
 
     async def purge(self, older_than: datetime) -> int:
-        result = await self._connection.execute(_M.delete().where(_M.c.at < older_than))
-        return result.rowcount or 0
+        counted = await self._connection.scalar(
+            sa.select(sa.func.coalesce(sa.func.sum(_C.c.count), 0)).where(_C.c.last_at < older_than)
+        )
+        await self._connection.execute(_C.delete().where(_C.c.last_at < older_than))
+        return int(counted or 0)
 
 
-def _entry(row: Any) -> JournalEntry:
+def _entry(station_id: str, entry_id: int, frame: list[str | None]) -> JournalEntry:
+    at, direction, kind, unique_id, action, text = frame
     return JournalEntry(
-        station_id=row["station_id"],
-        direction=Direction(row["direction"]),
-        at=as_utc(row["at"]),
-        kind=Kind(row["kind"]),
-        unique_id=row["unique_id"],
-        action=row["action"],
-        text=row["text"],
-        id=int(row["id"]),
+        station_id=station_id,
+        direction=Direction(str(direction)),
+        at=as_utc(datetime.fromisoformat(str(at))),
+        kind=Kind(str(kind)),
+        unique_id=unique_id,
+        action=action,
+        text=str(text),
+        id=entry_id,
     )

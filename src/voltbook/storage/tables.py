@@ -319,20 +319,19 @@ sites_rtree = sa.Table(
     sa.Column("max_lon", sa.Float),
 )
 
-# The message journal: the last OCPP frames per station, both ways, secrets taken out.
-station_messages = sa.Table(
-    "station_messages",
+# The message journal: the last OCPP frames per station, both ways, secrets taken out. One
+# row holds a station's frames of one write (about a second), as JSON: a row per frame
+# would cost the OCPP gateway more than the frames themselves (docs/adr/0019).
+station_message_chunks = sa.Table(
+    "station_message_chunks",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("station_id", sa.String(48), nullable=False),
-    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("direction", sa.String(3), nullable=False),
-    sa.Column("kind", sa.String(8), nullable=False),
-    sa.Column("unique_id", sa.String(64)),
-    sa.Column("action", sa.String(64)),
-    sa.Column("text", sa.Text, nullable=False),
-    sa.Index("ix_station_messages_station", "station_id", "id"),
-    sa.Index("ix_station_messages_at", "at"),
+    sa.Column("last_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("count", sa.Integer, nullable=False),
+    sa.Column("frames", sa.Text, nullable=False),
+    sa.Index("ix_station_message_chunks_station", "station_id", "id"),
+    sa.Index("ix_station_message_chunks_at", "last_at"),
 )
 
 # One row per connector state change (stations/states.py), and per station going offline

@@ -56,18 +56,17 @@ def upgrade() -> None:
     )
 
     op.create_table(
-        "station_messages",
+        "station_message_chunks",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
         sa.Column("station_id", sa.String(48), nullable=False),
-        sa.Column("at", TZ, nullable=False),
-        sa.Column("direction", sa.String(3), nullable=False),
-        sa.Column("kind", sa.String(8), nullable=False),
-        sa.Column("unique_id", sa.String(64)),
-        sa.Column("action", sa.String(64)),
-        sa.Column("text", sa.Text, nullable=False),
+        sa.Column("last_at", TZ, nullable=False),
+        sa.Column("count", sa.Integer, nullable=False),
+        sa.Column("frames", sa.Text, nullable=False),
     )
-    op.create_index("ix_station_messages_station", "station_messages", ["station_id", "id"])
-    op.create_index("ix_station_messages_at", "station_messages", ["at"])
+    op.create_index(
+        "ix_station_message_chunks_station", "station_message_chunks", ["station_id", "id"]
+    )
+    op.create_index("ix_station_message_chunks_at", "station_message_chunks", ["last_at"])
     op.create_table(
         "status_history",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
@@ -88,7 +87,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("status_history")
-    op.drop_table("station_messages")
+    op.drop_table("station_message_chunks")
     op.drop_table("station_auth_list_entries")
     op.drop_table("station_auth_lists")
     op.drop_table("auth_list_rule")
