@@ -38,6 +38,7 @@ from voltbook.charging.remote import AppChargingService
 from voltbook.charging.service import ChargingService
 from voltbook.cluster import Cluster, SingleNode, build_cluster
 from voltbook.config import Settings
+from voltbook.console_wiring import build_console
 from voltbook.core.bus import Event, EventBus
 from voltbook.core.clock import Clock, SystemClock
 from voltbook.core.ids import TimeOrderedIds
@@ -47,9 +48,6 @@ from voltbook.drivers.service import AccountService
 from voltbook.drivers.throttle import SlidingWindowThrottle
 from voltbook.drivers.vehicle_model import ChargingSessionRef
 from voltbook.drivers.vehicles import VehicleService
-from voltbook.idtoken_links import FleetLocalLists, route_id_token_events
-from voltbook.idtokens.lists import AuthListService
-from voltbook.idtokens.service import IdTokenService
 from voltbook.links import (
     AvailableChargers,
     BusOfferOutlet,
@@ -89,6 +87,7 @@ from voltbook.stations.service import StationService
 from voltbook.storage import migrate
 from voltbook.storage.database import create_engine, create_reader
 from voltbook.storage.unit_of_work import SqlUnitOfWork
+from voltbook.telemetry import CountingSender, Telemetry, TimedLink
 
 
 def token_secret(settings: Settings) -> str:
@@ -107,7 +106,7 @@ def token_secret(settings: Settings) -> str:
     return secret
 
 
-def build_services(  # noqa: PLR0915 - the app's and the id tokens' wiring meet here
+def build_services(
     settings: Settings,
     engine: AsyncEngine,
     clock: Clock | None = None,
@@ -116,6 +115,7 @@ def build_services(  # noqa: PLR0915 - the app's and the id tokens' wiring meet 
 ) -> Services:
     clock = clock or SystemClock()
     cluster = cluster or SingleNode()
+    telemetry = Telemetry()
     bus = cluster.bus
     ids = TimeOrderedIds()
 
@@ -154,7 +154,7 @@ def build_services(  # noqa: PLR0915 - the app's and the id tokens' wiring meet 
     fleet = FleetService(
         uow,
         station_hasher,
-        cluster.station_link(gateway),
+        TimedLink(cluster.station_link(gateway), telemetry),
         clock,
         bus,
         heartbeat_interval_s=settings.ocpp_heartbeat_interval_s,
@@ -183,7 +183,7 @@ def build_services(  # noqa: PLR0915 - the app's and the id tokens' wiring meet 
     vapid = vapid_keys(settings.data_dir, settings.vapid_private_key.get_secret_value())
     push = PushService(
         uow,
-        WebPushSender(vapid, settings.push_contact, clock),
+        CountingSender(WebPushSender(vapid, settings.push_contact, clock), telemetry),
         clock,
         vapid.application_server_key,
         max_per_driver=settings.push_max_subscriptions,
@@ -233,18 +233,8 @@ def build_services(  # noqa: PLR0915 - the app's and the id tokens' wiring meet 
         RunningOffers(offers, places, clock),
         settings.recommendation_margin_percent,
     )
-    # --- id tokens and authorization lists (one block: re-apply as a whole when merging)
-    id_tokens = IdTokenService(uow, clock, bus)
-    local_lists = FleetLocalLists(fleet, settings.ocpp_command_timeout_s)
-    list_log = structlog.get_logger("voltbook.idtokens")
-    auth_lists = AuthListService(
-        uow,
-        local_lists,
-        clock,
-        SerialWorker(lambda e: list_log.warning("list work failed", error=type(e).__name__)),
-    )
-    route_id_token_events(bus, auth_lists, local_lists, auth_lists.worker)
-    # --- end of id tokens
+    # The operator console's back end: one call, re-apply as a whole when merging.
+    console = build_console(settings, uow, clock, bus, fleet, gateway, live, telemetry)
     _route_events(bus, alarms, reservations)
     _route_offer_events(bus, offers)
     _route_notices(bus, notices, live, places)
@@ -274,8 +264,11 @@ def build_services(  # noqa: PLR0915 - the app's and the id tokens' wiring meet 
         recommendations=recommendations,
         app_charging=app_charging,
         places=typed_places,
-        id_tokens=id_tokens,
-        auth_lists=auth_lists,
+        id_tokens=console.id_tokens,
+        auth_lists=console.auth_lists,
+        journal=console.journal,
+        status_history=console.status_history,
+        telemetry=telemetry,
     )
 
 
@@ -473,6 +466,14 @@ async def open_services(settings: Settings, *, upgrade: bool = False) -> AsyncIt
             asyncio.create_task(services.notices.worker.run()),
             asyncio.create_task(_run_offer_engine(services.offers)),
             asyncio.create_task(services.auth_lists.worker.run()),
+            asyncio.create_task(every(1, services.journal.flush, "journal flush", "journal")),
+            asyncio.create_task(every(300, services.journal.purge, "journal purge", "journal")),
+            asyncio.create_task(
+                every(1, services.status_history.flush, "history flush", "stations")
+            ),
+            asyncio.create_task(
+                every(3600, services.status_history.purge, "history purge", "stations")
+            ),
         ]
         try:
             yield services
@@ -487,6 +488,9 @@ async def open_services(settings: Settings, *, upgrade: bool = False) -> AsyncIt
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
             await services.charging.flush()
+            with contextlib.suppress(Exception):  # diagnostics: not worth failing a stop
+                await services.journal.flush()
+                await services.status_history.flush()
             await cluster.close()
             await services.vehicles.flush()
     finally:

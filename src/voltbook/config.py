@@ -31,6 +31,11 @@ class Settings(BaseSettings):
     ocpp_command_timeout_s: float = 30.0
     ocpp_heartbeat_interval_s: int = 300
     ocpp_accept_unknown_id_tags: bool = False
+    # The message journal (last OCPP frames per station) and the status history.
+    journal_enabled: bool = True
+    journal_keep_per_station: int = Field(default=500, ge=10)
+    journal_retention_h: int = Field(default=168, ge=1)
+    status_history_retention_days: int = Field(default=90, ge=1)
     reservation_max_live_per_driver: int = 2
     reservation_horizon_days: int = 7
     reservation_min_minutes: int = 10

@@ -14,14 +14,17 @@ from voltbook.drivers.service import AccountService
 from voltbook.drivers.vehicles import VehicleService
 from voltbook.idtokens.lists import AuthListService
 from voltbook.idtokens.service import IdTokenService
+from voltbook.journal.service import JournalService
 from voltbook.notices.push import PushService
 from voltbook.notices.service import NoticeService
 from voltbook.offers.service import OfferService
 from voltbook.recommendations.service import RecommendationService
 from voltbook.reservations.service import ReservationService
 from voltbook.stations.fleet import FleetService
+from voltbook.stations.history import StatusHistoryService
 from voltbook.stations.places import PlaceService
 from voltbook.stations.service import StationService
+from voltbook.telemetry import Telemetry
 
 # An ASGI application, spelled without importing a web framework.
 AsgiApp = Callable[
@@ -74,3 +77,8 @@ class Services:
     places: PlaceService
     id_tokens: IdTokenService
     auth_lists: AuthListService
+    journal: JournalService
+    """The last OCPP messages of each station, written in batches."""
+    status_history: StatusHistoryService
+    telemetry: Telemetry
+    """What the server counts for /metrics."""

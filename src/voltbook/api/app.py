@@ -14,13 +14,14 @@ from starlette.types import Receive, Scope, Send
 import voltbook
 from voltbook.api.console_web import mount_console
 from voltbook.api.fast_lane import FastLane
-from voltbook.api.metrics import HttpMetrics, MetricsMiddleware
+from voltbook.api.metrics import HttpMetrics, MetricsMiddleware, TelemetryCollector
 from voltbook.api.problems import Problem, install_problem_handlers
 from voltbook.api.routes import (
     auth,
     charging,
     health,
     id_tokens,
+    journal,
     me,
     network,
     offers,
@@ -28,7 +29,10 @@ from voltbook.api.routes import (
     places,
     push,
     reservations,
+    sessions_admin,
+    station_tools,
     stations,
+    utilisation,
     vehicles,
 )
 from voltbook.api.web import WebOptions, install_web
@@ -54,7 +58,12 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with services() as opened:
             app.state.services = opened
-            yield
+            collector = TelemetryCollector(opened.telemetry)
+            registry.register(collector)
+            try:
+                yield
+            finally:
+                registry.unregister(collector)
 
     app = _App(
         title="voltbook",
@@ -80,22 +89,30 @@ def create_app(
         )
     install_problem_handlers(app)
     # Routes are matched in the order they are included, one by one: the busiest first.
-    app.include_router(health.router)
-    app.include_router(stations.router)
-    app.include_router(reservations.router)
-    app.include_router(auth.router)
-    app.include_router(operator.router)
-    app.include_router(network.router)
-    app.include_router(id_tokens.router)
-    app.include_router(push.router)
-    app.include_router(offers.router)
-    app.include_router(offers.drivers_router)
-    app.include_router(me.router)
-    app.include_router(vehicles.router)
-    app.include_router(charging.router)
-    app.include_router(places.router)
-    install_web(app, web or WebOptions())
-    mount_console(app, web or WebOptions())
+    for router in (
+        health.router,
+        stations.router,
+        reservations.router,
+        auth.router,
+        operator.router,
+        network.router,
+        id_tokens.router,
+        journal.router,
+        utilisation.router,
+        sessions_admin.router,
+        station_tools.router,
+        push.router,
+        offers.router,
+        offers.drivers_router,
+        me.router,
+        vehicles.router,
+        charging.router,
+        places.router,
+    ):
+        app.include_router(router)
+    browser_ends = web or WebOptions()
+    install_web(app, browser_ends)
+    mount_console(app, browser_ends)
     app.router.routes.append(WebSocketRoute("/ocpp/{station_id}", _OcppEndpoint()))
     app.router.routes.append(WebSocketRoute("/api/v1/live", _LiveEndpoint()))
 

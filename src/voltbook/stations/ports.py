@@ -20,6 +20,7 @@ from voltbook.stations.model import (
     StationPlace,
 )
 from voltbook.stations.standards import Standard
+from voltbook.stations.states import StateChange
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,3 +150,26 @@ class StationLink(Protocol):
     async def send(self, station_id: str, command: Command, timeout_s: float) -> CommandAnswer:
         """The station's answer; Unavailable when it is not connected, TimedOut when silent."""
         ...
+
+
+class StatusHistoryRepository(Protocol):
+    async def add_many(self, changes: list[StateChange]) -> None: ...
+
+    async def changes(
+        self, station_ids: list[str] | None, start: datetime, end: datetime
+    ) -> list[StateChange]:
+        """Changes within the range in time order, with each connector's and station's last
+        change at or before `start`."""
+        ...
+
+    async def sites_of(self, station_ids: list[str]) -> dict[str, int | None]: ...
+
+    async def purge(self, older_than: datetime) -> int: ...
+
+
+class HistoryUnitOfWork(UnitOfWork, Protocol):
+    @property
+    def status_history(self) -> StatusHistoryRepository: ...
+
+
+HistoryUowFactory = UowFactory[HistoryUnitOfWork]

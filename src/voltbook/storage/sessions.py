@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from voltbook.charging.model import ChargingSession
+from voltbook.charging.model import ChargingSession, SessionFilter
 from voltbook.core.clock import Clock
 from voltbook.storage.tables import charging_sessions, id_tokens
 from voltbook.storage.timestamps import as_utc, as_utc_or_none
@@ -103,6 +103,33 @@ class SqlSessionRepository:
         if status == "Accepted" and expires_at is not None and expires_at <= self._clock.now():
             return "Expired"
         return status
+
+    async def by_id(self, session_id: int) -> ChargingSession | None:
+        row = (await self._connection.execute(sa.select(_T).where(_T.c.id == session_id))).first()
+        return None if row is None else _session(row._mapping)
+
+    async def page(
+        self, where: SessionFilter, before: int | None, limit: int
+    ) -> list[ChargingSession]:
+        query = sa.select(_T).order_by(_T.c.id.desc()).limit(limit)
+        if before is not None:
+            query = query.where(_T.c.id < before)
+        if where.station_id is not None:
+            query = query.where(_T.c.station_id == where.station_id)
+        if where.id_tag is not None:
+            query = query.where(_T.c.id_tag == where.id_tag)
+        if where.driver_id is not None:
+            tokens = sa.select(id_tokens.c.token).where(id_tokens.c.driver_id == where.driver_id)
+            query = query.where(_T.c.id_tag.in_(tokens))
+        if where.since is not None:
+            query = query.where(_T.c.started_at >= where.since)
+        if where.until is not None:
+            query = query.where(_T.c.started_at < where.until)
+        if where.active is not None:
+            stopped = _T.c.stopped_at.is_(None) if where.active else _T.c.stopped_at.is_not(None)
+            query = query.where(stopped)
+        rows = await self._connection.execute(query)
+        return [_session(r._mapping) for r in rows]
 
 
 def _values(session: ChargingSession) -> dict[str, Any]:

@@ -342,3 +342,34 @@ sites_rtree = sa.Table(
     sa.Column("min_lon", sa.Float),
     sa.Column("max_lon", sa.Float),
 )
+
+# The message journal: the last OCPP frames per station, both ways, secrets taken out. One
+# row holds a station's frames of one write (about a second), as JSON: a row per frame
+# would cost the OCPP gateway more than the frames themselves (docs/adr/0019).
+station_message_chunks = sa.Table(
+    "station_message_chunks",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("station_id", sa.String(48), nullable=False),
+    sa.Column("last_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("count", sa.Integer, nullable=False),
+    sa.Column("frames", sa.Text, nullable=False),
+    sa.Index("ix_station_message_chunks_station", "station_id", "id"),
+    sa.Index("ix_station_message_chunks_at", "last_at"),
+)
+
+# One row per connector state change (stations/states.py), and per station going offline
+# or coming back (EVSE 0).
+status_history = sa.Table(
+    "status_history",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("station_id", sa.String(48), nullable=False),
+    sa.Column("evse_id", sa.Integer, nullable=False),
+    sa.Column("connector_id", sa.Integer),
+    sa.Column("state", sa.String(24), nullable=False),
+    sa.Column("status", sa.String(16)),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Index("ix_status_history_at", "at"),
+    sa.Index("ix_status_history_station", "station_id", "evse_id", "connector_id", "at"),
+)

@@ -15,6 +15,7 @@ from voltbook.storage.app_charges import SqlAppChargeRepository
 from voltbook.storage.auth_lists import SqlAuthListRepository
 from voltbook.storage.drivers import SqlDriverRepository
 from voltbook.storage.idtokens import SqlIdTokenRepository
+from voltbook.storage.journal import SqlJournalRepository
 from voltbook.storage.notices import SqlNoticeRepository, SqlTopicRepository
 from voltbook.storage.offers import (
     SqlDeliveryRepository,
@@ -29,6 +30,7 @@ from voltbook.storage.reservations import SqlReservationRepository
 from voltbook.storage.sessions import SqlSessionRepository
 from voltbook.storage.sites import SqlSiteRepository
 from voltbook.storage.stations import SqlStationRepository
+from voltbook.storage.status_history import SqlStatusHistoryRepository
 from voltbook.storage.vehicles import SqlVehicleRepository
 
 
@@ -60,6 +62,8 @@ class SqlUnitOfWork:
     places: SqlPlaceRepository
     id_tokens: SqlIdTokenRepository
     auth_lists: SqlAuthListRepository
+    journal: SqlJournalRepository
+    status_history: SqlStatusHistoryRepository
 
     def __init__(
         self,
@@ -151,4 +155,6 @@ _REPOSITORIES: dict[str, _Make] = {
     "places": lambda u, c: SqlPlaceRepository(c),
     "id_tokens": lambda u, c: SqlIdTokenRepository(c),
     "auth_lists": lambda u, c: SqlAuthListRepository(c),
+    "journal": lambda u, c: SqlJournalRepository(c),
+    "status_history": lambda u, c: SqlStatusHistoryRepository(c),
 }

@@ -26,8 +26,10 @@ async def test_a_card_added_in_the_console_charges_at_a_new_charger_until_it_is_
 ) -> None:
     await sign_in(page, network)
     await page.get_by_role("link", name="Stations").click()
+    await expect(page.locator("#stations-table tbody tr")).to_have_count(3)
     await page.get_by_label("Station id (its OCPP identity)").fill("BOS-NEW")
     await page.get_by_role("button", name="Register").click()
+    await expect(page.locator("code.password")).to_be_visible()
     password = await page.locator("code.password").text_content()
     assert password
     await screenshot(page, "station-registered")

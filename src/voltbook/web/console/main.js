@@ -12,6 +12,7 @@ import * as cards from "./cards.js";
 
 const main = document.getElementById("main");
 let leave = null;
+let shown = 0; // counts screens opened: a screen that finishes loading after another opened is closed
 
 const ROUTES = [
   [/^#\/overview$/, overview, "Overview"],
@@ -24,6 +25,7 @@ const ROUTES = [
 ];
 
 async function show() {
+  const mine = ++shown;
   if (leave) leave();
   leave = null;
   main.replaceChildren();
@@ -38,7 +40,9 @@ async function show() {
     if (found) {
       document.title = `${title} · voltbook console`;
       markCurrent(hash);
-      leave = (await screen.render(main, found.slice(1).map(decodeURIComponent))) || null;
+      const cleanup = (await screen.render(main, found.slice(1).map(decodeURIComponent))) || null;
+      if (mine === shown) leave = cleanup;
+      else if (cleanup) cleanup(); // the operator moved on while it loaded
       return;
     }
   }

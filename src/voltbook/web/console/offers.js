@@ -100,7 +100,9 @@ async function edit(root, offerId) {
   mapBox.setAttribute("aria-describedby", "area-hint");
   // Without tiles the stations are the only landmarks: draw the connected ones.
   const context = L.layerGroup().addTo(map);
+  let closed = false;
   api.network().then(({ items }) => {
+    if (closed) return;
     const points = items.filter((p) => p.lat !== null && p.connectors.some((s) => s !== "Unknown"));
     for (const p of points) {
       L.circleMarker([p.lat, p.lon], { radius: 4, color: "#4b4f58", weight: 1, fillColor: "#1c7c3c", fillOpacity: 0.9, interactive: false })
@@ -152,7 +154,10 @@ async function edit(root, offerId) {
       out.replaceChildren(problem(error));
     }
   });
-  return () => map.remove();
+  return () => {
+    closed = true;
+    map.remove();
+  };
 }
 
 function figures(offer) {

@@ -33,6 +33,7 @@ export async function render(root) {
   const layer = L.layerGroup().addTo(map);
   let places = [];
   let fitted = false;
+  let closed = false; // the screen was left: answers still on their way draw nothing
 
   function drawMap() {
     layer.clearLayers();
@@ -115,6 +116,7 @@ export async function render(root) {
   async function load() {
     try {
       const [found, active] = await Promise.all([api.network(), api.alarms()]);
+      if (closed) return;
       places = found.items;
       store.activeAlarms(active.items);
       drawCounts();
@@ -150,6 +152,7 @@ export async function render(root) {
   });
   const timer = setInterval(load, REFRESH_MS);
   return () => {
+    closed = true;
     clearInterval(timer);
     clearTimeout(pending);
     unsubscribe();
