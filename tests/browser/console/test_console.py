@@ -100,6 +100,9 @@ async def test_an_operator_finds_a_station_resets_it_and_reads_its_answer(
         "Reset: Accepted", timeout=10 * SECONDS
     )
     await expect(page.locator("#answer pre")).to_contain_text('"status": "Accepted"')
+    # The journal shows the Reset that went out and the station's answer, as plain text.
+    await expect(page.locator("#journal tbody")).to_contain_text("Reset", timeout=10 * SECONDS)
+    await expect(page.locator("#journal tbody")).to_contain_text("to station")
     # One printable label per EVSE, opening the driver app on that connector.
     await expect(page.locator("#labels figure")).to_have_count(1)
     await expect(page.locator("#labels figcaption")).to_contain_text(

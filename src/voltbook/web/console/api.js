@@ -109,6 +109,7 @@ export const unblockIdToken = (t) => request("POST", `/api/v1/operator/id-tokens
 export const expireIdToken = (t) => request("POST", `/api/v1/operator/id-tokens/${enc(t)}/expire`, { body: {} });
 export const renewIdToken = (t) => request("POST", `/api/v1/operator/id-tokens/${enc(t)}/renew`);
 export const assignIdToken = (t, driverId) => request("PUT", `/api/v1/operator/id-tokens/${enc(t)}/driver`, { body: { driver_id: driverId } });
+export const messages = (id) => request("GET", `/api/v1/operator/stations/${enc(id)}/messages`, { query: { limit: 50 } });
 export const listRule = () => request("GET", "/api/v1/operator/auth-list-rule");
 export const setListRule = (body) => request("PUT", "/api/v1/operator/auth-list-rule", { body });
 export const stationList = (id) => request("GET", `/api/v1/operator/stations/${enc(id)}/auth-list`);

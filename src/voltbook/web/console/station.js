@@ -15,6 +15,7 @@ export async function render(root, [stationId]) {
   const config = h("section", { class: "panel", "aria-labelledby": "config-title" });
   const authList = h("section", { class: "panel", id: "auth-list", "aria-labelledby": "auth-list-title" });
   const qr = h("div", { id: "labels-box" });
+  const journal = h("section", { class: "panel", id: "journal", "aria-labelledby": "journal-title" });
   root.append(
     h("p", {}, h("a", { href: "#/stations" }, "← All stations")),
     heading, facts,
@@ -25,6 +26,7 @@ export async function render(root, [stationId]) {
         connectorsBody)),
     h("div", { class: "columns" }, commands(), answer),
     config,
+    journal,
     authList,
     qr,
   );
@@ -91,6 +93,7 @@ export async function render(root, [stationId]) {
       answer.replaceChildren(h("h2", { id: "answer-title" }, "Station's answer"), problem(error));
     }
     setTimeout(load, 1000);
+    for (const wait of [1500, 4000]) setTimeout(drawJournal, wait); // written about once a second
   }
 
   function commands() {
@@ -198,6 +201,24 @@ export async function render(root, [stationId]) {
     }
   }
   drawAuthList();
+
+  async function drawJournal() {
+    const title = h("h2", { id: "journal-title" }, "Message journal");
+    const refresh = h("button", { type: "button" }, "Refresh");
+    refresh.addEventListener("click", drawJournal);
+    try {
+      const { items } = await api.messages(stationId);
+      // Frames are shown as plain text (textContent), never parsed as markup.
+      clear(journal, title, h("p", { class: "hint" }, "The last OCPP messages, newest first; passwords appear as ***."), refresh,
+        h("table", { class: "list journal" },
+          h("thead", {}, h("tr", {}, ["Time", "Direction", "Action", "Message"].map((t) => h("th", { scope: "col" }, t)))),
+          h("tbody", {}, items.map((m) => h("tr", {}, h("td", {}, when(m.at)), h("td", {}, m.direction === "in" ? "from station" : "to station"),
+            h("td", {}, m.action || m.kind), h("td", {}, h("code", { class: "frame" }, m.text)))))));
+    } catch (error) {
+      clear(journal, title, problem(error));
+    }
+  }
+  drawJournal();
   await load();
   const unfollow = api.follow(`station:${stationId}`);
   let last = store.get().lastStatusAt;
