@@ -17,9 +17,12 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from voltbook.alarms.service import AlarmService
+from voltbook.app_charging import FleetChargerControl, app_charging_events
+from voltbook.charging.remote import AppChargingService
 from voltbook.charging.service import ChargingService
 from voltbook.cluster import Cluster, SingleNode, build_cluster
 from voltbook.config import Settings
+from voltbook.console_wiring import build_console, build_journal
 from voltbook.core.clock import Clock, SystemClock
 from voltbook.core.ids import TimeOrderedIds
 from voltbook.core.worker import SerialWorker
@@ -46,11 +49,13 @@ from voltbook.services import Services
 from voltbook.stations.catalog import SiteCatalog
 from voltbook.stations.catalog_sync import CATALOG_EVENTS, CatalogSync
 from voltbook.stations.fleet import FleetService
+from voltbook.stations.places import PlaceService
 from voltbook.stations.service import StationService
 from voltbook.storage import migrate
 from voltbook.storage.database import create_engine, create_reader
 from voltbook.storage.site_versions import SqlSiteVersions
 from voltbook.storage.unit_of_work import SqlUnitOfWork
+from voltbook.telemetry import CountingSender, Telemetry, TimedLink
 from voltbook.wiring import background
 from voltbook.wiring.alarms import AlarmReactions
 from voltbook.wiring.drivers import VehicleReactions
@@ -102,6 +107,7 @@ def build_services(
     beside the application's own (an area under test, say)."""
     clock = clock or SystemClock()
     cluster = cluster or SingleNode()
+    telemetry = Telemetry()
     bus = cluster.bus
     ids = TimeOrderedIds()
     failures = HandlerFailures()
@@ -141,7 +147,7 @@ def build_services(
     fleet = FleetService(
         uow,
         station_hasher,
-        cluster.station_link(link),
+        TimedLink(cluster.station_link(link), telemetry),
         clock,
         bus,
         heartbeat_interval_s=settings.ocpp_heartbeat_interval_s,
@@ -177,11 +183,14 @@ def build_services(
         accept_unknown_id_tags=settings.ocpp_accept_unknown_id_tags,
         guard=reservations,
     )
-    gateway = OcppGateway(fleet, charging, link, clock, validator)
+    journal = build_journal(settings, uow, clock, telemetry)
+    gateway = OcppGateway(
+        fleet, charging, link, clock, validator, journal.note if settings.journal_enabled else None
+    )
     vapid = vapid_keys(settings.data_dir, settings.vapid_private_key.get_secret_value())
     push = PushService(
         uow,
-        WebPushSender(vapid, settings.push_contact, clock),
+        CountingSender(WebPushSender(vapid, settings.push_contact, clock), telemetry),
         clock,
         vapid.application_server_key,
         max_per_driver=settings.push_max_subscriptions,
@@ -242,7 +251,14 @@ def build_services(
         vehicles=VehicleReactions(vehicles),
         live=live,
     )
+    # Charging from the app (see app_charging.py).
+    app_charging = AppChargingService(
+        uow, FleetChargerControl(fleet, charging, reservations, clock), clock, ids
+    )
+    more_events = (*more_events, app_charging_events(app_charging))
     subscribe(bus, (event_table(reactions), *more_events), failures)
+    # The operator console's back end (id tokens, lists, journal, history, telemetry).
+    console = build_console(settings, uow, clock, bus, fleet, link, live, telemetry, journal)
     return Services(
         stations=stations,
         accounts=accounts,
@@ -261,6 +277,13 @@ def build_services(
         recommendations=recommendations,
         failures=failures,
         catalog_sync=catalog_sync,
+        app_charging=app_charging,
+        places=PlaceService(uow),
+        id_tokens=console.id_tokens,
+        auth_lists=console.auth_lists,
+        journal=journal,
+        status_history=console.status_history,
+        telemetry=telemetry,
     )
 
 
@@ -291,6 +314,9 @@ async def open_services(settings: Settings, *, upgrade: bool = False) -> AsyncIt
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
             await services.charging.flush()
+            with contextlib.suppress(Exception):  # diagnostics: not worth failing a stop
+                await services.journal.flush()
+                await services.status_history.flush()
             await cluster.close()
             await services.vehicles.flush()
     finally:

@@ -18,12 +18,14 @@ from voltbook.config import Settings
 from voltbook.core.errors import DomainError
 from voltbook.drivers.model import Role
 from voltbook.sim.command import sim_command
+from voltbook.tag_cli import tag_app
 
 app = typer.Typer(help="voltbook: find, reserve and fill EV chargers.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 user_app = typer.Typer(help="Accounts.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
+app.add_typer(tag_app, name="tag")
 console = Console(stderr=True)
 
 
@@ -165,13 +167,21 @@ def station_add(
         typer.echo(made)
 
 
+CertFile = Annotated[
+    Path | None, typer.Option(help="TLS certificate (PEM) to serve HTTPS with, for phones")
+]
+KeyFile = Annotated[Path | None, typer.Option(help="The certificate's private key (PEM)")]
+
+
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Address to listen on")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on")] = None,
+    certfile: CertFile = None,
+    keyfile: KeyFile = None,
 ) -> None:
     """Run the server (migrating the schema first)."""
-    settings = _settings()
+    settings = _with_tls(_settings(), certfile, keyfile)
     _run_fast(_serve(settings, host or settings.host, port or settings.port))
 
 
@@ -189,12 +199,16 @@ def _run_fast(main: Coroutine[Any, Any, None]) -> None:
 
 def _server(settings: Settings, host: str, port: int) -> uvicorn.Server:
     from voltbook.api.app import create_app
+    from voltbook.api.web import WebOptions
     from voltbook.bootstrap import open_services
 
+    web = WebOptions(tile_url=settings.tile_url, tile_attribution=settings.tile_attribution)
     config = uvicorn.Config(
-        create_app(lambda: open_services(settings)),
+        create_app(lambda: open_services(settings), web=web, cors_origins=settings.cors_origins),
         host=host,
         port=port,
+        ssl_certfile=settings.certfile,
+        ssl_keyfile=settings.keyfile,
         access_log=False,  # the query string holds coordinates; metrics count requests
         log_level="warning",
         proxy_headers=True,
@@ -205,6 +219,23 @@ def _server(settings: Settings, host: str, port: int) -> uvicorn.Server:
         ws_ping_timeout=settings.live_ping_interval_s,
     )
     return uvicorn.Server(config)
+
+
+def _with_tls(settings: Settings, certfile: Path | None, keyfile: Path | None) -> Settings:
+    """Settings with the certificate and key given on the command line, both or neither."""
+    cert, key = certfile or settings.certfile, keyfile or settings.keyfile
+    if (cert is None) != (key is None):
+        console.print("[red]--certfile and --keyfile go together[/]")
+        raise typer.Exit(code=2)
+    for path in (cert, key):
+        if path is not None and not path.is_file():
+            console.print(f"[red]{path} is not a file[/]")
+            raise typer.Exit(code=2)
+    return settings.model_copy(update={"certfile": cert, "keyfile": key})
+
+
+def _base_url(settings: Settings, host: str, port: int) -> str:
+    return f"{'https' if settings.certfile else 'http'}://{host}:{port}"
 
 
 async def _analyze(settings: Settings) -> None:
@@ -240,12 +271,16 @@ def demo(
     stations: Annotated[
         int, typer.Option(help="Simulated chargers near downtown Boston (0: none)")
     ] = 25,
+    certfile: CertFile = None,
+    keyfile: KeyFile = None,
 ) -> None:
     """Embedded SQLite, the bundled real stations, simulated chargers, and the server."""
     from voltbook.bootstrap import bundled_stations
 
     # The simulated drivers use their own id tags: the demo network lets any tag charge.
-    settings = _settings().model_copy(update={"ocpp_accept_unknown_id_tags": True})
+    settings = _with_tls(_settings(), certfile, keyfile).model_copy(
+        update={"ocpp_accept_unknown_id_tags": True}
+    )
     if "VOLTBOOK_LOG_LEVEL" not in os.environ:
         from voltbook.logs import configure_logging
 
@@ -253,7 +288,8 @@ def demo(
     console.print(f"database: {settings.resolved_database_url()}")
     asyncio.run(_import(settings, bundled_stations(), "afdc"))
     email, password = asyncio.run(_demo_operator(settings))
-    asyncio.run(_demo(settings, host, port, stations, email, password))
+    driver = asyncio.run(_demo_driver(settings))
+    asyncio.run(_demo(settings, host, port, stations, (email, password), driver))
 
 
 async def _demo_operator(settings: Settings) -> tuple[str, str]:
@@ -276,12 +312,29 @@ async def _demo_operator(settings: Settings) -> tuple[str, str]:
     return email, password
 
 
+async def _demo_driver(settings: Settings) -> tuple[str, str]:
+    """The demo's driver account and its running offer downtown."""
+    from voltbook.bootstrap import open_services
+    from voltbook.demo import demo_driver, demo_offer
+
+    async with open_services(settings, upgrade=True) as services:
+        driver = await demo_driver(services, settings.data_dir)
+        await demo_offer(services)
+    return driver
+
+
 async def _demo(
-    settings: Settings, host: str, port: int, count: int, email: str, password: str
+    settings: Settings,
+    host: str,
+    port: int,
+    count: int,
+    operator: tuple[str, str],
+    driver: tuple[str, str],
 ) -> None:
     from voltbook.sim import SimOptions, fetch_station_specs, run_stations
 
-    url = f"http://{host}:{port}"
+    email, password = operator
+    url = _base_url(settings, host, port)
     server = _server(settings, host, port)
     serving = asyncio.create_task(server.serve())
     while not server.started:
@@ -295,6 +348,8 @@ async def _demo(
         simulating = asyncio.create_task(run_stations(url, specs, options))
     console.print(
         f"voltbook is running at {url}  ({count} simulated chargers near downtown Boston)\n"
+        f"  driver app: {url}/  (on a phone: see the README, 'Using the app on a phone')\n"
+        f"  driver sign-in: {driver[0]} / {driver[1]}\n"
         f"  chargers free now: {url}/api/v1/stations/nearby?lat=42.3555&lon=-71.0605"
         "&radius_m=3000&available=true\n"
         f"  API reference: {url}/docs\n"

@@ -34,6 +34,11 @@ class Settings(BaseSettings):
     # Nearby searches from an in-memory catalog of every site, at most this stale
     # (docs/adr/0022); off: every search reads the database.
     nearby_in_memory: bool = True
+    # The message journal (last OCPP frames per station) and the status history.
+    journal_enabled: bool = True
+    journal_keep_per_station: int = Field(default=500, ge=10)
+    journal_retention_h: int = Field(default=168, ge=1)
+    status_history_retention_days: int = Field(default=90, ge=1)
     reservation_max_live_per_driver: int = 2
     reservation_horizon_days: int = 7
     reservation_min_minutes: int = 10
@@ -57,6 +62,18 @@ class Settings(BaseSettings):
     recommendation_margin_percent: float = 15.0  # range held back when recommending
     # Consumption used to estimate a range from the SoC when no range was reported.
     recommendation_kwh_per_km: float = Field(default=0.18, gt=0)
+
+    # The browser ends. Map tiles: a URL template such as
+    # https://tile.openstreetmap.org/{z}/{x}/{y}.png (empty: the map is a plain background
+    # that still shows the chargers); its host is added to the Content-Security-Policy.
+    tile_url: str = ""
+    tile_attribution: str = ""
+    # Origins of apps served elsewhere that may call the API from a browser (CORS).
+    cors_origins: list[str] = Field(default_factory=list)
+    # HTTPS for `serve` and `demo` (service workers, geolocation and push need a secure
+    # context except on localhost).
+    certfile: Path | None = None
+    keyfile: Path | None = None
 
     def resolved_database_url(self) -> str:
         """The configured URL, or an SQLite file in the data directory."""

@@ -7,10 +7,14 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from voltbook.alarms.service import AlarmService
+from voltbook.charging.remote import AppChargingService
 from voltbook.charging.service import ChargingService
 from voltbook.drivers.privacy import PrivacyService
 from voltbook.drivers.service import AccountService
 from voltbook.drivers.vehicles import VehicleService
+from voltbook.idtokens.lists import AuthListService
+from voltbook.idtokens.service import IdTokenService
+from voltbook.journal.service import JournalService
 from voltbook.notices.push import PushService
 from voltbook.notices.service import NoticeService
 from voltbook.offers.service import OfferService
@@ -18,7 +22,10 @@ from voltbook.recommendations.service import RecommendationService
 from voltbook.reservations.service import ReservationService
 from voltbook.stations.catalog_sync import CatalogSync
 from voltbook.stations.fleet import FleetService
+from voltbook.stations.history import StatusHistoryService
+from voltbook.stations.places import PlaceService
 from voltbook.stations.service import StationService
+from voltbook.telemetry import Telemetry
 from voltbook.wiring.failures import HandlerFailures
 
 # An ASGI application, spelled without importing a web framework.
@@ -69,5 +76,15 @@ class Services:
     recommendations: RecommendationService
     failures: HandlerFailures
     """Failures of event handlers and background work, counted per handler."""
+    app_charging: AppChargingService
+    """Charges a driver starts and stops from the app."""
+    places: PlaceService
+    id_tokens: IdTokenService
+    auth_lists: AuthListService
+    journal: JournalService
+    """The last OCPP messages of each station, written in batches."""
+    status_history: StatusHistoryService
+    telemetry: Telemetry
+    """What the server counts for /metrics."""
     catalog_sync: CatalogSync | None = None
     """Keeps the nearby search's in-memory sites current (None: searches read the database)."""

@@ -81,3 +81,36 @@ async def test_replayed_start_and_stop_change_nothing(engine: AsyncEngine) -> No
     assert replay == stopped
     late = await service.meter("S3", first.reference, [MeterSample(T0 + timedelta(hours=3), 5e5)])
     assert late == stopped
+
+
+async def test_operators_page_sessions_by_station_driver_and_time(engine: AsyncEngine) -> None:
+    from voltbook.charging.model import SessionFilter
+    from voltbook.storage.tables import drivers, id_tokens
+
+    await add_station(engine, "S9")
+    async with engine.begin() as connection:
+        await connection.execute(
+            drivers.insert().values(
+                id="D9", email="d9@example.org", password_hash="unused", role="driver",
+                created_at=T0,
+            )
+        )  # fmt: skip
+        await connection.execute(
+            id_tokens.insert().values(
+                token="MINE", driver_id="D9", status="Accepted", created_at=T0
+            )
+        )
+    service = charging(engine, free_vend=True)
+    mine, _ = await service.start("S9", 1, None, "MINE", 0.0, T0)
+    other, _ = await service.start("S9", 2, None, "OTHER", 0.0, T0 + timedelta(hours=1))
+    assert [s.id for s in await service.find(SessionFilter(station_id="S9"), None, 10)] == [
+        other.id,
+        mine.id,
+    ]
+    assert [s.id for s in await service.find(SessionFilter(driver_id="D9"), None, 10)] == [mine.id]
+    later = SessionFilter(since=T0 + timedelta(minutes=1))
+    assert [s.id for s in await service.find(later, None, 10)] == [other.id]
+    assert [s.id for s in await service.find(SessionFilter(), other.id, 10)] == [mine.id]
+    closed = await service.close(mine.id, "stuck")
+    assert closed.stop_reason == "stuck"
+    assert (await service.by_id(mine.id)).stopped_at is not None

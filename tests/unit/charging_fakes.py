@@ -21,7 +21,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Self
 
 from tests.unit.fakes import ReadOnlyViolation
-from voltbook.charging.model import ChargingSession
+from voltbook.charging.model import ChargingSession, SessionFilter
 
 
 @dataclass(slots=True)
@@ -36,6 +36,7 @@ class SessionStore:
     def __init__(self) -> None:
         self.state = _State()
         self.id_tags: dict[str, str] = {}  # token -> status (Accepted, Blocked, ...)
+        self.owners: dict[str, str] = {}  # token -> driver id
         self._ids = itertools.count(1)
 
     def uow(self, *, read_only: bool = False) -> SessionsUow:
@@ -116,6 +117,27 @@ class InMemorySessionRepository:
 
     async def id_tag_status(self, id_tag: str) -> str | None:
         return self._store.id_tags.get(id_tag)
+
+    async def by_id(self, session_id: int) -> ChargingSession | None:
+        return self._state.sessions.get(session_id)
+
+    async def page(
+        self, where: SessionFilter, before: int | None, limit: int
+    ) -> list[ChargingSession]:
+        found = [
+            s
+            for session_id, s in sorted(self._state.sessions.items(), reverse=True)
+            if (before is None or session_id < before)
+            and (where.station_id is None or s.station_id == where.station_id)
+            and (where.id_tag is None or s.id_tag == where.id_tag)
+            and (
+                where.driver_id is None or self._store.owners.get(s.id_tag or "") == where.driver_id
+            )
+            and (where.since is None or s.started_at >= where.since)
+            and (where.until is None or s.started_at < where.until)
+            and (where.active is None or s.active is where.active)
+        ]
+        return found[:limit]
 
 
 class SessionsUow:

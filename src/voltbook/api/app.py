@@ -2,49 +2,80 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from prometheus_client import CollectorRegistry
 from starlette.types import Receive, Scope, Send
 
 import voltbook
+from voltbook.api.console_web import mount_console
 from voltbook.api.fast_lane import FastLane
-from voltbook.api.metrics import BackgroundErrors, HttpMetrics, MetricsMiddleware
+from voltbook.api.metrics import (
+    BackgroundErrors,
+    HttpMetrics,
+    MetricsMiddleware,
+    TelemetryCollector,
+)
 from voltbook.api.problems import Problem, install_problem_handlers
 from voltbook.api.routes import (
     auth,
+    charging,
     health,
+    id_tokens,
+    journal,
     me,
+    network,
     offers,
     operator,
+    places,
     push,
     reservations,
+    sessions_admin,
+    station_tools,
     stations,
+    utilisation,
     vehicles,
 )
+from voltbook.api.web import WebOptions, install_web
 from voltbook.services import Services
 
 ServicesFactory = Callable[[], AbstractAsyncContextManager[Services]]
 
 
-def create_app(services: ServicesFactory, *, fast_lane: bool = True) -> FastAPI:
+def create_app(
+    services: ServicesFactory,
+    *,
+    fast_lane: bool = True,
+    web: WebOptions | None = None,
+    cors_origins: Sequence[str] = (),
+) -> FastAPI:
     """An app whose lifespan opens the services (storage, …) and closes them on shutdown.
 
-    `fast_lane=False` leaves every request to FastAPI's routes (tests compare the two)."""
+    `fast_lane=False` leaves every request to FastAPI's routes (tests compare the two).
+    `web`: what the browser ends are told (tile URL); `cors_origins`: other origins whose
+    apps may call the API (none by default)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with services() as opened:
             app.state.services = opened
-            yield
+            collector = TelemetryCollector(opened.telemetry)
+            registry.register(collector)
+            try:
+                yield
+            finally:
+                registry.unregister(collector)
 
     app = _App(
         title="voltbook",
         version=voltbook.__version__,
         description="Find, reserve and fill electric-vehicle chargers.",
         lifespan=lifespan,
+        docs_url=None,  # FastAPI's pages load from a CDN: web.py serves its own
+        redoc_url=None,
     )
     registry = CollectorRegistry()
     app.state.registry = registry
@@ -57,18 +88,41 @@ def create_app(services: ServicesFactory, *, fast_lane: bool = True) -> FastAPI:
     if fast_lane:  # inside the metrics middleware: its answers are counted too
         app.add_middleware(FastLane, nearby=stations.nearby_route, booking=reservations.book_route)
     app.add_middleware(MetricsMiddleware, metrics=HttpMetrics(registry))
+    if cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(cors_origins),
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
+            expose_headers=["Location", "Idempotent-Replayed", "Retry-After"],
+            max_age=600,
+        )
     install_problem_handlers(app)
     # Routes are matched in the order they are included, one by one: the busiest first.
-    app.include_router(health.router)
-    app.include_router(stations.router)
-    app.include_router(reservations.router)
-    app.include_router(auth.router)
-    app.include_router(operator.router)
-    app.include_router(push.router)
-    app.include_router(offers.router)
-    app.include_router(offers.drivers_router)
-    app.include_router(me.router)
-    app.include_router(vehicles.router)
+    for router in (
+        health.router,
+        stations.router,
+        reservations.router,
+        auth.router,
+        operator.router,
+        network.router,
+        id_tokens.router,
+        journal.router,
+        utilisation.router,
+        sessions_admin.router,
+        station_tools.router,
+        push.router,
+        offers.router,
+        offers.drivers_router,
+        me.router,
+        vehicles.router,
+        charging.router,
+        places.router,
+    ):
+        app.include_router(router)
+    browser_ends = web or WebOptions()
+    install_web(app, browser_ends)
+    mount_console(app, browser_ends)
 
     original_openapi = app.openapi
 

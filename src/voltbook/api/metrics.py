@@ -6,8 +6,15 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
-from prometheus_client.core import CounterMetricFamily, Metric
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from voltbook.telemetry import BUCKETS, SPECS, Telemetry
 
 
 class HttpMetrics:
@@ -73,3 +80,35 @@ class MetricsMiddleware:
             method = scope["method"]
             self.metrics.requests.labels(method, template, str(status)).inc()
             self.metrics.latency.labels(method, template).observe(time.perf_counter() - started)
+
+
+class TelemetryCollector:
+    """Serves the server's own counts (voltbook.telemetry) as Prometheus metrics."""
+
+    def __init__(self, telemetry: Telemetry) -> None:
+        self._telemetry = telemetry
+
+    def describe(self) -> list[Metric]:
+        return []  # made fresh on each collect: families are not known ahead
+
+    def collect(self) -> Iterator[Metric]:
+        t = self._telemetry
+        for name, spec in SPECS.items():
+            if spec.kind == "gauge":
+                gauge = GaugeMetricFamily(name, spec.help)
+                read = t.gauges.get(name)
+                if read is not None:
+                    gauge.add_metric([], read())
+                yield gauge
+            elif spec.kind == "counter":
+                counter = CounterMetricFamily(name, spec.help, labels=list(spec.labels))
+                for labels, value in list(t.counters[name].items()):
+                    counter.add_metric(list(labels), value)
+                yield counter
+            else:
+                histogram = HistogramMetricFamily(name, spec.help, labels=list(spec.labels))
+                for labels, h in list(t.histograms[name].items()):
+                    steps = [(f"{b:g}", float(c)) for b, c in zip(BUCKETS, h.counts, strict=True)]
+                    steps.append(("+Inf", float(h.count)))
+                    histogram.add_metric(list(labels), steps, sum_value=h.total)
+                yield histogram

@@ -96,3 +96,15 @@ class ChargingSession:
             power_w=0.0,
             stop_reason=reason,
         )
+
+
+@dataclass(frozen=True, slots=True)
+class SessionFilter:
+    """Which sessions an operator's listing shows; None matches all."""
+
+    station_id: str | None = None
+    id_tag: str | None = None
+    driver_id: str | None = None  # sessions begun with any of the driver's id tokens
+    since: datetime | None = None  # started at or after
+    until: datetime | None = None  # started before
+    active: bool | None = None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Protocol
 
-from voltbook.charging.model import ChargingSession
+from voltbook.charging.model import ChargingSession, SessionFilter
 from voltbook.core.uow import UnitOfWork, UowFactory
 
 
@@ -33,6 +33,14 @@ class SessionRepository(Protocol):
 
     async def id_tag_status(self, id_tag: str) -> str | None:
         """The status of a registered id tag, None when unknown."""
+        ...
+
+    async def by_id(self, session_id: int) -> ChargingSession | None: ...
+
+    async def page(
+        self, where: SessionFilter, before: int | None, limit: int
+    ) -> list[ChargingSession]:
+        """Sessions matching `where`, newest (highest id) first, with ids below `before`."""
         ...
 
 

@@ -21,10 +21,11 @@ from voltbook.charging.events import (
     SessionStarted,
     SessionStopped,
 )
-from voltbook.charging.model import Authorization, ChargingSession, MeterSample
+from voltbook.charging.model import Authorization, ChargingSession, MeterSample, SessionFilter
 from voltbook.charging.ports import ChargingUowFactory, StartGuard
 from voltbook.core.bus import EventBus
 from voltbook.core.clock import Clock
+from voltbook.core.errors import Conflict, NotFound
 
 
 class ChargingService:
@@ -270,6 +271,35 @@ class ChargingService:
             return live
         async with self._uow(read_only=True) as uow:
             return await uow.sessions.get(station_id, reference)
+
+    # --- operators ------------------------------------------------------------------------
+
+    async def find(
+        self, where: SessionFilter, before: int | None, limit: int
+    ) -> list[ChargingSession]:
+        """Sessions newest first, page by page (live figures as of the last flush)."""
+        async with self._uow(read_only=True) as uow:
+            found = await uow.sessions.page(where, before, min(limit, 10_000))
+        return [self._live.get((s.station_id, s.reference), s) for s in found]
+
+    async def by_id(self, session_id: int) -> ChargingSession:
+        async with self._uow(read_only=True) as uow:
+            session = await uow.sessions.by_id(session_id)
+        if session is None:
+            raise NotFound(f"session {session_id} does not exist")
+        return self._live.get((session.station_id, session.reference), session)
+
+    async def close(self, session_id: int, reason: str) -> ChargingSession:
+        """Close a session the station never reported the end of, as of now, with the
+        operator's reason; its energy is what the last meter reading said."""
+        session = await self.by_id(session_id)
+        if not session.active:
+            raise Conflict(f"session {session_id} has ended already")
+        closed = await self.stop(
+            session.station_id, session.reference, None, self._clock.now(), reason
+        )
+        assert closed is not None
+        return closed
 
 
 def _newest_soc(samples: list[MeterSample], after: datetime | None) -> MeterSample | None:

@@ -13,10 +13,12 @@ from voltbook.stations.commands import (
     ClearCache,
     Command,
     GetConfiguration,
+    GetLocalListVersion,
     RemoteStart,
     RemoteStop,
     ReserveNow,
     Reset,
+    SendLocalList,
     TriggerMessage,
     UnlockConnector,
 )
@@ -74,6 +76,17 @@ def to_v16(command: Command) -> tuple[str, dict[str, Any]]:  # noqa: PLR0912 - o
             return "CancelReservation", {"reservationId": rid}
         case ClearCache():
             return "ClearCache", {}
+        case SendLocalList(version=version, full=full, entries=entries):
+            return "SendLocalList", {
+                "listVersion": version,
+                "updateType": "Full" if full else "Differential",
+                "localAuthorizationList": [
+                    {"idTag": e.id_tag} | ({"idTagInfo": {"status": e.status}} if e.status else {})
+                    for e in entries
+                ],
+            }
+        case GetLocalListVersion():
+            return "GetLocalListVersion", {}
     raise InvalidInput(f"unknown command {type(command).__name__}")
 
 
@@ -128,6 +141,17 @@ def to_v201(command: Command) -> tuple[str, dict[str, Any]]:  # noqa: PLR0912 - 
             return "CancelReservation", {"reservationId": rid}
         case ClearCache():
             return "ClearCache", {}
+        case SendLocalList(version=version, full=full, entries=entries):
+            payload = {"versionNumber": version, "updateType": "Full" if full else "Differential"}
+            if entries:  # 2.0.1 wants the list left out rather than empty
+                payload["localAuthorizationList"] = [
+                    {"idToken": {"idToken": e.id_tag, "type": e.token_type}}
+                    | ({"idTokenInfo": {"status": e.status}} if e.status else {})
+                    for e in entries
+                ]
+            return "SendLocalList", payload
+        case GetLocalListVersion():
+            return "GetLocalListVersion", {}
     raise InvalidInput(f"unknown command {type(command).__name__}")
 
 

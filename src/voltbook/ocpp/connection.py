@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+from collections.abc import Callable
 from typing import Any
 
 from starlette.types import Send
@@ -13,10 +14,17 @@ from voltbook.ocpp.protocol import CallError, CallResult, Version, encode_call
 
 
 class StationConnection:
-    def __init__(self, station_id: str, version: Version, send: Send) -> None:
+    def __init__(
+        self,
+        station_id: str,
+        version: Version,
+        send: Send,
+        journal: Callable[[str, bool, str], None] | None = None,
+    ) -> None:
         self.station_id = station_id
         self.version = version
         self._send = send
+        self._journal = journal  # (station, inbound, frame): notes every frame, both ways
         self._lock = asyncio.Lock()
         self._pending: dict[str, asyncio.Future[dict[str, Any]]] = {}
         self.closed = False
@@ -28,6 +36,8 @@ class StationConnection:
             raise Unavailable(f"station {self.station_id} is offline")
         async with self._lock:
             await self._send({"type": "websocket.send", "text": text})
+        if self._journal is not None:
+            self._journal(self.station_id, False, text)
 
     async def call(self, action: str, payload: dict[str, Any], timeout_s: float) -> dict[str, Any]:
         """Send a CALL and wait for the station's CALLRESULT payload."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Callable
 
 import structlog
 from starlette.types import Receive, Scope, Send
@@ -51,12 +52,16 @@ class OcppGateway:
         link: LocalStationLink,
         clock: Clock,
         validator: SchemaValidator,
+        journal: Callable[[str, bool, str], None] | None = None,
     ) -> None:
         self._fleet = fleet
         self._charging = charging
         self._link = link
         self._clock = clock
         self._validator = validator
+        # Notes every frame, both ways (station, inbound, text); it must not block (the
+        # message journal queues and writes in batches).
+        self._journal = journal
 
     # --- ASGI ---------------------------------------------------------------------------
 
@@ -86,7 +91,8 @@ class OcppGateway:
             await _deny(scope, send, 401, "wrong credentials")
             return
         await send({"type": "websocket.accept", "subprotocol": version.value})
-        await self._serve(StationConnection(station_id, version, send), receive)
+        connection = StationConnection(station_id, version, send, self._journal)
+        await self._serve(connection, receive)
 
     async def _serve(self, connection: StationConnection, receive: Receive) -> None:
         station_id = connection.station_id
@@ -106,6 +112,9 @@ class OcppGateway:
                 text = message.get("text")
                 if text is None:
                     text = message.get("bytes") or b""
+                if self._journal is not None:
+                    journal_text = text if isinstance(text, str) else text.decode(errors="replace")
+                    self._journal(station_id, True, journal_text)
                 await self._handle(connection, context, text)
         finally:
             connection.gone()

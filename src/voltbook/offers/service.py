@@ -144,6 +144,16 @@ class OfferService:
                 self._index.put(offer)
         return len(current)
 
+    def consent_changed(self, driver_id: str, consents: bool) -> None:
+        """A driver turned offers on or off: effective at once on this node (others read it
+        at their next refresh)."""
+        if self._consenting is None:
+            return
+        if consents:
+            self._consenting.add(driver_id)
+        else:
+            self._consenting.discard(driver_id)
+
     def now(self) -> datetime:
         """The service's clock (an offer's status depends on it)."""
         return self._clock.now()

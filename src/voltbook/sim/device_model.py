@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Final
 
+from voltbook.sim.local_list import v201_variables
 from voltbook.sim.model import (
     Connector,
     flag,
@@ -93,7 +94,7 @@ class DeviceModel:
                 ),
                 None,
             ),
-        }
+        } | v201_variables(station.local_list)
 
     def _lookup(
         self, component: JsonObject, variable: JsonObject

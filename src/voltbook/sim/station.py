@@ -1,8 +1,7 @@
 """Shared station behaviour: connectors, reservations, sessions and the offline queue.
 
-`StationCore` keeps one station's state and does what both OCPP versions share; the version
-modules (`v16`, `v201`) turn its state changes into messages and answer the server's
-commands, and `SimulatedStation` (runner.py) adds the connection lifecycle.
+`StationCore` keeps one station's state and does what both OCPP versions share; `v16` and
+`v201` turn its changes into messages and answer commands; runner.py adds the connection.
 """
 
 from __future__ import annotations
@@ -14,6 +13,7 @@ import random
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
+from voltbook.sim.local_list import LocalList
 from voltbook.sim.model import (
     PLUGGED_AFTER,
     RFID,
@@ -60,6 +60,7 @@ class StationCore(ReservationRules):
         self.reservations: dict[int, Reservation] = {}
         self.sessions: dict[int, Session] = {}  # by EVSE id
         self.auth_cache: set[str] = set()
+        self.local_list = LocalList()
         self.id_tags = options.id_tags or tuple(random_id_tag(self.rng) for _ in range(3))
         self.outbox = Outbox(retry_delay=1.0)
         self.connected = False
@@ -223,13 +224,14 @@ class StationCore(ReservationRules):
         return None
 
     async def _authorize(self, id_tag: str, token_type: str) -> bool:
-        if self.settings.local_pre_authorize and id_tag in self.auth_cache:
+        known = self.local_list.decides(id_tag, self.auth_cache)  # the list, else the cache
+        if self.settings.local_pre_authorize and known:
             return True
         request = self.behaviour.authorize_request(id_tag, token_type)
         try:
             answer = await self.outbox.call("Authorize", request)
         except (Offline, ConnectionLost, TimeoutError):
-            return self.settings.local_authorize_offline and id_tag in self.auth_cache
+            return self.settings.local_authorize_offline and known
         except CallError:
             return False
         status = self.behaviour.authorize_status(answer)

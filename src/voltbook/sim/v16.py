@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Final
 
+from voltbook.sim.local_list import v16_configuration, v16_handlers
 from voltbook.sim.model import (
     Connector,
     Reservation,
@@ -85,7 +86,7 @@ class V16:
             "ClearCache": self._clear_cache,
             "TriggerMessage": self._trigger_message,
             "DataTransfer": lambda _payload: Reply({"status": "UnknownVendorId"}),
-        }
+        } | v16_handlers(station.local_list)
         self._config = self._configuration()
 
     # -- messages the station sends -----------------------------------------------------------
@@ -235,8 +236,11 @@ class V16:
                 lambda t: setattr(settings, "measurands", parse_measurands(t)),
             ),
             "MeterValuesSampledDataMaxLength": (lambda: "5", None),
-            "SupportedFeatureProfiles": (lambda: "Core,Reservation,RemoteTrigger", None),
-        }
+            "SupportedFeatureProfiles": (
+                lambda: "Core,Reservation,RemoteTrigger,LocalAuthListManagement",
+                None,
+            ),
+        } | v16_configuration(station.local_list)
 
     def _get_configuration(self, payload: JsonObject) -> Reply:
         keys = optional_value(payload, "key", list)

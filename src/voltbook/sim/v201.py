@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Final
 
 from voltbook.sim.device_model import CONNECTOR_TYPES, DeviceModel, connector_status
+from voltbook.sim.local_list import v201_handlers
 from voltbook.sim.model import (
     PLUGGED_AFTER,
     Connector,
@@ -72,7 +73,7 @@ class V201:
             "ClearCache": self._clear_cache,
             "TriggerMessage": self._trigger_message,
             "DataTransfer": lambda _payload: Reply({"status": "UnknownVendorId"}),
-        }
+        } | v201_handlers(station.local_list)
 
     # -- messages the station sends -----------------------------------------------------------
 

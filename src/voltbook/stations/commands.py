@@ -92,6 +92,28 @@ class ClearCache:
     pass
 
 
+@dataclass(frozen=True, slots=True)
+class LocalListEntry:
+    """One card of an authorization list; status None removes it (differential update)."""
+
+    id_tag: str
+    status: str | None
+    # 2.0.1 IdTokenEnumType: ISO14443 for cards, Central for app tokens
+    token_type: str = "ISO14443"  # noqa: S105 - a kind of token, not a secret
+
+
+@dataclass(frozen=True, slots=True)
+class SendLocalList:
+    version: int
+    full: bool
+    entries: tuple[LocalListEntry, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class GetLocalListVersion:
+    pass
+
+
 Command = (
     GetConfiguration
     | HoldConnector
@@ -105,6 +127,8 @@ Command = (
     | ReserveNow
     | CancelReservation
     | ClearCache
+    | SendLocalList
+    | GetLocalListVersion
 )
 
 

@@ -24,7 +24,7 @@ from voltbook.stations.events import (
     StationDisconnected,
     StationNotice,
 )
-from voltbook.stations.model import ConnectorStatus, Station
+from voltbook.stations.model import ConnectorStatus, Station, StationPlace
 from voltbook.stations.ports import FleetUowFactory, StationLink
 
 # OCPP identities end up in URLs; keep them to unreserved characters (OCPP 2.0.1 allows 48).
@@ -226,6 +226,11 @@ class FleetService:
     async def page(self, after: str | None, limit: int) -> list[Station]:
         async with self._uow(read_only=True) as uow:
             return await uow.stations.page(after, limit)
+
+    async def places(self) -> list[StationPlace]:
+        """The whole network at a glance: where each station is and how its connectors are."""
+        async with self._uow(read_only=True) as uow:
+            return await uow.stations.places()
 
     async def command(
         self, station_id: str, command: Command, timeout_s: float | None = None

@@ -62,6 +62,21 @@ class Station:
 
 
 @dataclass(frozen=True, slots=True)
+class StationPlace:
+    """A station where it stands, with its connectors' live status: one point of the
+    operator's network map."""
+
+    station_id: str
+    site_id: int | None
+    name: str | None  # the site's name; None for a station registered without a site
+    city: str | None
+    lat: float | None
+    lon: float | None
+    online: bool
+    statuses: tuple[ConnectorStatus, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class SiteDetails:
     """What a data source says about a place, independent of storage ids."""
 

@@ -18,8 +18,10 @@ from voltbook.stations.model import (
     SiteDetails,
     SitePoint,
     Station,
+    StationPlace,
 )
 from voltbook.stations.standards import Standard
+from voltbook.stations.states import StateChange
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +137,10 @@ class StationRepository(Protocol):
         """Stations ordered by id, after the given id."""
         ...
 
+    async def places(self) -> list[StationPlace]:
+        """Every station with its site's place and its connectors' status, by id."""
+        ...
+
 
 class FleetUnitOfWork(UnitOfWork, Protocol):
     @property
@@ -150,3 +156,26 @@ class StationLink(Protocol):
     async def send(self, station_id: str, command: Command, timeout_s: float) -> CommandAnswer:
         """The station's answer; Unavailable when it is not connected, TimedOut when silent."""
         ...
+
+
+class StatusHistoryRepository(Protocol):
+    async def add_many(self, changes: list[StateChange]) -> None: ...
+
+    async def changes(
+        self, station_ids: list[str] | None, start: datetime, end: datetime
+    ) -> list[StateChange]:
+        """Changes within the range in time order, with each connector's and station's last
+        change at or before `start`."""
+        ...
+
+    async def sites_of(self, station_ids: list[str]) -> dict[str, int | None]: ...
+
+    async def purge(self, older_than: datetime) -> int: ...
+
+
+class HistoryUnitOfWork(UnitOfWork, Protocol):
+    @property
+    def status_history(self) -> StatusHistoryRepository: ...
+
+
+HistoryUowFactory = UowFactory[HistoryUnitOfWork]

@@ -9,7 +9,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from voltbook.charging.model import ChargingSession
+from voltbook.charging.model import ChargingSession, SessionFilter
+from voltbook.core.clock import Clock
 from voltbook.storage.tables import charging_sessions, id_tokens
 from voltbook.storage.timestamps import as_utc, as_utc_or_none
 
@@ -17,8 +18,9 @@ _T = charging_sessions
 
 
 class SqlSessionRepository:
-    def __init__(self, connection: AsyncConnection) -> None:
+    def __init__(self, connection: AsyncConnection, clock: Clock) -> None:
         self._connection = connection
+        self._clock = clock  # an id tag past its expiry date is Expired
 
     async def add(self, session: ChargingSession) -> ChargingSession:
         values = _values(session)
@@ -88,10 +90,46 @@ class SqlSessionRepository:
         )
 
     async def id_tag_status(self, id_tag: str) -> str | None:
-        status = await self._connection.scalar(
-            sa.select(id_tokens.c.status).where(id_tokens.c.token == id_tag)
-        )
-        return None if status is None else str(status)
+        row = (
+            await self._connection.execute(
+                sa.select(id_tokens.c.status, id_tokens.c.expires_at).where(
+                    id_tokens.c.token == id_tag
+                )
+            )
+        ).first()
+        if row is None:
+            return None
+        status, expires_at = str(row.status), as_utc_or_none(row.expires_at)
+        if status == "Accepted" and expires_at is not None and expires_at <= self._clock.now():
+            return "Expired"
+        return status
+
+    async def by_id(self, session_id: int) -> ChargingSession | None:
+        row = (await self._connection.execute(sa.select(_T).where(_T.c.id == session_id))).first()
+        return None if row is None else _session(row._mapping)
+
+    async def page(
+        self, where: SessionFilter, before: int | None, limit: int
+    ) -> list[ChargingSession]:
+        query = sa.select(_T).order_by(_T.c.id.desc()).limit(limit)
+        if before is not None:
+            query = query.where(_T.c.id < before)
+        if where.station_id is not None:
+            query = query.where(_T.c.station_id == where.station_id)
+        if where.id_tag is not None:
+            query = query.where(_T.c.id_tag == where.id_tag)
+        if where.driver_id is not None:
+            tokens = sa.select(id_tokens.c.token).where(id_tokens.c.driver_id == where.driver_id)
+            query = query.where(_T.c.id_tag.in_(tokens))
+        if where.since is not None:
+            query = query.where(_T.c.started_at >= where.since)
+        if where.until is not None:
+            query = query.where(_T.c.started_at < where.until)
+        if where.active is not None:
+            stopped = _T.c.stopped_at.is_(None) if where.active else _T.c.stopped_at.is_not(None)
+            query = query.where(stopped)
+        rows = await self._connection.execute(query)
+        return [_session(r._mapping) for r in rows]
 
 
 def _values(session: ChargingSession) -> dict[str, Any]:

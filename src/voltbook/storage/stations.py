@@ -11,10 +11,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from voltbook.core.clock import Clock
 from voltbook.core.errors import Conflict, NotFound
-from voltbook.stations.model import ConnectorStatus, Station
+from voltbook.stations.model import ConnectorStatus, Station, StationPlace
 from voltbook.stations.ports import StationCredentials, StatusChange
 from voltbook.storage.rows import connector_from_row, station_from_row
 from voltbook.storage.tables import connectors, sites, stations
+
+_STATUS = {status.value: status for status in ConnectorStatus}
 
 
 class SqlStationRepository:
@@ -139,6 +141,48 @@ class SqlStationRepository:
     async def page(self, after: str | None, limit: int) -> list[Station]:
         condition = stations.c.id > after if after is not None else sa.true()
         return await self._load(condition, limit=limit)
+
+    async def places(self) -> list[StationPlace]:
+        # Two plain reads joined here: one statement joining all three tables and ordering
+        # the product took five times as long on SQLite for the bundled 8,925 stations.
+        placed = await self._connection.execute(
+            sa.select(
+                stations.c.id,
+                stations.c.site_id,
+                stations.c.online,
+                sites.c.name,
+                sites.c.city,
+                sites.c.lat,
+                sites.c.lon,
+            )
+            .select_from(stations.outerjoin(sites, sites.c.id == stations.c.site_id))
+            .order_by(stations.c.id)
+        )
+        rows = placed.all()
+        plugs = await self._connection.execute(
+            sa.select(
+                connectors.c.station_id,
+                connectors.c.evse_id,
+                connectors.c.connector_id,
+                connectors.c.status,
+            )
+        )
+        statuses: dict[str, list[tuple[int, int, ConnectorStatus]]] = {}
+        for station_id, evse_id, connector_id, status in plugs.all():
+            statuses.setdefault(station_id, []).append((evse_id, connector_id, _STATUS[status]))
+        return [
+            StationPlace(
+                station_id=row[0],
+                site_id=row[1],
+                name=row[3],
+                city=row[4],
+                lat=row[5],
+                lon=row[6],
+                online=bool(row[2]),
+                statuses=tuple(status for _, _, status in sorted(statuses.get(row[0], ()))),
+            )
+            for row in rows
+        ]
 
     async def _load(self, condition: sa.ColumnElement[bool], limit: int) -> list[Station]:
         chosen = (

@@ -129,6 +129,36 @@ id_tokens = sa.Table(
     sa.Column("driver_id", sa.String(36), sa.ForeignKey("drivers.id")),
     sa.Column("status", sa.String(16), nullable=False),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("kind", sa.String(8), nullable=False, server_default="rfid"),
+    sa.Column("expires_at", sa.DateTime(timezone=True)),
+)
+
+# Which cards go to which stations' authorization lists (one row, id 1; none: no lists).
+auth_list_rule = sa.Table(
+    "auth_list_rule",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("mode", sa.String(8), nullable=False),
+    sa.Column("site_ids", sa.JSON, nullable=False),
+    sa.Column("changed_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# Each station's authorization list as voltbook last set it: its version and its entries.
+station_auth_lists = sa.Table(
+    "station_auth_lists",
+    metadata,
+    sa.Column("station_id", sa.String(48), sa.ForeignKey("stations.id"), primary_key=True),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("outcome", sa.String(24), nullable=False),
+    sa.Column("synced_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+station_auth_list_entries = sa.Table(
+    "station_auth_list_entries",
+    metadata,
+    sa.Column("station_id", sa.String(48), sa.ForeignKey("stations.id"), primary_key=True),
+    sa.Column("token", sa.String(36), primary_key=True),
+    sa.Column("standing", sa.String(16), nullable=False),
 )
 
 alarms = sa.Table(
@@ -277,6 +307,30 @@ offer_deliveries = sa.Table(
     sa.Column("idle_minutes_filled", sa.Float),
 )
 
+# Charges a driver started from the app, and what the charger made of them.
+app_charges = sa.Table(
+    "app_charges",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column(
+        "driver_id", sa.String(36), sa.ForeignKey("drivers.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("station_id", sa.String(48), nullable=False),
+    sa.Column("evse_id", sa.Integer, nullable=False),
+    sa.Column("id_tag", sa.String(36), nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("reason", sa.String(200)),
+    sa.Column("session_id", sa.Integer),
+    sa.Column("idempotency_key", sa.String(255), nullable=False),
+    sa.Column("request_hash", sa.String(32), nullable=False),
+    sa.Column("created_at", TZ, nullable=False),
+    sa.Column("updated_at", TZ, nullable=False),
+    sa.UniqueConstraint("driver_id", "idempotency_key", name="uq_app_charges_key"),
+    sa.Index("ix_app_charges_driver", "driver_id", "created_at"),
+    sa.Index("ix_app_charges_evse", "station_id", "evse_id", "state"),
+    sa.Index("ix_app_charges_session", "session_id"),
+)
+
 # SQLite only: the R*Tree index on site positions, kept in step with `sites` by triggers.
 sqlite_metadata = sa.MetaData()
 sites_rtree = sa.Table(
@@ -287,4 +341,35 @@ sites_rtree = sa.Table(
     sa.Column("max_lat", sa.Float),
     sa.Column("min_lon", sa.Float),
     sa.Column("max_lon", sa.Float),
+)
+
+# The message journal: the last OCPP frames per station, both ways, secrets taken out. One
+# row holds a station's frames of one write (about a second), as JSON: a row per frame
+# would cost the OCPP gateway more than the frames themselves (docs/adr/0019).
+station_message_chunks = sa.Table(
+    "station_message_chunks",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("station_id", sa.String(48), nullable=False),
+    sa.Column("last_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("count", sa.Integer, nullable=False),
+    sa.Column("frames", sa.Text, nullable=False),
+    sa.Index("ix_station_message_chunks_station", "station_id", "id"),
+    sa.Index("ix_station_message_chunks_at", "last_at"),
+)
+
+# One row per connector state change (stations/states.py), and per station going offline
+# or coming back (EVSE 0).
+status_history = sa.Table(
+    "status_history",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("station_id", sa.String(48), nullable=False),
+    sa.Column("evse_id", sa.Integer, nullable=False),
+    sa.Column("connector_id", sa.Integer),
+    sa.Column("state", sa.String(24), nullable=False),
+    sa.Column("status", sa.String(16)),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Index("ix_status_history_at", "at"),
+    sa.Index("ix_status_history_station", "station_id", "evse_id", "connector_id", "at"),
 )

@@ -11,7 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from voltbook.core.clock import Clock
 from voltbook.storage.alarms import SqlAlarmRepository
+from voltbook.storage.app_charges import SqlAppChargeRepository
+from voltbook.storage.auth_lists import SqlAuthListRepository
 from voltbook.storage.drivers import SqlDriverRepository
+from voltbook.storage.idtokens import SqlIdTokenRepository
+from voltbook.storage.journal import SqlJournalRepository
 from voltbook.storage.notices import SqlNoticeRepository, SqlTopicRepository
 from voltbook.storage.offers import (
     SqlDeliveryRepository,
@@ -19,12 +23,14 @@ from voltbook.storage.offers import (
     SqlOfferDriverFacts,
     SqlOfferRepository,
 )
+from voltbook.storage.places import SqlPlaceRepository
 from voltbook.storage.positions import SqlPositionRepository
 from voltbook.storage.push import SqlPushSubscriptionRepository
 from voltbook.storage.reservations import SqlReservationRepository
 from voltbook.storage.sessions import SqlSessionRepository
 from voltbook.storage.sites import SqlSiteRepository
 from voltbook.storage.stations import SqlStationRepository
+from voltbook.storage.status_history import SqlStatusHistoryRepository
 from voltbook.storage.vehicles import SqlVehicleRepository
 
 
@@ -52,6 +58,12 @@ class SqlUnitOfWork:
     offer_chargers: SqlOfferChargerFacts
     vehicles: SqlVehicleRepository
     positions: SqlPositionRepository
+    app_charges: SqlAppChargeRepository
+    places: SqlPlaceRepository
+    id_tokens: SqlIdTokenRepository
+    auth_lists: SqlAuthListRepository
+    journal: SqlJournalRepository
+    status_history: SqlStatusHistoryRepository
 
     def __init__(
         self,
@@ -127,7 +139,7 @@ _REPOSITORIES: dict[str, _Make] = {
     "sites": lambda u, c: SqlSiteRepository(c, u._clock, sqlite=u._sqlite, read_only=u._read_only),
     "drivers": lambda u, c: SqlDriverRepository(c),
     "stations": lambda u, c: SqlStationRepository(c, u._clock),
-    "sessions": lambda u, c: SqlSessionRepository(c),
+    "sessions": lambda u, c: SqlSessionRepository(c, u._clock),
     "alarms": lambda u, c: SqlAlarmRepository(c),
     "reservations": lambda u, c: SqlReservationRepository(c, sqlite=u._sqlite),
     "notices": lambda u, c: SqlNoticeRepository(c),
@@ -139,4 +151,10 @@ _REPOSITORIES: dict[str, _Make] = {
     "offer_chargers": lambda u, c: SqlOfferChargerFacts(c),
     "vehicles": lambda u, c: SqlVehicleRepository(c),
     "positions": lambda u, c: SqlPositionRepository(c, sqlite=u._sqlite),
+    "app_charges": lambda u, c: SqlAppChargeRepository(c, u._clock),
+    "places": lambda u, c: SqlPlaceRepository(c),
+    "id_tokens": lambda u, c: SqlIdTokenRepository(c),
+    "auth_lists": lambda u, c: SqlAuthListRepository(c),
+    "journal": lambda u, c: SqlJournalRepository(c),
+    "status_history": lambda u, c: SqlStatusHistoryRepository(c),
 }

@@ -32,6 +32,13 @@ def loops(services: Services, failures: HandlerFailures) -> list[Coroutine[Any, 
         run_offer_engine(services.offers, failures),
         # The nearby search's sites in memory, kept current (docs/adr/0022).
         *([services.catalog_sync.run()] if services.catalog_sync is not None else []),
+        # The operator console's records: authorization lists sent to stations, the OCPP
+        # message journal and the status history, written in batches and purged by age.
+        services.auth_lists.worker.run(),
+        every(1, services.journal.flush, "journal.flush", failures),
+        every(300, services.journal.purge, "journal.purge", failures),
+        every(1, services.status_history.flush, "status_history.flush", failures),
+        every(3600, services.status_history.purge, "status_history.purge", failures),
     ]
 
 

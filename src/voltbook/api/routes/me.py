@@ -37,7 +37,9 @@ async def update_me(body: MePatch, services: ServicesDep, principal: PrincipalDe
         quiet_hours=body.quiet_hours if "quiet_hours" in sent else current.quiet_hours,
         time_zone=body.time_zone if "time_zone" in sent else current.time_zone,
     )
-    return MeOut.of(await services.privacy.update_me(principal.driver_id, wanted))
+    driver = await services.privacy.update_me(principal.driver_id, wanted)
+    services.offers.consent_changed(driver.id, driver.consent_offers)  # at once, not next minute
+    return MeOut.of(driver)
 
 
 @router.put(

@@ -1,0 +1,115 @@
+"""Wires the operator console's back end: id tokens and authorization lists, the message
+journal, the status history, and what they count. Called once by bootstrap."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Protocol
+
+import structlog
+
+from voltbook.config import Settings
+from voltbook.core.bus import Event, EventBus
+from voltbook.core.clock import Clock
+from voltbook.core.uow import UowFactory
+from voltbook.core.worker import SerialWorker
+from voltbook.idtoken_links import FleetLocalLists, route_id_token_events
+from voltbook.idtokens.lists import AuthListService
+from voltbook.idtokens.ports import AuthListUnitOfWork, IdTokenUnitOfWork
+from voltbook.idtokens.service import IdTokenService
+from voltbook.journal.ports import JournalUnitOfWork
+from voltbook.journal.service import JournalService
+from voltbook.live.hub import LiveHub
+from voltbook.ocpp.link import LocalStationLink
+from voltbook.stations.events import (
+    ConnectorStatusChanged,
+    StationConnected,
+    StationDisconnected,
+)
+from voltbook.stations.fleet import FleetService
+from voltbook.stations.history import StatusHistoryService
+from voltbook.stations.ports import HistoryUnitOfWork
+from voltbook.telemetry import Telemetry
+from voltbook.telemetry_events import count_frames, route_telemetry
+
+
+class ConsoleUnitOfWork(
+    IdTokenUnitOfWork, AuthListUnitOfWork, JournalUnitOfWork, HistoryUnitOfWork, Protocol
+):
+    """A unit of work that serves every store the console's areas use."""
+
+
+ConsoleUowFactory = UowFactory[ConsoleUnitOfWork]
+
+
+@dataclass(frozen=True, slots=True)
+class ConsoleParts:
+    id_tokens: IdTokenService
+    auth_lists: AuthListService
+    journal: JournalService
+    status_history: StatusHistoryService
+
+
+def build_console(
+    settings: Settings,
+    uow: ConsoleUowFactory,
+    clock: Clock,
+    bus: EventBus,
+    fleet: FleetService,
+    link: LocalStationLink,
+    live: LiveHub,
+    telemetry: Telemetry,
+    journal: JournalService,
+) -> ConsoleParts:
+    id_tokens = IdTokenService(uow, clock, bus)
+    local_lists = FleetLocalLists(fleet, settings.ocpp_command_timeout_s)
+    list_log = structlog.get_logger("voltbook.idtokens")
+    auth_lists = AuthListService(
+        uow,
+        local_lists,
+        clock,
+        SerialWorker(lambda e: list_log.warning("list work failed", error=type(e).__name__)),
+    )
+    route_id_token_events(bus, auth_lists, local_lists, auth_lists.worker)
+
+    status_history = StatusHistoryService(
+        uow, clock, timedelta(days=settings.status_history_retention_days)
+    )
+    _route_status_history(bus, status_history)
+
+    route_telemetry(bus, telemetry)
+    telemetry.gauge("voltbook_stations_connected", lambda: link.connected)
+    telemetry.gauge("voltbook_live_connections", lambda: live.connections)
+    return ConsoleParts(id_tokens, auth_lists, journal, status_history)
+
+
+def build_journal(
+    settings: Settings, uow: ConsoleUowFactory, clock: Clock, telemetry: Telemetry
+) -> JournalService:
+    """The message journal; the gateway notes every frame in it (built before the gateway)."""
+    return JournalService(
+        uow,
+        clock,
+        keep=settings.journal_keep_per_station,
+        retention=timedelta(hours=settings.journal_retention_h),
+        on_written=lambda entries: count_frames(telemetry, entries),
+    )
+
+
+def _route_status_history(bus: EventBus, history: StatusHistoryService) -> None:
+    """Every connector state change, and every station going and coming, is history."""
+
+    async def status_changed(event: Event) -> None:
+        assert isinstance(event, ConnectorStatusChanged)
+        history.connector_changed(
+            event.station_id, event.evse_id, event.connector_id, event.status, event.at
+        )
+
+    async def connected(event: Event) -> None:
+        assert isinstance(event, StationConnected | StationDisconnected)
+        history.station_online(event.station_id, isinstance(event, StationConnected), event.at)
+
+    bus.subscribe(ConnectorStatusChanged, status_changed)
+    bus.subscribe(StationConnected, connected)
+    bus.subscribe(StationDisconnected, connected)

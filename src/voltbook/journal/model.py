@@ -1,0 +1,151 @@
+"""Journal entries as plain data, made from raw OCPP frames with secrets taken out.
+
+A frame is kept as the station or the server wrote it; only a frame that carries a secret
+(a station password being set, a key a station reports) is rewritten, with the value
+replaced. Frames are read only when written out in a batch, never on the path of the
+message itself.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+REDACTED = "***"
+MAX_TEXT = 65_536  # what a frame over the gateway's size cap would be cut to
+# A setting or field whose name holds one of these carries a secret (1.6 AuthorizationKey,
+# 2.0.1 SecurityCtrlr.BasicAuthPassword, a certificate's private key, …).
+_SECRET_WORDS = ("password", "authorizationkey", "secret", "privatekey")
+_CALL, _RESULT, _ERROR = 2, 3, 4
+# The head of a well-formed frame: [type, "unique id", "Action" (calls only) …
+_HEAD = re.compile(r'\[\s*([234])\s*,\s*"([^"\\]{1,64})"\s*,\s*(?:"([A-Za-z0-9]{1,64})"\s*,)?')
+_MAY_HOLD_SECRET = re.compile("|".join(_SECRET_WORDS), re.IGNORECASE)
+
+
+class Direction(StrEnum):
+    IN = "in"  # from the station
+    OUT = "out"  # to the station
+
+
+class Kind(StrEnum):
+    CALL = "call"
+    RESULT = "result"
+    ERROR = "error"
+    INVALID = "invalid"  # not an OCPP frame at all
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """A frame as it went over the wire, and when."""
+
+    station_id: str
+    direction: Direction
+    at: datetime
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class JournalEntry:
+    station_id: str
+    direction: Direction
+    at: datetime
+    kind: Kind
+    unique_id: str | None
+    action: str | None
+    text: str
+    id: int | None = None
+
+
+def _secret_name(name: object) -> bool:
+    return isinstance(name, str) and any(w in name.lower() for w in _SECRET_WORDS)
+
+
+def _names_secret(item: dict[str, Any]) -> bool:
+    """A configuration key (1.6) or a component's variable (2.0.1) that holds a secret."""
+    if _secret_name(item.get("key")):
+        return True
+    variable = item.get("variable")
+    return isinstance(variable, dict) and _secret_name(variable.get("name"))
+
+
+def redact(value: Any) -> tuple[Any, bool]:
+    """The value with every secret replaced, and whether there was one."""
+    if isinstance(value, list):
+        changed = False
+        items = []
+        for item in value:
+            new, hit = redact(item)
+            items.append(new)
+            changed |= hit
+        return items, changed
+    if not isinstance(value, dict):
+        return value, False
+    secret_holder = _names_secret(value)
+    out: dict[str, Any] = {}
+    changed = False
+    for key, item in value.items():
+        if (secret_holder and key in ("value", "attributeValue")) or (
+            _secret_name(key) and isinstance(item, str)
+        ):
+            out[key], changed = REDACTED, True
+            continue
+        new, hit = redact(item)
+        out[key] = new
+        changed |= hit
+    return out, changed
+
+
+def entry_of(frame: Frame, actions: dict[str, str]) -> JournalEntry:
+    """The journal entry of a frame. `actions` maps the unique ids of calls seen so far to
+    their action, so an answer is journalled with the action it answers (it is updated).
+
+    Most frames are read by a regular expression of their head, not parsed: only a frame
+    that may hold a secret, or one the expression does not read, is parsed as JSON."""
+    head = _HEAD.match(frame.text)
+    if head is not None:
+        kind_number, unique_id, action = int(head[1]), head[2], head[3]
+    else:
+        message = _parsed(frame.text)
+        if message is None:
+            return JournalEntry(
+                frame.station_id, frame.direction, frame.at, Kind.INVALID, None, None,
+                _cut(frame.text),
+            )  # fmt: skip
+        kind_number, unique_id = message[0], str(message[1])[:64]
+        action = str(message[2])[:64] if message[0] == _CALL and len(message) > 3 else None
+    if kind_number == _CALL:
+        if action is not None:
+            actions[f"{frame.direction.value}:{unique_id}"] = action
+        kind = Kind.CALL
+    else:
+        # An answer goes the other way from its call.
+        asked = Direction.OUT if frame.direction is Direction.IN else Direction.IN
+        action = actions.pop(f"{asked.value}:{unique_id}", None)
+        kind = Kind.RESULT if kind_number == _RESULT else Kind.ERROR
+    text = frame.text
+    if _MAY_HOLD_SECRET.search(text):
+        parsed = _parsed(text)
+        cleaned, changed = redact(parsed) if parsed is not None else (None, False)
+        if changed:
+            text = json.dumps(cleaned, separators=(",", ":"))
+    return JournalEntry(
+        frame.station_id, frame.direction, frame.at, kind, unique_id, action, _cut(text)
+    )
+
+
+def _parsed(text: str) -> list[Any] | None:
+    try:
+        message = json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(message, list) or len(message) < 3 or message[0] not in (2, 3, 4):
+        return None
+    return message
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= MAX_TEXT else text[:MAX_TEXT]

@@ -1,0 +1,103 @@
+"""Use cases of the message journal: note frames, write them in batches, read them back.
+
+`note` is called on the path of every OCPP frame, so it only appends to an in-memory queue
+(bounded per station: a station flooding the server while the database is slow loses its
+oldest unwritten frames, never memory). `flush` (bootstrap runs it every second) parses,
+redacts and writes what queued in one transaction; `purge` keeps each station's journal to
+its newest `keep` entries and to the retention time.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+from datetime import timedelta
+
+from voltbook.core.clock import Clock
+from voltbook.journal.model import Direction, Frame, JournalEntry, entry_of
+from voltbook.journal.ports import JournalUowFactory
+
+MAX_PAGE = 500
+_ACTIONS_KEPT = 256  # unanswered call ids remembered per station, to name their answers
+
+
+class JournalService:
+    def __init__(
+        self,
+        uow: JournalUowFactory,
+        clock: Clock,
+        *,
+        keep: int = 500,
+        retention: timedelta = timedelta(days=7),
+        max_queued_per_station: int = 1000,
+        on_written: Callable[[list[JournalEntry]], None] | None = None,
+    ) -> None:
+        self._uow = uow
+        self._clock = clock
+        self._keep = keep
+        self._retention = retention
+        self._max_queued = max_queued_per_station
+        self._queued: dict[str, deque[Frame]] = {}
+        self._actions: dict[str, dict[str, str]] = {}
+        self._written: set[str] = set()  # stations written to since the last purge
+        # Told of each batch once written (bootstrap counts messages for the metrics).
+        self._on_written = on_written  # told what each batch wrote (to count it)
+
+    def note(self, station_id: str, inbound: bool, text: str) -> None:
+        """Queue a frame as it went over the wire (cheap: called for every frame)."""
+        queue = self._queued.get(station_id)
+        if queue is None:
+            queue = self._queued[station_id] = deque(maxlen=self._max_queued)
+        direction = Direction.IN if inbound else Direction.OUT
+        queue.append(Frame(station_id, direction, self._clock.now(), text))
+
+    @property
+    def queued(self) -> int:
+        return sum(len(q) for q in self._queued.values())
+
+    async def flush(self) -> int:
+        """Write every queued frame in one transaction; how many. Frames a failed write
+        took stay lost (the journal is a diagnostic aid, not a record of account)."""
+        queued, self._queued = self._queued, {}
+        entries: list[JournalEntry] = []
+        for station_id, frames in queued.items():
+            actions = self._actions.setdefault(station_id, {})
+            entries.extend(entry_of(frame, actions) for frame in frames)
+            while len(actions) > _ACTIONS_KEPT:
+                actions.pop(next(iter(actions)))
+        if not entries:
+            return 0
+        async with self._uow() as uow:
+            await uow.journal.add_many(entries)
+            await uow.commit()
+        self._written.update(queued)
+        if self._on_written is not None:
+            self._on_written(entries)
+        return len(entries)
+
+    async def purge(self) -> int:
+        """Drop entries past the retention time and beyond each station's newest `keep`."""
+        stations, self._written = sorted(self._written), set()
+        async with self._uow() as uow:
+            gone = await uow.journal.purge(self._clock.now() - self._retention)
+            if stations:
+                gone += await uow.journal.trim(stations, self._keep)
+            await uow.commit()
+        return gone
+
+    def forget(self, station_id: str) -> None:
+        """A station gone: its unanswered calls will not be answered on a new connection."""
+        self._actions.pop(station_id, None)
+
+    async def recent(
+        self,
+        station_id: str,
+        before: int | None,
+        limit: int,
+        action: str | None = None,
+        direction: Direction | None = None,
+    ) -> list[JournalEntry]:
+        async with self._uow(read_only=True) as uow:
+            return await uow.journal.recent(
+                station_id, before, min(limit, MAX_PAGE), action, direction
+            )

@@ -1,0 +1,49 @@
+// The console's one store: screens read it and subscribe to its changes.
+
+const state = {
+  account: null,       // {email, role} once signed in
+  live: "offline",     // the live channel: offline | connecting | open
+  alarms: new Map(),   // alarm id -> alarm: the server's active ones, then as heard live
+  feed: [],            // newest first: {at, alarm, event: "raised" | "cleared"}
+  statuses: new Map(), // "station/evse/connector" -> {status, at}, from the live channel
+  lastStatusAt: null,  // changes with every status heard live
+};
+const listeners = new Set();
+
+export function get() {
+  return state;
+}
+
+export function set(patch) {
+  Object.assign(state, patch);
+  for (const listener of listeners) listener(state);
+}
+
+export function subscribe(listener) {
+  listeners.add(listener);
+  return () => listeners.delete(listener);
+}
+
+const FEED_LENGTH = 100;
+
+/** An alarm message from the live channel: raised, or cleared. */
+export function alarm(item) {
+  const event = item.cleared_at ? "cleared" : "raised";
+  state.alarms.set(item.id, item);
+  state.feed.unshift({ at: item.cleared_at || item.raised_at, alarm: item, event });
+  state.feed.length = Math.min(state.feed.length, FEED_LENGTH);
+  set({});
+}
+
+/** The alarms the server has active now (the feed keeps what was heard live). */
+export function activeAlarms(items) {
+  state.alarms = new Map(items.map((item) => [item.id, item]));
+  set({});
+}
+
+/** A connector's status from the live channel. */
+export function connectorStatus(message) {
+  const key = `${message.station_id}/${message.evse_id}/${message.connector_id ?? 1}`;
+  state.statuses.set(key, { status: message.status, at: message.at });
+  set({ lastStatusAt: `${key}@${message.at}` });
+}

@@ -1,0 +1,243 @@
+"""An operator runs the network from /console in a real browser: signs in, watches alarms
+arrive and clear live, resets a station and reads its answer, draws an offer on the map that
+reaches a driver, and manages bookings; axe-core finds no serious violation on any screen."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import websockets
+from playwright.async_api import Locator, Page, expect
+
+from tests.browser.console.conftest import (
+    CARD,
+    DRIVER_EMAIL,
+    DRIVER_PASSWORD,
+    Network,
+    exact,
+    no_serious_accessibility_violation,
+    screenshot,
+    sign_in,
+)
+from voltbook.storage.tables import drivers
+
+SECONDS = 1000  # Playwright waits in milliseconds
+
+
+def stations_counted(page: Page, status: str) -> Locator:
+    """The cell that counts the stations of one status on the overview."""
+    row = page.locator("#station-counts tbody tr").filter(
+        has=page.get_by_role("rowheader", name=exact(status))
+    )
+    return row.locator("td")
+
+
+async def test_a_drivers_account_gets_nothing_and_an_operator_sees_the_network(
+    page: Page, network: Network
+) -> None:
+    await page.goto(f"{network.url}/console/")
+    await no_serious_accessibility_violation(page, "sign-in")
+    await screenshot(page, "sign-in")
+
+    await sign_in(page, network, DRIVER_EMAIL, DRIVER_PASSWORD)
+    await expect(page.get_by_role("alert")).to_contain_text("driver's account")
+    await expect(page.get_by_role("navigation", name="Console")).to_be_hidden()
+
+    await sign_in(page, network)
+    await expect(stations_counted(page, "Available")).to_have_text("3")
+    await expect(page.locator("#fig-online")).to_have_text("3")
+    await expect(page.locator("#live-state")).to_have_text("Live: connected")
+    # The map draws one marker per station on a canvas, with no tile server configured.
+    await expect(page.locator("#overview-map canvas")).to_have_count(1)
+    await no_serious_accessibility_violation(page, "overview")
+    await screenshot(page, "overview")
+
+
+async def test_a_faulted_chargers_alarm_arrives_and_clears_live(
+    page: Page, network: Network
+) -> None:
+    await sign_in(page, network)
+    await expect(page.locator("#live-state")).to_have_text("Live: connected")
+    charger = network.stations["BOS-2"]
+
+    charger.fault(1, "GroundFailure")
+    feed = page.locator("#alarm-feed")
+    raised = feed.locator("li", has_text="BOS-2").filter(has_text="Raised")
+    await expect(raised.first).to_contain_text("GroundFailure", timeout=10 * SECONDS)
+    await expect(page.locator("#active-alarms")).to_contain_text("BOS-2 connector 1")
+    await expect(stations_counted(page, "Faulted")).to_have_text("1", timeout=10 * SECONDS)
+    await screenshot(page, "alarm-raised")
+    await no_serious_accessibility_violation(page, "overview with an alarm")
+
+    charger.recover(1)
+    cleared = feed.locator("li", has_text="BOS-2").filter(has_text="Cleared")
+    await expect(cleared.first).to_contain_text("GroundFailure", timeout=10 * SECONDS)
+    await expect(page.locator("#active-alarms")).not_to_contain_text("BOS-2")
+    await screenshot(page, "alarm-cleared")
+
+
+async def test_an_operator_finds_a_station_resets_it_and_reads_its_answer(
+    page: Page, network: Network
+) -> None:
+    await sign_in(page, network)
+    await page.get_by_role("link", name="Stations").click()
+    await page.get_by_label("Search").fill("square")
+    rows = page.locator("#stations-table tbody tr")
+    await expect(rows).to_have_count(1)
+    await expect(rows.first).to_contain_text("BOS-3")
+    await no_serious_accessibility_violation(page, "stations")
+    await screenshot(page, "stations")
+
+    await rows.first.get_by_role("link", name="BOS-3").click()
+    await expect(page.get_by_role("heading", name="Station BOS-3")).to_be_visible()
+    await expect(page.locator("#connectors tbody tr").first).to_contain_text("Available")
+    await page.get_by_role("button", name=exact("Reset")).click()
+    # The 2.0.1 station answers Reset with its own words.
+    await expect(page.locator("#answer-status")).to_have_text(
+        "Reset: Accepted", timeout=10 * SECONDS
+    )
+    await expect(page.locator("#answer pre")).to_contain_text('"status": "Accepted"')
+    # The journal shows the Reset that went out and the station's answer, as plain text.
+    await expect(page.locator("#journal tbody")).to_contain_text("Reset", timeout=10 * SECONDS)
+    await expect(page.locator("#journal tbody")).to_contain_text("to station")
+    # One printable label per EVSE, opening the driver app on that connector.
+    await expect(page.locator("#labels figure")).to_have_count(1)
+    await expect(page.locator("#labels figcaption")).to_contain_text(
+        f"{network.url}/#/charge/BOS-3/1"
+    )
+    assert await page.locator("#labels img").evaluate(
+        "img => img.complete && img.naturalWidth > 100"
+    )
+    await no_serious_accessibility_violation(page, "station")
+    await screenshot(page, "station-reset")
+
+
+async def test_a_command_that_would_interrupt_a_session_asks_first(
+    page: Page, network: Network
+) -> None:
+    charger = network.stations["BOS-1"]
+    assert await charger.start_session(1, CARD)
+    try:
+        await sign_in(page, network)
+        await page.goto(f"{network.url}/console/#/stations/BOS-1")
+        await expect(page.locator("#connectors tbody tr[data-evse='1']").first).to_contain_text(
+            "Charging", timeout=10 * SECONDS
+        )
+        await page.get_by_role("button", name=exact("Reset")).click()
+        dialog = page.get_by_role("dialog", name="This interrupts a running session")
+        await expect(dialog).to_contain_text("connector 1 (Charging)")
+        await no_serious_accessibility_violation(page, "confirm dialog")
+        await screenshot(page, "station-confirm")
+        await dialog.get_by_role("button", name="Cancel").click()
+        await expect(dialog).to_be_hidden()
+        await expect(page.locator("#answer")).to_contain_text("Send a command")
+        assert any(s.evse_id == 1 for s in charger.sessions.values())
+    finally:
+        await charger.stop_session(1)
+
+
+async def test_an_offer_drawn_on_the_map_reaches_a_driver_who_enters_its_area(
+    page: Page, network: Network
+) -> None:
+    await sign_in(page, network)
+    await page.get_by_role("link", name="Offers").click()
+    await no_serious_accessibility_violation(page, "offers")
+    await page.get_by_role("link", name="New offer").click()
+    await page.get_by_label("Title (drivers see it)").fill("Quiet hour: 30 % off downtown")
+    await page.get_by_label("Value").fill("30")
+    await page.get_by_label("Radius (metres)").fill("1500")
+    map_box = page.locator("#offer-map")
+    await expect(map_box.locator("canvas")).to_have_count(1)
+    await page.wait_for_timeout(300)  # the stations' markers fit the map
+    box = await map_box.bounding_box()
+    assert box is not None
+    await map_box.click(position={"x": box["width"] / 2, "y": box["height"] / 2})
+    lat = float(await page.get_by_label("Centre latitude").input_value())
+    lon = float(await page.get_by_label("Centre longitude").input_value())
+    assert 42.30 < lat < 42.40, lat
+    assert -71.10 < lon < -71.00, lon
+    await expect(page.locator("#area-summary")).to_have_text(
+        f"Area: 1,500 m around {lat:.5f}, {lon:.5f}"
+    )
+    await no_serious_accessibility_violation(page, "new offer")
+    await screenshot(page, "offer-drawn")
+    await page.get_by_role("button", name="Create offer").click()
+    await expect(
+        page.get_by_role("heading", name="Offer: Quiet hour: 30 % off downtown")
+    ).to_be_visible()
+    await expect(page.locator("#fig-sent")).to_contain_text("0")
+
+    async with httpx.AsyncClient(base_url=network.url) as http:
+        email = "nearby-driver@console.example"
+        await http.post(
+            "/api/v1/auth/register", json={"email": email, "password": "driver pw 12345"}
+        )
+        token = (
+            await http.post(
+                "/api/v1/auth/token", data={"username": email, "password": "driver pw 12345"}
+            )
+        ).json()["access_token"]
+        me = {"Authorization": f"Bearer {token}"}
+        consent = await http.patch(
+            "/api/v1/me", json={"consent_location": True, "consent_offers": True}, headers=me
+        )
+        assert consent.status_code == 200, consent.text
+    await network.services.offers.refresh()  # the engine learns consents on its periodic refresh
+    url = network.url.replace("http://", "ws://") + "/api/v1/live"
+    async with websockets.connect(url) as app:
+        await app.send(json.dumps({"type": "auth", "token": token}))
+        assert json.loads(await app.recv())["type"] == "welcome"
+        # The driver comes from 20 km north into the area.
+        await app.send(json.dumps({"type": "location", "id": 1, "lat": lat + 0.2, "lon": lon}))
+        assert json.loads(await app.recv()) == {"type": "ok", "id": 1}
+        await app.send(json.dumps({"type": "location", "id": 2, "lat": lat + 0.001, "lon": lon}))
+        async with asyncio.timeout(10):
+            while (message := json.loads(await app.recv()))["type"] != "offer":
+                pass
+    assert message["title"] == "Quiet hour: 30 % off downtown"
+    assert message["value"] == 30
+
+    await page.reload()  # the token lives in memory: a reload asks to sign in again
+    await sign_in(page, network)
+    await page.get_by_role("link", name="Offers").click()
+    await page.get_by_role("link", name="Quiet hour: 30 % off downtown").click()
+    await expect(page.locator("#fig-sent")).to_contain_text("1")
+    await no_serious_accessibility_violation(page, "offer")
+    await screenshot(page, "offer-figures")
+
+
+async def test_an_operator_reads_a_bookings_history_and_cancels_it(
+    page: Page, network: Network
+) -> None:
+    async with httpx.AsyncClient(base_url=network.url) as http:
+        token = (
+            await http.post(
+                "/api/v1/auth/token", data={"username": DRIVER_EMAIL, "password": DRIVER_PASSWORD}
+            )
+        ).json()["access_token"]
+        start = (datetime.now(UTC) + timedelta(hours=3)).isoformat()
+        booked = await http.post(
+            "/api/v1/reservations",
+            json={"station_id": "BOS-1", "connector_id": 1, "start": start, "minutes": 30},
+            headers={"Authorization": f"Bearer {token}", "Idempotency-Key": "console-test-1"},
+        )
+        assert booked.status_code == 201, booked.text
+    booking = booked.json()["id"]
+    await sign_in(page, network)
+    await page.get_by_role("link", name="Reservations").click()
+    await page.get_by_label("Status").select_option("scheduled")
+    item = page.locator(f"details[data-id='{booking}']")
+    await item.locator("summary").click()
+    await expect(item.get_by_role("table")).to_contain_text("scheduled")
+    await no_serious_accessibility_violation(page, "reservations")
+    await screenshot(page, "reservations")
+    await item.get_by_role("button", name="Cancel booking").click()
+    await page.get_by_role("dialog").get_by_role("button", name="Cancel booking").click()
+    await page.get_by_label("Status").select_option("")
+    cancelled = page.locator(f"details[data-id='{booking}']")
+    await expect(cancelled.locator(".badge")).to_have_text("cancelled")
+    async with network.engine.connect() as connection:
+        assert await connection.scalar(drivers.select().where(drivers.c.email == DRIVER_EMAIL))
