@@ -13,6 +13,8 @@ from voltbook.charging.service import ChargingService
 from voltbook.core.bus import Event, EventBus
 from voltbook.core.clock import Clock
 from voltbook.drivers.events import DriverRegistered
+from voltbook.notices.model import Urgency
+from voltbook.notices.service import NoticeService
 from voltbook.stations.commands import RemoteStart, RemoteStop
 from voltbook.stations.events import ConnectorStatusChanged
 from voltbook.stations.fleet import FleetService
@@ -44,8 +46,11 @@ class FleetChargerControl:
         return await self._charging.get(station_id, reference)
 
 
-def route_app_charging(bus: EventBus, app_charging: AppChargingService) -> None:
-    """What the chargers report moves the app's charges; a new account gets its token."""
+def route_app_charging(
+    bus: EventBus, app_charging: AppChargingService, notices: NoticeService
+) -> None:
+    """What the chargers report moves the app's charges; the driver hears when one
+    finishes; a new account gets its token."""
 
     async def registered(event: Event) -> None:
         assert isinstance(event, DriverRegistered)
@@ -63,7 +68,21 @@ def route_app_charging(bus: EventBus, app_charging: AppChargingService) -> None:
 
     async def stopped(event: Event) -> None:
         assert isinstance(event, SessionStopped)
-        await app_charging.session_stopped(event.session_id, event.reason)
+        finished = await app_charging.session_stopped(event.session_id, event.reason)
+        if finished is not None:
+            payload = {
+                "charge_id": finished.id,
+                "station_id": finished.station_id,
+                "evse_id": finished.evse_id,
+                "energy_wh": round(event.energy_wh, 1),
+                "reason": event.reason,
+            }
+            # By the notices worker, as the other notices: the station's stop waits for none.
+            notices.worker.submit(
+                lambda: notices.notify(
+                    finished.driver_id, "charge.finished", payload, Urgency.NORMAL
+                )
+            )
 
     bus.subscribe(DriverRegistered, registered)
     bus.subscribe(ConnectorStatusChanged, status_changed)

@@ -239,7 +239,7 @@ def build_services(
     app_charging = AppChargingService(
         uow, FleetChargerControl(fleet, charging, reservations, clock), clock, ids
     )
-    route_app_charging(bus, app_charging)
+    route_app_charging(bus, app_charging, notices)
     typed_places = PlaceService(uow)
     return Services(
         stations=stations,

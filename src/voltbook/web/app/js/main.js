@@ -90,7 +90,7 @@ function answerQueries() {
 }
 
 function receiveNotices() {
-  for (const type of ["offer", "reservation.updated", "alarm"]) {
+  for (const type of ["offer", "reservation.updated", "charge.finished", "alarm"]) {
     api.live.on(type, (notice) => {
       const fresh = addNotice(notice);
       if (notice.seq) api.live.ack(notice.seq);
