@@ -15,6 +15,7 @@ from voltbook.api.fast_lane import FastLane
 from voltbook.api.metrics import HttpMetrics, MetricsMiddleware
 from voltbook.api.problems import Problem, install_problem_handlers
 from voltbook.api.routes import (
+    accounts,
     auth,
     health,
     me,
@@ -59,6 +60,7 @@ def create_app(services: ServicesFactory, *, fast_lane: bool = True) -> FastAPI:
     app.include_router(reservations.router)
     app.include_router(auth.router)
     app.include_router(operator.router)
+    app.include_router(accounts.router)
     app.include_router(push.router)
     app.include_router(offers.router)
     app.include_router(offers.drivers_router)

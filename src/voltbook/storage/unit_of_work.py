@@ -23,6 +23,7 @@ from voltbook.storage.positions import SqlPositionRepository
 from voltbook.storage.push import SqlPushSubscriptionRepository
 from voltbook.storage.reservations import SqlReservationRepository
 from voltbook.storage.sessions import SqlSessionRepository
+from voltbook.storage.sign_ins import SqlSignInRepository
 from voltbook.storage.sites import SqlSiteRepository
 from voltbook.storage.stations import SqlStationRepository
 from voltbook.storage.vehicles import SqlVehicleRepository
@@ -52,6 +53,7 @@ class SqlUnitOfWork:
     offer_chargers: SqlOfferChargerFacts
     vehicles: SqlVehicleRepository
     positions: SqlPositionRepository
+    sign_ins: SqlSignInRepository
 
     def __init__(
         self,
@@ -139,4 +141,5 @@ _REPOSITORIES: dict[str, _Make] = {
     "offer_chargers": lambda u, c: SqlOfferChargerFacts(c),
     "vehicles": lambda u, c: SqlVehicleRepository(c),
     "positions": lambda u, c: SqlPositionRepository(c, sqlite=u._sqlite),
+    "sign_ins": lambda u, c: SqlSignInRepository(c),
 }
