@@ -42,6 +42,7 @@ from voltbook.core.bus import Event, EventBus
 from voltbook.core.clock import Clock, SystemClock
 from voltbook.core.ids import TimeOrderedIds
 from voltbook.core.worker import SerialWorker
+from voltbook.drivers.events import SignInsEnded
 from voltbook.drivers.privacy import PrivacyService
 from voltbook.drivers.service import AccountService
 from voltbook.drivers.throttle import SlidingWindowThrottle
@@ -143,6 +144,7 @@ def build_services(
         clock=clock,
         ids=ids,
         bus=bus,
+        refresh_lifetime_s=settings.refresh_token_lifetime_s,
     )
     charging = ChargingService(
         uow, clock, bus, accept_unknown_id_tags=settings.ocpp_accept_unknown_id_tags
@@ -234,6 +236,7 @@ def build_services(
     _route_offer_events(bus, offers)
     _route_notices(bus, notices, live, places)
     _route_vehicle_soc(bus, vehicles)
+    _route_account_ends(bus, accounts, reservations, live)
     _feed_offers(offers, position_sinks, vehicle_sinks)
     # Charging from the app (see app_charging.py).
     app_charging = AppChargingService(
@@ -369,6 +372,28 @@ def _route_notices(
     bus.subscribe(OfferSent, offer_sent)
 
 
+def _route_account_ends(
+    bus: EventBus, accounts: AccountService, reservations: ReservationService, live: LiveHub
+) -> None:
+    """An account deleted: its live bookings are cancelled first (their charger holds go).
+    Sign-ins ended: the live channels opened with them close, on every node."""
+
+    async def cancel_live_bookings(driver_id: str) -> None:
+        after: int | None = None
+        while page := await reservations.page(driver_id, after=after, limit=100):
+            for booking in page:
+                if booking.status.live:
+                    await reservations.cancel(booking.id, driver_id)
+            after = page[-1].id
+
+    async def sign_ins_ended(event: Event) -> None:
+        assert isinstance(event, SignInsEnded)
+        await live.end_sign_ins(event.driver_id, event.sign_in_ids)
+
+    accounts.closing_steps.append(cancel_live_bookings)
+    bus.subscribe(SignInsEnded, sign_ins_ended)
+
+
 def _feed_offers(
     offers: OfferService, positions: list[PositionSink], vehicles: list[VehicleSink]
 ) -> None:
@@ -455,6 +480,8 @@ async def open_services(settings: Settings, *, upgrade: bool = False) -> AsyncIt
             asyncio.create_task(every(60, services.privacy.purge, "position purge", "privacy")),
             asyncio.create_task(services.notices.worker.run()),
             asyncio.create_task(_run_offer_engine(services.offers)),
+            # Live channels of ended sign-ins close within 5 s even without the event.
+            asyncio.create_task(every(2, services.live.close_ended, "live sweep", "live")),
         ]
         try:
             yield services

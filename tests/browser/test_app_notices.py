@@ -20,7 +20,7 @@ from tests.browser.conftest import (
     WebServer,
     eventually,
 )
-from tests.browser.test_driver_app import sign_in_if_asked, sign_up, tab
+from tests.browser.test_driver_app import sign_up, tab
 from tests.local_push_service import local_push_service
 from voltbook.offers.model import Area, OfferKind, Trigger
 from voltbook.offers.service import OfferSpec
@@ -78,7 +78,7 @@ async def test_a_notice_for_a_closed_app_comes_by_web_push_and_opens_its_screen(
     phone: Phone, web_server: WebServer
 ) -> None:
     page = phone.page
-    email = await sign_up(phone)
+    await sign_up(phone)
     state = await page.evaluate("navigator.serviceWorker.ready.then(r => r.active.state)")
     assert state in ("activating", "activated")
     station_id = web_server.stations[1]
@@ -165,7 +165,6 @@ async def test_a_notice_for_a_closed_app_comes_by_web_push_and_opens_its_screen(
 
     # A tap opens the screen the notification names: the booking, cancelled.
     await page.goto("/" + notification["data"]["screen"])
-    await sign_in_if_asked(phone, email)
     await expect(page.locator(f"#r-{booking_id}")).to_contain_text("Cancelled", timeout=15_000)
     await phone.screenshot("opened-from-push")
     await asyncio.sleep(0)

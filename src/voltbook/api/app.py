@@ -16,7 +16,9 @@ from voltbook.api.fast_lane import FastLane
 from voltbook.api.metrics import HttpMetrics, MetricsMiddleware
 from voltbook.api.problems import Problem, install_problem_handlers
 from voltbook.api.routes import (
+    accounts,
     auth,
+    browser_auth,
     charging,
     health,
     me,
@@ -81,7 +83,9 @@ def create_app(
     app.include_router(stations.router)
     app.include_router(reservations.router)
     app.include_router(auth.router)
+    app.include_router(browser_auth.router)
     app.include_router(operator.router)
+    app.include_router(accounts.router)
     app.include_router(push.router)
     app.include_router(offers.router)
     app.include_router(offers.drivers_router)

@@ -25,6 +25,7 @@ from voltbook.storage.positions import SqlPositionRepository
 from voltbook.storage.push import SqlPushSubscriptionRepository
 from voltbook.storage.reservations import SqlReservationRepository
 from voltbook.storage.sessions import SqlSessionRepository
+from voltbook.storage.sign_ins import SqlSignInRepository
 from voltbook.storage.sites import SqlSiteRepository
 from voltbook.storage.stations import SqlStationRepository
 from voltbook.storage.vehicles import SqlVehicleRepository
@@ -56,6 +57,7 @@ class SqlUnitOfWork:
     positions: SqlPositionRepository
     app_charges: SqlAppChargeRepository
     places: SqlPlaceRepository
+    sign_ins: SqlSignInRepository
 
     def __init__(
         self,
@@ -145,4 +147,5 @@ _REPOSITORIES: dict[str, _Make] = {
     "positions": lambda u, c: SqlPositionRepository(c, sqlite=u._sqlite),
     "app_charges": lambda u, c: SqlAppChargeRepository(c),
     "places": lambda u, c: SqlPlaceRepository(c),
+    "sign_ins": lambda u, c: SqlSignInRepository(c),
 }

@@ -22,7 +22,7 @@ export async function privacyScreen() {
   const quiet = h("input", { id: "quiet", placeholder: "22:00-07:00", value: account.quiet_hours || "", pattern: "\\d\\d:\\d\\d-\\d\\d:\\d\\d" });
   const current = h("input", { id: "pw-current", type: "password", autocomplete: "current-password", required: true });
   const next = h("input", { id: "pw-new", type: "password", autocomplete: "new-password", required: true, minlength: 8 });
-  const confirmDelete = h("input", { id: "del-password", type: "password", autocomplete: "current-password", required: true });
+  const confirmDelete = h("input", { id: "del-confirm", type: "checkbox", required: true });
 
   show(
     h("h2", {}, "Privacy and account"),
@@ -48,14 +48,15 @@ export async function privacyScreen() {
     h("form", { class: "card", onsubmit: async (event) => {
       event.preventDefault();
       try {
-        await api.deleteAccount(confirmDelete.value);
+        await api.deleteAccount();
         forgetAll();
         location.hash = "#/signin";
         location.reload();
       } catch (error) { message.textContent = errorText(error); }
     } }, h("h3", {}, "Delete my account"),
     h("p", { class: "small" }, "Your bookings are cancelled, your vehicles, location and notices deleted. Charging records the operator must keep stay, without your name."),
-    field("Your password, to confirm", confirmDelete), h("button", { type: "submit", class: "danger" }, "Delete my account")),
+    h("label", { class: "check", for: "del-confirm" }, confirmDelete, "Yes, delete my account for good"),
+    h("button", { type: "submit", class: "danger" }, "Delete my account")),
   );
   return () => { if (store.account) update({ account: store.account }); };
 }
