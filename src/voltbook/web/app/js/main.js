@@ -58,7 +58,9 @@ async function route() {
 /** Signed in (a new sign-in, or the refresh cookie after a reload): account, live channel. */
 async function started() {
   try {
-    update({ account: await api.me() });
+    const [account, vehicles] = await Promise.all([api.me(), api.vehicles()]);
+    // The saved vehicles answer the server's query.vehicle.
+    update({ account, vehicles: vehicles.items });
   } catch (_) { /* offline: the screens say so */ }
   api.live.open();
   api.live.follow("reservations");
