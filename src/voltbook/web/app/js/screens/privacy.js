@@ -28,7 +28,7 @@ export async function privacyScreen() {
     h("h2", {}, "Privacy and account"),
     message,
     h("section", { class: "card", "aria-label": "Consents" },
-      consent("consent_location", "Share my location", "Only the last position, kept 30 minutes, used for offers and suggestions nearby."),
+      consent("consent_location", "Share my location", "Only your last position is kept, and only for a short while: for offers and suggestions nearby."),
       consent("consent_offers", "Send me offers", "Discounts at chargers near you, a few a day at most."),
       h("form", { onsubmit: async (event) => {
         event.preventDefault();
