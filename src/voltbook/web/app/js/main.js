@@ -33,6 +33,7 @@ async function route() {
   const browsing = !api.isReachable() && /^#\/(find|station\/)/.test(hash);
   if (!api.signedIn() && !browsing) {
     document.querySelector(".tabs").hidden = true;
+    if (document.getElementById("signin")) return; // asking already: keep what was typed
     leaveScreen = await signInScreen(hash === "#/signin" ? "#/find" : hash, started);
     return;
   }

@@ -50,8 +50,7 @@ export async function privacyScreen() {
       try {
         await api.deleteAccount();
         forgetAll();
-        location.hash = "#/signin";
-        location.reload();
+        location.hash = "#/signin"; // signed out: the route shows the sign-in
       } catch (error) { message.textContent = errorText(error); }
     } }, h("h3", {}, "Delete my account"),
     h("p", { class: "small" }, "Your bookings are cancelled, your vehicles, location and notices deleted. Charging records the operator must keep stay, without your name."),
