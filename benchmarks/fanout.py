@@ -255,7 +255,7 @@ async def prepare(url: str, drivers: int) -> tuple[int, list[str]]:
     from voltbook.security.tokens import JwtTokens
     from voltbook.storage import migrate
     from voltbook.storage.database import create_engine
-    from voltbook.storage.tables import connectors, sites, stations
+    from voltbook.storage.tables import connectors, sign_ins, sites, stations
     from voltbook.storage.tables import drivers as driver_table
 
     engine = create_engine(url)
@@ -303,10 +303,14 @@ async def prepare(url: str, drivers: int) -> tuple[int, list[str]]:
                     for i in ids
                 ],
             )
+            await connection.execute(
+                sign_ins.insert(),
+                [{"id": f"si-{i}", "driver_id": i, "created_at": now} for i in ids],
+            )
     finally:
         await engine.dispose()
     tokens = JwtTokens(SECRET, 3600 * 4, SystemClock())
-    return int(site_id), [tokens.issue(Principal(i, Role.DRIVER))[0] for i in ids]
+    return int(site_id), [tokens.issue(Principal(i, Role.DRIVER, f"si-{i}"))[0] for i in ids]
 
 
 async def voltbook_fanout(count: int, rounds: int, workdir: Path) -> list[list[float]]:

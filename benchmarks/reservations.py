@@ -88,7 +88,15 @@ from voltbook.security.tokens import JwtTokens
 from voltbook.services import Services
 from voltbook.storage import migrate
 from voltbook.storage.database import create_engine, is_sqlite
-from voltbook.storage.tables import connectors, drivers, id_tokens, reservations, sites, stations
+from voltbook.storage.tables import (
+    connectors,
+    drivers,
+    id_tokens,
+    reservations,
+    sign_ins,
+    sites,
+    stations,
+)
 
 DEFAULT_PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 HOST = "127.0.0.1"
@@ -196,6 +204,10 @@ async def load_fixture(
                 for n, d in enumerate(driver_ids)
             ],
         )
+        await connection.execute(
+            sign_ins.insert(),
+            [{"id": f"si-{d}", "driver_id": d, "created_at": now} for d in driver_ids],
+        )
         if not is_sqlite(str(engine.url)):
             await connection.execute(
                 sa.text(
@@ -206,7 +218,7 @@ async def load_fixture(
     tokens = JwtTokens(secret, 3600 * 4, SystemClock())
     authorizations = [
         b"Authorization: Bearer "
-        + tokens.issue(Principal(d, Role.DRIVER))[0].encode("ascii")
+        + tokens.issue(Principal(d, Role.DRIVER, f"si-{d}"))[0].encode("ascii")
         + b"\r\n"
         for d in driver_ids
     ]

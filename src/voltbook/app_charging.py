@@ -12,6 +12,8 @@ from voltbook.charging.remote import AppChargingService
 from voltbook.charging.service import ChargingService
 from voltbook.core.clock import Clock
 from voltbook.drivers.events import DriverRegistered
+from voltbook.notices.model import Urgency
+from voltbook.notices.service import NoticeService
 from voltbook.stations.commands import RemoteStart, RemoteStop
 from voltbook.stations.events import ConnectorStatusChanged
 from voltbook.stations.fleet import FleetService
@@ -44,9 +46,10 @@ class FleetChargerControl:
         return await self._charging.get(station_id, reference)
 
 
-def app_charging_events(app_charging: AppChargingService) -> Table:
-    """What the chargers report moves the app's charges; a new account gets its token."""
-    reactions = AppChargingReactions(app_charging)
+def app_charging_events(app_charging: AppChargingService, notices: NoticeService) -> Table:
+    """What the chargers report moves the app's charges; the driver hears when one
+    finishes; a new account gets its token."""
+    reactions = AppChargingReactions(app_charging, notices)
     return {
         DriverRegistered: (reactions.registered,),
         ConnectorStatusChanged: (reactions.status_changed,),
@@ -59,8 +62,9 @@ def app_charging_events(app_charging: AppChargingService) -> Table:
 class AppChargingReactions:
     """The app's charges, moved by other areas' events."""
 
-    def __init__(self, app_charging: AppChargingService) -> None:
+    def __init__(self, app_charging: AppChargingService, notices: NoticeService) -> None:
         self._app = app_charging
+        self._notices = notices
 
     async def registered(self, event: DriverRegistered) -> None:
         await self._app.issue_token(event.driver_id)
@@ -74,4 +78,18 @@ class AppChargingReactions:
         )
 
     async def stopped(self, event: SessionStopped) -> None:
-        await self._app.session_stopped(event.session_id, event.reason)
+        finished = await self._app.session_stopped(event.session_id, event.reason)
+        if finished is None:
+            return
+        payload = {
+            "charge_id": finished.id,
+            "station_id": finished.station_id,
+            "evse_id": finished.evse_id,
+            "energy_wh": round(event.energy_wh, 1),
+            "reason": event.reason,
+        }
+        notices = self._notices
+        # By the notices worker, as the other notices: the station's stop waits for none.
+        notices.worker.submit(
+            lambda: notices.notify(finished.driver_id, "charge.finished", payload, Urgency.NORMAL)
+        )

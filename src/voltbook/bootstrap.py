@@ -58,7 +58,7 @@ from voltbook.storage.unit_of_work import SqlUnitOfWork
 from voltbook.telemetry import CountingSender, Telemetry, TimedLink
 from voltbook.wiring import background
 from voltbook.wiring.alarms import AlarmReactions
-from voltbook.wiring.drivers import VehicleReactions
+from voltbook.wiring.drivers import AccountReactions, VehicleReactions
 from voltbook.wiring.events import Reactions, event_table
 from voltbook.wiring.failures import HandlerFailures
 from voltbook.wiring.live import LiveBackend
@@ -72,6 +72,7 @@ from voltbook.wiring.recommendations import (
     RunningOffers,
 )
 from voltbook.wiring.reservations import (
+    DriverBookings,
     FleetChargerHold,
     NearbyAlternatives,
     ReservationReactions,
@@ -129,17 +130,6 @@ def build_services(
     # Station passwords are long random strings; a lighter argon2id cost keeps a reconnect
     # storm of thousands of stations from tying up the CPU, at no real loss of safety.
     station_hasher = Argon2idHasher(time_cost=1, memory_cost_kib=8_192)
-    accounts = AccountService(
-        uow=uow,
-        hasher=hasher,
-        tokens=JwtTokens(token_secret(settings), settings.token_lifetime_s, clock),
-        throttle=SlidingWindowThrottle(
-            clock, settings.login_max_failures, float(settings.login_window_s)
-        ),
-        clock=clock,
-        ids=ids,
-        bus=bus,
-    )
     # The link to connected stations comes first: the fleet commands through it, the gateway
     # (built last, it needs charging) adds and removes connections.
     validator = SchemaValidator()
@@ -175,6 +165,20 @@ def build_services(
             lead_time=timedelta(seconds=settings.reservation_lead_s),
         ),
         NearbyAlternatives(stations, fleet),
+    )
+    # Deleting an account cancels its live bookings first (their charger holds go).
+    accounts = AccountService(
+        uow=uow,
+        hasher=hasher,
+        tokens=JwtTokens(token_secret(settings), settings.token_lifetime_s, clock),
+        throttle=SlidingWindowThrottle(
+            clock, settings.login_max_failures, float(settings.login_window_s)
+        ),
+        clock=clock,
+        ids=ids,
+        bus=bus,
+        refresh_lifetime_s=settings.refresh_token_lifetime_s,
+        closing_steps=(DriverBookings(reservations).cancel_live,),
     )
     charging = ChargingService(
         uow,
@@ -250,12 +254,13 @@ def build_services(
         notices=NoticeReactions(notices, places, notices.worker),
         vehicles=VehicleReactions(vehicles),
         live=live,
+        accounts=AccountReactions(live),
     )
     # Charging from the app (see app_charging.py).
     app_charging = AppChargingService(
         uow, FleetChargerControl(fleet, charging, reservations, clock), clock, ids
     )
-    more_events = (*more_events, app_charging_events(app_charging))
+    more_events = (*more_events, app_charging_events(app_charging, notices))
     subscribe(bus, (event_table(reactions), *more_events), failures)
     # The operator console's back end (id tokens, lists, journal, history, telemetry).
     console = build_console(settings, uow, clock, bus, fleet, link, live, telemetry, journal)

@@ -14,6 +14,7 @@ import uvicorn
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from voltbook.account_command import account_app
 from voltbook.config import Settings
 from voltbook.core.errors import DomainError
 from voltbook.drivers.model import Role
@@ -26,6 +27,7 @@ user_app = typer.Typer(help="Accounts.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
 app.add_typer(tag_app, name="tag")
+app.add_typer(account_app, name="account")
 console = Console(stderr=True)
 
 

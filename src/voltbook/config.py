@@ -20,7 +20,8 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     jwt_secret: SecretStr = SecretStr("")
-    token_lifetime_s: int = 3600
+    token_lifetime_s: int = 900  # access tokens; the app renews them with its refresh token
+    refresh_token_lifetime_s: int = 30 * 24 * 3600
     login_max_failures: int = 10
     login_window_s: int = 60
     log_level: str = "info"

@@ -53,6 +53,10 @@ class LiveChannel(Protocol):
         self, driver_id: str, kind: str, timeout_s: float | None = None, **extra: Any
     ) -> dict[str, Any]: ...
 
+    async def close_ended(self) -> int:
+        """Close the channels whose sign-in ended or whose account changed role."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class Services:

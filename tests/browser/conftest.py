@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 import uvicorn
 from fastapi import FastAPI
-from playwright.async_api import Browser, BrowserContext, Page, async_playwright
+from playwright.async_api import Browser, BrowserContext, Page, async_playwright, expect
 
 from tests.e2e.conftest import free_port, server_settings, serving
 from voltbook.api.app import create_app
@@ -135,6 +135,9 @@ async def _until_available(server: WebServer) -> None:
             if station.online and any(c.status.value == "Available" for c in station.connectors):
                 return
             await asyncio.sleep(0.1)
+
+
+expect.set_options(timeout=10_000)  # a shared machine: a screen may take a few seconds
 
 
 @pytest.fixture(scope="session")

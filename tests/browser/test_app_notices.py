@@ -20,8 +20,9 @@ from tests.browser.conftest import (
     WebServer,
     eventually,
 )
-from tests.browser.test_driver_app import sign_in_if_asked, sign_up, tab
+from tests.browser.test_driver_app import sign_up, tab
 from tests.local_push_service import local_push_service
+from voltbook.core.errors import Unavailable
 from voltbook.offers.model import Area, OfferKind, Trigger
 from voltbook.offers.service import OfferSpec
 
@@ -78,7 +79,7 @@ async def test_a_notice_for_a_closed_app_comes_by_web_push_and_opens_its_screen(
     phone: Phone, web_server: WebServer
 ) -> None:
     page = phone.page
-    email = await sign_up(phone)
+    await sign_up(phone)
     state = await page.evaluate("navigator.serviceWorker.ready.then(r => r.active.state)")
     assert state in ("activating", "activated")
     station_id = web_server.stations[1]
@@ -165,7 +166,37 @@ async def test_a_notice_for_a_closed_app_comes_by_web_push_and_opens_its_screen(
 
     # A tap opens the screen the notification names: the booking, cancelled.
     await page.goto("/" + notification["data"]["screen"])
-    await sign_in_if_asked(phone, email)
     await expect(page.locator(f"#r-{booking_id}")).to_contain_text("Cancelled", timeout=15_000)
     await phone.screenshot("opened-from-push")
     await asyncio.sleep(0)
+
+
+async def test_the_open_app_answers_the_servers_location_and_vehicle_queries(
+    phone: Phone, web_server: WebServer
+) -> None:
+    page = phone.page
+    await sign_up(phone)
+    driver_id: str = await page.evaluate(
+        """async () => {
+            const api = await import(`/assets/${document.documentElement.dataset.build}/js/api.js`);
+            await api.updateMe({consent_location: true});
+            await api.addVehicle({name: "Van", battery_kwh: 75, standards: ["CCS1"]});
+            return (await api.me()).id;
+        }"""
+    )
+    await page.reload()  # the app loads the account (consent) and the saved vehicle
+    await expect(page.get_by_role("heading", name="Find a charger")).to_be_visible()
+
+    async def connected() -> bool:
+        try:
+            await web_server.services.live.ask(driver_id, "location", timeout_s=10)
+        except Unavailable:  # the live channel is not open yet
+            return False
+        return True
+
+    await eventually(connected)
+    where = await web_server.services.live.ask(driver_id, "location", timeout_s=10)
+    assert abs(where["lat"] - DOWNTOWN["latitude"]) < 1e-6
+    assert abs(where["lon"] - DOWNTOWN["longitude"]) < 1e-6
+    vehicle = await web_server.services.live.ask(driver_id, "vehicle", timeout_s=10)
+    assert vehicle["vehicle_id"]

@@ -53,7 +53,7 @@ async def operator(engine: AsyncEngine) -> Headers:
 
 async def consenting_driver(engine: AsyncEngine, services: Services) -> tuple[str, Headers]:
     [who] = await new_drivers(engine, 1)
-    driver_id = services.accounts.principal(who["Authorization"][7:]).driver_id
+    driver_id = (await services.accounts.authenticate(who["Authorization"][7:])).driver_id
     async with engine.begin() as connection:
         await connection.execute(
             drivers.update()

@@ -32,6 +32,8 @@ async def test_the_demo_serves_real_stations_with_live_simulated_chargers(tmp_pa
                 banner += line.decode()
         assert f"http://127.0.0.1:{port}" in banner
         assert "created 8925" in banner
+        assert f"driver app: http://127.0.0.1:{port}/" in banner
+        assert "driver sign-in: driver@voltbook.example / " in banner
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
             for _ in range(100):
                 found = await client.get(
@@ -42,6 +44,20 @@ async def test_the_demo_serves_real_stations_with_live_simulated_chargers(tmp_pa
                     break
                 await asyncio.sleep(0.2)
             live = found.json()["items"]
+            shell = await client.get("/")
+            assert shell.status_code == 200
+            assert "voltbook" in shell.text
+            password = banner.split("driver sign-in: driver@voltbook.example / ", 1)[1].split()[0]
+            signed = await client.post(
+                "/api/v1/auth/token",
+                data={"username": "driver@voltbook.example", "password": password},
+            )
+            assert signed.status_code == 200
+            driver = {"Authorization": f"Bearer {signed.json()['access_token']}"}
+            me = (await client.get("/api/v1/me", headers=driver)).json()
+            assert me["consent_location"]
+            assert me["consent_offers"]
+            assert (await client.get("/api/v1/vehicles", headers=driver)).json()["items"]
             assert live, "no simulated charger reported Available"
             assert all(
                 any(c["status"] == "Available" for s in item["stations"] for c in s["connectors"])

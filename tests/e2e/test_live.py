@@ -254,7 +254,7 @@ async def test_notices_for_a_driver_with_no_open_app_wait_in_the_outbox(
     base: str, engine: AsyncEngine, services: Services
 ) -> None:
     [driver] = await new_drivers(engine, 1)
-    driver_id = services.accounts.principal(driver["Authorization"][7:]).driver_id
+    driver_id = (await services.accounts.authenticate(driver["Authorization"][7:])).driver_id
     for n in range(3):
         await services.notices.notify(driver_id, "offer", {"n": n})
     async with live(base, driver, since=0) as app:
@@ -270,7 +270,7 @@ async def test_two_open_apps_of_one_driver_both_hear_each_notice_once(
     base: str, engine: AsyncEngine, services: Services
 ) -> None:
     [driver] = await new_drivers(engine, 1)
-    driver_id = services.accounts.principal(driver["Authorization"][7:]).driver_id
+    driver_id = (await services.accounts.authenticate(driver["Authorization"][7:])).driver_id
     async with live(base, driver) as phone, live(base, driver) as browser:
         await asyncio.gather(
             *(services.notices.notify(driver_id, "offer", {"n": n}) for n in range(5))
@@ -320,7 +320,7 @@ async def test_followed_topics_outlive_the_connection(
     base: str, http: httpx.AsyncClient, engine: AsyncEngine, operator: Headers, services: Services
 ) -> None:
     [driver] = await new_drivers(engine, 1)
-    driver_id = services.accounts.principal(driver["Authorization"][7:]).driver_id
+    driver_id = (await services.accounts.authenticate(driver["Authorization"][7:])).driver_id
     async with station(http, operator, base) as (station_id, charger):
         async with live(base, driver) as app:
             await app.send({"type": "subscribe", "topic": f"station:{station_id}"})
@@ -352,7 +352,7 @@ async def test_the_server_asks_the_app_where_it_is_and_what_its_vehicle_says(
     base: str, engine: AsyncEngine, services: Services
 ) -> None:
     [driver] = await new_drivers(engine, 1)
-    driver_id = services.accounts.principal(driver["Authorization"][7:]).driver_id
+    driver_id = (await services.accounts.authenticate(driver["Authorization"][7:])).driver_id
     async with live(base, driver) as app:
         asked = asyncio.create_task(services.live.ask(driver_id, "vehicle", vehicle_id="car-1"))
         query = await app.next_of("query.vehicle")

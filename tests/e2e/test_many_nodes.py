@@ -215,9 +215,7 @@ async def test_a_station_that_moves_from_node_a_to_node_b_is_reached_on_its_new_
 
 
 async def driver_token(engine: AsyncEngine) -> tuple[str, dict[str, str]]:
-    from voltbook.core.clock import SystemClock
-    from voltbook.drivers.model import Principal
-    from voltbook.security.tokens import JwtTokens
+    from tests.e2e.sign_ins import tokens_for
     from voltbook.storage.tables import drivers
 
     driver_id = f"drv-{secrets.token_hex(5)}"
@@ -228,7 +226,7 @@ async def driver_token(engine: AsyncEngine) -> tuple[str, dict[str, str]]:
                 role="driver", created_at=datetime.now(UTC),
             )
         )  # fmt: skip
-    token = JwtTokens(SECRET, 3600, SystemClock()).issue(Principal(driver_id, Role.DRIVER))[0]
+        [token] = await tokens_for(connection, SECRET, [driver_id])
     return driver_id, {"Authorization": f"Bearer {token}"}
 
 

@@ -9,9 +9,8 @@ from typing import Any
 import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from voltbook.core.clock import SystemClock
-from voltbook.drivers.model import Principal, Role
-from voltbook.security.tokens import JwtTokens
+from tests.e2e.sign_ins import tokens_for
+from voltbook.drivers.model import Role
 from voltbook.storage.tables import drivers, offer_deliveries
 
 Headers = dict[str, str]
@@ -28,7 +27,7 @@ async def account(engine: AsyncEngine, role: Role) -> tuple[str, Headers]:
                 role=role.value, consent_offers=True, created_at=datetime.now(UTC),
             )
         )  # fmt: skip
-    token = JwtTokens(SECRET, 3600, SystemClock()).issue(Principal(driver_id, role))[0]
+        [token] = await tokens_for(connection, SECRET, [driver_id], role)
     return driver_id, {"Authorization": f"Bearer {token}"}
 
 

@@ -97,6 +97,9 @@ async def test_acknowledged_bookings_survive_a_crash_and_hand_offs_resume_once(
     acknowledged: list[int] = []
 
     async def book(number: int, who: dict[str, str], client: httpx.AsyncClient) -> None:
+        # Spread over about two seconds, so that the kill falls amid them, not after a
+        # single batch has answered them all.
+        await asyncio.sleep(number * 0.02)
         body = {
             "station_id": "CRASH-1",
             "start": base.isoformat(),

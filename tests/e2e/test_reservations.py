@@ -17,12 +17,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.e2e.conftest import running_server, server_settings
 from tests.e2e.ocpp_client import ScriptedStation, connect
+from tests.e2e.sign_ins import tokens_for
 from tests.polling import eventually
-from voltbook.core.clock import SystemClock
-from voltbook.drivers.model import Principal, Role
 from voltbook.ocpp.protocol import Version
 from voltbook.ocpp.validation import SchemaValidator
-from voltbook.security.tokens import JwtTokens
 from voltbook.storage.tables import drivers, id_tokens
 
 Headers = dict[str, str]
@@ -42,7 +40,6 @@ ACCEPT_ALL: dict[str, dict[str, Any]] = {
 async def new_drivers(engine: AsyncEngine, count: int) -> list[Headers]:
     """Driver accounts made straight in the database (hashing 200 passwords would be slow),
     with tokens signed by the server's own secret."""
-    tokens = JwtTokens(SECRET, 3600, SystemClock())
     ids = [f"drv-{secrets.token_hex(6)}" for _ in range(count)]
     async with engine.begin() as connection:
         await connection.execute(
@@ -58,7 +55,8 @@ async def new_drivers(engine: AsyncEngine, count: int) -> list[Headers]:
                 for i in ids
             ],
         )
-    return [{"Authorization": f"Bearer {tokens.issue(Principal(i, Role.DRIVER))[0]}"} for i in ids]
+        tokens = await tokens_for(connection, SECRET, ids)
+    return [{"Authorization": f"Bearer {token}"} for token in tokens]
 
 
 class Site:

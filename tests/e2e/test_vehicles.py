@@ -19,12 +19,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from structlog.testing import capture_logs
 
 from tests.e2e.ocpp_client import ScriptedStation, connect
+from tests.e2e.sign_ins import tokens_for
 from tests.polling import eventually
 from voltbook.core.bus import InProcessBus
 from voltbook.core.clock import SystemClock
 from voltbook.core.geo import great_circle_m
-from voltbook.drivers.model import Principal, Role
-from voltbook.security.tokens import JwtTokens
 from voltbook.stations.model import PowerType, SiteDetails
 from voltbook.stations.ports import ConnectorPlan, SitePlan
 from voltbook.stations.service import StationService
@@ -57,7 +56,7 @@ async def new_driver(engine: AsyncEngine) -> Headers:
                 created_at=datetime.now(UTC),
             )
         )
-    token, _ = JwtTokens(SECRET, 3600, SystemClock()).issue(Principal(driver_id, Role.DRIVER))
+        [token] = await tokens_for(connection, SECRET, [driver_id])
     return {"Authorization": f"Bearer {token}"}
 
 

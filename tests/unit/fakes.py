@@ -26,7 +26,9 @@ from typing import TYPE_CHECKING, Self, TypeVar
 
 from voltbook.core.bus import Event
 from voltbook.core.errors import Conflict
-from voltbook.drivers.model import Driver
+from voltbook.drivers.model import Driver, Role
+from voltbook.drivers.ports import SignInRepository
+from voltbook.drivers.sign_ins import SignIn
 from voltbook.stations.model import (
     Connector,
     NearbyQuery,
@@ -333,6 +335,9 @@ class InMemoryDriverStore:
 
     def __init__(self) -> None:
         self.drivers: dict[str, Driver] = {}
+        self.deleted: set[str] = set()  # tombstones: erased accounts
+        self.sign_ins: dict[str, SignIn] = {}
+        self.refresh_tokens: dict[str, tuple[str, datetime, datetime | None]] = {}
         self.commits = 0
         self.read_only_flags: list[bool] = []
 
@@ -374,7 +379,28 @@ class InMemoryDriverRepository:
         return staged if staged is not None else self._store.by_email(email)
 
     async def get(self, driver_id: str) -> Driver | None:
+        if driver_id in self._store.deleted:
+            return None
         return self._added.get(driver_id) or self._store.drivers.get(driver_id)
+
+    async def set_password(self, driver_id: str, password_hash: str) -> None:
+        self._change(driver_id, password_hash=password_hash)
+
+    async def set_role(self, driver_id: str, role: Role) -> None:
+        self._change(driver_id, role=role)
+
+    async def set_blocked(self, driver_id: str, blocked: bool) -> None:
+        self._change(driver_id, blocked=blocked)
+
+    async def erase(self, driver_id: str, at: datetime) -> None:
+        self._change(driver_id, email=f"deleted-{driver_id}@deleted.invalid", password_hash="!")
+        self._store.deleted.add(driver_id)
+
+    def _change(self, driver_id: str, **changes: object) -> None:
+        if not self._writable:
+            raise ReadOnlyViolation("a change in a read-only unit of work")
+        driver = self._store.drivers[driver_id]
+        self._store.drivers[driver_id] = dataclasses.replace(driver, **changes)  # type: ignore[arg-type]
 
     def publish(self) -> None:
         added, self._added = self._added, {}
@@ -395,6 +421,14 @@ class InMemoryDriversUow:
         if self._repository is None:
             raise RuntimeError("the unit of work is not open")
         return self._repository
+
+    @property
+    def sign_ins(self) -> SignInRepository:
+        if self._repository is None:
+            raise RuntimeError("the unit of work is not open")
+        from tests.unit.sign_in_fakes import InMemorySignInRepository
+
+        return InMemorySignInRepository(self._store, writable=not self.read_only)
 
     async def __aenter__(self) -> Self:
         self._repository = InMemoryDriverRepository(self._store, writable=not self.read_only)

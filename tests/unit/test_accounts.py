@@ -171,8 +171,8 @@ async def test_good_credentials_give_a_token_that_proves_the_account(
     driver = await accounts.register("alice@example.com", PASSWORD)
     issued = await accounts.sign_in("alice@example.com", PASSWORD, HOME)
     assert issued.expires_in == TOKEN_LIFETIME_S
-    assert issued.principal == Principal(driver.id, Role.DRIVER)
-    assert accounts.principal(issued.access_token) == Principal(driver.id, Role.DRIVER)
+    assert issued.principal == Principal(driver.id, Role.DRIVER, issued.principal.sign_in_id)
+    assert await accounts.authenticate(issued.access_token) == issued.principal
 
 
 async def test_sign_in_ignores_case_and_spaces_in_the_email(accounts: AccountService) -> None:
@@ -184,7 +184,7 @@ async def test_sign_in_ignores_case_and_spaces_in_the_email(accounts: AccountSer
 async def test_a_staff_token_carries_the_staff_role(accounts: AccountService) -> None:
     await accounts.register("admin@example.com", PASSWORD, role=Role.ADMIN)
     issued = await accounts.sign_in("admin@example.com", PASSWORD, HOME)
-    principal = accounts.principal(issued.access_token)
+    principal = await accounts.authenticate(issued.access_token)
     assert principal.role is Role.ADMIN
     require_staff(principal)
 
@@ -192,7 +192,7 @@ async def test_a_staff_token_carries_the_staff_role(accounts: AccountService) ->
 async def test_me_returns_the_signed_in_account(accounts: AccountService) -> None:
     driver = await accounts.register("alice@example.com", PASSWORD)
     issued = await accounts.sign_in("alice@example.com", PASSWORD, HOME)
-    assert await accounts.me(accounts.principal(issued.access_token)) == driver
+    assert await accounts.me(await accounts.authenticate(issued.access_token)) == driver
 
 
 async def test_wrong_password_and_unknown_email_are_refused_alike(
@@ -325,7 +325,8 @@ async def test_sign_in_reads_in_a_read_only_unit_of_work(
     await accounts.register("alice@example.com", PASSWORD)
     driver_store.read_only_flags.clear()
     await accounts.sign_in("alice@example.com", PASSWORD, HOME)
-    assert driver_store.read_only_flags == [True]
+    # The password is checked on a read; only the new sign-in is written.
+    assert driver_store.read_only_flags == [True, False]
 
 
 async def test_signing_in_to_ones_own_account_does_not_clear_the_address_failures(

@@ -45,7 +45,7 @@ def reservation(request: BookingRequest) -> Reservation:
 
 
 class Accounts:
-    def principal(self, token: str) -> Principal:
+    async def authenticate(self, token: str) -> Principal:
         if token != "good":
             raise Unauthenticated("the token is not valid")
         return Principal("d-1", Role.DRIVER)

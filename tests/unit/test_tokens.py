@@ -64,7 +64,7 @@ async def test_an_expired_sign_in_token_no_longer_proves_the_account(
     issued = await accounts.sign_in("alice@example.com", "correct horse battery", "192.0.2.1")
     clock.advance(issued.expires_in + 10)
     with pytest.raises(Unauthenticated):
-        accounts.principal(issued.access_token)
+        await accounts.authenticate(issued.access_token)
 
 
 def test_a_tampered_token_is_refused(tokens: JwtTokens) -> None:

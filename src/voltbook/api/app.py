@@ -21,7 +21,9 @@ from voltbook.api.metrics import (
 )
 from voltbook.api.problems import Problem, install_problem_handlers
 from voltbook.api.routes import (
+    accounts,
     auth,
+    browser_auth,
     charging,
     health,
     id_tokens,
@@ -104,7 +106,9 @@ def create_app(
         stations.router,
         reservations.router,
         auth.router,
+        browser_auth.router,
         operator.router,
+        accounts.router,
         network.router,
         id_tokens.router,
         journal.router,

@@ -54,7 +54,7 @@ async def book(
     """Books a plain request, or hands the request on to `route_app` as it came."""
     messages = await _read(receive)
     services: Services | None = getattr(scope["app"].state, "services", None)
-    plain = None if services is None else plain_booking(scope, messages, services)
+    plain = None if services is None else await plain_booking(scope, messages, services)
     if services is None or plain is None:
         await route_app(scope, _replay(messages, receive), send)
         return
@@ -71,7 +71,9 @@ async def book(
     await response(scope, receive, send)
 
 
-def plain_booking(scope: Scope, messages: list[Message], services: Services) -> PlainBooking | None:
+async def plain_booking(
+    scope: Scope, messages: list[Message], services: Services
+) -> PlainBooking | None:
     """What a plain request asks for, by whom; None when the route should decide."""
     body = _body(messages)
     headers = _headers(scope)
@@ -82,7 +84,8 @@ def plain_booking(scope: Scope, messages: list[Message], services: Services) -> 
     if key is None or not idempotency_key_ok(key) or token is None:
         return None
     try:
-        principal = services.accounts.principal(token)
+        # The same check as every route's: the account and sign-in as stored now.
+        principal = await services.accounts.authenticate(token)
         request = ReservationIn.model_validate(json.loads(body)).booking()
     except (Unauthenticated, ValidationError, ValueError):
         return None

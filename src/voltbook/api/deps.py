@@ -28,7 +28,8 @@ async def current_principal(
 ) -> Principal:
     if not token:
         raise Unauthenticated("this needs a bearer token")
-    return services.accounts.principal(token)
+    # The account and its role as stored now, not as the token says (one indexed read).
+    return await services.accounts.authenticate(token)
 
 
 PrincipalDep = Annotated[Principal, Depends(current_principal)]

@@ -195,6 +195,19 @@ class AccountOut(BaseModel):
 
 
 class TokenOut(BaseModel):
-    access_token: str
+    access_token: str = Field(description="Short-lived; send as `Authorization: Bearer …`")
     token_type: str = "bearer"  # noqa: S105 - the OAuth2 token type, not a secret
-    expires_in: int
+    expires_in: int = Field(description="Seconds the access token is valid for")
+    refresh_token: str = Field(
+        description="Opaque; trade it once at /api/v1/auth/refresh for a new pair. Showing a "
+        "used one again signs this sign-in out everywhere."
+    )
+
+
+class RefreshIn(Input):
+    refresh_token: str = Field(min_length=1, max_length=128)
+
+
+class PasswordChangeIn(Input):
+    current_password: str = Field(min_length=1, max_length=MAX_PASSWORD)
+    new_password: str = Field(min_length=MIN_PASSWORD, max_length=MAX_PASSWORD)

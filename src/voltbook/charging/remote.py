@@ -165,14 +165,16 @@ class AppChargingService:
             await uow.app_charges.save(replace(started, session_id=session_id))
             await uow.commit()
 
-    async def session_stopped(self, session_id: int, reason: str | None) -> None:
+    async def session_stopped(self, session_id: int, reason: str | None) -> AppCharge | None:
+        """The charger reported the stop: the charge is finished (returned, once)."""
         async with self._uow() as uow:
             charge = await uow.app_charges.of_session(session_id)
             if charge is None or charge.state.ended:
-                return
+                return None
             finished = charge.moved(ChargeState.FINISHED, self._clock.now(), reason)
             await uow.app_charges.save(finished)
             await uow.commit()
+        return finished
 
     # --- the driver's side ---------------------------------------------------------------
 

@@ -39,14 +39,16 @@ class Driver:
     consent_offers: bool = False
     quiet_hours: str | None = None  # "22:00-07:00", in the driver's local time
     time_zone: str | None = None  # IANA name, e.g. "America/New_York"
+    blocked: bool = False  # an operator stopped the account; it cannot sign in or act
 
 
 @dataclass(frozen=True, slots=True)
 class Principal:
-    """Who is calling, as proven by a token."""
+    """Who is calling: the account a token proves, its sign-in, and its role as stored now."""
 
     driver_id: str
     role: Role
+    sign_in_id: str = ""
 
 
 def normalize_email(raw: str) -> str:

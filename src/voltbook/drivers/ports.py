@@ -6,8 +6,9 @@ from datetime import datetime
 from typing import Protocol
 
 from voltbook.core.uow import UnitOfWork, UowFactory
-from voltbook.drivers.model import Driver, Principal
+from voltbook.drivers.model import Driver, Principal, Role
 from voltbook.drivers.privacy_model import Position, Preferences
+from voltbook.drivers.sign_ins import RefreshRecord, SignIn, Standing
 from voltbook.drivers.vehicle_model import ChargingSessionRef, Vehicle
 
 
@@ -20,19 +21,64 @@ class DriverRepository(Protocol):
 
     async def get(self, driver_id: str) -> Driver | None: ...
 
+    async def set_password(self, driver_id: str, password_hash: str) -> None: ...
+
+    async def set_role(self, driver_id: str, role: Role) -> None: ...
+
+    async def set_blocked(self, driver_id: str, blocked: bool) -> None: ...
+
+    async def erase(self, driver_id: str, at: datetime) -> None:
+        """Delete the account's personal data (vehicles, push subscriptions, topics, notices,
+        position, consents, e-mail address, password) and unlink its cards, so that its
+        charging sessions stay without pointing at anyone. The row stays as a tombstone that
+        past bookings refer to and that no token proves any more."""
+        ...
+
+
+class SignInRepository(Protocol):
+    async def add(self, sign_in: SignIn) -> None: ...
+
+    async def add_refresh(self, token_hash: str, sign_in_id: str, expires_at: datetime) -> None: ...
+
+    async def refresh(self, token_hash: str) -> RefreshRecord | None:
+        """The stored refresh token with this hash (locked against a concurrent use)."""
+        ...
+
+    async def use_refresh(self, token_hash: str, at: datetime) -> bool:
+        """Mark the token used; False when it was used already (by a concurrent request)."""
+        ...
+
+    async def revoke(self, sign_in_id: str, at: datetime) -> None: ...
+
+    async def revoke_all(self, driver_id: str, at: datetime, keep: str | None = None) -> list[str]:
+        """End every live sign-in of the account but `keep`; returns the ids ended."""
+        ...
+
+    async def standing(self, sign_in_id: str) -> Standing | None:
+        """The account and sign-in state a request is checked against (one indexed read)."""
+        ...
+
+    async def standings(self, sign_in_ids: list[str]) -> dict[str, Standing]:
+        """`standing` of many sign-ins at once (those that exist)."""
+        ...
+
 
 class DriversUnitOfWork(UnitOfWork, Protocol):
     @property
     def drivers(self) -> DriverRepository: ...
 
+    @property
+    def sign_ins(self) -> SignInRepository: ...
+
 
 class TokenIssuer(Protocol):
     def issue(self, principal: Principal) -> tuple[str, int]:
-        """A signed bearer token and its lifetime in seconds."""
+        """A signed access token naming the account and its sign-in, and its lifetime in s."""
         ...
 
     def verify(self, token: str) -> Principal:
-        """The principal a token proves, or Unauthenticated."""
+        """The account and sign-in a token names (its signature and expiry checked; the
+        account's standing is not: see `AccountService.authenticate`), or Unauthenticated."""
         ...
 
 

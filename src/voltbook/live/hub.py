@@ -51,8 +51,13 @@ _K = TypeVar("_K")
 class LiveBackend(Protocol):
     """What the live channel needs from the services (wired in bootstrap)."""
 
-    def principal(self, token: str) -> tuple[str, bool]:
-        """(driver_id, is_staff) for a bearer token; raises for a bad one."""
+    async def principal(self, token: str) -> tuple[str, bool, str]:
+        """(driver_id, is_staff, sign_in_id) for a token, checked against the account as
+        stored now; raises for a bad one."""
+        ...
+
+    async def still_signed_in(self, sign_in_ids: list[str]) -> dict[str, bool]:
+        """Of these sign-ins, those still good, each with whether its account is staff now."""
         ...
 
     async def latest_seq(self, driver_id: str) -> int: ...
@@ -95,6 +100,7 @@ class Connection:
     raw_send: Send  # the server's own send: one ASGI message is one whole frame
     driver_id: str
     staff: bool
+    sign_in_id: str = ""
     cursor: int = 0  # the newest notice sequence this app has been sent
     topics: set[Topic] = field(default_factory=set)
     deliver_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
@@ -175,11 +181,11 @@ class LiveHub:
             token = raw if isinstance(raw, str) else None
             since = first.get("since", since)
         try:
-            driver_id, staff = self._backend.principal(token or "")
+            driver_id, staff, sign_in_id = await self._backend.principal(token or "")
         except Exception:  # any failure to prove who is calling is the same refusal
             await socket.close(CLOSE_UNAUTHENTICATED, "unauthenticated")
             return None
-        return Connection(socket, send, driver_id, staff), since
+        return Connection(socket, send, driver_id, staff, sign_in_id), since
 
     async def _greet(self, connection: Connection, since: object) -> None:
         """Welcome the app, then send what it missed since `since`.
@@ -405,6 +411,32 @@ class LiveHub:
             if len(missed) < REPLAY_LIMIT:
                 return
             since = missed[-1].seq
+
+    async def end_sign_ins(self, driver_id: str, sign_in_ids: tuple[str, ...] | None) -> None:
+        """Close the account's channels opened with these sign-ins (None: all of them): the
+        sign-in ended, or the account was blocked, deleted or changed role."""
+        ended = [
+            connection
+            for connection in self._by_driver.get(driver_id, ())
+            if sign_in_ids is None or connection.sign_in_id in sign_in_ids
+        ]
+        for connection in ended:
+            with contextlib.suppress(Exception):  # closing already, or gone
+                await connection.socket.close(CLOSE_UNAUTHENTICATED, "signed out")
+
+    async def close_ended(self) -> int:
+        """Close every channel whose sign-in has ended or whose account changed role since it
+        opened: the safety net under `end_sign_ins` (an account changed from the command line
+        of a one-node setup, or an event another node missed). Returns how many closed."""
+        open_now = [c for mine in self._by_driver.values() for c in mine]
+        if not open_now:
+            return 0
+        good = await self._backend.still_signed_in(sorted({c.sign_in_id for c in open_now}))
+        ended = [c for c in open_now if good.get(c.sign_in_id) is not c.staff]
+        for connection in ended:
+            with contextlib.suppress(Exception):
+                await connection.socket.close(CLOSE_UNAUTHENTICATED, "signed out")
+        return len(ended)
 
     # --- bookkeeping ----------------------------------------------------------------------------
 

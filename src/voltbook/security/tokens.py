@@ -1,4 +1,4 @@
-"""Signed JWT bearer tokens (HS256)."""
+"""Signed JWT access tokens (HS256): the account and the sign-in they belong to."""
 
 from __future__ import annotations
 
@@ -31,6 +31,8 @@ class JwtTokens:
         now = self._clock.now()
         claims = {
             "sub": principal.driver_id,
+            "sid": principal.sign_in_id,
+            # Informational only: every request reads the role from storage.
             "role": principal.role.value,
             "iss": _ISSUER,
             "aud": _AUDIENCE,
@@ -61,13 +63,17 @@ class JwtTokens:
                 issuer=_ISSUER,
                 # Expiry is checked against the injected clock below, not the system's.
                 options={
-                    "require": ["sub", "exp", "iat", "role"],
+                    "require": ["sub", "sid", "exp", "iat", "role"],
                     "verify_iat": False,
                     "verify_exp": False,
                 },
             )
             return (
-                Principal(driver_id=str(claims["sub"]), role=Role(claims["role"])),
+                Principal(
+                    driver_id=str(claims["sub"]),
+                    role=Role(claims["role"]),
+                    sign_in_id=str(claims["sid"]),
+                ),
                 float(claims["exp"]),
             )
         except (jwt.PyJWTError, ValueError, KeyError) as error:

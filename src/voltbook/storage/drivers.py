@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -12,7 +13,16 @@ from voltbook.core.errors import Conflict
 from voltbook.drivers.model import Driver, Role
 from voltbook.drivers.privacy_model import Preferences
 from voltbook.storage.lists import among, per_database
-from voltbook.storage.tables import drivers
+from voltbook.storage.tables import (
+    app_charges,
+    driver_positions,
+    driver_topics,
+    drivers,
+    id_tokens,
+    notices,
+    push_subscriptions,
+    vehicles,
+)
 from voltbook.storage.timestamps import as_utc
 
 # The rows of the drivers bound as `drivers`, locked (PostgreSQL) in id order: transactions
@@ -56,9 +66,49 @@ class SqlDriverRepository:
 
     async def get(self, driver_id: str) -> Driver | None:
         row = (
-            await self._connection.execute(sa.select(drivers).where(drivers.c.id == driver_id))
+            await self._connection.execute(
+                sa.select(drivers).where(drivers.c.id == driver_id, drivers.c.deleted_at.is_(None))
+            )
         ).first()
         return None if row is None else _driver(row._mapping)
+
+    async def set_password(self, driver_id: str, password_hash: str) -> None:
+        await self._set(driver_id, password_hash=password_hash)
+
+    async def set_role(self, driver_id: str, role: Role) -> None:
+        await self._set(driver_id, role=role.value)
+
+    async def set_blocked(self, driver_id: str, blocked: bool) -> None:
+        await self._set(driver_id, blocked=blocked)
+
+    async def erase(self, driver_id: str, at: datetime) -> None:
+        personal = (push_subscriptions, vehicles, driver_positions, driver_topics, notices)
+        for table in (*personal, app_charges):
+            await self._connection.execute(table.delete().where(table.c.driver_id == driver_id))
+        # Charging sessions name a card, not a driver: the card stays, pointing at nobody,
+        # and no longer starts anything (the app's own token included).
+        await self._connection.execute(
+            id_tokens.update()
+            .where(id_tokens.c.driver_id == driver_id)
+            .values(driver_id=None, status="Blocked")
+        )
+        await self._set(
+            driver_id,
+            email=f"deleted-{driver_id}@deleted.invalid",
+            password_hash="!",  # noqa: S106 - no password verifies against this
+            role="driver",
+            blocked=True,
+            consent_location=False,
+            consent_offers=False,
+            quiet_hours=None,
+            time_zone=None,
+            deleted_at=at,
+        )
+
+    async def _set(self, driver_id: str, **values: object) -> None:
+        await self._connection.execute(
+            drivers.update().where(drivers.c.id == driver_id).values(**values)
+        )
 
     async def set_preferences(self, driver_id: str, preferences: Preferences) -> None:
         await self._connection.execute(
@@ -84,4 +134,5 @@ def _driver(row: Any) -> Driver:
         consent_offers=bool(row["consent_offers"]),
         quiet_hours=row["quiet_hours"],
         time_zone=row["time_zone"],
+        blocked=bool(row["blocked"]),
     )

@@ -76,6 +76,39 @@ drivers = sa.Table(
     sa.Column("notice_seq", sa.Integer, nullable=False, server_default="0"),
     sa.Column("quiet_hours", sa.String(11)),
     sa.Column("time_zone", sa.String(64)),
+    sa.Column("blocked", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("deleted_at", sa.DateTime(timezone=True)),  # a tombstone: no personal data left
+)
+
+# One row per sign-in (token family); requests are checked against it and its driver.
+sign_ins = sa.Table(
+    "sign_ins",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column(
+        "driver_id",
+        sa.String(36),
+        sa.ForeignKey("drivers.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("revoked_at", sa.DateTime(timezone=True)),
+)
+
+refresh_tokens = sa.Table(
+    "refresh_tokens",
+    metadata,
+    sa.Column("token_hash", sa.String(64), primary_key=True),  # SHA-256, hex
+    sa.Column(
+        "sign_in_id",
+        sa.String(36),
+        sa.ForeignKey("sign_ins.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("used_at", sa.DateTime(timezone=True)),
 )
 
 vehicles = sa.Table(

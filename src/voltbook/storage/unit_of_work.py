@@ -28,6 +28,7 @@ from voltbook.storage.positions import SqlPositionRepository
 from voltbook.storage.push import SqlPushSubscriptionRepository
 from voltbook.storage.reservations import SqlReservationRepository
 from voltbook.storage.sessions import SqlSessionRepository
+from voltbook.storage.sign_ins import SqlSignInRepository
 from voltbook.storage.sites import SqlSiteRepository
 from voltbook.storage.stations import SqlStationRepository
 from voltbook.storage.status_history import SqlStatusHistoryRepository
@@ -64,6 +65,7 @@ class SqlUnitOfWork:
     auth_lists: SqlAuthListRepository
     journal: SqlJournalRepository
     status_history: SqlStatusHistoryRepository
+    sign_ins: SqlSignInRepository
 
     def __init__(
         self,
@@ -157,4 +159,5 @@ _REPOSITORIES: dict[str, _Make] = {
     "auth_lists": lambda u, c: SqlAuthListRepository(c),
     "journal": lambda u, c: SqlJournalRepository(c),
     "status_history": lambda u, c: SqlStatusHistoryRepository(c),
+    "sign_ins": lambda u, c: SqlSignInRepository(c),
 }

@@ -30,6 +30,8 @@ def loops(services: Services, failures: HandlerFailures) -> list[Coroutine[Any, 
         every(60, services.privacy.purge, "privacy.purge", failures),
         services.notices.worker.run(),
         run_offer_engine(services.offers, failures),
+        # Live channels of ended sign-ins close within 5 s even without the event.
+        every(2, services.live.close_ended, "live.close_ended", failures),
         # The nearby search's sites in memory, kept current (docs/adr/0022).
         *([services.catalog_sync.run()] if services.catalog_sync is not None else []),
         # The operator console's records: authorization lists sent to stations, the OCPP

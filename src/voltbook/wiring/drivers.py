@@ -1,8 +1,12 @@
-"""What the drivers area (vehicles) hears from other areas."""
+"""What the drivers area (accounts, vehicles) hears from other areas, and what its accounts
+ask of the live channel."""
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from voltbook.charging.events import SessionSocMeasured, SessionStopped
+from voltbook.drivers.events import SignInsEnded
 from voltbook.drivers.vehicle_model import ChargingSessionRef
 from voltbook.drivers.vehicles import VehicleService
 
@@ -27,3 +31,20 @@ class VehicleReactions:
 
     async def session_stopped(self, event: SessionStopped) -> None:
         self._vehicles.session_ended(event.station_id, event.session_id)
+
+
+class LiveSignIns(Protocol):
+    """The live channel's side: it closes the channels opened with ended sign-ins."""
+
+    async def end_sign_ins(self, driver_id: str, sign_in_ids: tuple[str, ...] | None) -> None: ...
+
+
+class AccountReactions:
+    """Sign-ins ended (sign-out, password change, block, demotion, deletion): the live
+    channels opened with them close, on every node (the event is cluster-wide)."""
+
+    def __init__(self, live: LiveSignIns) -> None:
+        self._live = live
+
+    async def sign_ins_ended(self, event: SignInsEnded) -> None:
+        await self._live.end_sign_ins(event.driver_id, event.sign_in_ids)

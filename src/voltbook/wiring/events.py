@@ -19,6 +19,7 @@ from voltbook.charging.events import (
     SessionStarted,
     SessionStopped,
 )
+from voltbook.drivers.events import SignInsEnded
 from voltbook.notices.events import NoticeQueued, StationStatusBroadcast
 from voltbook.offers.events import OfferSent
 from voltbook.reservations.events import ReservationEvent
@@ -29,7 +30,7 @@ from voltbook.stations.events import (
     StationDisconnected,
 )
 from voltbook.wiring.alarms import AlarmReactions
-from voltbook.wiring.drivers import VehicleReactions
+from voltbook.wiring.drivers import AccountReactions, VehicleReactions
 from voltbook.wiring.notices import NoticeReactions
 from voltbook.wiring.offers import OfferReactions
 from voltbook.wiring.reservations import ReservationReactions
@@ -54,6 +55,7 @@ class Reactions:
     notices: NoticeReactions
     vehicles: VehicleReactions
     live: LiveFeed
+    accounts: AccountReactions
 
 
 def event_table(r: Reactions) -> Table:
@@ -78,4 +80,5 @@ def event_table(r: Reactions) -> Table:
         OfferSent: (r.notices.offer_sent,),
         NoticeQueued: (r.live.on_notice,),
         StationStatusBroadcast: (r.live.on_station_status,),
+        SignInsEnded: (r.accounts.sign_ins_ended,),
     }

@@ -35,9 +35,13 @@ class LiveBackend:
         self._positions = positions
         self._vehicles = vehicles
 
-    def principal(self, token: str) -> tuple[str, bool]:
-        principal = self._accounts.principal(token)
-        return principal.driver_id, principal.role.is_staff
+    async def principal(self, token: str) -> tuple[str, bool, str]:
+        principal = await self._accounts.authenticate(token)
+        return principal.driver_id, principal.role.is_staff, principal.sign_in_id
+
+    async def still_signed_in(self, sign_in_ids: list[str]) -> dict[str, bool]:
+        roles = await self._accounts.still_signed_in(sign_in_ids)
+        return {sign_in_id: role.is_staff for sign_in_id, role in roles.items()}
 
     async def latest_seq(self, driver_id: str) -> int:
         return await self._notices.latest_seq(driver_id)

@@ -50,6 +50,22 @@ class ReservationReactions:
         await self._reservations.station_back(event.station_id)
 
 
+class DriverBookings:
+    """An account being deleted: its live bookings are cancelled first, so the chargers'
+    holds are released before its data goes (a closing step of the accounts)."""
+
+    def __init__(self, reservations: ReservationService) -> None:
+        self._reservations = reservations
+
+    async def cancel_live(self, driver_id: str) -> None:
+        after: int | None = None
+        while page := await self._reservations.page(driver_id, after=after, limit=100):
+            for booking in page:
+                if booking.status.live:
+                    await self._reservations.cancel(booking.id, driver_id)
+            after = page[-1].id
+
+
 class FleetChargerHold:
     """The reservations area's `ChargerHold`: a hold and a release through the fleet's
     command link (how each OCPP version says "any connector" is the gateway's business)."""

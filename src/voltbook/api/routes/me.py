@@ -7,6 +7,7 @@ from fastapi import APIRouter, Response
 from voltbook.api.deps import PrincipalDep, ServicesDep
 from voltbook.api.driver_schemas import MeOut, MePatch, PositionIn, PositionOut
 from voltbook.api.problems import problem_responses
+from voltbook.api.schemas import PasswordChangeIn
 from voltbook.core.errors import NotFound
 from voltbook.drivers.privacy_model import Preferences
 
@@ -16,6 +17,33 @@ router = APIRouter(prefix="/api/v1", tags=["accounts"])
 @router.get("/me", response_model=MeOut, responses=problem_responses(401, 404))
 async def me(services: ServicesDep, principal: PrincipalDep) -> MeOut:
     return MeOut.of(await services.privacy.preferences(principal.driver_id))
+
+
+@router.delete(
+    "/me",
+    status_code=204,
+    responses=problem_responses(401),
+    summary="Delete your account",
+    description="Your live bookings are cancelled (their chargers released); your vehicles, "
+    "push subscriptions, consents and position are deleted; your past charging sessions stay "
+    "without a link to you; every sign-in ends and open live channels close.",
+)
+async def delete_me(services: ServicesDep, principal: PrincipalDep) -> Response:
+    await services.accounts.close(principal.driver_id, principal)
+    return Response(status_code=204)
+
+
+@router.put(
+    "/me/password",
+    status_code=204,
+    responses=problem_responses(401, 403, 422),
+    summary="Change your password; every other sign-in of your account ends",
+)
+async def change_password(
+    body: PasswordChangeIn, services: ServicesDep, principal: PrincipalDep
+) -> Response:
+    await services.accounts.change_password(principal, body.current_password, body.new_password)
+    return Response(status_code=204)
 
 
 @router.patch(

@@ -82,7 +82,8 @@ function describe(notice) {
     return { title: `Booking ${notice.event || "updated"}`, body: notice.reason || `Charger ${r.station_id || ""}`, screen: `#/reservations/${r.id || ""}` };
   }
   if (type === "charge.finished") {
-    return { title: "Charging finished", body: notice.detail || "", screen: "#/charge" };
+    const kwh = ((notice.energy_wh || 0) / 1000).toFixed(2);
+    return { title: "Charging finished", body: `${kwh} kWh at ${notice.station_id || "the charger"}`, screen: "#/charge" };
   }
   return { title: "voltbook", body: notice.detail || "Something changed", screen: "#/inbox" };
 }

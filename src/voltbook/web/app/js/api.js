@@ -84,8 +84,8 @@ async function takeTokens(answer) {
 /** A new access token from the refresh cookie (HttpOnly: this code never sees it). */
 export async function refresh() {
   try {
-    const answer = await fetch(`${API}/auth/refresh`, {
-      method: "POST", credentials: "same-origin", headers: { Accept: "application/json", "X-Voltbook-App": "1" },
+    const answer = await fetch(`${API}/auth/browser/app/refresh`, {
+      method: "POST", credentials: "same-origin", headers: { Accept: "application/json" },
     });
     reached(true);
     if (!answer.ok) return false;
@@ -97,9 +97,11 @@ export async function refresh() {
   }
 }
 
+/** Sign in: the access token stays in this module; the refresh token comes back as an
+ * HttpOnly cookie only the refresh route receives. */
 export async function signIn(email, password) {
-  return takeTokens(await request("POST", "/auth/token", {
-    form: { username: email, password }, auth: false, headers: { "X-Voltbook-App": "1" },
+  return takeTokens(await request("POST", "/auth/browser/app/token", {
+    form: { username: email, password }, auth: false,
   }));
 }
 
@@ -109,7 +111,7 @@ export async function signUp(email, password) {
 }
 
 export async function signOut() {
-  try { await request("POST", "/auth/logout", { retry: false }); } catch (_) { /* signed out anyway */ }
+  try { await request("POST", "/auth/browser/app/logout", { retry: false }); } catch (_) { /* signed out anyway */ }
   accessToken = null;
   live.close();
 }
@@ -119,8 +121,8 @@ export const updateMe = (changes) => request("PATCH", "/me", { body: changes });
 export const forgetLocation = () => request("DELETE", "/me/location");
 export const changePassword = (current, next) =>
   request("PUT", "/me/password", { body: { current_password: current, new_password: next } });
-export async function deleteAccount(password) {
-  await request("DELETE", "/me", { body: { password } });
+export async function deleteAccount() {
+  await request("DELETE", "/me");
   accessToken = null;
   live.close();
 }

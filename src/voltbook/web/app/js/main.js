@@ -33,6 +33,7 @@ async function route() {
   const browsing = !api.isReachable() && /^#\/(find|station\/)/.test(hash);
   if (!api.signedIn() && !browsing) {
     document.querySelector(".tabs").hidden = true;
+    if (document.getElementById("signin")) return; // asking already: keep what was typed
     leaveScreen = await signInScreen(hash === "#/signin" ? "#/find" : hash, started);
     return;
   }
@@ -58,7 +59,9 @@ async function route() {
 /** Signed in (a new sign-in, or the refresh cookie after a reload): account, live channel. */
 async function started() {
   try {
-    update({ account: await api.me() });
+    const [account, vehicles] = await Promise.all([api.me(), api.vehicles()]);
+    // The saved vehicles answer the server's query.vehicle.
+    update({ account, vehicles: vehicles.items });
   } catch (_) { /* offline: the screens say so */ }
   api.live.open();
   api.live.follow("reservations");
@@ -90,7 +93,7 @@ function answerQueries() {
 }
 
 function receiveNotices() {
-  for (const type of ["offer", "reservation.updated", "alarm"]) {
+  for (const type of ["offer", "reservation.updated", "charge.finished", "alarm"]) {
     api.live.on(type, (notice) => {
       const fresh = addNotice(notice);
       if (notice.seq) api.live.ack(notice.seq);

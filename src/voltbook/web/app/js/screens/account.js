@@ -40,7 +40,7 @@ export async function signInScreen(next, started) {
   show(
     title,
     h("p", { class: "muted" }, "Find a free charger near you, book it and start charging from your phone."),
-    h("form", { class: "card", onsubmit, novalidate: false },
+    h("form", { class: "card", id: "signin", onsubmit },
       field("E-mail address", email),
       field("Password", password, "At least 8 characters."),
       message,

@@ -171,15 +171,15 @@ export async function findScreen() {
         .addTo(layer).getElement()?.classList.add("me-pin");
     }
     for (const site of sites) {
-      const icon = window.L.divIcon({ className: `pin ${statusClass(siteStatus(site))}`, iconSize: [22, 22] });
+      const icon = window.L.divIcon({ className: `pin ${statusClass(siteStatus(site))}`, iconSize: [18, 18] });
       const marker = window.L.marker([site.lat, site.lon], { icon, title: `${site.name}: ${siteStatus(site)}`, alt: site.name, keyboard: true });
       marker.on("click", () => { location.hash = `#/station/${site.id}`; });
       marker.addTo(layer);
     }
     const points = sites.map((s) => [s.lat, s.lon]);
     if (at) points.push([at.lat, at.lon]);
-    if (points.length) map.fitBounds(points, { padding: [24, 24], maxZoom: 15 });
-    setTimeout(() => map.invalidateSize(), 0);
+    map.invalidateSize(); // the container may have just been laid out
+    if (points.length) map.fitBounds(points, { padding: [24, 24], maxZoom: 16 });
   }
 
   const stopLive = api.live.on("station.status", (change) => {
@@ -204,10 +204,9 @@ export async function findScreen() {
     h("div", { class: "card" },
       h("button", { type: "button", class: "wide", onclick: locate }, "Use my location"),
       h("form", { onsubmit: placeSubmit, role: "search" },
-        field("Or search around a place", placeInput),
-        placeList,
-        h("div", { class: "row" },
-          h("button", { type: "submit", class: "secondary grow" }, "Search here"))),
+        h("label", { for: "place" }, "Or search around a place"),
+        h("div", { class: "row nowrap" }, placeInput, h("button", { type: "submit", class: "secondary" }, "Search")),
+        placeList),
       h("div", { class: "filters" },
         h("div", {}, field("Plug", connector)),
         h("div", {}, field("Power", power)),
@@ -215,6 +214,9 @@ export async function findScreen() {
       note),
     nearestBox,
     mapBox,
+    h("p", { class: "legend small", "aria-hidden": "true" },
+      [["available", "free"], ["busy", "in use"], ["reserved", "reserved"], ["fault", "out of service"], ["unknown", "no live status"]]
+        .map(([kind, words]) => h("span", {}, h("i", { class: `dot ${kind}` }), words))),
     results,
   );
   if (centre()) {

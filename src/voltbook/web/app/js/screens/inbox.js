@@ -18,6 +18,9 @@ export function describeNotice(notice) {
     const r = notice.reservation || {};
     return { title: `${EVENTS[notice.event] || "Booking updated"}${r.station_id ? ` (${r.station_id})` : ""}`, screen: `#/reservations/${r.id || ""}` };
   }
+  if (notice.type === "charge.finished") {
+    return { title: `Charging finished: ${((notice.energy_wh || 0) / 1000).toFixed(2)} kWh at ${notice.station_id}`, screen: "#/charge" };
+  }
   if (notice.type === "alarm") return { title: `Alarm at ${notice.station_id || "a charger"}`, screen: null };
   return { title: "Notice", screen: null };
 }

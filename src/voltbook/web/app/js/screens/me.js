@@ -41,8 +41,7 @@ export async function meScreen() {
     h("button", { type: "button", class: "secondary wide", onclick: async () => {
       try { await api.signOut(); } catch (error) { toast(errorText(error)); }
       forgetAll();
-      location.hash = "#/signin";
-      location.reload();
+      location.hash = "#/signin"; // signed out: the route shows the sign-in
     } }, "Sign out"),
   );
 }

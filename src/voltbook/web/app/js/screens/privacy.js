@@ -22,13 +22,13 @@ export async function privacyScreen() {
   const quiet = h("input", { id: "quiet", placeholder: "22:00-07:00", value: account.quiet_hours || "", pattern: "\\d\\d:\\d\\d-\\d\\d:\\d\\d" });
   const current = h("input", { id: "pw-current", type: "password", autocomplete: "current-password", required: true });
   const next = h("input", { id: "pw-new", type: "password", autocomplete: "new-password", required: true, minlength: 8 });
-  const confirmDelete = h("input", { id: "del-password", type: "password", autocomplete: "current-password", required: true });
+  const confirmDelete = h("input", { id: "del-confirm", type: "checkbox", required: true });
 
   show(
     h("h2", {}, "Privacy and account"),
     message,
     h("section", { class: "card", "aria-label": "Consents" },
-      consent("consent_location", "Share my location", "Only the last position, kept 30 minutes, used for offers and suggestions nearby."),
+      consent("consent_location", "Share my location", "Only your last position is kept, and only for a short while: for offers and suggestions nearby."),
       consent("consent_offers", "Send me offers", "Discounts at chargers near you, a few a day at most."),
       h("form", { onsubmit: async (event) => {
         event.preventDefault();
@@ -48,14 +48,14 @@ export async function privacyScreen() {
     h("form", { class: "card", onsubmit: async (event) => {
       event.preventDefault();
       try {
-        await api.deleteAccount(confirmDelete.value);
+        await api.deleteAccount();
         forgetAll();
-        location.hash = "#/signin";
-        location.reload();
+        location.hash = "#/signin"; // signed out: the route shows the sign-in
       } catch (error) { message.textContent = errorText(error); }
     } }, h("h3", {}, "Delete my account"),
     h("p", { class: "small" }, "Your bookings are cancelled, your vehicles, location and notices deleted. Charging records the operator must keep stay, without your name."),
-    field("Your password, to confirm", confirmDelete), h("button", { type: "submit", class: "danger" }, "Delete my account")),
+    h("label", { class: "check", for: "del-confirm" }, confirmDelete, "Yes, delete my account for good"),
+    h("button", { type: "submit", class: "danger" }, "Delete my account")),
   );
   return () => { if (store.account) update({ account: store.account }); };
 }

@@ -54,7 +54,7 @@ export async function stationScreen(siteId) {
       h("p", { class: "small" }, `${names.join(" or ") || "plug not listed"} · ${c.power_type || ""} ${kw ? `up to ${kw} kW` : "power not listed"}`),
       station.online
         ? h("div", { class: "row" },
-          h("button", { type: "button", onclick: () => book(station.id, c.evse_id) }, "Reserve now"),
+          h("button", { type: "button", onclick: () => book(station.id, c.evse_id) }, `Reserve now (${MINUTES} min)`),
           h("a", { class: "button secondary", href: `#/charge/${encodeURIComponent(station.id)}/${c.evse_id}` }, "Charge here"))
         : h("p", { class: "muted small" }, "This place has no live charger: it cannot be booked from the app."));
   }
