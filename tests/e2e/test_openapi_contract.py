@@ -36,6 +36,9 @@ SEMANTIC = {
     "PUT /api/v1/me/location",
     "PATCH /api/v1/me",
     "GET /api/v1/recommendations",
+    # A range must end after it starts and span at most 31 days.
+    "GET /api/v1/operator/utilisation",
+    "GET /api/v1/operator/utilisation/idle-places",
 }
 
 
