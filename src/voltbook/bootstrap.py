@@ -37,7 +37,7 @@ from voltbook.charging.service import ChargingService
 from voltbook.cluster import Cluster, SingleNode, build_cluster
 from voltbook.config import Settings
 from voltbook.core.bus import Event, EventBus
-from voltbook.core.clock import Clock, SystemClock
+from voltbook.core.clock import Clock, ScaledClock, SystemClock, real_seconds
 from voltbook.core.ids import TimeOrderedIds
 from voltbook.core.worker import SerialWorker
 from voltbook.drivers.privacy import PrivacyService
@@ -430,20 +430,25 @@ async def open_services(settings: Settings, *, upgrade: bool = False) -> AsyncIt
     try:
         if upgrade:
             await migrate.upgrade(engine)
-        cluster = build_cluster(settings, SystemClock())
-        services = build_services(settings, engine, cluster=cluster, reader=reader)
+        clock = clock_for(settings)
+        cluster = build_cluster(settings, clock)
+        services = build_services(settings, engine, cluster=cluster, reader=reader, clock=clock)
         await cluster.start()
         background = [
             # Live meter figures and chargers' SoC readings reach the database once a
             # second, in one transaction each; what fails stays queued for the next round.
             asyncio.create_task(every(1, services.charging.flush, "meter flush", "charging")),
             asyncio.create_task(every(1, services.vehicles.flush, "SoC flush", "vehicles")),
-            asyncio.create_task(_run_reservation_jobs(services.reservations)),
+            asyncio.create_task(_run_reservation_jobs(services.reservations, clock=clock)),
             # Notices past the replay window, positions past their time to live, go.
-            asyncio.create_task(every(600, services.notices.purge, "notice purge", "notices")),
-            asyncio.create_task(every(60, services.privacy.purge, "position purge", "privacy")),
+            asyncio.create_task(
+                every(600, services.notices.purge, "notice purge", "notices", clock=clock)
+            ),
+            asyncio.create_task(
+                every(60, services.privacy.purge, "position purge", "privacy", clock=clock)
+            ),
             asyncio.create_task(services.notices.worker.run()),
-            asyncio.create_task(_run_offer_engine(services.offers)),
+            asyncio.create_task(_run_offer_engine(services.offers, clock=clock)),
         ]
         try:
             yield services
@@ -466,8 +471,15 @@ async def open_services(settings: Settings, *, upgrade: bool = False) -> AsyncIt
             await reader.dispose()
 
 
+def clock_for(settings: Settings) -> Clock:
+    """The system clock, or in a simulation a faster one (ADR 0020)."""
+    if not settings.simulation or (settings.time_scale == 1.0 and settings.time_origin is None):
+        return SystemClock()
+    return ScaledClock(settings.time_scale, settings.time_origin, settings.time_anchor or None)
+
+
 async def _run_reservation_jobs(
-    reservations: JobRunner, every_s: float = 1.0, drains: int = 4
+    reservations: JobRunner, every_s: float = 1.0, drains: int = 4, clock: Clock | None = None
 ) -> None:
     """Hand-offs, no-shows and releases, as they fall due (any number of nodes may run this).
 
@@ -486,7 +498,7 @@ async def _run_reservation_jobs(
     try:
         while True:
             with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(every_s):
+                async with asyncio.timeout(real_seconds(clock, every_s)):
                     await reservations.wake.wait()
             reservations.wake.clear()
             if len(running) < drains:
@@ -508,7 +520,7 @@ class JobRunner(Protocol):
 
 
 async def _run_offer_engine(
-    offers: OfferService, every_s: float = 15.0, refresh_every: int = 4
+    offers: OfferService, every_s: float = 15.0, refresh_every: int = 4, clock: Clock | None = None
 ) -> None:
     """Live offers into memory at start and about once a minute after (changes made on other
     nodes); idle-station checks every `every_s` seconds."""
@@ -522,21 +534,25 @@ async def _run_offer_engine(
         except Exception as error:  # storage hiccup: the next tick tries again
             log.warning("offer engine tick failed", error=type(error).__name__)
         tick += 1
-        await asyncio.sleep(every_s)
+        await asyncio.sleep(real_seconds(clock, every_s))
 
 
 async def every(
-    seconds: float, work: Callable[[], Awaitable[object]], what: str, logger: str
+    seconds: float,
+    work: Callable[[], Awaitable[object]],
+    what: str,
+    logger: str,
+    clock: Clock | None = None,
 ) -> None:
-    """Run `work` now and then every `seconds` until cancelled; a round that fails is logged
-    (its error's type only) and the next round tries again."""
+    """Run `work` now and then every `seconds` (of `clock`) until cancelled; a round that
+    fails is logged (its error's type only) and the next round tries again."""
     log = structlog.get_logger(f"voltbook.{logger}")
     while True:
         try:
             await work()
         except Exception as error:  # storage hiccup: the next round does it
             log.warning(f"{what} failed", error=type(error).__name__)
-        await asyncio.sleep(seconds)
+        await asyncio.sleep(real_seconds(clock, seconds))
 
 
 def bundled_stations() -> Path:

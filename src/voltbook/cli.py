@@ -27,10 +27,15 @@ app.add_typer(user_app, name="user")
 console = Console(stderr=True)
 
 
-def _settings() -> Settings:
+def _settings(**overrides: Any) -> Settings:
+    from pydantic import ValidationError
+
     from voltbook.logs import configure_logging
 
-    settings = Settings()
+    try:
+        settings = Settings(**{k: v for k, v in overrides.items() if v is not None})
+    except ValidationError as error:
+        raise typer.BadParameter(str(error.errors()[0]["msg"])) from error
     configure_logging(settings.log_level, settings.log_json)
     return settings
 
@@ -169,9 +174,13 @@ def station_add(
 def serve(
     host: Annotated[str | None, typer.Option(help="Address to listen on")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on")] = None,
+    time_scale: Annotated[
+        float | None,
+        typer.Option(help="Simulated seconds per real second (needs VOLTBOOK_SIMULATION=true)"),
+    ] = None,
 ) -> None:
     """Run the server (migrating the schema first)."""
-    settings = _settings()
+    settings = _settings(time_scale=time_scale)
     _run_fast(_serve(settings, host or settings.host, port or settings.port))
 
 
