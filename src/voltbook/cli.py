@@ -14,6 +14,7 @@ import uvicorn
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from voltbook.city.command import app as city_app
 from voltbook.config import Settings
 from voltbook.core.errors import DomainError
 from voltbook.drivers.model import Role
@@ -321,6 +322,7 @@ async def _demo(
 
 
 app.command("sim", help="Simulated OCPP chargers for the stations a server lists.")(sim_command)
+app.add_typer(city_app, name="simulate")
 
 
 def main() -> None:

@@ -58,7 +58,8 @@ class City:
         self.ledger = Ledger(arm, horizon_s, [c.key for c in network.chargers])
         self.occupied: dict[str, int] = {}  # charger -> need id plugged in
         self.held: dict[str, float] = {}  # charger -> held since (a booking nobody used yet)
-        self.faulted: set[str] = set()
+        self.faulted: dict[str, float] = {}  # charger -> faulted since
+        self.sessions: dict[str, tuple[float, float]] = {}  # charger -> (began, charging s)
         self.queues: dict[str, list[simpy.Event]] = {}
         self.freed: dict[str, simpy.Event] = {}
         self.speed_kms = params.num("drivers.speed_kmh") / 3600.0
@@ -183,6 +184,9 @@ class City:
 
     def _plug(self, need: Need, site: Site, evse: int, id_tag: str, outcome: Outcome) -> Wait[bool]:
         key = f"{site.id}/{evse}"
+        if key in self.occupied:  # someone got there first (a booking raced a walk-in)
+            outcome.refused_starts += 1
+            return False
         self.occupied[key] = need.id  # the driver stands at it while the charger decides
         started = yield from self.bridge.ask(self.port.plug(site.id, evse, id_tag))
         if not started:
@@ -199,7 +203,9 @@ class City:
         self, key: str, site: Site, evse: int, charge_s: float, stay_s: float
     ) -> Wait[None]:
         began = self.env.now
+        self.sessions[key] = (began, charge_s)
         yield self.env.timeout(stay_s)
+        del self.sessions[key]
         yield from self.bridge.ask(self.port.unplug(site.id, evse))
         self.ledger.span(key, Use.CHARGING, began, began + charge_s)
         self.ledger.span(key, Use.PLUGGED, began + charge_s, self.env.now)
@@ -228,11 +234,23 @@ class City:
         if self.env.now >= fault.end_s or fault.charger in self.faulted:
             return
         site_id, evse = fault.charger.rsplit("/", 1)
-        self.faulted.add(fault.charger)  # it looks free: drivers find out when they try
+        self.faulted[fault.charger] = began = self.env.now  # it looks free: drivers try it
         yield from self.bridge.ask(self.port.fault(site_id, int(evse)))
-        began = self.env.now
         yield self.env.timeout(max(0.0, fault.end_s - self.env.now))
         yield from self.bridge.ask(self.port.recover(site_id, int(evse)))
         self.ledger.span(fault.charger, Use.FAULTED, began, self.env.now)
-        self.faulted.discard(fault.charger)
+        del self.faulted[fault.charger]
         self._release(fault.charger)
+
+    def finish(self) -> Ledger:
+        """The ledger at the horizon, with the time of sessions, holds and faults still
+        running counted up to it."""
+        end = self.ledger.horizon_s
+        for key, (began, charge_s) in self.sessions.items():
+            self.ledger.span(key, Use.CHARGING, began, began + charge_s)
+            self.ledger.span(key, Use.PLUGGED, began + charge_s, end)
+        for key, since in self.held.items():
+            self.ledger.span(key, Use.RESERVED, since, end)
+        for key, since in self.faulted.items():
+            self.ledger.span(key, Use.FAULTED, since, end)
+        return self.ledger

@@ -88,4 +88,4 @@ def run_in_memory(
         needs(params, network, days, seed, stress=stress), faults(params, network, days, seed)
     )
     env.run(until=days * DAY_S)
-    return city.ledger
+    return city.finish()
