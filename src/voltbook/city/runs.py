@@ -41,7 +41,7 @@ async def run_on_server(
     *,
     stress: float = 1.0,
     scale: float | None = None,
-    drivers: int = 40,
+    drivers: int = 10,
 ) -> Run:
     """A fresh server, the network's chargers connected, the seed's drivers and faults."""
     scale = scale or params.num("run.time_scale")

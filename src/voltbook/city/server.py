@@ -33,7 +33,7 @@ from voltbook.sim import SimOptions, SimulatedStation, fetch_station_specs, use_
 T = TypeVar("T")
 ORIGIN = datetime(2026, 3, 2, tzinfo=UTC)  # a Monday: simulated days start here
 OPERATOR = "city-operator@voltbook.example"
-DRIVERS = 40  # accounts the bookings are spread over
+DRIVERS = 10  # accounts the bookings are spread over
 # The import file's connector names as the API reports them (OCPI 2.2.1 ConnectorType).
 OCPI = {"J1772": "IEC_62196_T1", "CCS1": "IEC_62196_T1_COMBO", "CHADEMO": "CHADEMO",
         "NACS": "TESLA_S", "GBT": "GBT_DC"}  # fmt: skip
