@@ -40,6 +40,7 @@ class Outcome:
     honoured: bool = True  # a booking that led to a session at its charger
     sites_tried: int = 0
     refused_starts: int = 0  # a charger that looked free and did not start (fault, hold)
+    server_s: float = 0.0  # simulated time spent waiting for voltbook's answers (not counted)
 
 
 @dataclass

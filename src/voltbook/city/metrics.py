@@ -33,6 +33,7 @@ class Figures:
     share_faulted: float
     share_idle: float
     reserved_of_occupied: float
+    server_answer_mean_min: float  # simulated time per driver spent on voltbook's answers
 
     def as_dict(self) -> dict[str, float]:
         return {k: float(v) for k, v in asdict(self).items()}
@@ -90,6 +91,9 @@ def figures(ledger: Ledger) -> Figures:
         share_faulted=shares[Use.FAULTED],
         share_idle=max(0.0, 1.0 - sum(shares.values())),
         reserved_of_occupied=_share(totals[Use.RESERVED], occupied),
+        server_answer_mean_min=statistics.fmean(o.server_s / 60 for o in drivers)
+        if drivers
+        else math.nan,
     )
 
 

@@ -25,6 +25,12 @@ SHOWN = (
     ("utilisation_mean", "utilisation (plugged in), mean", "share", True),
     ("utilisation_cv", "utilisation spread (CV)", "", False),
     ("reserved_of_occupied", "reserved-but-empty share of occupied time", "share", False),
+    (
+        "server_answer_mean_min",
+        "waiting on voltbook's answers (not in search + wait)",
+        "min",
+        False,
+    ),
 )
 SPLIT = (
     ("share_charging", "charging"),
