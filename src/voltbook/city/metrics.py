@@ -34,6 +34,7 @@ class Figures:
     share_idle: float
     reserved_of_occupied: float
     server_answer_mean_min: float  # simulated time per driver spent on voltbook's answers
+    refused_starts_per_arrival: float  # chargers that looked free and did not start
 
     def as_dict(self) -> dict[str, float]:
         return {k: float(v) for k, v in asdict(self).items()}
@@ -94,6 +95,7 @@ def figures(ledger: Ledger) -> Figures:
         server_answer_mean_min=statistics.fmean(o.server_s / 60 for o in drivers)
         if drivers
         else math.nan,
+        refused_starts_per_arrival=_share(sum(o.refused_starts for o in drivers), len(drivers)),
     )
 
 

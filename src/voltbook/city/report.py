@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 import statistics
-from collections import defaultdict
+from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
@@ -101,10 +101,16 @@ def write_report(
         lags = [r["max_lag_s"] for r in results]
         errors = sum(r["errors"] for r in results)
         requests = sum(r["requests"] for r in results)
+        refusals: Counter[str] = Counter()
+        for r in results:
+            refusals.update(r.get("refusals", {}))
         lines += [
             f"Server fidelity: {requests} requests and charger sessions, {errors} failed on the "
             f"network; the engine fell behind the server's clock by at most "
             f"{max(lags):.0f} simulated seconds (median of runs {statistics.median(lags):.0f}).",
+            "Why chargers refused a start (all runs): "
+            + (", ".join(f"{why} {n}" for why, n in refusals.most_common()) or "never")
+            + ".",
             "",
         ]
     lines += [

@@ -30,6 +30,7 @@ class Run:
     errors: int  # of them, failed on the network (counted as refusals)
     max_lag_s: float  # simulated seconds the engine ever fell behind the server's clock
     real_s: float  # wall-clock seconds of the simulated part
+    refusals: dict[str, int]  # why chargers refused starts (server runs)
 
 
 async def run_on_server(
@@ -64,7 +65,7 @@ async def run_on_server(
                 await port.close()
     ledger = city.finish()
     return Run(arm, seed, days, stress, ledger, figures(ledger), port.requests, port.errors,
-               bridge.max_lag_s, real_s)  # fmt: skip
+               bridge.max_lag_s, real_s, dict(port.refusals))  # fmt: skip
 
 
 def run_in_memory_timed(
@@ -74,4 +75,4 @@ def run_in_memory_timed(
     began = time.monotonic()
     ledger = run_in_memory(params, network, arm, days, seed, stress)
     return Run(arm, seed, days, stress, ledger, figures(ledger), 0, 0, 0.0,
-               time.monotonic() - began)  # fmt: skip
+               time.monotonic() - began, {})  # fmt: skip

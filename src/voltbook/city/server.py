@@ -14,7 +14,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections import deque
+from collections import Counter, deque
 from collections.abc import AsyncIterator, Coroutine
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -126,6 +126,7 @@ class ServerPort:
         self.drivers: list[dict[str, str]] = []
         self.errors = 0
         self.requests = 0
+        self.refusals: Counter[str] = Counter()  # why chargers refused a start
         self._tasks: list[asyncio.Task[None]] = []
         self._turn = 0
 
@@ -138,6 +139,7 @@ class ServerPort:
         options = SimOptions(
             version="1.6", session_rate=0, meter_interval=120.0, speed=self.server.scale,
             auto_stop=False, seed=seed, reconnect_base=0.2, reconnect_cap=2.0,
+            on_event=self._charger_said,
         )  # fmt: skip
         for spec in specs:
             station = SimulatedStation(self.server.url, spec, options)
@@ -157,6 +159,12 @@ class ServerPort:
             )
             token.raise_for_status()
             self.drivers.append({"Authorization": f"Bearer {token.json()['access_token']}"})
+
+    def _charger_said(self, _station: str, text: str) -> None:
+        if "refused locally" in text:
+            self.refusals[text.rsplit("(", 1)[-1].rstrip(")")] += 1
+        elif "not authorized" in text:
+            self.refusals["not authorized by the server"] += 1
 
     async def close(self) -> None:
         for station in self.stations.values():

@@ -48,6 +48,7 @@ def record(run: Run, plan: Plan, params: Parameters, network: Network) -> dict[s
         "parameters_sha256": params.sha256,
         "requests": run.requests,
         "errors": run.errors,
+        "refusals": run.refusals,
         "max_lag_s": run.max_lag_s,
         "real_s": run.real_s,
         "figures": run.figures.as_dict(),
