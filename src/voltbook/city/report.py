@@ -60,6 +60,42 @@ def _fmt(i: Interval, unit: str) -> str:
     return f"{i.mean * scale:.3g}{suffix} [{i.low * scale:.3g}, {i.high * scale:.3g}]"
 
 
+def _limits(arms: dict[str, dict[int, dict[str, float]]], days: float) -> list[str]:
+    runs = min((len(v) for v in arms.values()), default=0)
+    lines = ["## Limits of this study", ""]
+    if runs < 30 or days < 7:
+        lines.append(
+            f"- **Reduced**: {runs} run(s) per arm of {days:g} simulated day(s), not issue "
+            "17's 30 runs of 7 days; intervals are wide and no target can be claimed from them."
+        )
+    return [
+        *lines,
+        "- Offers (arms T2, T3), the elasticity and no-show sweeps and forecasts are not "
+        "built yet (ADR 0021).",
+        "- Session lengths and the hourly arrival shape are assumed after published "
+        "distributions, not fitted (see their sources below).",
+        "",
+    ]
+
+
+def _fidelity(results: list[dict[str, Any]]) -> list[str]:
+    lags = [r["max_lag_s"] for r in results]
+    errors = sum(r["errors"] for r in results)
+    requests = sum(r["requests"] for r in results)
+    refusals: Counter[str] = Counter()
+    for r in results:
+        refusals.update(r.get("refusals", {}))
+    return [
+        f"Server fidelity: {requests} requests and charger sessions, {errors} failed on the "
+        f"network; the engine fell behind the server's clock by at most "
+        f"{max(lags):.0f} simulated seconds (median of runs {statistics.median(lags):.0f}).",
+        "Why chargers refused a start (all runs): "
+        + (", ".join(f"{why} {n}" for why, n in refusals.most_common()) or "never")
+        + ".",
+        "",
+    ]
+
+
 def write_report(
     results: list[dict[str, Any]], params: Parameters, out: Path, command: str
 ) -> Path:
@@ -98,21 +134,8 @@ def write_report(
         "",
     ]
     if first.get("engine") == "server":
-        lags = [r["max_lag_s"] for r in results]
-        errors = sum(r["errors"] for r in results)
-        requests = sum(r["requests"] for r in results)
-        refusals: Counter[str] = Counter()
-        for r in results:
-            refusals.update(r.get("refusals", {}))
-        lines += [
-            f"Server fidelity: {requests} requests and charger sessions, {errors} failed on the "
-            f"network; the engine fell behind the server's clock by at most "
-            f"{max(lags):.0f} simulated seconds (median of runs {statistics.median(lags):.0f}).",
-            "Why chargers refused a start (all runs): "
-            + (", ".join(f"{why} {n}" for why, n in refusals.most_common()) or "never")
-            + ".",
-            "",
-        ]
+        lines += _fidelity(results)
+    lines += _limits(arms, float(first.get("days", 0)))
     lines += [
         "## Each arm",
         "",
