@@ -103,6 +103,10 @@ def report(
 ) -> None:
     """Rewrite the report from the results a study kept (<out>.jsonl)."""
     results = load_results(out.with_suffix(".jsonl"))
+    arms = {r["arm"] for r in results}
+    complete = {s for s in {r["seed"] for r in results}
+                if {r["arm"] for r in results if r["seed"] == s} == arms}  # fmt: skip
+    results = [r for r in results if r["seed"] in complete]  # a seed cut short is left out
     if not results:
         raise typer.BadParameter(f"no results in {out.with_suffix('.jsonl')}")
     typer.echo(
