@@ -64,6 +64,7 @@ def test_a_week_in_memory_lands_near_the_mean_utilisation() -> None:
     figures = metrics.figures(ledger)
     assert 0.07 <= figures.utilisation_mean <= 0.25  # target 15 %
     assert 0.03 <= figures.share_faulted <= 0.15  # 10 % of chargers' time
+    assert 0 <= figures.unresolved_share < 0.02  # only drivers still on their way at the end
     shares = (figures.share_charging, figures.share_plugged_not_charging,
               figures.share_reserved_empty, figures.share_faulted, figures.share_idle)  # fmt: skip
     assert sum(shares) == pytest.approx(1.0)

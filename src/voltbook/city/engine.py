@@ -83,6 +83,7 @@ class City:
 
     def _driver(self, need: Need) -> Wait[None]:
         yield self.env.timeout(max(0.0, need.at_s - self.env.now))
+        self.ledger.started += 1
         if self.arm.books and need.no_show:
             yield from self._no_show(need)
         began, lat, lon = self.env.now, need.lat, need.lon

@@ -49,6 +49,7 @@ class Ledger:
     horizon_s: float
     chargers: list[str]
     outcomes: list[Outcome] = field(default_factory=list)
+    started: int = 0  # drivers whose need arose (those still searching at the end: unresolved)
     spans: list[tuple[str, Use, float, float]] = field(default_factory=list)
 
     def span(self, charger: str, use: Use, start: float, end: float) -> None:

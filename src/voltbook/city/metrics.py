@@ -35,6 +35,7 @@ class Figures:
     reserved_of_occupied: float
     server_answer_mean_min: float  # simulated time per driver spent on voltbook's answers
     refused_starts_per_arrival: float  # chargers that looked free and did not start
+    unresolved_share: float  # needs still searching (or waiting on voltbook) at the end
 
     def as_dict(self) -> dict[str, float]:
         return {k: float(v) for k, v in asdict(self).items()}
@@ -96,6 +97,7 @@ def figures(ledger: Ledger) -> Figures:
         if drivers
         else math.nan,
         refused_starts_per_arrival=_share(sum(o.refused_starts for o in drivers), len(drivers)),
+        unresolved_share=_share(ledger.started - len(drivers), ledger.started),
     )
 
 

@@ -16,6 +16,7 @@ from voltbook.city.targets import check
 
 SHOWN = (
     ("failed_share", "failed arrivals", "share", False),
+    ("unresolved_share", "needs still unresolved at the end of the run", "share", False),
     ("booked_failed_share", "bookings not honoured (of drivers who came booked)", "share", False),
     ("search_wait_mean_min", "search + wait, mean", "min", False),
     ("search_wait_p95_min", "search + wait, p95", "min", False),
@@ -46,7 +47,8 @@ PAIRS = (("B1", "B0"), ("T1", "B0"), ("T1", "B1"))
 def by_arm(results: list[dict[str, Any]]) -> dict[str, dict[int, dict[str, float]]]:
     arms: dict[str, dict[int, dict[str, float]]] = defaultdict(dict)
     for line in results:
-        arms[line["arm"]][int(line["seed"])] = line["figures"]
+        figures = {key: math.nan for key, *_ in SHOWN} | line["figures"]  # older results
+        arms[line["arm"]][int(line["seed"])] = figures
     return dict(arms)
 
 
