@@ -68,7 +68,7 @@ def _limits(arms: dict[str, dict[int, dict[str, float]]], days: float) -> list[s
     if runs < 30 or days < 7:
         lines.append(
             f"- **Reduced**: {runs} run(s) per arm of {days:g} simulated day(s), not issue "
-            "17's 30 runs of 7 days; intervals are wide and no target can be claimed from them."
+            "17's 30 runs of 7 days."
         )
     return [
         *lines,
@@ -197,7 +197,8 @@ def write_report(
             )
             cells.append(_fmt(diff, "pp" if unit == "share" else unit) + relative)
             helped = diff.high < 0 if not more_is_better else diff.low > 0
-            if not math.isnan(diff.low) and not helped and treated == "T1" and base == "B1":
+            informative = not math.isnan(diff.low) and (diff.low, diff.high) != (0.0, 0.0)
+            if informative and not helped and treated == "T1" and base == "B1":
                 no_help.append(
                     f"{label} (T1 − B1: {_fmt(diff, 'pp' if unit == 'share' else unit)})"
                 )
