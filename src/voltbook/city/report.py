@@ -138,6 +138,12 @@ def write_report(
     if first.get("engine") == "server":
         lines += _fidelity(results)
     lines += _limits(arms, float(first.get("days", 0)))
+    sibling = out.with_name(f"{out.stem}-memory.md")
+    if sibling.exists():
+        lines[-1:-1] = [
+            f"- The same arms on voltbook's rules in memory (no server; longer and more runs): "
+            f"[{sibling.name}]({sibling.name})."
+        ]
     lines += [
         "## Each arm",
         "",
