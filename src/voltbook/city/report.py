@@ -87,10 +87,18 @@ def _fidelity(results: list[dict[str, Any]]) -> list[str]:
     refusals: Counter[str] = Counter()
     for r in results:
         refusals.update(r.get("refusals", {}))
+    arrivals: Counter[str] = Counter()
+    for r in results:
+        arrivals[r["arm"]] += int(r["figures"]["arrivals"])
     return [
         f"Server fidelity: {requests} requests and charger sessions, {errors} failed on the "
         f"network; the engine fell behind the server's clock by at most "
         f"{max(lags):.0f} simulated seconds (median of runs {statistics.median(lags):.0f}).",
+        "Drivers who finished (charged or gave up), all runs: "
+        + ", ".join(f"{arm} {n}" for arm, n in sorted(arrivals.items()))
+        + ". Every arm meets the same needs: **an arm with fewer left drivers waiting on "
+        "voltbook's answers when the run ended**, and its failure and wait figures leave "
+        "them out (see the unresolved share, where the results carry it).",
         "Why chargers refused a start (all runs): "
         + (", ".join(f"{why} {n}" for why, n in refusals.most_common()) or "never")
         + ".",

@@ -145,7 +145,7 @@ class ServerPort:
             station = SimulatedStation(self.server.url, spec, options)
             self.stations[spec.id] = station
             self._tasks.append(asyncio.create_task(station.run()))
-        async with asyncio.timeout(120):
+        async with asyncio.timeout(120 + len(specs)):  # a busy machine boots them slowly
             while not all(s.booted for s in self.stations.values()):  # noqa: ASYNC110
                 await asyncio.sleep(0.1)
         for n in range(self.accounts):
