@@ -23,7 +23,7 @@ from voltbook.charging.service import ChargingService
 from voltbook.cluster import Cluster, SingleNode, build_cluster
 from voltbook.config import Settings
 from voltbook.console_wiring import build_console, build_journal
-from voltbook.core.clock import Clock, SystemClock
+from voltbook.core.clock import Clock, ScaledClock, SystemClock
 from voltbook.core.ids import TimeOrderedIds
 from voltbook.core.worker import SerialWorker
 from voltbook.drivers.privacy import PrivacyService
@@ -300,11 +300,13 @@ async def open_services(settings: Settings, *, upgrade: bool = False) -> AsyncIt
     try:
         if upgrade:
             await migrate.upgrade(engine)
-        cluster = build_cluster(settings, SystemClock())
-        services = build_services(settings, engine, cluster=cluster, reader=reader)
+        clock = clock_for(settings)
+        cluster = build_cluster(settings, clock)
+        services = build_services(settings, engine, cluster=cluster, reader=reader, clock=clock)
         await cluster.start()
         running = [
-            asyncio.create_task(loop) for loop in background.loops(services, services.failures)
+            asyncio.create_task(loop)
+            for loop in background.loops(services, services.failures, clock)
         ]
         try:
             yield services
@@ -328,6 +330,13 @@ async def open_services(settings: Settings, *, upgrade: bool = False) -> AsyncIt
         await engine.dispose()
         if reader is not None:
             await reader.dispose()
+
+
+def clock_for(settings: Settings) -> Clock:
+    """The system clock, or in a simulation a faster one (ADR 0020)."""
+    if not settings.simulation or (settings.time_scale == 1.0 and settings.time_origin is None):
+        return SystemClock()
+    return ScaledClock(settings.time_scale, settings.time_origin, settings.time_anchor or None)
 
 
 def bundled_stations() -> Path:

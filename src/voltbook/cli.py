@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from voltbook.account_command import account_app
+from voltbook.city.command import app as city_app
 from voltbook.config import Settings
 from voltbook.core.errors import DomainError
 from voltbook.drivers.model import Role
@@ -31,10 +32,15 @@ app.add_typer(account_app, name="account")
 console = Console(stderr=True)
 
 
-def _settings() -> Settings:
+def _settings(**overrides: Any) -> Settings:
+    from pydantic import ValidationError
+
     from voltbook.logs import configure_logging
 
-    settings = Settings()
+    try:
+        settings = Settings(**{k: v for k, v in overrides.items() if v is not None})
+    except ValidationError as error:
+        raise typer.BadParameter(str(error.errors()[0]["msg"])) from error
     configure_logging(settings.log_level, settings.log_json)
     return settings
 
@@ -181,9 +187,13 @@ def serve(
     port: Annotated[int | None, typer.Option(help="Port to listen on")] = None,
     certfile: CertFile = None,
     keyfile: KeyFile = None,
+    time_scale: Annotated[
+        float | None,
+        typer.Option(help="Simulated seconds per real second (needs VOLTBOOK_SIMULATION=true)"),
+    ] = None,
 ) -> None:
     """Run the server (migrating the schema first)."""
-    settings = _with_tls(_settings(), certfile, keyfile)
+    settings = _with_tls(_settings(time_scale=time_scale), certfile, keyfile)
     _run_fast(_serve(settings, host or settings.host, port or settings.port))
 
 
@@ -369,6 +379,7 @@ async def _demo(
 
 
 app.command("sim", help="Simulated OCPP chargers for the stations a server lists.")(sim_command)
+app.add_typer(city_app, name="simulate")
 
 
 def main() -> None:

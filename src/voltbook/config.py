@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -63,6 +64,21 @@ class Settings(BaseSettings):
     recommendation_margin_percent: float = 15.0  # range held back when recommending
     # Consumption used to estimate a range from the SoC when no range was reported.
     recommendation_kwh_per_km: float = Field(default=0.18, gt=0)
+    # City simulation only (ADR 0020): domain time runs `time_scale` times faster than real
+    # time, starting at `time_origin` at the real Unix instant `time_anchor` (0 = at start).
+    # A scale other than 1 is refused unless `simulation` is set too.
+    simulation: bool = False
+    time_scale: float = Field(default=1.0, gt=0)
+    time_origin: datetime | None = None
+    time_anchor: float = 0.0
+
+    @model_validator(mode="after")
+    def _time_scale_only_in_simulation(self) -> Settings:
+        if self.time_scale != 1.0 and not self.simulation:
+            raise ValueError("time_scale other than 1 needs VOLTBOOK_SIMULATION=true")
+        if self.time_origin is not None and self.time_origin.tzinfo is None:
+            raise ValueError("time_origin must carry a timezone")
+        return self
 
     # The browser ends. Map tiles: a URL template such as
     # https://tile.openstreetmap.org/{z}/{x}/{y}.png (empty: the map is a plain background

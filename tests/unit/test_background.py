@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from voltbook.wiring.background import every, run_reservation_jobs
+from voltbook.wiring.background import every_on, run_reservation_jobs
 from voltbook.wiring.failures import HandlerFailures
 
 
@@ -15,7 +15,7 @@ async def test_a_round_runs_at_once_and_then_waits_its_period() -> None:
         nonlocal rounds
         rounds += 1
 
-    task = asyncio.create_task(every(3600, work, "test.round", HandlerFailures()))
+    task = asyncio.create_task(every_on(3600, work, "test.round", HandlerFailures()))
     await asyncio.sleep(0.05)
     task.cancel()
     assert rounds == 1
@@ -30,7 +30,7 @@ async def test_a_failing_round_is_tried_again_next_period() -> None:
             raise ConnectionError("storage hiccup")
 
     failures = HandlerFailures()
-    task = asyncio.create_task(every(0.01, work, "test.round", failures))
+    task = asyncio.create_task(every_on(0.01, work, "test.round", failures))
     async with asyncio.timeout(5):
         while len(outcomes) < 3:
             await asyncio.sleep(0.01)

@@ -3,7 +3,7 @@
 It imports nothing else from voltbook, so it can run against any voltbook server.
 """
 
-from voltbook.sim.model import ConnectorSpec, SimOptions, StationSpec
+from voltbook.sim.model import ConnectorSpec, SimOptions, StationSpec, use_simulated_time
 from voltbook.sim.runner import SimError, SimulatedStation, fetch_station_specs, run_stations
 
 __all__ = [
@@ -14,4 +14,5 @@ __all__ = [
     "StationSpec",
     "fetch_station_specs",
     "run_stations",
+    "use_simulated_time",
 ]

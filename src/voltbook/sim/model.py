@@ -6,9 +6,10 @@ from __future__ import annotations
 import asyncio
 import random
 import string
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from voltbook.sim.physics import Charge, charger_power_kw
@@ -27,8 +28,37 @@ SUPPORTED_MEASURANDS = (
 )
 
 
+@dataclass
+class SimulatedTime:
+    """The time the simulated chargers read: real time, or in a city simulation the server's
+    faster time (`origin` at the real Unix instant `anchor`, `scale` times faster)."""
+
+    scale: float = 1.0
+    origin: datetime | None = None
+    anchor: float = 0.0
+
+    def now(self) -> datetime:
+        if self.origin is None:
+            return datetime.now(UTC)
+        return self.origin + timedelta(seconds=(time.time() - self.anchor) * self.scale)
+
+
+_TIME = SimulatedTime()
+
+
+def use_simulated_time(scale: float, origin: datetime | None, anchor: float) -> None:
+    """Make every simulated charger of this process read the server's scaled time (the
+    numbers the server was started with); their timers for bookings follow it. An origin
+    of None goes back to real time."""
+    _TIME.scale, _TIME.origin, _TIME.anchor = scale, origin, anchor
+
+
+def time_scale() -> float:
+    return _TIME.scale
+
+
 def now_utc() -> datetime:
-    return datetime.now(UTC)
+    return _TIME.now()
 
 
 def rfc3339(moment: datetime | None = None) -> str:
@@ -270,7 +300,7 @@ class ReservationRules:
             return status
         self.reservations[reservation.id] = reservation
         reservation.timer = asyncio.get_running_loop().call_later(
-            delay, self._expire, reservation.id
+            delay / time_scale(), self._expire, reservation.id
         )
         if reservation.evse_id is not None:
             connector = self.connectors[reservation.evse_id]

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from voltbook.core.clock import Clock
 from voltbook.core.connectors import EvseRef
 from voltbook.core.errors import Conflict
 from voltbook.core.memo import Memo
@@ -64,8 +65,9 @@ _STATION_EVSES: Memo[tuple[Any, ...], tuple[Evse, ...]] = Memo(4_096)
 
 
 class SqlReservationRepository(SqlJobQueue):
-    def __init__(self, connection: AsyncConnection, *, sqlite: bool) -> None:
+    def __init__(self, connection: AsyncConnection, clock: Clock, *, sqlite: bool) -> None:
         self._connection = connection
+        self._clock = clock
         self._sqlite = sqlite
         self._q = queries(sqlite)
         # The opening hours `evses_of` read (PostgreSQL): the stations asked, and theirs.
@@ -238,7 +240,7 @@ class SqlReservationRepository(SqlJobQueue):
         rows = await self._connection.execute(self._q.id_tags, {"drivers": driver_ids})
         tags = {row[0]: str(row[1]) for row in rows}
         new = {d: "VB" + secrets.token_hex(6).upper() for d in driver_ids if d not in tags}
-        now = datetime.now(UTC)
+        now = self._clock.now()
         await insert_many(
             self._connection,
             id_tokens,

@@ -143,7 +143,7 @@ _REPOSITORIES: dict[str, _Make] = {
     "stations": lambda u, c: SqlStationRepository(c, u._clock),
     "sessions": lambda u, c: SqlSessionRepository(c, u._clock),
     "alarms": lambda u, c: SqlAlarmRepository(c),
-    "reservations": lambda u, c: SqlReservationRepository(c, sqlite=u._sqlite),
+    "reservations": lambda u, c: SqlReservationRepository(c, u._clock, sqlite=u._sqlite),
     "notices": lambda u, c: SqlNoticeRepository(c),
     "topics": lambda u, c: SqlTopicRepository(c),
     "push_subscriptions": lambda u, c: SqlPushSubscriptionRepository(c, sqlite=u._sqlite),

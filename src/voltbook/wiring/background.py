@@ -12,49 +12,65 @@ import contextlib
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, Protocol
 
+from voltbook.core.clock import Clock, real_seconds
 from voltbook.offers.service import OfferService
 from voltbook.services import Services
 from voltbook.wiring.failures import HandlerFailures
 
+Loop = Coroutine[Any, Any, None]
 
-def loops(services: Services, failures: HandlerFailures) -> list[Coroutine[Any, Any, None]]:
-    """The background work of a running server (started and cancelled by bootstrap)."""
+
+def loops(services: Services, failures: HandlerFailures, clock: Clock | None = None) -> list[Loop]:
+    """The background work of a running server (started and cancelled by bootstrap); their
+    pauses follow `clock` (a simulation's faster time, ADR 0020)."""
+
+    def every(
+        seconds: float, work: Callable[[], Awaitable[object]], name: str, *, timed: bool = False
+    ) -> Loop:
+        # Timed work (purges by age, jobs falling due) follows the clock; batching and
+        # sweeps that promise a real-time bound do not.
+        return every_on(seconds, work, name, failures, clock if timed else None)
+
     return [
         # Live meter figures and chargers' SoC readings reach the database once a second,
         # in one transaction each; what fails stays queued for the next round.
-        every(1, services.charging.flush, "charging.flush", failures),
-        every(1, services.vehicles.flush, "vehicles.flush", failures),
-        run_reservation_jobs(services.reservations, failures),
+        every(1, services.charging.flush, "charging.flush"),
+        every(1, services.vehicles.flush, "vehicles.flush"),
+        run_reservation_jobs(services.reservations, failures, clock=clock),
         # Notices past the replay window, positions past their time to live, go.
-        every(600, services.notices.purge, "notices.purge", failures),
-        every(60, services.privacy.purge, "privacy.purge", failures),
+        every(600, services.notices.purge, "notices.purge", timed=True),
+        every(60, services.privacy.purge, "privacy.purge", timed=True),
         services.notices.worker.run(),
-        run_offer_engine(services.offers, failures),
+        run_offer_engine(services.offers, failures, clock=clock),
         # Live channels of ended sign-ins close within 5 s even without the event.
-        every(2, services.live.close_ended, "live.close_ended", failures),
+        every(2, services.live.close_ended, "live.close_ended"),
         # The nearby search's sites in memory, kept current (docs/adr/0022).
         *([services.catalog_sync.run()] if services.catalog_sync is not None else []),
         # The operator console's records: authorization lists sent to stations, the OCPP
         # message journal and the status history, written in batches and purged by age.
         services.auth_lists.worker.run(),
-        every(1, services.journal.flush, "journal.flush", failures),
-        every(300, services.journal.purge, "journal.purge", failures),
-        every(1, services.status_history.flush, "status_history.flush", failures),
-        every(3600, services.status_history.purge, "status_history.purge", failures),
+        every(1, services.journal.flush, "journal.flush"),
+        every(300, services.journal.purge, "journal.purge", timed=True),
+        every(1, services.status_history.flush, "status_history.flush"),
+        every(3600, services.status_history.purge, "status_history.purge", timed=True),
     ]
 
 
-async def every(
-    seconds: float, work: Callable[[], Awaitable[object]], name: str, failures: HandlerFailures
+async def every_on(
+    seconds: float,
+    work: Callable[[], Awaitable[object]],
+    name: str,
+    failures: HandlerFailures,
+    clock: Clock | None = None,
 ) -> None:
-    """Run `work` now and then every `seconds` until cancelled; a round that fails is
-    recorded under `name` and the next round tries again."""
+    """Run `work` now and then every `seconds` (of `clock`) until cancelled; a round that
+    fails is recorded under `name` and the next round tries again."""
     while True:
         try:
             await work()
         except Exception as error:  # storage hiccup: the next round does it
             failures.record(name, error)
-        await asyncio.sleep(seconds)
+        await asyncio.sleep(real_seconds(clock, seconds))
 
 
 class JobRunner(Protocol):
@@ -66,7 +82,11 @@ class JobRunner(Protocol):
 
 
 async def run_reservation_jobs(
-    reservations: JobRunner, failures: HandlerFailures, every_s: float = 1.0, drains: int = 4
+    reservations: JobRunner,
+    failures: HandlerFailures,
+    every_s: float = 1.0,
+    drains: int = 4,
+    clock: Clock | None = None,
 ) -> None:
     """Hand-offs, no-shows and releases, as they fall due (any number of nodes may run this).
 
@@ -84,7 +104,7 @@ async def run_reservation_jobs(
     try:
         while True:
             with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(every_s):
+                async with asyncio.timeout(real_seconds(clock, every_s)):
                     await reservations.wake.wait()
             reservations.wake.clear()
             if len(running) < drains:
@@ -98,7 +118,11 @@ async def run_reservation_jobs(
 
 
 async def run_offer_engine(
-    offers: OfferService, failures: HandlerFailures, every_s: float = 15.0, refresh_every: int = 4
+    offers: OfferService,
+    failures: HandlerFailures,
+    every_s: float = 15.0,
+    refresh_every: int = 4,
+    clock: Clock | None = None,
 ) -> None:
     """Live offers into memory at start and about once a minute after (changes made on other
     nodes); idle-station checks every `every_s` seconds."""
@@ -111,4 +135,4 @@ async def run_offer_engine(
         except Exception as error:  # storage hiccup: the next tick tries again
             failures.record("offers.engine", error)
         tick += 1
-        await asyncio.sleep(every_s)
+        await asyncio.sleep(real_seconds(clock, every_s))

@@ -1,0 +1,3 @@
+from voltbook.city.command import main
+
+main()

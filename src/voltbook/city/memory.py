@@ -1,0 +1,91 @@
+"""voltbook's rules in memory, for fast tests of the city (the study runs on the server):
+availability is what the chargers are, a booking holds a charger for its tag until the
+grace has passed, a faulted or held charger refuses anyone else."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import simpy
+
+from voltbook.city.demand import DAY_S, Need, faults, needs
+from voltbook.city.engine import AtOnce, City
+from voltbook.city.ledger import Arm, Ledger
+from voltbook.city.network import Network, distance_km
+from voltbook.city.params import Parameters
+from voltbook.city.ports import Booking, Seen
+
+
+class MemoryPort:
+    def __init__(self, network: Network, now: Callable[[], float], grace_s: float = 900.0):
+        self.network, self.now, self.grace_s = network, now, grace_s
+        self.plugged: dict[str, str] = {}
+        self.faulted: set[str] = set()
+        self.holds: dict[str, tuple[str, float]] = {}  # charger -> (id tag, held until)
+        self.calls = 0
+
+    def _held_for(self, key: str) -> str | None:
+        hold = self.holds.get(key)
+        if hold is None or hold[1] <= self.now():
+            self.holds.pop(key, None)
+            return None
+        return hold[0]
+
+    def _free(self, key: str) -> bool:
+        return key not in self.plugged and key not in self.faulted and not self._held_for(key)
+
+    async def available(self, need: Need, lat: float, lon: float, radius_km: float) -> list[Seen]:
+        self.calls += 1
+        found: list[Seen] = []
+        for site in self.network.sites:
+            km = distance_km(lat, lon, site.lat, site.lon)
+            if km > radius_km or not set(need.standards) & set(site.standards):
+                continue
+            found.extend(
+                Seen(site.id, evse, km)
+                for evse in range(1, site.chargers + 1)
+                if site.is_dc(evse) == need.dc and self._free(f"{site.id}/{evse}")
+            )
+        return sorted(found, key=lambda s: s.distance_km)
+
+    async def reserve(self, need: Need, site_id: str, evse_id: int, minutes: int) -> Booking | None:
+        self.calls += 1
+        key = f"{site_id}/{evse_id}"
+        if not self._free(key):
+            return None
+        tag = f"BOOK{need.id}"
+        self.holds[key] = (tag, self.now() + self.grace_s)
+        return Booking(str(need.id), site_id, evse_id, tag)
+
+    async def plug(self, site_id: str, evse_id: int, id_tag: str) -> bool:
+        self.calls += 1
+        key = f"{site_id}/{evse_id}"
+        holder = self._held_for(key)
+        if key in self.plugged or key in self.faulted or holder not in (None, id_tag):
+            return False
+        self.holds.pop(key, None)
+        self.plugged[key] = id_tag
+        return True
+
+    async def unplug(self, site_id: str, evse_id: int) -> None:
+        self.plugged.pop(f"{site_id}/{evse_id}", None)
+
+    async def fault(self, site_id: str, evse_id: int) -> None:
+        self.faulted.add(f"{site_id}/{evse_id}")
+
+    async def recover(self, site_id: str, evse_id: int) -> None:
+        self.faulted.discard(f"{site_id}/{evse_id}")
+
+
+def run_in_memory(
+    params: Parameters, network: Network, arm: Arm, days: float, seed: int, stress: float = 1.0
+) -> Ledger:
+    """One run of the city against the in-memory rules (tests; no server)."""
+    env = simpy.Environment()
+    port = MemoryPort(network, lambda: env.now)
+    city = City(env, params, network, port, AtOnce(), arm, days * DAY_S)
+    city.start(
+        needs(params, network, days, seed, stress=stress), faults(params, network, days, seed)
+    )
+    env.run(until=days * DAY_S)
+    return city.finish()
