@@ -11,9 +11,11 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from voltbook.bootstrap import clock_for, every
+from voltbook.bootstrap import clock_for
 from voltbook.config import Settings
 from voltbook.core.clock import MIN_REAL_PAUSE_S, ScaledClock, SystemClock, real_seconds
+from voltbook.wiring.background import every_on
+from voltbook.wiring.failures import HandlerFailures
 
 ORIGIN = datetime(2026, 3, 2, 6, 0, tzinfo=UTC)
 NAIVE = ORIGIN.replace(tzinfo=None)
@@ -82,7 +84,9 @@ async def test_a_background_loop_runs_its_period_in_scaled_time() -> None:
         nonlocal rounds
         rounds += 1
 
-    task = asyncio.create_task(every(60, work, "test", "test", clock=ScaledClock(600)))
+    task = asyncio.create_task(
+        every_on(60, work, "test", HandlerFailures(), clock=ScaledClock(600))
+    )
     await asyncio.sleep(0.55)  # 0.55 real s = 330 simulated s: about six rounds of 60 s
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)
