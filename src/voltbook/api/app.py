@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from fastapi import FastAPI
@@ -11,6 +11,7 @@ from starlette.routing import WebSocketRoute
 from starlette.types import Receive, Scope, Send
 
 import voltbook
+from voltbook.api.body_guard import DEFAULT_LIMIT, BodyGuard
 from voltbook.api.fast_lane import FastLane
 from voltbook.api.metrics import HttpMetrics, MetricsMiddleware
 from voltbook.api.problems import Problem, install_problem_handlers
@@ -31,10 +32,18 @@ from voltbook.services import Services
 ServicesFactory = Callable[[], AbstractAsyncContextManager[Services]]
 
 
-def create_app(services: ServicesFactory, *, fast_lane: bool = True) -> FastAPI:
+def create_app(
+    services: ServicesFactory,
+    *,
+    fast_lane: bool = True,
+    body_limit: int = DEFAULT_LIMIT,
+    body_limits: Mapping[str, int] | None = None,
+) -> FastAPI:
     """An app whose lifespan opens the services (storage, …) and closes them on shutdown.
 
-    `fast_lane=False` leaves every request to FastAPI's routes (tests compare the two)."""
+    `fast_lane=False` leaves every request to FastAPI's routes (tests compare the two).
+    `body_limit` bytes is the most a request body may have; `body_limits` sets it per path
+    prefix."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -52,6 +61,8 @@ def create_app(services: ServicesFactory, *, fast_lane: bool = True) -> FastAPI:
     app.state.registry = registry
     if fast_lane:  # inside the metrics middleware: its answers are counted too
         app.add_middleware(FastLane, nearby=stations.nearby_route, booking=reservations.book_route)
+    # Outside the fast lanes: they read only bodies that the guard let through.
+    app.add_middleware(BodyGuard, limit=body_limit, limits=body_limits)
     app.add_middleware(MetricsMiddleware, metrics=HttpMetrics(registry))
     install_problem_handlers(app)
     # Routes are matched in the order they are included, one by one: the busiest first.

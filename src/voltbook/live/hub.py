@@ -24,7 +24,9 @@ import structlog
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
+from voltbook.core import bounded, json_text
 from voltbook.core.errors import DomainError, TimedOut, Unavailable
+from voltbook.core.json_text import JsonRefused
 from voltbook.notices.events import NoticeQueued, StationStatusBroadcast
 from voltbook.notices.model import AreaTopic, Notice, StationTopic, Topic
 from voltbook.notices.service import REPLAY_LIMIT, matches
@@ -484,9 +486,11 @@ def _decode(text: str) -> dict[str, Any]:
     if len(text) > MAX_MESSAGE_CHARS:
         raise BadMessage("too-large", f"a message has at most {MAX_MESSAGE_CHARS} characters")
     try:
-        message = json.loads(text)
-    except ValueError:
-        raise BadMessage("invalid-json", "a message is one JSON object") from None
+        message = json_text.loads(text)  # the server's one reader of client JSON
+    except JsonRefused as refused:
+        raise BadMessage(
+            "invalid-json", f"a message is one JSON object: {refused.detail}"
+        ) from None
     if not isinstance(message, dict) or not isinstance(message.get("type"), str):
         raise BadMessage("invalid-message", "a message is a JSON object with a string type")
     message_id = message.get("id")
@@ -529,10 +533,7 @@ def _required(message: dict[str, Any], key: str, low: float, high: float) -> flo
 
 
 def _int_or_none(value: object) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.isdigit() and len(value) < 19:
-        return int(value)
-    return None
+    """A notice sequence number (an integer, or ASCII digits in a query string) or None."""
+    return (
+        bounded.integer(value, 0) if not isinstance(value, str) else bounded.integer_text(value, 0)
+    )
