@@ -116,9 +116,10 @@ class OfferService:
         self._idle = _IdleState()
         self._idle_told: set[tuple[Any, ...]] = set()
         self._low_fired: dict[tuple[str, str], set[int]] = {}
-        # Drivers who consent to offers, as of the last refresh (None: not loaded yet, ask
-        # storage). Keeps storage off the position path for everyone else; a new consent
-        # counts from the next refresh, a withdrawn one at once (checked before sending).
+        # Drivers who consent to offers, as of the last refresh and every consent change
+        # since (`consent_changed`, from every node; None: not loaded yet, ask storage).
+        # Keeps storage off the position path for everyone else; a withdrawn consent is
+        # also checked in storage before anything is sent.
         self._consenting: set[str] | None = None
         self._exhausted: set[tuple[int, str]] = set()  # (offer, driver) at max_per_driver
         self.areas_entered = 0  # offers' areas entered by drivers, since start (a figure)
@@ -252,6 +253,15 @@ class OfferService:
         return found
 
     # --- the engine: what drivers and stations report -----------------------------------
+
+    def consent_changed(self, driver_id: str, consent_offers: bool) -> None:
+        """A driver's offer consent as just stored (on any node): it counts from now."""
+        if self._consenting is None:
+            return  # not loaded: every report asks storage
+        if consent_offers:
+            self._consenting.add(driver_id)
+        else:
+            self._consenting.discard(driver_id)
 
     async def position_reported(self, driver_id: str, lat: float, lon: float, at: datetime) -> int:
         """A driver's app reported where it is; returns how many offers went out."""
