@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hmac
 import os
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -40,7 +41,7 @@ from voltbook.core.bus import Event, EventBus
 from voltbook.core.clock import Clock, SystemClock
 from voltbook.core.ids import TimeOrderedIds
 from voltbook.core.worker import SerialWorker
-from voltbook.drivers.events import SignInsEnded
+from voltbook.drivers.events import ConsentsChanged, SignInsEnded
 from voltbook.drivers.privacy import PrivacyService
 from voltbook.drivers.service import AccountService
 from voltbook.drivers.throttle import SlidingWindowThrottle
@@ -69,6 +70,7 @@ from voltbook.reservations.events import ReservationEvent
 from voltbook.reservations.model import Rules
 from voltbook.reservations.service import ReservationService
 from voltbook.security.passwords import Argon2idHasher
+from voltbook.security.station_keys import StationPasswordHasher
 from voltbook.security.tokens import JwtTokens
 from voltbook.services import Services
 from voltbook.stations.events import (
@@ -88,10 +90,23 @@ from voltbook.storage.unit_of_work import SqlUnitOfWork
 
 def token_secret(settings: Settings) -> str:
     """The configured signing secret, or one made on first start and kept in the data dir."""
-    configured = settings.jwt_secret.get_secret_value()
+    return _secret(settings.jwt_secret.get_secret_value(), settings.data_dir, "token.key")
+
+
+def station_key(settings: Settings) -> bytes:
+    """The key of station password hashes: configured, or derived from the token secret (so
+    that nodes sharing that secret, as they must, share this key too)."""
+    configured = settings.station_key.get_secret_value()
+    if configured:
+        return configured.encode("utf-8")
+    label = b"voltbook station password hashes"
+    return hmac.digest(token_secret(settings).encode("utf-8"), label, "sha256")
+
+
+def _secret(configured: str, data_dir: Path, name: str) -> str:
     if configured:
         return configured
-    path = settings.data_dir / "secrets" / "token.key"
+    path = data_dir / "secrets" / name
     if path.exists():
         return path.read_text(encoding="ascii").strip()
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -128,9 +143,8 @@ def build_services(
         return None
 
     hasher = Argon2idHasher()
-    # Station passwords are long random strings; a lighter argon2id cost keeps a reconnect
-    # storm of thousands of stations from tying up the CPU, at no real loss of safety.
-    station_hasher = Argon2idHasher(time_cost=1, memory_cost_kib=8_192)
+    # Station passwords are 16-40 character secrets: a fast keyed hash (docs/adr/0015).
+    station_hasher = StationPasswordHasher(station_key(settings))
     accounts = AccountService(
         uow=uow,
         hasher=hasher,
@@ -186,7 +200,7 @@ def build_services(
         allow_insecure_endpoints=settings.push_allow_insecure,
     )
     vehicles = VehicleService(uow, clock, ids)
-    privacy = PrivacyService(uow, clock, settings.position_ttl_s)
+    privacy = PrivacyService(uow, clock, settings.position_ttl_s, bus)
     # What the app reports over the live channel goes to these, in order; the first refuses
     # a position the driver has not consented to share, and then nothing else sees it.
     position_sinks: list[PositionSink] = [privacy.record_position]
@@ -421,6 +435,12 @@ def _route_offer_events(bus: EventBus, offers: OfferService) -> None:
     bus.subscribe(ConnectorStatusChanged, status_changed)
     bus.subscribe(SessionStarted, session_started)
     bus.subscribe(SessionIdentified, session_started)
+
+    async def consents_changed(event: Event) -> None:
+        assert isinstance(event, ConsentsChanged)
+        offers.consent_changed(event.driver_id, event.consent_offers)
+
+    bus.subscribe(ConsentsChanged, consents_changed)
 
 
 def _route_vehicle_soc(bus: EventBus, vehicles: VehicleService) -> None:
