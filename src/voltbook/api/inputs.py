@@ -29,23 +29,25 @@ def _check(value: Any) -> None:
             raise ValueError(f"integers lie between {bounded.MIN_INT} and {bounded.MAX_INT}")
     elif isinstance(value, datetime):
         if value.tzinfo is not None and not bounded.in_range(value):
-            raise ValueError("times lie between the years 1900 and 8999")
+            raise ValueError("times lie between the years 2 and 9997")
     elif isinstance(value, list | tuple):
         for item in value:
             _check(item)
 
 
 def _document_refusals(schema: dict[str, Any]) -> None:
-    """Say in the OpenAPI document what is refused: a text field without a pattern of its
-    own gets one that keeps out NUL (fields with a pattern keep out control characters)."""
-    for spec in schema.get("properties", {}).values():
-        for option in [spec, *spec.get("anyOf", [])]:
-            if (
-                option.get("type") == "string"
-                and "pattern" not in option
-                and "format" not in option
-            ):
-                option["pattern"] = "^[^\\u0000]*$"
+    """Say in the OpenAPI document what is refused: a text field (or list item) without a
+    pattern of its own gets one that keeps out NUL (fields with a pattern keep out control
+    characters)."""
+    pending = list(schema.get("properties", {}).values())
+    while pending:
+        option = pending.pop()
+        pending.extend(option.get("anyOf", []))
+        if isinstance(option.get("items"), dict):
+            pending.append(option["items"])
+        plain = "pattern" not in option and "format" not in option
+        if option.get("type") == "string" and plain:
+            option["pattern"] = "^[^\\u0000]*$"
 
 
 class Input(BaseModel):

@@ -6,8 +6,8 @@ live channel).
 - Integers fit a signed 32-bit column (every id and count voltbook stores does).
 - Integers in text are ASCII digits only: `str.isdigit` also accepts "²" and Arabic-Indic
   digits, which `int()` refuses or reads as another number.
-- Instants carry an offset and lie between years 1900 and 8999, so that converting to UTC and
-  adding days or hours never leaves what `datetime` can hold.
+- Instants carry an offset and lie between the years 2 and 9997, so that converting to UTC
+  and adding days (up to a year) never leaves what `datetime` can hold (years 1 to 9999).
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from voltbook.core.errors import InvalidInput
 
 MAX_INT = 2**31 - 1
 MIN_INT = -(2**31)
-EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
-LATEST = datetime(9000, 1, 1, tzinfo=UTC)
+EARLIEST = datetime(2, 1, 1, tzinfo=UTC)
+LATEST = datetime(9998, 1, 1, tzinfo=UTC)
 _DIGITS = re.compile(r"-?[0-9]{1,10}", re.ASCII)
 
 
@@ -55,5 +55,5 @@ def instant(value: datetime, name: str = "time", *, naive_is_utc: bool = False) 
     if value.tzinfo is None:
         raise InvalidInput(f"{name} must carry a time zone offset")
     if not in_range(value):
-        raise InvalidInput(f"{name} must lie between the years 1900 and 8999")
+        raise InvalidInput(f"{name} must lie between the years 2 and 9997")
     return value.astimezone(UTC)
