@@ -38,15 +38,18 @@ def _check(value: Any) -> None:
 def _document_refusals(schema: dict[str, Any]) -> None:
     """Say in the OpenAPI document what is refused: a text field (or list item) without a
     pattern of its own gets one that keeps out NUL (fields with a pattern keep out control
-    characters)."""
+    characters); a time, one that keeps out the years 1, 9998 and 9999."""
     pending = list(schema.get("properties", {}).values())
     while pending:
         option = pending.pop()
         pending.extend(option.get("anyOf", []))
         if isinstance(option.get("items"), dict):
             pending.append(option["items"])
-        plain = "pattern" not in option and "format" not in option
-        if option.get("type") == "string" and plain:
+        if option.get("type") != "string" or "pattern" in option:
+            continue
+        if option.get("format") == "date-time":
+            option["pattern"] = bounded.YEARS_PATTERN
+        elif "format" not in option:
             option["pattern"] = "^[^\\u0000]*$"
 
 

@@ -6,8 +6,9 @@ live channel).
 - Integers fit a signed 32-bit column (every id and count voltbook stores does).
 - Integers in text are ASCII digits only: `str.isdigit` also accepts "²" and Arabic-Indic
   digits, which `int()` refuses or reads as another number.
-- Instants carry an offset and lie between the years 2 and 9997, so that converting to UTC
-  and adding days (up to a year) never leaves what `datetime` can hold (years 1 to 9999).
+- Instants carry an offset and are written in the years 2 to 9997, so that converting to UTC
+  (an offset is under a day) and adding or taking months never leaves what `datetime` holds
+  (years 1 to 9999).
 """
 
 from __future__ import annotations
@@ -19,8 +20,9 @@ from voltbook.core.errors import InvalidInput
 
 MAX_INT = 2**31 - 1
 MIN_INT = -(2**31)
-EARLIEST = datetime(2, 1, 1, tzinfo=UTC)
-LATEST = datetime(9998, 1, 1, tzinfo=UTC)
+FIRST_YEAR, LAST_YEAR = 2, 9997
+# What the OpenAPI document says of every date-time field (the same rule as `in_range`).
+YEARS_PATTERN = r"^(?!0001-|999[89]-)"
 _DIGITS = re.compile(r"-?[0-9]{1,10}", re.ASCII)
 
 
@@ -39,12 +41,10 @@ def integer_text(text: object, low: int = MIN_INT, high: int = MAX_INT) -> int |
 
 
 def in_range(value: datetime) -> bool:
-    """True for an instant with an offset between `EARLIEST` and `LATEST`."""
+    """True for an instant with an offset whose year (as written) is 2 to 9997."""
     if value.tzinfo is None or value.utcoffset() is None:
         return False
-    if not 1 < value.year < 9999:  # astimezone below could overflow first
-        return False
-    return EARLIEST <= value.astimezone(UTC) < LATEST
+    return FIRST_YEAR <= value.year <= LAST_YEAR
 
 
 def instant(value: datetime, name: str = "time", *, naive_is_utc: bool = False) -> datetime:
