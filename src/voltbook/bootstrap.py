@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hmac
 import os
 import secrets
 from collections.abc import AsyncIterator, Sequence
@@ -44,6 +45,7 @@ from voltbook.recommendations.service import RecommendationService
 from voltbook.reservations.model import Rules
 from voltbook.reservations.service import ReservationService
 from voltbook.security.passwords import Argon2idHasher
+from voltbook.security.station_keys import StationPasswordHasher
 from voltbook.security.tokens import JwtTokens
 from voltbook.services import Services
 from voltbook.stations.catalog import SiteCatalog
@@ -82,10 +84,23 @@ from voltbook.wiring.table import Table, subscribe
 
 def token_secret(settings: Settings) -> str:
     """The configured signing secret, or one made on first start and kept in the data dir."""
-    configured = settings.jwt_secret.get_secret_value()
+    return _secret(settings.jwt_secret.get_secret_value(), settings.data_dir, "token.key")
+
+
+def station_key(settings: Settings) -> bytes:
+    """The key of station password hashes: configured, or derived from the token secret (so
+    that nodes sharing that secret, as they must, share this key too)."""
+    configured = settings.station_key.get_secret_value()
+    if configured:
+        return configured.encode("utf-8")
+    label = b"voltbook station password hashes"
+    return hmac.digest(token_secret(settings).encode("utf-8"), label, "sha256")
+
+
+def _secret(configured: str, data_dir: Path, name: str) -> str:
     if configured:
         return configured
-    path = settings.data_dir / "secrets" / "token.key"
+    path = data_dir / "secrets" / name
     if path.exists():
         return path.read_text(encoding="ascii").strip()
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -127,9 +142,8 @@ def build_services(
         return None
 
     hasher = Argon2idHasher()
-    # Station passwords are long random strings; a lighter argon2id cost keeps a reconnect
-    # storm of thousands of stations from tying up the CPU, at no real loss of safety.
-    station_hasher = Argon2idHasher(time_cost=1, memory_cost_kib=8_192)
+    # Station passwords are 16-40 character secrets: a fast keyed hash (docs/adr/0015).
+    station_hasher = StationPasswordHasher(station_key(settings))
     # The link to connected stations comes first: the fleet commands through it, the gateway
     # (built last, it needs charging) adds and removes connections.
     validator = SchemaValidator()
@@ -201,7 +215,7 @@ def build_services(
         allow_insecure_endpoints=settings.push_allow_insecure,
     )
     vehicles = VehicleService(uow, clock, ids)
-    privacy = PrivacyService(uow, clock, settings.position_ttl_s)
+    privacy = PrivacyService(uow, clock, settings.position_ttl_s, bus)
     presence = cluster.presence
     notices = NoticeService(
         uow,

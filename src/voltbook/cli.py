@@ -216,14 +216,22 @@ def _server(settings: Settings, host: str, port: int) -> uvicorn.Server:
 
     web = WebOptions(tile_url=settings.tile_url, tile_attribution=settings.tile_attribution)
     config = uvicorn.Config(
-        create_app(lambda: open_services(settings), web=web, cors_origins=settings.cors_origins),
+        create_app(
+            lambda: open_services(settings),
+            web=web,
+            cors_origins=settings.cors_origins,
+            body_limit=settings.max_body_bytes,
+            body_limits=settings.body_limits,
+        ),
         host=host,
         port=port,
         ssl_certfile=settings.certfile,
         ssl_keyfile=settings.keyfile,
         access_log=False,  # the query string holds coordinates; metrics count requests
         log_level="warning",
-        proxy_headers=True,
+        # Forwarded headers only from the proxies named in the settings (none by default).
+        proxy_headers=bool(settings.trusted_proxies),
+        forwarded_allow_ips=settings.trusted_proxies or None,
         ws_max_size=settings.ocpp_max_frame_bytes,  # bigger frames close with 1009
         # Pings keep live channels and station sockets open through proxies and find dead
         # peers; a peer that does not answer within the same time is dropped.
@@ -355,7 +363,10 @@ async def _demo(
         await asyncio.sleep(0.05)
     simulating = None
     if count:
-        specs = await fetch_station_specs(url, email, password, count, near=(42.3555, -71.0605))
+        # The demo's own database: it runs the stations it lists (see `voltbook sim`).
+        specs = await fetch_station_specs(
+            url, email, password, count, near=(42.3555, -71.0605), take_over=True
+        )
         options = SimOptions(session_rate=4.0, meter_interval=15.0, seed=None)
         simulating = asyncio.create_task(run_stations(url, specs, options))
     console.print(

@@ -20,7 +20,14 @@ class Settings(BaseSettings):
     database_url: str = ""
     host: str = "127.0.0.1"
     port: int = 8000
+    # Reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (addresses or
+    # networks, e.g. ["127.0.0.1"] or ["10.0.0.0/8"]); none by default: the peer's own
+    # address is the client's, so no client can choose the address the sign-in throttle sees.
+    trusted_proxies: list[str] = Field(default_factory=list)
     jwt_secret: SecretStr = SecretStr("")
+    # Key of station password hashes (at least 32 characters); derived from the token
+    # secret when empty. Changing either makes every station's stored password unusable.
+    station_key: SecretStr = SecretStr("")
     token_lifetime_s: int = 900  # access tokens; the app renews them with its refresh token
     refresh_token_lifetime_s: int = 30 * 24 * 3600
     login_max_failures: int = 10
@@ -28,6 +35,11 @@ class Settings(BaseSettings):
     log_level: str = "info"
     log_json: bool = False
     db_pool_size: int = 10
+    # Request bodies: at most this many bytes, or per path prefix (added to the built-in
+    # ones: 16 KiB for /api/v1/reservations, 4 KiB for /api/v1/auth), e.g.
+    # VOLTBOOK_BODY_LIMITS='{"/api/v1/operator/offers": 131072}'; over it → 413.
+    max_body_bytes: int = Field(default=65_536, ge=1_024)
+    body_limits: dict[str, int] = Field(default_factory=dict)
     ocpp_auto_register: bool = False
     ocpp_max_frame_bytes: int = 65_536
     ocpp_command_timeout_s: float = 30.0

@@ -259,5 +259,5 @@ async def simulated_station_spec(
             id_tokens.insert().values(token=card, status="Accepted", created_at=datetime.now(UTC))
         )
     me = (await client.get("/api/v1/me", headers=operator)).json()["email"]
-    specs = await fetch_station_specs(server_url, me, OPERATOR_PASSWORD, 500)
+    specs = await fetch_station_specs(server_url, me, OPERATOR_PASSWORD, 500, take_over=True)
     return next(s for s in specs if s.id == station_id)

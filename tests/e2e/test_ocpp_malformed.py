@@ -25,7 +25,13 @@ CASES: list[tuple[str, str, str, str]] = [
     ('[2, "x4", 12, {}]', "x4", "FormationViolation", "FormatViolation"),
     ('[2, "x5", "Heartbeat", []]', "x5", "FormationViolation", "FormatViolation"),
     ('[2, "x6", "FooBar", {}]', "x6", "NotImplemented", "NotImplemented"),
-]
+    # Text that is not valid Unicode, or NUL: answered, and the connection kept.
+    ('[2, "\\ud800", "Heartbeat", {}]', "-1", "FormationViolation", "RpcFrameworkError"),
+    ('[2, "u1", "Authorize", {"idTag": "\\udc00x"}]', "u1", "PropertyConstraintViolation", "PropertyConstraintViolation"),
+    ('[2, "u2", "Authorize", {"idTag": "a\\u0000"}]', "u2", "PropertyConstraintViolation", "PropertyConstraintViolation"),
+    # Nested deeper than any OCPP message: refused before anything walks it.
+    ('[2, "d1", "Heartbeat", {"x": ' + "[" * 3000 + "]" * 3000 + "}]", "-1", "FormationViolation", "RpcFrameworkError"),
+]  # fmt: skip
 # Per version: (frame, 1.6 code) and (frame, 2.0.1 code) for schema-level faults.
 CASES_16: list[tuple[str, str]] = [
     ('[2, "s1", "BootNotification", {"chargePointVendor": "Acme"}]', "OccurenceConstraintViolation"),

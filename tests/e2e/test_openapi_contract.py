@@ -85,7 +85,13 @@ def test_every_operation_answers_within_its_contract(served_in_a_thread: str) ->
     ).json()["access_token"]
     headers = {"Authorization": f"Bearer {token}"}
     api = schemathesis.openapi.from_url(f"{served_in_a_thread}/openapi.json")
-    operations = [result.ok() for result in api.get_all_operations()]
+    # Ending the caller's own sign-in or account would leave nothing else to test.
+    ending = {"DELETE /api/v1/me", "POST /api/v1/auth/logout"}
+    operations = [
+        operation
+        for operation in (result.ok() for result in api.get_all_operations())
+        if operation.label not in ending
+    ]
     assert len(operations) >= 15
     for operation in operations:
         # Some refusals depend on state or configurable rules, not on spelling: an unknown

@@ -25,7 +25,14 @@ async def test_a_station_added_on_the_command_line_connects_with_its_password(
         CliRunner().invoke,
         cli,
         ["station", "add", "CLI-STATION-1", "--password", "a-long-station-secret"],
-        env={"VOLTBOOK_DATABASE_URL": database_url, "VOLTBOOK_DATA_DIR": str(tmp_path)},
+        # The server's settings, as on a real host: station hashes are keyed (ADR 0015).
+        env={
+            "VOLTBOOK_DATABASE_URL": database_url,
+            "VOLTBOOK_DATA_DIR": str(tmp_path),
+            "VOLTBOOK_JWT_SECRET": server_settings(
+                database_url, tmp_path
+            ).jwt_secret.get_secret_value(),
+        },
     )
     assert result.exit_code == 0, result.output
     async with connect(server_url, "CLI-STATION-1", "a-long-station-secret") as station:

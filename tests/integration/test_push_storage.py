@@ -50,6 +50,7 @@ async def add(engine: AsyncEngine, item: PushSubscription) -> PushSubscription:
     async with SqlUnitOfWork(engine, SystemClock()) as uow:
         saved = await uow.push_subscriptions.add(item)
         await uow.commit()
+    assert saved is not None
     return saved
 
 
@@ -80,7 +81,7 @@ async def test_a_subscription_is_stored_and_read_back_for_its_driver_only(
         assert await uow.push_subscriptions.drivers_among(["D1", "D2", "nobody"]) == {"D1", "D2"}
 
 
-async def test_a_known_endpoint_moves_to_the_new_driver_with_new_keys_in_the_same_row(
+async def test_a_known_endpoint_moves_to_another_driver_only_with_its_keys_in_the_same_row(
     engine: AsyncEngine,
 ) -> None:
     await given_drivers(engine, "D1", "D2")
@@ -90,9 +91,12 @@ async def test_a_known_endpoint_moves_to_the_new_driver_with_new_keys_in_the_sam
         await uow.push_subscriptions.delivered(first.id, T0 + timedelta(minutes=1))
         await uow.commit()
     later = T0 + timedelta(hours=1)
-    moved = await add(engine, subscription("D2", keys="new", at=later))
+    # Without its keys, another driver cannot take it; with them (the same browser), it moves.
+    async with SqlUnitOfWork(engine, SystemClock()) as uow:
+        assert await uow.push_subscriptions.add(subscription("D2", keys="new", at=later)) is None
+    moved = await add(engine, subscription("D2", at=later))
     assert moved.id == first.id
-    assert (moved.driver_id, moved.p256dh, moved.auth) == ("D2", "p256dh-new", "auth-new")
+    assert (moved.driver_id, moved.p256dh, moved.auth) == ("D2", first.p256dh, first.auth)
     assert moved.created_at == later
     assert await last_success(engine, first.id) is None  # the new owner starts over
     assert await of_driver(engine, "D1") == []
@@ -134,8 +138,9 @@ async def test_two_drivers_subscribing_one_endpoint_at_once_leave_one_row(
 ) -> None:
     await given_drivers(engine, "D1", "D2")
     results = await asyncio.gather(
+        # One browser (the same keys) signed in to two accounts at once.
         add(engine, subscription("D1", keys="a")),
-        add(engine, subscription("D2", keys="b")),
+        add(engine, subscription("D2", keys="a")),
         return_exceptions=True,
     )
     assert not [r for r in results if isinstance(r, BaseException)]

@@ -4,6 +4,7 @@ control server and the `voltbook sim` command."""
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -64,6 +65,7 @@ class OperatorApi:
     def __init__(self) -> None:
         self.requests: list[httpx.Request] = []
         self.stations = [station_item(n) for n in range(1, 6)]
+        self.registered: list[dict[str, Any]] = []
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(request)
@@ -77,13 +79,17 @@ class OperatorApi:
             )
         if request.headers.get("Authorization") != "Bearer tok":
             return httpx.Response(401)
-        if path == "/api/v1/operator/stations":
+        if path == "/api/v1/operator/stations" and request.method == "GET":
             start = int(request.url.params.get("cursor") or 0)
             page = self.stations[start : start + 2]
             more = start + 2 < len(self.stations)
             return httpx.Response(
                 200, json={"items": page, "next_cursor": str(start + 2) if more else None}
             )
+        if path == "/api/v1/operator/stations" and request.method == "POST":
+            body = json.loads(request.content)
+            self.registered.append(body)
+            return httpx.Response(201, json={"station_id": body["id"], "password": "pw-new"})
         if path.endswith("/credentials") and request.method == "POST":
             station_id = path.split("/")[-2]
             return httpx.Response(
@@ -101,6 +107,7 @@ async def test_fetch_signs_in_pages_and_provisions_credentials() -> None:
         3,
         near=(42.35, -71.06),
         transport=httpx.MockTransport(api),
+        take_over=True,
     )
     assert [s.id for s in specs] == ["AFDC-1", "AFDC-2", "AFDC-3"]
     assert [s.password for s in specs] == ["pw-AFDC-1", "pw-AFDC-2", "pw-AFDC-3"]
@@ -121,6 +128,25 @@ async def test_fetch_signs_in_pages_and_provisions_credentials() -> None:
     ]
 
 
+async def test_without_take_over_the_simulator_changes_no_station_it_did_not_make() -> None:
+    api = OperatorApi()
+    api.stations[0] = {**api.stations[0], "id": "SIM-OWN1", "online": False}
+    api.stations[1] = {**api.stations[1], "id": "SIM-BUSY", "online": True}
+    specs = await fetch_station_specs(
+        "http://server", "ops@example.org", "s3cret", 3, transport=httpx.MockTransport(api)
+    )
+    # Its own offline station gets a new password; others are only models for new ones.
+    resets = [r.url.path for r in api.requests if r.url.path.endswith("/credentials")]
+    assert resets == ["/api/v1/operator/stations/SIM-OWN1/credentials"]
+    assert [b["site_id"] for b in api.registered] == [
+        api.stations[2].get("site_id"),
+        api.stations[3].get("site_id"),
+    ]
+    assert all(s.id.startswith("SIM-") for s in specs)
+    assert "SIM-BUSY" not in [s.id for s in specs]
+    assert specs[1].connectors == spec_from_item(api.stations[2], "x").connectors
+
+
 async def test_fetch_stops_when_the_list_ends() -> None:
     specs = await fetch_station_specs(
         "http://server",
@@ -128,6 +154,7 @@ async def test_fetch_stops_when_the_list_ends() -> None:
         "s3cret",
         50,
         transport=httpx.MockTransport(OperatorApi()),
+        take_over=True,
     )
     assert len(specs) == 5
 

@@ -64,12 +64,18 @@ class FakePushSubscriptionRepository:
         if not self._writable:
             raise ReadOnlyViolation(f"{what} in a read-only unit of work")
 
-    async def add(self, subscription: PushSubscription) -> PushSubscription:
+    async def add(self, subscription: PushSubscription) -> PushSubscription | None:
         self._write("add")
         assert subscription.created_at is not None
         known = next(
             (s for s in self._state.rows.values() if s.endpoint == subscription.endpoint), None
         )
+        if (
+            known is not None
+            and known.driver_id != subscription.driver_id
+            and (known.p256dh, known.auth) != (subscription.p256dh, subscription.auth)
+        ):
+            return None  # another driver's, and no proof of holding it
         if known is None:
             saved = dataclasses.replace(subscription, id=next(self._store._ids))
         elif (known.driver_id, known.p256dh, known.auth) == (

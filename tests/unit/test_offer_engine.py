@@ -517,18 +517,24 @@ async def test_unknown_offers_are_not_found(engine: Engine) -> None:
         await engine.service.update(404, {"title": "x"})
 
 
-async def test_once_consents_are_loaded_a_driver_who_consents_later_gets_offers_after_the_next_refresh(
-    engine: Engine,
-) -> None:
+async def test_once_consents_are_loaded_a_new_consent_counts_at_once(engine: Engine) -> None:
     engine.store.driver("bob", consent=False)
     await engine.offer(max_per_driver=3)
     await engine.service.refresh()
 
     engine.store.driver("bob", consent=True)
-    assert await engine.enter("bob") == 0  # this node does not know of the consent yet
+    engine.service.consent_changed("bob", consent_offers=True)  # from any node's bus
+    assert await engine.enter("bob") == 1  # no wait for the next refresh
+
+
+async def test_a_consent_event_for_a_withdrawal_stops_offers_without_asking_storage(
+    engine: Engine,
+) -> None:
+    engine.store.driver("ann")
+    await engine.offer(max_per_driver=3)
     await engine.service.refresh()
-    engine.clock.advance(60)
-    assert await engine.enter("bob") == 1
+    engine.service.consent_changed("ann", consent_offers=False)
+    assert await engine.enter("ann") == 0
 
 
 async def test_raising_max_per_driver_lets_the_offer_reach_a_driver_again(engine: Engine) -> None:

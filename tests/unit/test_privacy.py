@@ -8,8 +8,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tests.unit.driver_fakes import DriverDataStore
-from tests.unit.fakes import FakeClock
+from tests.unit.fakes import EventRecorder, FakeClock
+from voltbook.core.bus import InProcessBus
 from voltbook.core.errors import Forbidden, InvalidInput, NotFound
+from voltbook.drivers.events import ConsentsChanged
 from voltbook.drivers.model import Driver, Role
 from voltbook.drivers.privacy import LocationNotShared, PrivacyService
 from voltbook.drivers.privacy_model import Preferences
@@ -166,3 +168,15 @@ async def test_quiet_hours_and_zones_outside_the_rules_are_refused(
 async def test_an_account_that_is_gone_is_not_found(privacy: PrivacyService) -> None:
     with pytest.raises(NotFound):
         await privacy.update_me("nobody", SHARING)
+
+
+async def test_a_consent_change_is_published_for_every_node_at_once(
+    store: DriverDataStore, clock: FakeClock
+) -> None:
+    bus = InProcessBus()
+    heard = EventRecorder()
+    bus.subscribe(ConsentsChanged, heard)
+    privacy = PrivacyService(store.uow, clock, TTL_S, bus)
+    await privacy.update_me(ALICE, Preferences(consent_location=False, consent_offers=True))
+    assert heard.events == [ConsentsChanged(ALICE, consent_location=False, consent_offers=True)]
+    assert ConsentsChanged.cluster_wide

@@ -188,18 +188,32 @@ async def test_a_p256dh_of_the_right_shape_that_is_no_point_on_the_curve_is_refu
     assert store.of("ann") == []
 
 
-async def test_a_known_endpoint_moves_to_the_driver_who_subscribes_it_with_the_new_keys(
+async def test_a_known_endpoint_moves_to_another_driver_who_shows_its_keys(
     push: PushService, store: PushStore, clock: FakeClock
 ) -> None:
-    first = await push.subscribe("ann", endpoint("shared"), *browser_keys())
+    keys = browser_keys()
+    first = await push.subscribe("ann", endpoint("shared"), *keys)
     clock.advance(60)
-    new_keys = browser_keys()
-    moved = await push.subscribe("bob", endpoint("shared"), *new_keys)
+    moved = await push.subscribe("bob", endpoint("shared"), *keys)  # the same browser
     assert moved.id == first.id
-    assert (moved.driver_id, moved.p256dh, moved.auth) == ("bob", *new_keys)
+    assert (moved.driver_id, moved.p256dh, moved.auth) == ("bob", *keys)
     assert moved.created_at == clock.now()
     assert store.of("ann") == []
     assert store.of("bob") == [moved]
+
+
+async def test_an_endpoint_url_alone_does_not_take_over_a_subscription(
+    push: PushService, store: PushStore
+) -> None:
+    held = await push.subscribe("ann", endpoint("shared"), *browser_keys())
+    with pytest.raises(Conflict, match="another account"):
+        await push.subscribe("mallory", endpoint("shared"), *browser_keys())
+    assert store.of("ann") == [held]
+    assert store.of("mallory") == []
+    # Its own driver may still give it new keys (the browser subscribed again).
+    renewed_keys = browser_keys()
+    renewed = await push.subscribe("ann", endpoint("shared"), *renewed_keys)
+    assert (renewed.p256dh, renewed.auth) == renewed_keys
 
 
 async def test_a_driver_keeps_a_limited_number_of_subscriptions_but_may_renew_one_at_the_limit(

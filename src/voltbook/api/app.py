@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from fastapi import FastAPI
@@ -11,6 +11,7 @@ from prometheus_client import CollectorRegistry
 from starlette.types import Receive, Scope, Send
 
 import voltbook
+from voltbook.api.body_guard import DEFAULT_LIMIT, BodyGuard
 from voltbook.api.console_web import mount_console
 from voltbook.api.fast_lane import FastLane
 from voltbook.api.metrics import (
@@ -53,12 +54,15 @@ def create_app(
     fast_lane: bool = True,
     web: WebOptions | None = None,
     cors_origins: Sequence[str] = (),
+    body_limit: int = DEFAULT_LIMIT,
+    body_limits: Mapping[str, int] | None = None,
 ) -> FastAPI:
     """An app whose lifespan opens the services (storage, …) and closes them on shutdown.
 
     `fast_lane=False` leaves every request to FastAPI's routes (tests compare the two).
     `web`: what the browser ends are told (tile URL); `cors_origins`: other origins whose
-    apps may call the API (none by default)."""
+    apps may call the API (none by default). `body_limit` bytes is the most a request body
+    may have; `body_limits` sets it per path prefix."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -89,6 +93,8 @@ def create_app(
     registry.register(BackgroundErrors(failure_counts))
     if fast_lane:  # inside the metrics middleware: its answers are counted too
         app.add_middleware(FastLane, nearby=stations.nearby_route, booking=reservations.book_route)
+    # Outside the fast lanes: they read only bodies that the guard let through.
+    app.add_middleware(BodyGuard, limit=body_limit, limits=body_limits)
     app.add_middleware(MetricsMiddleware, metrics=HttpMetrics(registry))
     if cors_origins:
         app.add_middleware(

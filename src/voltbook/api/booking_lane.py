@@ -12,7 +12,6 @@ problem+json for a refusal (`domain_problem`).
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 from pydantic import ValidationError
@@ -26,6 +25,7 @@ from voltbook.api.problems import domain_problem
 from voltbook.api.request_rules import Honoured, bearer_token, idempotency_key_ok
 from voltbook.api.reservation_schemas import ReservationIn
 from voltbook.api.routes.reservations import booked_response
+from voltbook.core import json_text
 from voltbook.core.errors import DomainError, Unauthenticated
 from voltbook.drivers.model import Principal
 from voltbook.reservations.model import BookingRequest
@@ -86,8 +86,8 @@ async def plain_booking(
     try:
         # The same check as every route's: the account and sign-in as stored now.
         principal = await services.accounts.authenticate(token)
-        request = ReservationIn.model_validate(json.loads(body)).booking()
-    except (Unauthenticated, ValidationError, ValueError):
+        request = ReservationIn.model_validate(json_text.loads(body)).booking()
+    except (Unauthenticated, ValidationError, ValueError):  # JsonRefused is a ValueError
         return None
     return PlainBooking(principal, request, key)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 
+from voltbook.core import bounded
 from voltbook.core.errors import InvalidInput
 
 
@@ -29,6 +30,7 @@ def decode_int_cursor(cursor: str | None) -> int | None:
     text = decode_cursor(cursor)
     if text is None:
         return None
-    if not text.isdigit():
+    value = bounded.integer_text(text, 0)
+    if value is None:
         raise InvalidInput("the cursor is not one this server gave out")
-    return int(text)
+    return value

@@ -24,3 +24,13 @@ class SignInsEnded(Event):
     driver_id: str
     sign_in_ids: tuple[str, ...] | None
     reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class ConsentsChanged(Event):
+    """A driver's consents as just stored; every node's offer engine counts them at once."""
+
+    cluster_wide: ClassVar[bool] = True
+    driver_id: str
+    consent_location: bool
+    consent_offers: bool

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from voltbook.core.bus import EventBus
 from voltbook.core.clock import Clock
 from voltbook.core.errors import Forbidden, NotFound
+from voltbook.drivers.events import ConsentsChanged
 from voltbook.drivers.model import Driver, reported_at
 from voltbook.drivers.ports import PrivacyUowFactory
 from voltbook.drivers.privacy_model import Position, Preferences
@@ -23,11 +25,18 @@ class LocationNotShared(Forbidden):
 
 
 class PrivacyService:
-    def __init__(self, uow: PrivacyUowFactory, clock: Clock, position_ttl_s: int = 1800) -> None:
+    def __init__(
+        self,
+        uow: PrivacyUowFactory,
+        clock: Clock,
+        position_ttl_s: int = 1800,
+        bus: EventBus | None = None,
+    ) -> None:
         if position_ttl_s <= 0:
             raise ValueError("position_ttl_s must be positive")
         self._uow = uow
         self._clock = clock
+        self._bus = bus
         self._ttl = timedelta(seconds=position_ttl_s)
 
     async def preferences(self, driver_id: str) -> Driver:
@@ -52,6 +61,10 @@ class PrivacyService:
             driver = await uow.drivers.get(driver_id)
             await uow.commit()
         assert driver is not None
+        if self._bus is not None:  # a consent counts at once, on every node
+            await self._bus.publish(
+                ConsentsChanged(driver_id, driver.consent_location, driver.consent_offers)
+            )
         return driver
 
     async def record_position(

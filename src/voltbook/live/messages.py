@@ -3,11 +3,13 @@
 
 from __future__ import annotations
 
-import json
 import math
 from typing import Any
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from voltbook.core import bounded, json_text
+from voltbook.core.json_text import JsonRefused
 
 MAX_MESSAGE_CHARS = 8_192
 
@@ -34,9 +36,11 @@ def decode(text: str) -> dict[str, Any]:
     if len(text) > MAX_MESSAGE_CHARS:
         raise BadMessage("too-large", f"a message has at most {MAX_MESSAGE_CHARS} characters")
     try:
-        message = json.loads(text)
-    except ValueError:
-        raise BadMessage("invalid-json", "a message is one JSON object") from None
+        message = json_text.loads(text)  # the server's one reader of client JSON
+    except JsonRefused as refused:
+        raise BadMessage(
+            "invalid-json", f"a message is one JSON object: {refused.detail}"
+        ) from None
     if not isinstance(message, dict) or not isinstance(message.get("type"), str):
         raise BadMessage("invalid-message", "a message is a JSON object with a string type")
     message_id = message.get("id")
@@ -79,10 +83,7 @@ def required_number(message: dict[str, Any], key: str, low: float, high: float) 
 
 
 def int_or_none(value: object) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.isdigit() and len(value) < 19:
-        return int(value)
-    return None
+    """A notice sequence number (an integer, or ASCII digits in a query string) or None."""
+    return (
+        bounded.integer(value, 0) if not isinstance(value, str) else bounded.integer_text(value, 0)
+    )

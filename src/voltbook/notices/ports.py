@@ -61,8 +61,11 @@ class TopicRepository(Protocol):
 
 
 class PushSubscriptionRepository(Protocol):
-    async def add(self, subscription: PushSubscription) -> PushSubscription:
-        """Store (or, for a known endpoint, re-own and re-key) a subscription."""
+    async def add(self, subscription: PushSubscription) -> PushSubscription | None:
+        """Store a subscription, or update a known endpoint: its own driver may change its
+        keys; it moves to another driver only when the keys given are the stored ones (proof
+        of holding the subscription). None when it belongs to another driver and they differ.
+        """
         ...
 
     async def remove(self, driver_id: str, endpoint: str) -> bool:

@@ -51,8 +51,10 @@ class PushService:
     ) -> PushSubscription:
         """Keep a browser's subscription for the driver.
 
-        A known endpoint moves to this driver with the new keys (the same browser, signed in
-        by someone else, or subscribed again); it does not count twice towards the limit.
+        A known endpoint of this driver takes the new keys; another driver's moves to this
+        one only with its keys (the same browser, signed in by someone else), since the
+        endpoint URL alone is no proof of holding the subscription: else Conflict. A known
+        endpoint does not count twice towards the limit.
         """
         subscription = PushSubscription(
             driver_id=driver_id,
@@ -72,6 +74,8 @@ class PushService:
             saved = await uow.push_subscriptions.add(
                 replace(subscription, created_at=self._clock.now())
             )
+            if saved is None:
+                raise Conflict("this push endpoint belongs to another account")
             await uow.commit()
         return saved
 

@@ -13,6 +13,9 @@ from dataclasses import dataclass
 from enum import Enum, StrEnum, auto
 from typing import Any, Final
 
+from voltbook.core import json_text
+from voltbook.core.json_text import JsonRefused
+
 
 class Version(StrEnum):
     """OCPP versions spoken, valued as their WebSocket subprotocol names."""
@@ -143,11 +146,6 @@ class CallError:
 Frame = Call | CallResult | CallError
 
 
-def _reject_constant(name: str) -> Any:
-    # JSON proper has no NaN/Infinity; Python's json accepts them unless told otherwise.
-    raise ValueError(f"{name} is not valid JSON")
-
-
 def _read_id(message: list[Any]) -> str | None:
     """The message id if it is a usable one, else None (then we answer to "-1")."""
     if len(message) < 2:
@@ -169,12 +167,10 @@ def parse_frame(raw: str | bytes) -> Frame:
     (some stations send that) and then read as {}.
     """
     try:
-        text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
-        message = json.loads(text, parse_constant=_reject_constant)
-    except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
-        raise OcppError(
-            ErrorKind.RPC_FRAMEWORK, f"not valid JSON: {str(exc)[:64]}", _UNREADABLE_ID
-        ) from exc
+        # The server's one JSON reader: depth capped, NaN refused; text checked below.
+        message = json_text.loads(raw, check_text=False)
+    except JsonRefused as exc:
+        raise OcppError(ErrorKind.RPC_FRAMEWORK, exc.detail, _UNREADABLE_ID) from exc
     if not isinstance(message, list) or not message:
         raise OcppError(
             ErrorKind.RPC_FRAMEWORK, "message is not a non-empty JSON array", _UNREADABLE_ID
@@ -182,6 +178,15 @@ def parse_frame(raw: str | bytes) -> Frame:
 
     unique_id = _read_id(message)
     reply_id = unique_id if unique_id is not None else _UNREADABLE_ID
+    # Text that is not valid Unicode (a lone surrogate escape) or holds NUL: the frame is
+    # answered (to "-1" when it is the id) and the connection kept; nothing of it goes on.
+    problem = json_text.text_problem(message)
+    if problem is not None:
+        if unique_id is None or json_text.text_problem(unique_id) is not None:
+            raise OcppError(ErrorKind.RPC_FRAMEWORK, f"message id: {problem}", _UNREADABLE_ID)
+        if message[0] != CALL:  # never answered: the command that waits for it fails
+            return CallError(unique_id, error_code(ErrorKind.FORMAT, Version.V16), problem, {})
+        raise OcppError(ErrorKind.PROPERTY, problem, unique_id)
     message_type = message[0]
     # `type(...) is int` because bool is an int subclass and 2.0 is not a message type.
     if type(message_type) is not int:

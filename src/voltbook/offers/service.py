@@ -62,9 +62,10 @@ class OfferService:
         self._presence = Presence(self.rules.position_ttl)
         self._idle = IdleState()
         self._low_fired: dict[tuple[str, str], set[int]] = {}
-        # Drivers who consent to offers, as of the last refresh (None: not loaded yet, ask
-        # storage). Keeps storage off the position path for everyone else; a new consent
-        # counts from the next refresh, a withdrawn one at once (checked before sending).
+        # Drivers who consent to offers, as of the last refresh and every consent change
+        # since (`consent_changed`, from every node; None: not loaded yet, ask storage).
+        # Keeps storage off the position path for everyone else; a withdrawn consent is
+        # also checked in storage before anything is sent.
         self._consenting: set[str] | None = None
         self.areas_entered = 0  # offers' areas entered by drivers, since start (a figure)
         self._sender = OfferSender(uow, outlet, clock, self.rules, self._index)
@@ -144,16 +145,6 @@ class OfferService:
                 self._index.put(offer)
         return len(current)
 
-    def consent_changed(self, driver_id: str, consents: bool) -> None:
-        """A driver turned offers on or off: effective at once on this node (others read it
-        at their next refresh)."""
-        if self._consenting is None:
-            return
-        if consents:
-            self._consenting.add(driver_id)
-        else:
-            self._consenting.discard(driver_id)
-
     def now(self) -> datetime:
         """The service's clock (an offer's status depends on it)."""
         return self._clock.now()
@@ -181,6 +172,15 @@ class OfferService:
         return found
 
     # --- the engine: what drivers and stations report -----------------------------------
+
+    def consent_changed(self, driver_id: str, consent_offers: bool) -> None:
+        """A driver's offer consent as just stored (on any node): it counts from now."""
+        if self._consenting is None:
+            return  # not loaded: every report asks storage
+        if consent_offers:
+            self._consenting.add(driver_id)
+        else:
+            self._consenting.discard(driver_id)
 
     async def position_reported(self, driver_id: str, lat: float, lon: float, at: datetime) -> int:
         """A driver's app reported where it is; returns how many offers went out."""

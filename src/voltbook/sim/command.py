@@ -83,6 +83,14 @@ def sim_command(
         int, typer.Option(min=0, max=65535, help="Local control HTTP port (0 = off).")
     ] = 0,
     seed: Annotated[int | None, typer.Option(help="Seed for reproducible randomness.")] = None,
+    take_over: Annotated[
+        bool,
+        typer.Option(
+            help="Give the listed stations themselves new passwords (locks out the chargers "
+            "that use them). Without it the simulator registers and runs stations of its own "
+            "(SIM-…) beside them, and changes no other station."
+        ),
+    ] = False,
 ) -> None:
     """Simulate charging stations: real OCPP clients with sessions, faults and reservations."""
     if not operator_email or not operator_password:
@@ -108,7 +116,9 @@ def sim_command(
     )
 
     async def main() -> None:
-        specs = await fetch_station_specs(url, operator_email, operator_password, count, near=point)
+        specs = await fetch_station_specs(
+            url, operator_email, operator_password, count, near=point, take_over=take_over
+        )
         if not specs:
             raise SimError("the server lists no stations")
         if len(specs) < count:

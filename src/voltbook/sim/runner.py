@@ -12,6 +12,7 @@ import asyncio
 import base64
 import contextlib
 import logging
+import secrets
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -268,8 +269,16 @@ async def fetch_station_specs(
     *,
     near: tuple[float, float] | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
+    take_over: bool = False,
 ) -> list[StationSpec]:
-    """Sign in, list up to `count` stations (nearest `near` first) and give each a password."""
+    """Sign in, list stations (nearest `near` first) and provision `count` of them.
+
+    The simulator never changes a station it did not make: for each listed station it
+    registers a station of its own (`SIM-…`) at the same site with the same connectors, and
+    gives new passwords only to its own stations that are offline (an online one is another
+    simulator's). `take_over=True` gives new passwords to the listed stations themselves,
+    locking out whatever charger uses them (for a server of one's own, like the demo's).
+    """
     async with httpx.AsyncClient(base_url=url, transport=transport, timeout=30.0) as client:
         response = await client.post(
             "/api/v1/auth/token", data={"username": email, "password": password}
@@ -292,15 +301,41 @@ async def fetch_station_specs(
             if not cursor:
                 break
         specs: list[StationSpec] = []
-        for item in items[:count]:
+        for chosen in _choose(items, count, take_over):
+            item = chosen
             station_id = str(item["id"])
-            response = await client.post(
-                f"/api/v1/operator/stations/{quote(station_id, safe='')}/credentials",
-                headers=headers,
-            )
-            _check(response, f"credentials for {station_id}")
+            if take_over or station_id.startswith(SIM_PREFIX):
+                response = await client.post(
+                    f"/api/v1/operator/stations/{quote(station_id, safe='')}/credentials",
+                    headers=headers,
+                )
+                _check(response, f"credentials for {station_id}")
+            else:  # a station of its own at the same site
+                station_id = SIM_PREFIX + secrets.token_hex(6).upper()
+                body = {"id": station_id, "site_id": item.get("site_id")}
+                response = await client.post(
+                    "/api/v1/operator/stations", json=body, headers=headers
+                )
+                _check(response, f"registering {station_id}")
+                item = {**item, "id": station_id}
             specs.append(spec_from_item(item, str(response.json()["password"])))
         return specs
+
+
+SIM_PREFIX = "SIM-"
+
+
+def _choose(items: list[dict[str, Any]], count: int, take_over: bool) -> list[dict[str, Any]]:
+    """The listed stations to simulate (or to simulate beside): with `take_over`, the first
+    `count`; else the simulator's own offline stations first, then others' (never another
+    simulator's online one, nor a station of its own as a model for another)."""
+    if take_over:
+        return items[:count]
+    own = [i for i in items if str(i["id"]).startswith(SIM_PREFIX)]
+    free = [i for i in own if not i.get("online")]
+    others = [i for i in items if not str(i["id"]).startswith(SIM_PREFIX)]
+    covered = len(free)
+    return (free + others[: max(0, count - covered)])[:count]
 
 
 def _check(response: httpx.Response, what: str) -> None:

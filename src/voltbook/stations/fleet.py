@@ -13,7 +13,7 @@ from enum import Enum
 from voltbook.core.bus import EventBus
 from voltbook.core.clock import Clock
 from voltbook.core.errors import InvalidInput, NotFound
-from voltbook.core.secrets import PasswordHasher
+from voltbook.core.secrets import RehashingHasher
 from voltbook.stations.commands import Command, CommandAnswer
 from voltbook.stations.events import (
     ChargerHoldEnded,
@@ -63,7 +63,7 @@ class FleetService:
     def __init__(
         self,
         uow: FleetUowFactory,
-        hasher: PasswordHasher,
+        hasher: RehashingHasher,
         link: StationLink,
         clock: Clock,
         bus: EventBus,
@@ -95,7 +95,7 @@ class FleetService:
         check_station_id(station_id)
         password = password or secrets.token_urlsafe(24)[:MAX_STATION_PASSWORD]
         _check_password(password)
-        hashed = await asyncio.to_thread(self._hasher.hash, password)
+        hashed = self._hasher.hash(password)
         async with self._uow() as uow:
             await uow.stations.add(station_id, site_id, hashed)
             await uow.commit()
@@ -104,7 +104,7 @@ class FleetService:
     async def new_password(self, station_id: str) -> NewCredentials:
         """Replace a station's password with a new random one, returned once."""
         password = secrets.token_urlsafe(24)[:MAX_STATION_PASSWORD]
-        hashed = await asyncio.to_thread(self._hasher.hash, password)
+        hashed = self._hasher.hash(password)
         async with self._uow() as uow:
             if not await uow.stations.set_password(station_id, hashed):
                 raise NotFound(f"station {station_id} does not exist")
@@ -129,12 +129,21 @@ class FleetService:
                 return Admission.UNKNOWN_STATION
             self._verified[station_id] = digest
             return Admission.ADMITTED
-        if known.password_hash is None or not await asyncio.to_thread(
-            self._hasher.verify, known.password_hash, password
-        ):
+        stored = known.password_hash
+        if stored is None or not await self._verify(stored, password):
             return Admission.WRONG_PASSWORD
+        if self._hasher.needs_rehash(stored):  # an older, slow hash: store the fast form
+            async with self._uow() as uow:
+                await uow.stations.set_password(station_id, self._hasher.hash(password))
+                await uow.commit()
         self._verified[station_id] = digest
         return Admission.ADMITTED
+
+    async def _verify(self, stored: str, password: str) -> bool:
+        # A slow (older) hash goes to a thread; the fast keyed one costs microseconds.
+        if self._hasher.needs_rehash(stored):
+            return await asyncio.to_thread(self._hasher.verify, stored, password)
+        return self._hasher.verify(stored, password)
 
     # --- what stations tell -------------------------------------------------------------
 

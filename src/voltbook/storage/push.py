@@ -30,9 +30,9 @@ class SqlPushSubscriptionRepository:
         self._connection = connection
         self._sqlite = sqlite
 
-    async def add(self, subscription: PushSubscription) -> PushSubscription:
-        """Insert, or move a known endpoint to this driver with the new keys (one statement,
-        so two browsers racing with one endpoint cannot make two rows)."""
+    async def add(self, subscription: PushSubscription) -> PushSubscription | None:
+        """Insert, or update a known endpoint (see the port) in one statement, so that two
+        browsers racing with one endpoint cannot make two rows."""
         if subscription.created_at is None:
             raise ValueError("a new push subscription needs created_at")
         values = {
@@ -58,14 +58,17 @@ class SqlPushSubscriptionRepository:
         )
         moved["created_at"] = sa.case((changed, insert.excluded.created_at), else_=_P.c.created_at)
         moved["last_success_at"] = sa.case((changed, sa.null()), else_=_P.c.last_success_at)
-        row = (
-            await self._connection.execute(
-                insert.on_conflict_do_update(index_elements=[_P.c.endpoint], set_=moved).returning(
-                    _P
-                )
-            )
-        ).one()
-        return _subscription(row._mapping)
+        # Another driver's endpoint moves only to someone who shows its keys (one statement:
+        # the check and the move cannot be split by a concurrent request).
+        proven = sa.or_(
+            _P.c.driver_id == insert.excluded.driver_id,
+            sa.and_(_P.c.p256dh == insert.excluded.p256dh, _P.c.auth == insert.excluded.auth),
+        )
+        upsert = insert.on_conflict_do_update(
+            index_elements=[_P.c.endpoint], set_=moved, where=proven
+        ).returning(_P)
+        row = (await self._connection.execute(upsert)).first()
+        return None if row is None else _subscription(row._mapping)
 
     async def remove(self, driver_id: str, endpoint: str) -> bool:
         result = await self._connection.execute(

@@ -19,7 +19,7 @@ from voltbook.charging.events import (
     SessionStarted,
     SessionStopped,
 )
-from voltbook.drivers.events import SignInsEnded
+from voltbook.drivers.events import ConsentsChanged, SignInsEnded
 from voltbook.notices.events import NoticeQueued, StationStatusBroadcast
 from voltbook.offers.events import OfferSent
 from voltbook.reservations.events import ReservationEvent
@@ -81,4 +81,5 @@ def event_table(r: Reactions) -> Table:
         NoticeQueued: (r.live.on_notice,),
         StationStatusBroadcast: (r.live.on_station_status,),
         SignInsEnded: (r.accounts.sign_ins_ended,),
+        ConsentsChanged: (r.offers.consents_changed,),
     }

@@ -9,6 +9,7 @@ from datetime import datetime
 from voltbook.charging.events import SessionIdentified, SessionStarted
 from voltbook.core.bus import EventBus
 from voltbook.core.clock import Clock
+from voltbook.drivers.events import ConsentsChanged
 from voltbook.offers.model import Offer
 from voltbook.offers.rules import outgoing
 from voltbook.offers.service import OfferService
@@ -26,6 +27,10 @@ class OfferReactions:
         await self._offers.session_started_by_tag(
             event.station_id, event.evse_id, event.id_tag, event.session_id, event.at
         )
+
+    async def consents_changed(self, event: ConsentsChanged) -> None:
+        """A driver's offer consent as just stored (on any node): it counts from now."""
+        self._offers.consent_changed(event.driver_id, event.consent_offers)
 
     async def position(
         self, driver_id: str, lat: float, lon: float, _accuracy: float | None, at: datetime

@@ -66,7 +66,6 @@ async def update_me(body: MePatch, services: ServicesDep, principal: PrincipalDe
         time_zone=body.time_zone if "time_zone" in sent else current.time_zone,
     )
     driver = await services.privacy.update_me(principal.driver_id, wanted)
-    services.offers.consent_changed(driver.id, driver.consent_offers)  # at once, not next minute
     return MeOut.of(driver)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Path, Query, Response
@@ -20,6 +20,7 @@ from voltbook.api.reservation_schemas import (
     ReservationPage,
     SlotTakenProblem,
 )
+from voltbook.core import bounded
 from voltbook.reservations.model import Reservation
 from voltbook.stations.fleet import STATION_ID_PATTERN
 
@@ -153,6 +154,4 @@ async def availability(
 
 def _utc(value: datetime | None) -> datetime | None:
     """A time without an offset is taken as UTC, as the API's conventions say."""
-    if value is None:
-        return None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    return None if value is None else bounded.instant(value, naive_is_utc=True)
