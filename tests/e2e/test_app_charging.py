@@ -13,8 +13,8 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.e2e.conftest import simulated_station_spec
-from tests.e2e.test_reservation_journey import until
 from tests.e2e.test_reservations import Headers, new_drivers
+from tests.polling import eventually
 from voltbook.sim import SimOptions, SimulatedStation
 
 
@@ -44,7 +44,7 @@ async def test_a_charge_started_from_the_app_runs_on_the_chargers_word_and_stops
         return any(c["status"] == "Available" for c in seen.json().get("connectors", []))
 
     try:
-        await until(available)
+        await eventually(available, timeout=20)
         body = {"station_id": station_id, "evse_id": 1}
         key = {"Idempotency-Key": f"tap-{version}"}
         answer = await client.post("/api/v1/sessions", json=body, headers=driver | key)
@@ -66,7 +66,7 @@ async def test_a_charge_started_from_the_app_runs_on_the_chargers_word_and_stops
             now = await charge()
             return now["state"] == "charging" and now["energy_wh"] > 0
 
-        await until(charging_with_energy)
+        await eventually(charging_with_energy, timeout=20)
         assert len(station.sessions) == 1  # the double tap started once
         assert (
             await client.get(f"/api/v1/sessions/{started['id']}", headers=stranger)
@@ -78,7 +78,7 @@ async def test_a_charge_started_from_the_app_runs_on_the_chargers_word_and_stops
         async def finished() -> bool:
             return (await charge())["state"] == "finished"
 
-        await until(finished)
+        await eventually(finished, timeout=20)
         mine = (await client.get("/api/v1/me/sessions", headers=driver)).json()["items"]
         assert [m["id"] for m in mine] == [started["id"]]
         assert mine[0]["energy_wh"] > 0

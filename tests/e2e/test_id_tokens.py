@@ -7,25 +7,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import secrets
-from collections.abc import Awaitable, Callable
 
 import httpx
 import pytest
 
 from tests.e2e.conftest import OPERATOR_PASSWORD
+from tests.polling import eventually
 from voltbook.sim import SimOptions, SimulatedStation, StationSpec, fetch_station_specs
 
 Headers = dict[str, str]
 PASSWORD = "driver password 123"
-
-
-async def until(check: Callable[[], bool | Awaitable[bool]], timeout: float = 20.0) -> None:
-    async with asyncio.timeout(timeout):
-        while True:
-            result = check()
-            if result if isinstance(result, bool) else await result:
-                return
-            await asyncio.sleep(0.05)
 
 
 @pytest.fixture
@@ -118,13 +109,15 @@ async def test_a_card_is_accepted_by_a_charger_and_refused_once_blocked(
 
     async def refused_for_its_standing(card: str) -> bool:
         """Presents the card at a free connector: True when refused as not authorized."""
-        await until(lambda: not station.connectors[1].plugged and not station.connectors[1].busy)
+        await eventually(
+            lambda: not station.connectors[1].plugged and not station.connectors[1].busy, timeout=20
+        )
         before = len(said)
         started = await station.start_session(1, card)
         return not started and f"EVSE 1: {card} not authorized" in said[before:]
 
     try:
-        await until(lambda: station.booted)
+        await eventually(lambda: station.booted, timeout=20)
         # Seven cards: more than the charger takes in one SendLocalList (four).
         cards = [f"CARD-{version}-{i}" for i in range(7)]
         for card in cards:
@@ -132,7 +125,7 @@ async def test_a_card_is_accepted_by_a_charger_and_refused_once_blocked(
             assert made.status_code == 201, made.text
         # The list holds every accepted token: these cards and the app tokens drivers get at
         # sign-up (other tests' drivers share this database).
-        await until(lambda: set(cards) <= set(station.local_list.entries))
+        await eventually(lambda: set(cards) <= set(station.local_list.entries), timeout=20)
         assert station.local_list.updates >= 2
 
         assert await station.start_session(1, cards[0])
@@ -141,8 +134,8 @@ async def test_a_card_is_accepted_by_a_charger_and_refused_once_blocked(
 
         blocked = await client.post(f"{tokens}/{cards[0]}/block", headers=operator)
         assert blocked.status_code == 200
-        await until(lambda: station.local_list.entries.get(cards[0]) == "Blocked")
-        await until(lambda: cards[0] not in station.auth_cache)  # ClearCache
+        await eventually(lambda: station.local_list.entries.get(cards[0]) == "Blocked", timeout=20)
+        await eventually(lambda: cards[0] not in station.auth_cache, timeout=20)  # ClearCache
         assert await refused_for_its_standing(cards[0])
 
         # Offline the charger decides from its own list: the blocked card stays refused,

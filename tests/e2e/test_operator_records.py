@@ -9,21 +9,15 @@ import contextlib
 import csv
 import io
 import secrets
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
 import httpx
 
 from tests.e2e.conftest import OPERATOR_PASSWORD
+from tests.polling import eventually
 from voltbook.sim import SimOptions, SimulatedStation, fetch_station_specs
 
 Headers = dict[str, str]
-
-
-async def until(check: Callable[[], Awaitable[bool]], timeout: float = 20.0) -> None:
-    async with asyncio.timeout(timeout):
-        while not await check():
-            await asyncio.sleep(0.1)
 
 
 async def test_an_operator_reads_what_a_charger_said_did_and_charged(
@@ -72,7 +66,7 @@ async def test_an_operator_reads_what_a_charger_said_did_and_charged(
                 ("in", "call", "StartTransaction"),
             } <= actions
 
-        await until(journalled)
+        await eventually(journalled, timeout=20)
         page = (await client.get(f"{base}/messages?limit=500", headers=operator)).json()
         assert all(secret not in m["text"] for m in page["items"])
         [change] = [
@@ -98,7 +92,7 @@ async def test_an_operator_reads_what_a_charger_said_did_and_charged(
             assert found.status_code == 200, found.text
             return any(u["seconds"].get("charging", 0) > 0 for u in found.json()["items"])
 
-        await until(charging_counted)
+        await eventually(charging_counted, timeout=20)
         idle = await client.get(
             "/api/v1/operator/utilisation/idle-places",
             params={"from": started.isoformat(), "to": (started + timedelta(hours=1)).isoformat()},

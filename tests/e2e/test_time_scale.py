@@ -14,8 +14,8 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.e2e.conftest import simulated_station_spec
-from tests.e2e.test_reservation_journey import until
 from tests.e2e.test_reservations import Headers, new_drivers
+from tests.polling import eventually
 from voltbook.core.clock import ScaledClock
 from voltbook.sim import SimOptions, SimulatedStation, use_simulated_time
 
@@ -78,7 +78,7 @@ async def test_a_booking_is_handed_over_and_expires_at_the_scaled_time(
     running = asyncio.create_task(station.run())
     [driver] = await new_drivers(engine, 1)
     try:
-        await until(lambda: asyncio.sleep(0, station.booted))
+        await eventually(lambda: asyncio.sleep(0, station.booted), timeout=20)
         start = CLOCK.now() + LEAD + timedelta(minutes=2)  # hand-off due in 2 simulated min
         real_start = time.monotonic()
         answer = await http.post(
@@ -94,10 +94,10 @@ async def test_a_booking_is_handed_over_and_expires_at_the_scaled_time(
             found = await http.get(f"/api/v1/reservations/{booked['id']}", headers=driver)
             return str(found.json()["status"])
 
-        await until(lambda: _is(status, "held"), timeout=15)
+        await eventually(lambda: _is(status, "held"), timeout=15)
         assert CLOCK.now() >= start - LEAD  # not before its simulated time
         assert str(station.connectors[1].status) == "Reserved"
-        await until(lambda: _is(status, "expired"), timeout=20)  # nobody came
+        await eventually(lambda: _is(status, "expired"), timeout=20)  # nobody came
         assert CLOCK.now() >= start + GRACE
         # 12 simulated minutes from booking to no-show took seconds, not 12 minutes.
         assert time.monotonic() - real_start < 30
