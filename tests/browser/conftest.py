@@ -112,7 +112,7 @@ async def web_server(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[
         url = f"http://127.0.0.1:{port}"
         specs = await fetch_station_specs(
             url, OPERATOR_EMAIL, OPERATOR_PASSWORD, SIMULATED,
-            near=(DOWNTOWN["latitude"], DOWNTOWN["longitude"]),
+            near=(DOWNTOWN["latitude"], DOWNTOWN["longitude"]), take_over=True,
         )  # fmt: skip
         options = SimOptions(
             session_rate=0, meter_interval=1.0, speed=30.0, auto_stop=False, seed=7,

@@ -84,7 +84,7 @@ async def station_spec(
     made = await client.post("/api/v1/operator/stations", json={"id": station_id}, headers=operator)
     assert made.status_code == 201, made.text
     me = (await client.get("/api/v1/me", headers=operator)).json()["email"]
-    specs = await fetch_station_specs(server_url, me, OPERATOR_PASSWORD, 500)
+    specs = await fetch_station_specs(server_url, me, OPERATOR_PASSWORD, 500, take_over=True)
     return next(s for s in specs if s.id == station_id)
 
 

@@ -32,7 +32,7 @@ async def test_an_operator_reads_what_a_charger_said_did_and_charged(
     me = (await client.get("/api/v1/me", headers=operator)).json()["email"]
     spec = next(
         s
-        for s in await fetch_station_specs(server_url, me, OPERATOR_PASSWORD, 500)
+        for s in await fetch_station_specs(server_url, me, OPERATOR_PASSWORD, 500, take_over=True)
         if s.id == station_id
     )
     options = SimOptions(

@@ -38,13 +38,18 @@ def _check(value: Any) -> None:
 def _document_refusals(schema: dict[str, Any]) -> None:
     """Say in the OpenAPI document what is refused: a text field (or list item) without a
     pattern of its own gets one that keeps out NUL (fields with a pattern keep out control
-    characters); a time, one that keeps out the years 1, 9998 and 9999."""
+    characters); a time, one that keeps out the years 1, 9998 and 9999; an integer without
+    bounds of its own, the bounds storage takes."""
     pending = list(schema.get("properties", {}).values())
     while pending:
         option = pending.pop()
         pending.extend(option.get("anyOf", []))
         if isinstance(option.get("items"), dict):
             pending.append(option["items"])
+        if option.get("type") == "integer":
+            option.setdefault("minimum", bounded.MIN_INT)
+            option.setdefault("maximum", bounded.MAX_INT)
+            continue
         if option.get("type") != "string" or "pattern" in option:
             continue
         if option.get("format") == "date-time":

@@ -96,7 +96,9 @@ async def network(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Net
                     headers=operator,
                 )
                 assert made.status_code == 201, made.text
-        specs = await fetch_station_specs(base, OPERATOR_EMAIL, OPERATOR_PASSWORD, 10)
+        specs = await fetch_station_specs(
+            base, OPERATOR_EMAIL, OPERATOR_PASSWORD, 10, take_over=True
+        )
         stations: dict[str, SimulatedStation] = {}
         for spec in specs:
             options = SimOptions(
