@@ -44,7 +44,7 @@ PHONE = {"width": 390, "height": 844}
 DOWNTOWN = {"latitude": 42.3555, "longitude": -71.0605}
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 OPERATOR_EMAIL, OPERATOR_PASSWORD = "operator@browser.example", "operator password 123"
-AXE = "/vendor/axe-core-4.10.2/axe.min.js"
+AXE = "/vendor/axe-core-4.14.1/axe.min.js"  # the pinned one (web/vendor/VENDOR.md)
 SIMULATED = 4  # chargers; the nearest to downtown
 
 
@@ -112,7 +112,7 @@ async def web_server(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[
         url = f"http://127.0.0.1:{port}"
         specs = await fetch_station_specs(
             url, OPERATOR_EMAIL, OPERATOR_PASSWORD, SIMULATED,
-            near=(DOWNTOWN["latitude"], DOWNTOWN["longitude"]),
+            near=(DOWNTOWN["latitude"], DOWNTOWN["longitude"]), take_over=True,
         )  # fmt: skip
         options = SimOptions(
             session_rate=0, meter_interval=1.0, speed=30.0, auto_stop=False, seed=7,
