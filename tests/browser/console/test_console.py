@@ -5,7 +5,9 @@ reaches a driver, and manages bookings; axe-core finds no serious violation on a
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
+import re
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -103,16 +105,32 @@ async def test_an_operator_finds_a_station_resets_it_and_reads_its_answer(
     # The journal shows the Reset that went out and the station's answer, as plain text.
     await expect(page.locator("#journal tbody")).to_contain_text("Reset", timeout=10 * SECONDS)
     await expect(page.locator("#journal tbody")).to_contain_text("to station")
-    # One printable label per EVSE, opening the driver app on that connector.
+    # One printable label per EVSE, opening the driver app on that connector: the code is the
+    # API's own SVG, fetched with the operator's token and shown as an image the CSP allows.
     await expect(page.locator("#labels figure")).to_have_count(1)
     await expect(page.locator("#labels figcaption")).to_contain_text(
         f"{network.url}/#/charge/BOS-3/1"
     )
-    assert await page.locator("#labels img").evaluate(
-        "img => img.complete && img.naturalWidth > 100"
-    )
+    code = page.locator("#labels img")
+    await expect(code).to_have_attribute("alt", re.compile("QR code for BOS-3 · EVSE 1"))
+    assert await code.evaluate("img => img.complete && img.naturalWidth > 100")
+    async with httpx.AsyncClient(base_url=network.url) as http:
+        served = await http.get(
+            "/api/v1/operator/stations/BOS-3/evses/1/qr.svg", headers=network.operator
+        )
+    assert served.status_code == 200, served.text
+    shown = await code.get_attribute("src") or ""
+    assert shown.startswith("data:image/svg+xml;base64,")
+    assert base64.b64decode(shown.split(",", 1)[1]) == served.content
     await no_serious_accessibility_violation(page, "station")
     await screenshot(page, "station-reset")
+    # Printing the labels prints them alone (the button sets the class around window.print()).
+    await page.evaluate("document.body.classList.add('printing-labels')")
+    await page.emulate_media(media="print")
+    await expect(page.get_by_role("heading", name="Station BOS-3")).to_be_hidden()
+    await expect(page.get_by_role("button", name="Print the labels")).to_be_hidden()
+    await expect(code).to_be_visible()
+    await screenshot(page, "station-labels-printed")
 
 
 async def test_a_command_that_would_interrupt_a_session_asks_first(

@@ -16,12 +16,12 @@ export function whenSignedOut(callback) {
   onSignedOut = callback;
 }
 
-async function request(method, path, { body, form, query } = {}) {
+async function request(method, path, { body, form, query, accept } = {}) {
   const url = new URL(path, location.origin);
   for (const [name, value] of Object.entries(query || {})) {
     if (value !== undefined && value !== null && value !== "") url.searchParams.set(name, value);
   }
-  const headers = { Accept: "application/json, application/problem+json" };
+  const headers = { Accept: accept || "application/json, application/problem+json" };
   if (token) headers.Authorization = `Bearer ${token}`;
   let payload;
   if (form) {
@@ -37,6 +37,7 @@ async function request(method, path, { body, form, query } = {}) {
     throw new ApiError(0, { title: "The server cannot be reached", detail: "The server cannot be reached: check the connection and try again." });
   }
   const text = await response.text();
+  if (response.ok && accept) return text; // an answer that is not JSON (an SVG image)
   let data = null;
   try {
     data = text ? JSON.parse(text) : null;
@@ -109,6 +110,10 @@ export const unblockIdToken = (t) => request("POST", `/api/v1/operator/id-tokens
 export const expireIdToken = (t) => request("POST", `/api/v1/operator/id-tokens/${enc(t)}/expire`, { body: {} });
 export const renewIdToken = (t) => request("POST", `/api/v1/operator/id-tokens/${enc(t)}/renew`);
 export const assignIdToken = (t, driverId) => request("PUT", `/api/v1/operator/id-tokens/${enc(t)}/driver`, { body: { driver_id: driverId } });
+export const qrTarget = (id, evse) => request("GET", `/api/v1/operator/stations/${enc(id)}/evses/${evse}/qr-target`);
+/** The server's printable QR code for one EVSE, as SVG text. */
+export const qrSvg = (id, evse) =>
+  request("GET", `/api/v1/operator/stations/${enc(id)}/evses/${evse}/qr.svg`, { accept: "image/svg+xml, application/problem+json" });
 export const messages = (id) => request("GET", `/api/v1/operator/stations/${enc(id)}/messages`, { query: { limit: 50 } });
 export const listRule = () => request("GET", "/api/v1/operator/auth-list-rule");
 export const setListRule = (body) => request("PUT", "/api/v1/operator/auth-list-rule", { body });
