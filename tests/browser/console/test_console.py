@@ -18,6 +18,7 @@ from tests.browser.console.conftest import (
     CARD,
     DRIVER_EMAIL,
     DRIVER_PASSWORD,
+    OPERATOR_EMAIL,
     Network,
     exact,
     no_serious_accessibility_violation,
@@ -47,6 +48,12 @@ async def test_a_drivers_account_gets_nothing_and_an_operator_sees_the_network(
     await sign_in(page, network, DRIVER_EMAIL, DRIVER_PASSWORD)
     await expect(page.get_by_role("alert")).to_contain_text("driver's account")
     await expect(page.get_by_role("navigation", name="Console")).to_be_hidden()
+    # The driver's sign-in was ended at once: a reload does not resume it.
+    await page.reload()
+    await expect(
+        page.get_by_role("heading", name="Sign in to the operator console")
+    ).to_be_visible()
+    await expect(page.get_by_role("navigation", name="Console")).to_be_hidden()
 
     await sign_in(page, network)
     await expect(stations_counted(page, "Available")).to_have_text("3")
@@ -56,6 +63,39 @@ async def test_a_drivers_account_gets_nothing_and_an_operator_sees_the_network(
     await expect(page.locator("#overview-map canvas")).to_have_count(1)
     await no_serious_accessibility_violation(page, "overview")
     await screenshot(page, "overview")
+
+
+async def test_a_reload_keeps_the_operator_signed_in_until_they_sign_out(
+    page: Page, network: Network
+) -> None:
+    await sign_in(page, network)
+    await expect(page.locator("#who")).to_have_text(OPERATOR_EMAIL)
+    await page.goto(f"{network.url}/console/#/stations/BOS-2")
+    await page.reload()  # the access token lived in memory only: the cookie signs in again
+    await expect(page.get_by_role("heading", name="Station BOS-2")).to_be_visible()
+    await expect(page.locator("#who")).to_have_text(OPERATOR_EMAIL)
+    await expect(page.locator("#live-state")).to_have_text("Live: connected")
+    # The refresh token is an HttpOnly cookie scoped to the console's refresh route.
+    assert "vb_console_refresh" not in await page.evaluate("document.cookie")
+    cookies = {c["name"]: c for c in await page.context.cookies()}
+    refresh = cookies["vb_console_refresh"]
+    assert refresh["httpOnly"]
+    assert refresh["secure"]
+    assert refresh["sameSite"] == "Strict"
+    assert refresh["path"] == "/api/v1/auth/browser/console/refresh"
+
+    await page.get_by_role("button", name="Sign out").click()
+    await expect(
+        page.get_by_role("heading", name="Sign in to the operator console")
+    ).to_be_visible()
+    await expect(page.get_by_role("status").filter(has_text="You signed out.")).to_be_visible()
+    assert "vb_console_refresh" not in {c["name"] for c in await page.context.cookies()}
+    await page.reload()  # signed out for good: the sign-in was ended on the server
+    await expect(
+        page.get_by_role("heading", name="Sign in to the operator console")
+    ).to_be_visible()
+    await expect(page.get_by_role("navigation", name="Console")).to_be_hidden()
+    await screenshot(page, "signed-out")
 
 
 async def test_a_faulted_chargers_alarm_arrives_and_clears_live(
@@ -218,9 +258,8 @@ async def test_an_offer_drawn_on_the_map_reaches_a_driver_who_enters_its_area(
     assert message["title"] == "Quiet hour: 30 % off downtown"
     assert message["value"] == 30
 
-    await page.reload()  # the token lives in memory: a reload asks to sign in again
-    await sign_in(page, network)
-    await page.get_by_role("link", name="Offers").click()
+    await page.goto(f"{network.url}/console/#/offers")
+    await page.reload()  # still signed in: the refresh cookie gives a new access token
     await page.get_by_role("link", name="Quiet hour: 30 % off downtown").click()
     await expect(page.locator("#fig-sent")).to_contain_text("1")
     await no_serious_accessibility_violation(page, "offer")

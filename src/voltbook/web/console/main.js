@@ -97,4 +97,7 @@ window.addEventListener("hashchange", () => {
   show();
   main.focus();
 });
-show();
+
+// A reload keeps the operator signed in: the refresh cookie gives a new access token.
+main.replaceChildren(Object.assign(document.createElement("p"), { className: "quiet", textContent: "Signing in…" }));
+api.resume().then((me) => (me ? started(me) : show()));
