@@ -25,6 +25,7 @@ from tests.browser.console.conftest import (
     screenshot,
     sign_in,
 )
+from voltbook.charging.model import SessionFilter
 from voltbook.storage.tables import drivers
 
 SECONDS = 1000  # Playwright waits in milliseconds
@@ -298,3 +299,59 @@ async def test_an_operator_reads_a_bookings_history_and_cancels_it(
     await expect(cancelled.locator(".badge")).to_have_text("cancelled")
     async with network.engine.connect() as connection:
         assert await connection.scalar(drivers.select().where(drivers.c.email == DRIVER_EMAIL))
+
+
+async def test_an_operator_finds_a_stuck_session_exports_it_and_closes_it_with_a_reason(
+    page: Page, network: Network
+) -> None:
+    charger = network.stations["BOS-2"]
+    assert await charger.start_session(1, CARD)
+    try:
+        async with asyncio.timeout(10):
+            while not (running := await network.services.charging.find(
+                SessionFilter(station_id="BOS-2", active=True), None, 10
+            )):  # fmt: skip
+                await asyncio.sleep(0.1)
+        stuck = running[0].id
+        await sign_in(page, network)
+        await page.get_by_role("link", name="Sessions").click()
+        await page.get_by_label("Station").fill("BOS-2")
+        await page.get_by_label("State").select_option("true")
+        await page.get_by_role("button", name="Show sessions").click()
+        row = page.locator(f"#sessions-table tbody tr[data-id='{stuck}']")
+        await expect(row).to_contain_text("running")
+        await expect(page.locator("#sessions-table tbody tr")).to_have_count(1)
+        await no_serious_accessibility_violation(page, "sessions")
+        await screenshot(page, "sessions")
+
+        # The export is the API's CSV for the same filters, fetched with the operator's token.
+        async with page.expect_download() as downloading:
+            await page.get_by_role("button", name="Export these sessions as CSV").click()
+        exported = await (await downloading.value).path()
+        lines = exported.read_text(encoding="utf-8").splitlines()
+        assert lines[0].startswith("id,station_id,evse_id")
+        assert [line.split(",")[0] for line in lines[1:]] == [str(stuck)]
+
+        await row.get_by_role("link", name=f"#{stuck}").click()
+        await expect(page.get_by_role("heading", name=f"Session #{stuck}")).to_be_visible()
+        await expect(page.locator("#session-facts")).to_contain_text(CARD)
+        await page.get_by_label("Reason (kept as its stop reason)").fill("stuck: no StopTx")
+        await page.get_by_role("button", name="Close session").click()
+        dialog = page.get_by_role("dialog", name=f"Close session #{stuck}?")
+        await expect(dialog).to_contain_text("never reported the end")
+        await no_serious_accessibility_violation(page, "close a session")
+        await screenshot(page, "session-close")
+        await dialog.get_by_role("button", name="Close session").click()
+        await expect(page.locator("#session-facts")).to_contain_text("stuck: no StopTx")
+        state = page.locator("#session-facts div").filter(
+            has=page.locator("dt", has_text=exact("State"))
+        )
+        await expect(state.locator("dd")).to_have_text("ended")
+        await expect(page.locator("#close-session")).to_be_hidden()
+        await no_serious_accessibility_violation(page, "session")
+        await screenshot(page, "session-closed")
+        closed = await network.services.charging.by_id(stuck)
+        assert closed.stopped_at is not None
+        assert closed.stop_reason == "stuck: no StopTx"
+    finally:
+        await charger.stop_session(1)
