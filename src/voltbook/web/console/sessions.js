@@ -29,7 +29,7 @@ async function list(root) {
   const exportButton = h("button", { type: "button" }, "Export these sessions as CSV");
   const download = h("a", { hidden: true, download: "sessions.csv", href: "#" }, "sessions.csv");
   const filters = h("form", { class: "filters", role: "search", "aria-label": "Filter sessions" },
-    field("Station", station, "Its exact id"), field("Card or token (id tag)", tag), field("State", state),
+    field("Station id (exact)", station), field("Card or token (id tag)", tag), field("State", state),
     field("Started on or after", since), field("Started on or before", until), apply);
   const result = h("p", { role: "status", class: "result" });
   const tbody = h("tbody");
@@ -42,6 +42,7 @@ async function list(root) {
 
   let items = [];
   let cursor = null;
+  let shown = {}; // the filters of the list on screen: the export is of the same sessions
   const query = () => ({
     station_id: station.value.trim(), id_tag: tag.value.trim(), active: state.value,
     since: localMidnight(since.value), until: localMidnight(until.value, 1),
@@ -62,7 +63,8 @@ async function list(root) {
 
   async function load(next) {
     try {
-      const page = await api.sessions({ ...query(), cursor: next ? cursor : null });
+      if (!next) shown = query();
+      const page = await api.sessions({ ...shown, cursor: next ? cursor : null });
       items = next ? [...items, ...page.items] : page.items;
       cursor = page.next_cursor;
       draw();
@@ -76,7 +78,7 @@ async function list(root) {
   exportButton.addEventListener("click", async () => {
     // The export needs the operator's token, so it is fetched here and handed over as a file.
     try {
-      const text = await api.sessionsCsv(query());
+      const text = await api.sessionsCsv(shown);
       download.href = `data:text/csv;charset=utf-8,${encodeURIComponent(text)}`;
       download.hidden = false;
       download.click();
