@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import websockets
-from playwright.async_api import Locator, Page, expect
+from playwright.async_api import Locator, Page, Route, expect
 
 from tests.browser.console.conftest import (
     CARD,
@@ -84,6 +84,33 @@ async def test_a_reload_keeps_the_operator_signed_in_until_they_sign_out(
     assert refresh["secure"]
     assert refresh["sameSite"] == "Strict"
     assert refresh["path"] == "/api/v1/auth/browser/console/refresh"
+
+    # An access token the server no longer takes (a 401): the console refreshes and asks again.
+    refreshes: list[str] = []
+    page.on(
+        "request",
+        lambda r: refreshes.append(r.url) if r.url.endswith("/console/refresh") else None,
+    )
+    refused: list[str] = []
+
+    async def refuse_once(route: Route) -> None:
+        if refused:
+            await route.continue_()
+            return
+        refused.append(route.request.url)
+        await route.fulfill(
+            status=401,
+            content_type="application/problem+json",
+            body='{"title": "Unauthorized", "status": 401, "detail": "token expired"}',
+        )
+
+    await page.route("**/api/v1/operator/stations/BOS-1", refuse_once)
+    await page.evaluate("location.hash = '#/stations/BOS-1'")  # no reload: the same token
+    await expect(page.get_by_role("heading", name="Station BOS-1")).to_be_visible()
+    await expect(page.locator("#connectors tbody tr").first).to_be_visible()
+    assert refused
+    assert len(refreshes) == 1
+    await expect(page.locator("#who")).to_have_text(OPERATOR_EMAIL)
 
     await page.get_by_role("button", name="Sign out").click()
     await expect(
