@@ -44,7 +44,7 @@ PHONE = {"width": 390, "height": 844}
 DOWNTOWN = {"latitude": 42.3555, "longitude": -71.0605}
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 OPERATOR_EMAIL, OPERATOR_PASSWORD = "operator@browser.example", "operator password 123"
-AXE = "/vendor/axe-core-4.10.2/axe.min.js"
+AXE = "/vendor/axe-core-4.14.1/axe.min.js"  # the pinned one (web/vendor/VENDOR.md)
 SIMULATED = 4  # chargers; the nearest to downtown
 
 

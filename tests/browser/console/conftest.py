@@ -20,7 +20,7 @@ import pytest
 from playwright.async_api import Browser, BrowserContext, Page
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tests.browser.conftest import SCREENSHOTS
+from tests.browser.conftest import AXE, SCREENSHOTS
 from tests.e2e.conftest import running_app, server_settings
 from voltbook.drivers.model import Role
 from voltbook.services import Services
@@ -28,7 +28,6 @@ from voltbook.sim import SimOptions, SimulatedStation, fetch_station_specs
 from voltbook.storage.database import create_engine
 from voltbook.storage.tables import id_tokens, sites
 
-AXE = "/vendor/axe-core-4.14.1/axe.min.js"
 OPERATOR_EMAIL = "operator@console.example"
 OPERATOR_PASSWORD = "operator password 123"
 DRIVER_EMAIL = "driver@console.example"
@@ -130,7 +129,7 @@ async def page(browser: Browser, request: pytest.FixtureRequest) -> AsyncIterato
     context: BrowserContext = await browser.new_context(viewport={"width": 1400, "height": 1000})
     opened = await context.new_page()
     problems: list[str] = []
-    opened.on("pageerror", lambda error: problems.append(f"script error: {error}"))
+    opened.on("pageerror", lambda error: problems.append(f"script error: {error.stack or error}"))
     opened.on(
         "console",
         lambda message: (

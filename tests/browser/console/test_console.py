@@ -5,23 +5,27 @@ reaches a driver, and manages bookings; axe-core finds no serious violation on a
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
+import re
 from datetime import UTC, datetime, timedelta
 
 import httpx
 import websockets
-from playwright.async_api import Locator, Page, expect
+from playwright.async_api import Locator, Page, Route, expect
 
 from tests.browser.console.conftest import (
     CARD,
     DRIVER_EMAIL,
     DRIVER_PASSWORD,
+    OPERATOR_EMAIL,
     Network,
     exact,
     no_serious_accessibility_violation,
     screenshot,
     sign_in,
 )
+from voltbook.charging.model import SessionFilter
 from voltbook.storage.tables import drivers
 
 SECONDS = 1000  # Playwright waits in milliseconds
@@ -45,6 +49,12 @@ async def test_a_drivers_account_gets_nothing_and_an_operator_sees_the_network(
     await sign_in(page, network, DRIVER_EMAIL, DRIVER_PASSWORD)
     await expect(page.get_by_role("alert")).to_contain_text("driver's account")
     await expect(page.get_by_role("navigation", name="Console")).to_be_hidden()
+    # The driver's sign-in was ended at once: a reload does not resume it.
+    await page.reload()
+    await expect(
+        page.get_by_role("heading", name="Sign in to the operator console")
+    ).to_be_visible()
+    await expect(page.get_by_role("navigation", name="Console")).to_be_hidden()
 
     await sign_in(page, network)
     await expect(stations_counted(page, "Available")).to_have_text("3")
@@ -54,6 +64,66 @@ async def test_a_drivers_account_gets_nothing_and_an_operator_sees_the_network(
     await expect(page.locator("#overview-map canvas")).to_have_count(1)
     await no_serious_accessibility_violation(page, "overview")
     await screenshot(page, "overview")
+
+
+async def test_a_reload_keeps_the_operator_signed_in_until_they_sign_out(
+    page: Page, network: Network
+) -> None:
+    await sign_in(page, network)
+    await expect(page.locator("#who")).to_have_text(OPERATOR_EMAIL)
+    await page.goto(f"{network.url}/console/#/stations/BOS-2")
+    await page.reload()  # the access token lived in memory only: the cookie signs in again
+    await expect(page.get_by_role("heading", name="Station BOS-2")).to_be_visible()
+    await expect(page.locator("#who")).to_have_text(OPERATOR_EMAIL)
+    await expect(page.locator("#live-state")).to_have_text("Live: connected")
+    # The refresh token is an HttpOnly cookie scoped to the console's refresh route.
+    assert "vb_console_refresh" not in await page.evaluate("document.cookie")
+    cookies = {c["name"]: c for c in await page.context.cookies()}
+    refresh = cookies["vb_console_refresh"]
+    assert refresh["httpOnly"]
+    assert refresh["secure"]
+    assert refresh["sameSite"] == "Strict"
+    assert refresh["path"] == "/api/v1/auth/browser/console/refresh"
+
+    # An access token the server no longer takes (a 401): the console refreshes and asks again.
+    refreshes: list[str] = []
+    page.on(
+        "request",
+        lambda r: refreshes.append(r.url) if r.url.endswith("/console/refresh") else None,
+    )
+    refused: list[str] = []
+
+    async def refuse_once(route: Route) -> None:
+        if refused:
+            await route.continue_()
+            return
+        refused.append(route.request.url)
+        await route.fulfill(
+            status=401,
+            content_type="application/problem+json",
+            body='{"title": "Unauthorized", "status": 401, "detail": "token expired"}',
+        )
+
+    await page.route("**/api/v1/operator/stations/BOS-1", refuse_once)
+    await page.evaluate("location.hash = '#/stations/BOS-1'")  # no reload: the same token
+    await expect(page.get_by_role("heading", name="Station BOS-1")).to_be_visible()
+    await expect(page.locator("#connectors tbody tr").first).to_be_visible()
+    assert refused
+    assert len(refreshes) == 1
+    await expect(page.locator("#who")).to_have_text(OPERATOR_EMAIL)
+
+    await page.get_by_role("button", name="Sign out").click()
+    await expect(
+        page.get_by_role("heading", name="Sign in to the operator console")
+    ).to_be_visible()
+    await expect(page.get_by_role("status").filter(has_text="You signed out.")).to_be_visible()
+    assert "vb_console_refresh" not in {c["name"] for c in await page.context.cookies()}
+    await page.reload()  # signed out for good: the sign-in was ended on the server
+    await expect(
+        page.get_by_role("heading", name="Sign in to the operator console")
+    ).to_be_visible()
+    await expect(page.get_by_role("navigation", name="Console")).to_be_hidden()
+    await screenshot(page, "signed-out")
 
 
 async def test_a_faulted_chargers_alarm_arrives_and_clears_live(
@@ -103,16 +173,32 @@ async def test_an_operator_finds_a_station_resets_it_and_reads_its_answer(
     # The journal shows the Reset that went out and the station's answer, as plain text.
     await expect(page.locator("#journal tbody")).to_contain_text("Reset", timeout=10 * SECONDS)
     await expect(page.locator("#journal tbody")).to_contain_text("to station")
-    # One printable label per EVSE, opening the driver app on that connector.
+    # One printable label per EVSE, opening the driver app on that connector: the code is the
+    # API's own SVG, fetched with the operator's token and shown as an image the CSP allows.
     await expect(page.locator("#labels figure")).to_have_count(1)
     await expect(page.locator("#labels figcaption")).to_contain_text(
         f"{network.url}/#/charge/BOS-3/1"
     )
-    assert await page.locator("#labels img").evaluate(
-        "img => img.complete && img.naturalWidth > 100"
-    )
+    code = page.locator("#labels img")
+    await expect(code).to_have_attribute("alt", re.compile("QR code for BOS-3 · EVSE 1"))
+    assert await code.evaluate("img => img.complete && img.naturalWidth > 100")
+    async with httpx.AsyncClient(base_url=network.url) as http:
+        served = await http.get(
+            "/api/v1/operator/stations/BOS-3/evses/1/qr.svg", headers=network.operator
+        )
+    assert served.status_code == 200, served.text
+    shown = await code.get_attribute("src") or ""
+    assert shown.startswith("data:image/svg+xml;base64,")
+    assert base64.b64decode(shown.split(",", 1)[1]) == served.content
     await no_serious_accessibility_violation(page, "station")
     await screenshot(page, "station-reset")
+    # Printing the labels prints them alone (the button sets the class around window.print()).
+    await page.evaluate("document.body.classList.add('printing-labels')")
+    await page.emulate_media(media="print")
+    await expect(page.get_by_role("heading", name="Station BOS-3")).to_be_hidden()
+    await expect(page.get_by_role("button", name="Print the labels")).to_be_hidden()
+    await expect(code).to_be_visible()
+    await screenshot(page, "station-labels-printed")
 
 
 async def test_a_command_that_would_interrupt_a_session_asks_first(
@@ -200,9 +286,8 @@ async def test_an_offer_drawn_on_the_map_reaches_a_driver_who_enters_its_area(
     assert message["title"] == "Quiet hour: 30 % off downtown"
     assert message["value"] == 30
 
-    await page.reload()  # the token lives in memory: a reload asks to sign in again
-    await sign_in(page, network)
-    await page.get_by_role("link", name="Offers").click()
+    await page.goto(f"{network.url}/console/#/offers")
+    await page.reload()  # still signed in: the refresh cookie gives a new access token
     await page.get_by_role("link", name="Quiet hour: 30 % off downtown").click()
     await expect(page.locator("#fig-sent")).to_contain_text("1")
     await no_serious_accessibility_violation(page, "offer")
@@ -241,3 +326,59 @@ async def test_an_operator_reads_a_bookings_history_and_cancels_it(
     await expect(cancelled.locator(".badge")).to_have_text("cancelled")
     async with network.engine.connect() as connection:
         assert await connection.scalar(drivers.select().where(drivers.c.email == DRIVER_EMAIL))
+
+
+async def test_an_operator_finds_a_stuck_session_exports_it_and_closes_it_with_a_reason(
+    page: Page, network: Network
+) -> None:
+    charger = network.stations["BOS-2"]
+    assert await charger.start_session(1, CARD)
+    try:
+        async with asyncio.timeout(10):
+            while not (running := await network.services.charging.find(
+                SessionFilter(station_id="BOS-2", active=True), None, 10
+            )):  # fmt: skip
+                await asyncio.sleep(0.1)
+        stuck = running[0].id
+        await sign_in(page, network)
+        await page.get_by_role("link", name="Sessions").click()
+        await page.get_by_label("Station").fill("BOS-2")
+        await page.get_by_label("State").select_option("true")
+        await page.get_by_role("button", name="Show sessions").click()
+        row = page.locator(f"#sessions-table tbody tr[data-id='{stuck}']")
+        await expect(row).to_contain_text("running")
+        await expect(page.locator("#sessions-table tbody tr")).to_have_count(1)
+        await no_serious_accessibility_violation(page, "sessions")
+        await screenshot(page, "sessions")
+
+        # The export is the API's CSV for the same filters, fetched with the operator's token.
+        async with page.expect_download() as downloading:
+            await page.get_by_role("button", name="Export these sessions as CSV").click()
+        exported = await (await downloading.value).path()
+        lines = exported.read_text(encoding="utf-8").splitlines()
+        assert lines[0].startswith("id,station_id,evse_id")
+        assert [line.split(",")[0] for line in lines[1:]] == [str(stuck)]
+
+        await row.get_by_role("link", name=f"#{stuck}").click()
+        await expect(page.get_by_role("heading", name=f"Session #{stuck}")).to_be_visible()
+        await expect(page.locator("#session-facts")).to_contain_text(CARD)
+        await page.get_by_label("Reason (kept as its stop reason)").fill("stuck: no StopTx")
+        await page.get_by_role("button", name="Close session").click()
+        dialog = page.get_by_role("dialog", name=f"Close session #{stuck}?")
+        await expect(dialog).to_contain_text("never reported the end")
+        await no_serious_accessibility_violation(page, "close a session")
+        await screenshot(page, "session-close")
+        await dialog.get_by_role("button", name="Close session").click()
+        await expect(page.locator("#session-facts")).to_contain_text("stuck: no StopTx")
+        state = page.locator("#session-facts div").filter(
+            has=page.locator("dt", has_text=exact("State"))
+        )
+        await expect(state.locator("dd")).to_have_text("ended")
+        await expect(page.locator("#close-session")).to_be_hidden()
+        await no_serious_accessibility_violation(page, "session")
+        await screenshot(page, "session-closed")
+        closed = await network.services.charging.by_id(stuck)
+        assert closed.stopped_at is not None
+        assert closed.stop_reason == "stuck: no StopTx"
+    finally:
+        await charger.stop_session(1)

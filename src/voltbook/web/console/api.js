@@ -1,6 +1,9 @@
 // The only module that talks to the server: HTTP (fetch) and the live channel.
-// The access token lives in this module's memory only: never in storage, URLs or logs.
+// The access token lives in this module's memory only: never in storage, URLs or logs. The
+// refresh token is an HttpOnly cookie (`vb_console_refresh`) that only the refresh route
+// receives, so a reload keeps the operator signed in without this code ever seeing it.
 
+const BROWSER_AUTH = "/api/v1/auth/browser/console";
 let token = null;
 let onSignedOut = () => {};
 
@@ -16,12 +19,12 @@ export function whenSignedOut(callback) {
   onSignedOut = callback;
 }
 
-async function request(method, path, { body, form, query } = {}) {
+async function request(method, path, { body, form, query, accept, retry = true } = {}) {
   const url = new URL(path, location.origin);
   for (const [name, value] of Object.entries(query || {})) {
     if (value !== undefined && value !== null && value !== "") url.searchParams.set(name, value);
   }
-  const headers = { Accept: "application/json, application/problem+json" };
+  const headers = { Accept: accept || "application/json, application/problem+json" };
   if (token) headers.Authorization = `Bearer ${token}`;
   let payload;
   if (form) {
@@ -36,7 +39,14 @@ async function request(method, path, { body, form, query } = {}) {
   } catch {
     throw new ApiError(0, { title: "The server cannot be reached", detail: "The server cannot be reached: check the connection and try again." });
   }
+  const signingIn = path.startsWith(BROWSER_AUTH);
+  // An access token lasts minutes: on a 401 the refresh cookie gets a new one, then the call
+  // is made once more.
+  if (response.status === 401 && token && retry && !signingIn && (await refresh())) {
+    return request(method, path, { body, form, query, accept, retry: false });
+  }
   const text = await response.text();
+  if (response.ok && accept) return text; // an answer that is not JSON (an SVG image)
   let data = null;
   try {
     data = text ? JSON.parse(text) : null;
@@ -44,9 +54,7 @@ async function request(method, path, { body, form, query } = {}) {
     data = { detail: text };
   }
   if (!response.ok) {
-    if (response.status === 401 && token && path !== "/api/v1/auth/token") {
-      signOut("Your session has ended: sign in again.");
-    }
+    if (response.status === 401 && token && !signingIn) ended("Your session has ended: sign in again.");
     throw new ApiError(response.status, data || {});
   }
   return data;
@@ -54,15 +62,32 @@ async function request(method, path, { body, form, query } = {}) {
 
 // --- signing in ---------------------------------------------------------------------------
 
-/** Signs in; refuses an account that is not an operator's (its token is dropped at once). */
-export async function signIn(email, password) {
-  const answer = await request("POST", "/api/v1/auth/token", {
-    form: { username: email, password },
-  });
-  token = answer.access_token;
+let refreshing = null;
+
+/** A new access token from the refresh cookie; false when there is no sign-in to resume.
+ * One refresh at a time: the cookie is rotated, so two at once would spend it twice. */
+export function refresh() {
+  refreshing ??= (async () => {
+    try {
+      const response = await fetch(`${BROWSER_AUTH}/refresh`, {
+        method: "POST", credentials: "same-origin", headers: { Accept: "application/json" },
+      });
+      if (!response.ok) return false;
+      token = (await response.json()).access_token;
+      return true;
+    } catch {
+      return false;
+    } finally {
+      refreshing = null;
+    }
+  })();
+  return refreshing;
+}
+
+async function operator() {
   const me = await request("GET", "/api/v1/me");
   if (me.role !== "operator" && me.role !== "admin") {
-    token = null;
+    await revoke(); // a driver's sign-in is ended at once: no token, no cookie
     throw new ApiError(403, {
       detail: "This is a driver's account. The console is for operators: sign in with an operator account.",
     });
@@ -70,7 +95,46 @@ export async function signIn(email, password) {
   return me;
 }
 
-export function signOut(reason = "") {
+/** Signs in; refuses an account that is not an operator's (its sign-in is ended at once). */
+export async function signIn(email, password) {
+  const answer = await request("POST", `${BROWSER_AUTH}/token`, {
+    form: { username: email, password },
+  });
+  token = answer.access_token;
+  return operator();
+}
+
+/** On load: the operator's account when the refresh cookie still holds a sign-in, else null. */
+export async function resume() {
+  if (!(await refresh())) return null;
+  try {
+    return await operator();
+  } catch {
+    token = null;
+    return null;
+  }
+}
+
+async function revoke() {
+  const ending = token;
+  token = null; // first: calls still on their way see no sign-in to resume
+  closeLive();
+  try {
+    await fetch(`${BROWSER_AUTH}/logout`, {
+      method: "POST", credentials: "same-origin", headers: { Authorization: `Bearer ${ending}` },
+    });
+  } catch {
+    // Signed out here anyway; the server's sign-in ends with its refresh token's lifetime.
+  }
+}
+
+/** Sign out: the sign-in ends on the server and its cookie is removed. */
+export async function signOut(reason = "") {
+  await revoke();
+  ended(reason);
+}
+
+function ended(reason) {
   token = null;
   closeLive();
   onSignedOut(reason);
@@ -109,6 +173,14 @@ export const unblockIdToken = (t) => request("POST", `/api/v1/operator/id-tokens
 export const expireIdToken = (t) => request("POST", `/api/v1/operator/id-tokens/${enc(t)}/expire`, { body: {} });
 export const renewIdToken = (t) => request("POST", `/api/v1/operator/id-tokens/${enc(t)}/renew`);
 export const assignIdToken = (t, driverId) => request("PUT", `/api/v1/operator/id-tokens/${enc(t)}/driver`, { body: { driver_id: driverId } });
+export const qrTarget = (id, evse) => request("GET", `/api/v1/operator/stations/${enc(id)}/evses/${evse}/qr-target`);
+/** The server's printable QR code for one EVSE, as SVG text. */
+export const qrSvg = (id, evse) =>
+  request("GET", `/api/v1/operator/stations/${enc(id)}/evses/${evse}/qr.svg`, { accept: "image/svg+xml, application/problem+json" });
+export const sessions = (query) => request("GET", "/api/v1/operator/sessions", { query: { limit: 100, ...query } });
+export const sessionsCsv = (query) => request("GET", "/api/v1/operator/sessions.csv", { query, accept: "text/csv, application/problem+json" });
+export const session = (id) => request("GET", `/api/v1/operator/sessions/${enc(id)}`);
+export const closeSession = (id, reason) => request("POST", `/api/v1/operator/sessions/${enc(id)}/close`, { body: { reason } });
 export const messages = (id) => request("GET", `/api/v1/operator/stations/${enc(id)}/messages`, { query: { limit: 50 } });
 export const listRule = () => request("GET", "/api/v1/operator/auth-list-rule");
 export const setListRule = (body) => request("PUT", "/api/v1/operator/auth-list-rule", { body });
@@ -165,8 +237,8 @@ function connect() {
     if (socket !== ws) return;
     socket = null;
     handlers.state("offline");
-    if (event.code === 4401) {
-      signOut("Your session has ended: sign in again.");
+    if (event.code === 4401) { // the access token expired: a fresh one, or sign in again
+      refresh().then((ok) => (ok ? connect() : ended("Your session has ended: sign in again.")));
       return;
     }
     const wait = Math.min(30000, 500 * 2 ** retry++);

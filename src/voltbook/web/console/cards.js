@@ -70,7 +70,7 @@ export async function render(root) {
     }, true);
     if (t.expires_at) button("Renew", () => act(t.token, () => api.renewIdToken(t.token), "renewed"));
     else button("Expire now", () => act(t.token, () => api.expireIdToken(t.token), "expired"));
-    const assignee = h("input", { name: "driver_id", autocomplete: "off", size: 14, value: t.driver_id || "", "aria-label": `Driver id for ${t.token}` });
+    const assignee = h("input", { name: "driver_id", autocomplete: "off", size: 14, value: t.driver_id || "", placeholder: "driver id", "aria-label": `Driver id for ${t.token}` });
     const assign = h("form", { class: "assign", "aria-label": `Assign ${t.token}` }, assignee,
       h("button", { type: "submit" }, "Assign"));
     assign.addEventListener("submit", (event) => {

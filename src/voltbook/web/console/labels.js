@@ -1,17 +1,30 @@
-// Printable QR labels, one per EVSE: each opens the driver app on that connector.
-import qrcode from "/vendor/qrcode-generator-2.0.4/qrcode.mjs";
-import { h } from "./dom.js";
+// Printable QR labels, one per EVSE: each opens the driver app on that connector. The codes are
+// the server's (GET …/evses/{evse}/qr.svg): the console draws none of its own.
+import * as api from "./api.js";
+import { h, problem } from "./dom.js";
 
-/** The driver app's address for one EVSE (the app's #/charge/{station}/{evse} screen). */
-export function evseLink(stationId, evseId) {
-  return `${location.origin}/#/charge/${encodeURIComponent(stationId)}/${evseId}`;
+/** An SVG answer as a data: image, which the strict CSP allows (a blob: one it would not). */
+function svgImage(svg) {
+  const bytes = new TextEncoder().encode(svg);
+  let binary = "";
+  for (const byte of bytes) binary += String.fromCharCode(byte);
+  return `data:image/svg+xml;base64,${btoa(binary)}`;
 }
 
-function image(text) {
-  const code = qrcode(0, "M");
-  code.addData(text);
-  code.make();
-  return code.createDataURL(6, 4); // a GIF as a data: URL (the CSP allows data: images)
+function label(stationId, evse) {
+  const name = `${stationId} · EVSE ${evse}`;
+  const link = h("span", { class: "link" }, "…");
+  const code = h("div", { class: "code" }, h("p", { class: "quiet" }, "Loading the QR code…"));
+  const figure = h("figure", { class: "label", "data-evse": evse, "aria-busy": "true" },
+    code, h("figcaption", {}, h("strong", {}, name), h("br"), link));
+  Promise.all([api.qrSvg(stationId, evse), api.qrTarget(stationId, evse)])
+    .then(([svg, target]) => {
+      code.replaceChildren(h("img", { src: svgImage(svg), alt: `QR code for ${name}: opens ${target.url}`, width: 174, height: 174 }));
+      link.textContent = target.url;
+    })
+    .catch((error) => code.replaceChildren(problem(error)))
+    .finally(() => figure.removeAttribute("aria-busy"));
+  return figure;
 }
 
 /** A section with one label per EVSE and a button that prints them alone. */
@@ -26,11 +39,6 @@ export function labels(station) {
   return h("section", { class: "panel labels", id: "labels", "aria-labelledby": "labels-title" },
     h("h2", { id: "labels-title" }, "QR labels for drivers"),
     h("p", { class: "hint" }, "Stick one on each charging point: a driver's phone camera opens the app on that connector."),
-    print,
-    h("div", { class: "label-sheet" }, evses.map((evse) => {
-      const link = evseLink(station.id, evse);
-      return h("figure", { class: "label" },
-        h("img", { src: image(link), alt: `QR code for ${station.id}, EVSE ${evse}`, width: 174, height: 174 }),
-        h("figcaption", {}, h("strong", {}, `${station.id} · EVSE ${evse}`), h("br"), h("span", { class: "link" }, link)));
-    })));
+    evses.length ? print : h("p", { class: "quiet" }, "No EVSE yet: the labels appear once the station reports its connectors."),
+    h("div", { class: "label-sheet" }, evses.map((evse) => label(station.id, evse))));
 }

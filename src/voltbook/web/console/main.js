@@ -7,6 +7,7 @@ import * as overview from "./overview.js";
 import * as stations from "./stations.js";
 import * as stationPage from "./station.js";
 import * as reservations from "./reservations.js";
+import * as sessions from "./sessions.js";
 import * as offers from "./offers.js";
 import * as cards from "./cards.js";
 
@@ -18,6 +19,8 @@ const ROUTES = [
   [/^#\/overview$/, overview, "Overview"],
   [/^#\/stations$/, stations, "Stations"],
   [/^#\/stations\/(.+)$/, stationPage, "Station"],
+  [/^#\/sessions$/, sessions, "Sessions"],
+  [/^#\/sessions\/(\d+)$/, sessions, "Session"],
   [/^#\/reservations$/, reservations, "Reservations"],
   [/^#\/offers$/, offers, "Offers"],
   [/^#\/offers\/(new|\d+)$/, offers, "Offer"],
@@ -97,4 +100,7 @@ window.addEventListener("hashchange", () => {
   show();
   main.focus();
 });
-show();
+
+// A reload keeps the operator signed in: the refresh cookie gives a new access token.
+main.replaceChildren(Object.assign(document.createElement("p"), { className: "quiet", textContent: "Signing in…" }));
+api.resume().then((me) => (me ? started(me) : show()));

@@ -36,6 +36,8 @@ export async function render(root) {
   let closed = false; // the screen was left: answers still on their way draw nothing
 
   function drawMap() {
+    // A screen left while it loaded is detached: a map without a size must not fit or draw.
+    if (closed || !mapBox.isConnected) return;
     layer.clearLayers();
     const bounds = [];
     // Trouble is drawn last, on top of its neighbours.
@@ -116,7 +118,7 @@ export async function render(root) {
   async function load() {
     try {
       const [found, active] = await Promise.all([api.network(), api.alarms()]);
-      if (closed) return;
+      if (closed || !mapBox.isConnected) return;
       places = found.items;
       store.activeAlarms(active.items);
       drawCounts();

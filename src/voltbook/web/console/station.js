@@ -33,6 +33,7 @@ export async function render(root, [stationId]) {
 
   let station = null;
   let place = null;
+  let labelled = null;
   async function load() {
     try {
       station = await api.station(stationId);
@@ -40,7 +41,11 @@ export async function render(root, [stationId]) {
         place = await api.site(station.site_id).catch(() => ({ name: `site ${station.site_id}` }));
       }
       drawStation();
-      if (!qr.firstChild) qr.append(labels(station));
+      const evses = [...new Set(station.connectors.map((c) => c.evse_id))].join(",");
+      if (evses !== labelled) { // one label per EVSE: drawn again only when the EVSEs change
+        labelled = evses;
+        qr.replaceChildren(labels(station));
+      }
     } catch (error) {
       facts.replaceChildren(problem(error));
     }

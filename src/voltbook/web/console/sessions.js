@@ -1,0 +1,144 @@
+// Charging sessions: the filtered list (server-side filters, newest first), a CSV export, one
+// session's figures, and closing one the station never reported the end of.
+import * as api from "./api.js";
+import { announce, confirmDialog, field, h, number, problem, select, when } from "./dom.js";
+
+export async function render(root, [sessionId]) {
+  return sessionId ? one(root, sessionId) : list(root);
+}
+
+/** The start of a local day (`after` days later) as the API's aware timestamp. */
+function localMidnight(day, after = 0) {
+  if (!day) return null;
+  const start = new Date(`${day}T00:00:00`);
+  start.setDate(start.getDate() + after);
+  return start.toISOString();
+}
+
+function kwh(wh) {
+  return `${number(wh / 1000, 2)} kWh`;
+}
+
+async function list(root) {
+  const station = h("input", { type: "search", name: "station_id", autocomplete: "off", maxlength: 48 });
+  const tag = h("input", { type: "search", name: "id_tag", autocomplete: "off", maxlength: 36 });
+  const state = select("active", [["", "Running and ended"], ["true", "Running only"], ["false", "Ended only"]], "");
+  const since = h("input", { type: "date", name: "since" });
+  const until = h("input", { type: "date", name: "until" });
+  const apply = h("button", { type: "submit" }, "Show sessions");
+  const exportButton = h("button", { type: "button" }, "Export these sessions as CSV");
+  const download = h("a", { hidden: true, download: "sessions.csv", href: "#" }, "sessions.csv");
+  const filters = h("form", { class: "filters", role: "search", "aria-label": "Filter sessions" },
+    field("Station id (exact)", station), field("Card or token (id tag)", tag), field("State", state),
+    field("Started on or after", since), field("Started on or before", until), apply);
+  const result = h("p", { role: "status", class: "result" });
+  const tbody = h("tbody");
+  const more = h("button", { type: "button", hidden: true }, "Load older sessions");
+  root.append(h("h1", {}, "Sessions"), filters,
+    h("p", { class: "buttons" }, exportButton, " ", download), result,
+    h("table", { class: "list", id: "sessions-table" },
+      h("thead", {}, h("tr", {}, ["Session", "Station", "EVSE", "Id tag", "Started", "Ended", "Energy", "Stop reason"]
+        .map((t) => h("th", { scope: "col" }, t)))), tbody), more);
+
+  let items = [];
+  let cursor = null;
+  let shown = {}; // the filters of the list on screen: the export is of the same sessions
+  const query = () => ({
+    station_id: station.value.trim(), id_tag: tag.value.trim(), active: state.value,
+    since: localMidnight(since.value), until: localMidnight(until.value, 1),
+  });
+
+  function draw() {
+    result.textContent = items.length
+      ? `${number(items.length)} session${items.length === 1 ? "" : "s"} shown, newest first${cursor ? " (older ones below)" : ""}`
+      : "No session matches these filters.";
+    tbody.replaceChildren(...items.map((s) => h("tr", { "data-id": s.id },
+      h("th", { scope: "row" }, h("a", { href: `#/sessions/${s.id}` }, `#${s.id}`)),
+      h("td", {}, h("a", { href: `#/stations/${encodeURIComponent(s.station_id)}` }, s.station_id)),
+      h("td", {}, s.evse_id), h("td", {}, s.id_tag || "—"), h("td", {}, when(s.started_at)),
+      h("td", {}, s.stopped_at ? when(s.stopped_at) : h("span", { class: "badge active" }, "running")),
+      h("td", { class: "num" }, kwh(s.energy_wh)), h("td", {}, s.stop_reason || "—"))));
+    more.hidden = !cursor;
+  }
+
+  async function load(next) {
+    try {
+      if (!next) shown = query();
+      const page = await api.sessions({ ...shown, cursor: next ? cursor : null });
+      items = next ? [...items, ...page.items] : page.items;
+      cursor = page.next_cursor;
+      draw();
+    } catch (error) {
+      result.replaceChildren(problem(error));
+    }
+  }
+
+  filters.addEventListener("submit", (event) => { event.preventDefault(); load(false); });
+  more.addEventListener("click", () => load(true));
+  exportButton.addEventListener("click", async () => {
+    // The export needs the operator's token, so it is fetched here and handed over as a file.
+    try {
+      const text = await api.sessionsCsv(shown);
+      download.href = `data:text/csv;charset=utf-8,${encodeURIComponent(text)}`;
+      download.hidden = false;
+      download.click();
+      announce("Sessions exported as sessions.csv");
+    } catch (error) {
+      result.replaceChildren(problem(error));
+    }
+  });
+  await load(false);
+}
+
+async function one(root, sessionId) {
+  const heading = h("h1", {}, `Session #${sessionId}`);
+  const facts = h("dl", { class: "facts", id: "session-facts" });
+  const closing = h("section", { class: "panel", id: "close-session", "aria-labelledby": "close-title" });
+  root.append(h("p", {}, h("a", { href: "#/sessions" }, "← All sessions")), heading, facts,
+    h("p", { class: "hint spaced" }, "The readings shown are the session's latest: voltbook does not keep the series of meter values yet."),
+    closing);
+
+  function draw(s) {
+    const rows = [
+      ["Station", h("a", { href: `#/stations/${encodeURIComponent(s.station_id)}` }, s.station_id)],
+      ["EVSE / connector", `${s.evse_id} / ${s.connector_id ?? "—"}`],
+      ["State", s.stopped_at ? "ended" : "running"],
+      ["Id tag", s.id_tag || "—"], ["Transaction id (the station's)", s.transaction_id],
+      ["Reservation", s.reservation_id ? `#${s.reservation_id}` : "—"],
+      ["Started", when(s.started_at)], ["Ended", when(s.stopped_at)],
+      ["Energy", kwh(s.energy_wh)], ["Power at the last reading", s.power_w === null ? "—" : `${number(s.power_w / 1000, 1)} kW`],
+      ["Battery at the last reading", s.soc_percent === null ? "—" : `${number(s.soc_percent)} %`],
+      ["Last reading", when(s.last_sample_at)], ["Stop reason", s.stop_reason || "—"],
+    ];
+    facts.replaceChildren(...rows.map(([dt, dd]) => h("div", {}, h("dt", {}, dt), h("dd", {}, dd))));
+    closing.replaceChildren(h("h2", { id: "close-title" }, "Close this session"));
+    closing.hidden = Boolean(s.stopped_at); // an ended session has nothing to close
+    if (s.stopped_at) return;
+    const reason = h("input", { name: "reason", required: true, maxlength: 32, pattern: "[A-Za-z0-9 ._:\\-]+", autocomplete: "off" });
+    const form = h("form", { class: "inline", "aria-label": "Close this session" },
+      field("Reason (kept as its stop reason)", reason, "Letters, digits, spaces and . _ : - (at most 32 characters)."),
+      h("button", { type: "submit", class: "danger" }, "Close session"));
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const ok = await confirmDialog(`Close session #${s.id}?`,
+        `Use this only when station ${s.station_id} never reported the end of this session: it is recorded as ended now, with the reason "${reason.value.trim()}".`,
+        "Close session");
+      if (!ok) return;
+      try {
+        draw(await api.closeSession(s.id, reason.value.trim()));
+        announce(`Session ${s.id} closed`);
+      } catch (error) {
+        closing.append(problem(error));
+      }
+    });
+    closing.append(h("p", { class: "hint" },
+      "Only for a session stuck open (the station never reported its end). To end a charge in progress, use Remote stop on ",
+      h("a", { href: `#/stations/${encodeURIComponent(s.station_id)}` }, `station ${s.station_id}`), "."), form);
+  }
+
+  try {
+    draw(await api.session(sessionId));
+  } catch (error) {
+    facts.replaceChildren(problem(error));
+  }
+}
