@@ -20,7 +20,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Self
 
-from tests.unit.fakes import ReadOnlyViolation
+from tests.unit.memory_uow import ReadOnlyViolation
 from voltbook.charging.model import ChargingSession, SessionFilter
 
 

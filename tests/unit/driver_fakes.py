@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from types import TracebackType
 from typing import TYPE_CHECKING, Self
 
-from tests.unit.fakes import ReadOnlyViolation
+from tests.unit.memory_uow import ReadOnlyViolation
 from voltbook.drivers.model import Driver
 from voltbook.drivers.privacy_model import Position, Preferences
 from voltbook.drivers.vehicle_model import ChargingSessionRef, Vehicle

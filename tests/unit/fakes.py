@@ -24,6 +24,7 @@ from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import TYPE_CHECKING, Self, TypeVar
 
+from tests.unit.memory_uow import ReadOnlyViolation
 from voltbook.core.bus import Event
 from voltbook.core.errors import Conflict
 from voltbook.drivers.model import Driver, Role
@@ -130,10 +131,6 @@ class PlainHasher:
             return False
         expected = self.PREFIX + hashlib.sha256(password.encode()).hexdigest()
         return hmac.compare_digest(expected, password_hash)
-
-
-class ReadOnlyViolation(RuntimeError):
-    """A write inside a unit of work opened with `read_only=True`."""
 
 
 # --- stations ---------------------------------------------------------------------------

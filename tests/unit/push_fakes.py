@@ -22,7 +22,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Self
 
-from tests.unit.fakes import ReadOnlyViolation
+from tests.unit.memory_uow import ReadOnlyViolation
 from voltbook.notices.model import PushOutcome, PushSubscription, Urgency
 
 

@@ -33,7 +33,7 @@ from datetime import datetime, timedelta
 from types import TracebackType
 from typing import TYPE_CHECKING, Self
 
-from tests.unit.fakes import ReadOnlyViolation
+from tests.unit.memory_uow import ReadOnlyViolation
 from voltbook.core.errors import Conflict
 from voltbook.reservations.model import Alternative, Reservation, Status
 from voltbook.reservations.ports import Busy, Evse, Job, JobKind, NewJob, SiteHours, SlotTaken

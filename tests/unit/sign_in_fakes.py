@@ -6,7 +6,7 @@ import dataclasses
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from tests.unit.fakes import ReadOnlyViolation
+from tests.unit.memory_uow import ReadOnlyViolation
 from voltbook.drivers.sign_ins import RefreshRecord, SignIn, Standing
 
 if TYPE_CHECKING:

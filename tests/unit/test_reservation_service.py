@@ -15,7 +15,8 @@ from typing import Any
 
 import pytest
 
-from tests.unit.fakes import DEFAULT_START, EventRecorder, FakeClock, ReadOnlyViolation
+from tests.unit.fakes import DEFAULT_START, EventRecorder, FakeClock
+from tests.unit.memory_uow import ReadOnlyViolation
 from tests.unit.reservation_fakes import (
     FakeAlternatives,
     FakeChargerHold,
