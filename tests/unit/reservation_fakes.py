@@ -33,7 +33,7 @@ from datetime import datetime, timedelta
 from types import TracebackType
 from typing import TYPE_CHECKING, Self
 
-from tests.unit.memory_uow import ReadOnlyViolation
+from tests.unit.memory_uow import MemoryStore, MemoryUnitOfWork, ReadOnlyViolation
 from voltbook.core.errors import Conflict
 from voltbook.reservations.model import Alternative, Reservation, Status
 from voltbook.reservations.ports import Busy, Evse, Job, JobKind, NewJob, SiteHours, SlotTaken
@@ -72,16 +72,14 @@ class _State:
 Hook = Callable[[], Awaitable[None]]
 
 
-class ReservationStore:
+class ReservationStore(MemoryStore[_State]):
     """Committed bookings and jobs, plus the stations, EVSEs and vehicles they refer to."""
 
     def __init__(self) -> None:
-        self.state = _State()
+        super().__init__(_State())
         self.sites: dict[str, str] = {}  # station id -> site id
         self.evse_table: dict[tuple[str, int], Evse] = {}
         self.vehicles: dict[tuple[str, str], frozenset[str]] = {}
-        self.commits = 0
-        self.read_only_flags: list[bool] = []
         # Awaited inside `evses_of()`: lets a test hold a booking in the middle of its
         # transaction.
         self.during_evses: Hook | None = None
@@ -96,7 +94,6 @@ class ReservationStore:
         self._tag_numbers = itertools.count(1)
 
     def uow(self, *, read_only: bool = False) -> InMemoryReservationsUow:
-        self.read_only_flags.append(read_only)
         return InMemoryReservationsUow(self, read_only=read_only)
 
     # --- seeding ------------------------------------------------------------------------
@@ -151,9 +148,8 @@ class ReservationStore:
     def next_tag(self) -> str:
         return f"VB{next(self._tag_numbers):010X}"
 
-    def publish(self, staged: _State) -> None:
-        self.state = staged.copy()
-        self.commits += 1
+    def copy_state(self, state: _State) -> _State:
+        return state.copy()
 
 
 class InMemoryReservationRepository:
@@ -398,13 +394,12 @@ class InMemoryReservationRepository:
         return [self._state.reservations[key] for key in sorted(self._state.reservations)]
 
 
-class InMemoryReservationsUow:
-    def __init__(self, store: ReservationStore, *, read_only: bool = False) -> None:
-        self._store = store
-        self.read_only = read_only
-        self._staged: _State | None = None
-        self._repository: InMemoryReservationRepository | None = None
-        self._locked = False
+class InMemoryReservationsUow(MemoryUnitOfWork[_State]):
+    """A write unit of work holds the store's write lock from enter to exit, like SQLite."""
+
+    store: ReservationStore
+    _repository: InMemoryReservationRepository | None = None
+    _locked = False
 
     @property
     def reservations(self) -> InMemoryReservationRepository:
@@ -412,17 +407,19 @@ class InMemoryReservationsUow:
             raise RuntimeError("the unit of work is not open")
         return self._repository
 
+    def open_repositories(self) -> None:
+        self._repository = InMemoryReservationRepository(
+            self.store, self.state, writable=not self.read_only
+        )
+
+    def close_repositories(self) -> None:
+        self._repository = None
+
     async def __aenter__(self) -> Self:
-        if self.read_only:
-            self._repository = InMemoryReservationRepository(
-                self._store, self._store.state, writable=False
-            )
-            return self
-        await self._store._write_lock.acquire()
-        self._locked = True
-        self._staged = self._store.state.copy()
-        self._repository = InMemoryReservationRepository(self._store, self._staged, writable=True)
-        return self
+        if not self.read_only:
+            await self.store._write_lock.acquire()
+            self._locked = True
+        return await super().__aenter__()
 
     async def __aexit__(
         self,
@@ -430,18 +427,12 @@ class InMemoryReservationsUow:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self._repository = None
-        self._staged = None  # whatever was not committed is rolled back
-        if self._locked:
-            self._locked = False
-            self._store._write_lock.release()
-
-    async def commit(self) -> None:
-        if self.read_only:
-            raise ReadOnlyViolation("commit of a read-only unit of work")
-        if self._staged is None:
-            raise RuntimeError("commit outside the unit of work")
-        self._store.publish(self._staged)
+        try:
+            await super().__aexit__(exc_type, exc, tb)
+        finally:
+            if self._locked:
+                self._locked = False
+                self.store._write_lock.release()
 
 
 class FakeChargerHold:
