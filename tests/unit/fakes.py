@@ -5,9 +5,9 @@ Every fake keeps to the contract its port documents, and no more:
 - `FakeClock` gives a wall clock and a monotonic clock that move only when a test says so.
 - `SequentialIds` hands out predictable ids.
 - `InMemoryStationsStore` / `InMemoryDriverStore` hold the *committed* state. Their `uow`
-  method is the unit-of-work factory the services take (`read_only=` keyword). A unit of
-  work stages its writes; they become visible to other units of work only on `commit`, and
-  are thrown away when the block is left without one.
+  method is the unit-of-work factory the services take (`read_only=` keyword); both run on
+  the generic `MemoryUnitOfWork` (see memory_uow.py). The unique e-mail index of accounts is
+  checked again at commit, against what other units of work committed meanwhile.
 - `InMemorySiteRepository.nearest_candidates` returns every site with a matching connector,
   wherever it is (the port allows a superset) and in no useful order, so the domain has to
   do the ranking and the radius check itself.
@@ -20,11 +20,11 @@ import dataclasses
 import hashlib
 import hmac
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from types import TracebackType
-from typing import TYPE_CHECKING, Self, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
-from tests.unit.memory_uow import ReadOnlyViolation
+from tests.unit.memory_uow import MemoryStore, MemoryUnitOfWork
 from voltbook.core.bus import Event
 from voltbook.core.errors import Conflict
 from voltbook.drivers.model import Driver, Role
@@ -136,20 +136,36 @@ class PlainHasher:
 # --- stations ---------------------------------------------------------------------------
 
 
-class InMemoryStationsStore:
+@dataclass(slots=True)
+class SitesState:
+    sites: dict[int, Site] = field(default_factory=dict)
+    keys: dict[tuple[str, str], int] = field(default_factory=dict)  # (source, id) -> site id
+
+    def copy(self) -> SitesState:
+        return SitesState(dict(self.sites), dict(self.keys))
+
+
+class InMemoryStationsStore(MemoryStore[SitesState]):
     """Committed sites. `uow` is a StationsUowFactory; `put` seeds a site directly."""
 
     def __init__(self) -> None:
-        self.sites: dict[int, Site] = {}
-        self.keys: dict[tuple[str, str], int] = {}
-        self.commits = 0
-        self.read_only_flags: list[bool] = []
+        super().__init__(SitesState())
         # Runs after every candidate search: lets a test act as a concurrent writer.
         self.after_candidates: Callable[[], None] | None = None
         self._last_id = 0
 
+    @property
+    def sites(self) -> dict[int, Site]:
+        return self.state.sites
+
+    @property
+    def keys(self) -> dict[tuple[str, str], int]:
+        return self.state.keys
+
+    def copy_state(self, state: SitesState) -> SitesState:
+        return state.copy()
+
     def uow(self, *, read_only: bool = False) -> InMemoryStationsUow:
-        self.read_only_flags.append(read_only)
         return InMemoryStationsUow(self, read_only=read_only)
 
     def allocate_id(self) -> int:
@@ -169,24 +185,23 @@ class InMemoryStationsStore:
         site = self.sites.pop(site_id)
         del self.keys[(site.details.source, site.details.source_id)]
 
-    def apply(self, sites: dict[int, Site], keys: dict[tuple[str, str], int]) -> None:
-        self.sites.update(sites)
-        self.keys.update(keys)
-        self.commits += 1
-
 
 class InMemorySiteRepository:
-    """SiteRepository over a store; writes are staged in this object until `publish`."""
+    """SiteRepository in a unit of work; without one, it writes to the store at once."""
 
     def __init__(
-        self, store: InMemoryStationsStore | None = None, *, writable: bool = True
+        self,
+        store: InMemoryStationsStore | None = None,
+        *,
+        uow: MemoryUnitOfWork[SitesState] | None = None,
     ) -> None:
         self._store = store if store is not None else InMemoryStationsStore()
-        self._writable = writable
-        self._written: dict[int, Site] = {}
-        self._new_keys: dict[tuple[str, str], int] = {}
+        self._uow = uow
         self.get_many_calls: list[list[int]] = []
         self.upsert_calls: list[int] = []
+
+    def _state(self) -> SitesState:
+        return self._store.state if self._uow is None else self._uow.state
 
     # --- SiteRepository -----------------------------------------------------------------
 
@@ -200,7 +215,7 @@ class InMemorySiteRepository:
         ]
 
     async def nearest_candidates(self, query: NearbyQuery) -> list[SitePoint]:
-        matching = [site for site in self._visible().values() if _site_matches(query, site)]
+        matching = [site for site in self._state().sites.values() if _site_matches(query, site)]
         # The port promises no order: hand them out by descending id.
         matching.sort(key=lambda site: site.id, reverse=True)
         points = [SitePoint(site.id, site.details.lat, site.details.lon) for site in matching]
@@ -210,48 +225,26 @@ class InMemorySiteRepository:
 
     async def get_many(self, site_ids: Sequence[int]) -> dict[int, Site]:
         self.get_many_calls.append(list(site_ids))
-        visible = self._visible()
+        visible = self._state().sites
         return {site_id: visible[site_id] for site_id in site_ids if site_id in visible}
 
     async def upsert_imported(self, plans: Sequence[SitePlan]) -> UpsertCounts:
-        if not self._writable:
-            raise ReadOnlyViolation("upsert_imported in a read-only unit of work")
+        state = self._state() if self._uow is None else self._uow.writable("upsert_imported")
         self.upsert_calls.append(len(plans))
         by_key = {(plan.details.source, plan.details.source_id): plan for plan in plans}
         created = updated = 0
         for key, plan in by_key.items():
-            site_id = self._new_keys.get(key, self._store.keys.get(key))
+            site_id = state.keys.get(key)
             if site_id is None:
-                site_id = self._store.allocate_id()
-                self._new_keys[key] = site_id
-                previous = None
+                site_id = state.keys[key] = self._store.allocate_id()
                 created += 1
             else:
-                previous = self._visible().get(site_id)
                 updated += 1
-            self._written[site_id] = site_from_plan(site_id, plan, previous)
+            state.sites[site_id] = site_from_plan(site_id, plan, state.sites.get(site_id))
         return UpsertCounts(created=created, updated=updated)
 
     async def count(self) -> int:
-        return len(self._visible())
-
-    # --- unit-of-work support -----------------------------------------------------------
-
-    @property
-    def has_staged_writes(self) -> bool:
-        return bool(self._written or self._new_keys)
-
-    def publish(self) -> None:
-        """Make the staged writes visible to everyone (commit)."""
-        self._store.apply(self._written, self._new_keys)
-        self.discard()
-
-    def discard(self) -> None:
-        self._written = {}
-        self._new_keys = {}
-
-    def _visible(self) -> dict[int, Site]:
-        return self._store.sites | self._written
+        return len(self._state().sites)
 
 
 def _site_matches(query: NearbyQuery, site: Site) -> bool:
@@ -292,12 +285,9 @@ def site_from_plan(site_id: int, plan: SitePlan, previous: Site | None) -> Site:
     )
 
 
-class InMemoryStationsUow:
-    def __init__(self, store: InMemoryStationsStore, *, read_only: bool = False) -> None:
-        self._store = store
-        self.read_only = read_only
-        self._repository: InMemorySiteRepository | None = None
-        self.committed = False
+class InMemoryStationsUow(MemoryUnitOfWork[SitesState]):
+    store: InMemoryStationsStore
+    _repository: InMemorySiteRepository | None = None
 
     @property
     def sites(self) -> InMemorySiteRepository:
@@ -305,80 +295,104 @@ class InMemoryStationsUow:
             raise RuntimeError("the unit of work is not open")
         return self._repository
 
-    async def __aenter__(self) -> Self:
-        self._repository = InMemorySiteRepository(self._store, writable=not self.read_only)
-        return self
+    def open_repositories(self) -> None:
+        self._repository = InMemorySiteRepository(self.store, uow=self)
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if self._repository is not None:
-            self._repository.discard()
+    def close_repositories(self) -> None:
         self._repository = None
-
-    async def commit(self) -> None:
-        self.sites.publish()
-        self.committed = True
 
 
 # --- drivers ----------------------------------------------------------------------------
 
 
-class InMemoryDriverStore:
-    """Committed accounts. `uow` is a DriversUowFactory."""
+@dataclass(slots=True)
+class DriversState:
+    drivers: dict[str, Driver] = field(default_factory=dict)
+    deleted: set[str] = field(default_factory=set)  # tombstones: erased accounts
+    sign_ins: dict[str, SignIn] = field(default_factory=dict)
+    refresh_tokens: dict[str, tuple[str, datetime, datetime | None]] = field(default_factory=dict)
+
+    def copy(self) -> DriversState:
+        return DriversState(
+            dict(self.drivers), set(self.deleted), dict(self.sign_ins), dict(self.refresh_tokens)
+        )
+
+
+class InMemoryDriverStore(MemoryStore[DriversState]):
+    """Committed accounts and sign-ins. `uow` is a DriversUowFactory."""
 
     def __init__(self) -> None:
-        self.drivers: dict[str, Driver] = {}
-        self.deleted: set[str] = set()  # tombstones: erased accounts
-        self.sign_ins: dict[str, SignIn] = {}
-        self.refresh_tokens: dict[str, tuple[str, datetime, datetime | None]] = {}
-        self.commits = 0
-        self.read_only_flags: list[bool] = []
+        super().__init__(DriversState())
+
+    @property
+    def drivers(self) -> dict[str, Driver]:
+        return self.state.drivers
+
+    @property
+    def deleted(self) -> set[str]:
+        return self.state.deleted
+
+    @property
+    def sign_ins(self) -> dict[str, SignIn]:
+        return self.state.sign_ins
+
+    @property
+    def refresh_tokens(self) -> dict[str, tuple[str, datetime, datetime | None]]:
+        return self.state.refresh_tokens
 
     def uow(self, *, read_only: bool = False) -> InMemoryDriversUow:
-        self.read_only_flags.append(read_only)
         return InMemoryDriversUow(self, read_only=read_only)
 
-    def by_email(self, email: str) -> Driver | None:
-        return next((d for d in self.drivers.values() if d.email == email), None)
+    def copy_state(self, state: DriversState) -> DriversState:
+        return state.copy()
 
-    def apply(self, added: dict[str, Driver]) -> None:
-        taken = {driver.email for driver in self.drivers.values()}
-        clash = [driver.email for driver in added.values() if driver.email in taken]
-        if clash:
+    def by_email(self, email: str) -> Driver | None:
+        return _by_email(self.state, email)
+
+    def publish(self, staged: DriversState) -> None:
+        """The unique e-mail index is checked at commit, against what others committed."""
+        taken = {d.email: d.id for d in self.drivers.values()}
+        new = (d for d in staged.drivers.values() if d.id not in self.drivers)
+        if any(taken.get(d.email, d.id) != d.id for d in new):
             raise Conflict("an account with this e-mail address exists already")
-        self.drivers.update(added)
-        self.commits += 1
+        super().publish(staged)
+
+
+def _by_email(state: DriversState, email: str) -> Driver | None:
+    return next((d for d in state.drivers.values() if d.email == email), None)
 
 
 class InMemoryDriverRepository:
-    """DriverRepository over a store; new accounts are staged until `publish`."""
+    """DriverRepository in a unit of work; without one, it writes to the store at once."""
 
-    def __init__(self, store: InMemoryDriverStore | None = None, *, writable: bool = True) -> None:
+    def __init__(
+        self,
+        store: InMemoryDriverStore | None = None,
+        *,
+        uow: MemoryUnitOfWork[DriversState] | None = None,
+    ) -> None:
         self._store = store if store is not None else InMemoryDriverStore()
-        self._writable = writable
-        self._added: dict[str, Driver] = {}
+        self._uow = uow
+
+    def _state(self, write: str | None = None) -> DriversState:
+        if self._uow is None:
+            return self._store.state
+        return self._uow.state if write is None else self._uow.writable(write)
 
     async def add(self, driver: Driver) -> None:
-        if not self._writable:
-            raise ReadOnlyViolation("add in a read-only unit of work")
+        state = self._state("add")
         if await self.by_email(driver.email) is not None:
             raise Conflict("an account with this e-mail address exists already")
         if await self.get(driver.id) is not None:
             raise Conflict(f"driver id {driver.id} exists already")
-        self._added[driver.id] = driver
+        state.drivers[driver.id] = driver
 
     async def by_email(self, email: str) -> Driver | None:
-        staged = next((d for d in self._added.values() if d.email == email), None)
-        return staged if staged is not None else self._store.by_email(email)
+        return _by_email(self._state(), email)
 
     async def get(self, driver_id: str) -> Driver | None:
-        if driver_id in self._store.deleted:
-            return None
-        return self._added.get(driver_id) or self._store.drivers.get(driver_id)
+        state = self._state()
+        return None if driver_id in state.deleted else state.drivers.get(driver_id)
 
     async def set_password(self, driver_id: str, password_hash: str) -> None:
         self._change(driver_id, password_hash=password_hash)
@@ -391,27 +405,18 @@ class InMemoryDriverRepository:
 
     async def erase(self, driver_id: str, at: datetime) -> None:
         self._change(driver_id, email=f"deleted-{driver_id}@deleted.invalid", password_hash="!")
-        self._store.deleted.add(driver_id)
+        self._state().deleted.add(driver_id)
 
     def _change(self, driver_id: str, **changes: object) -> None:
-        if not self._writable:
-            raise ReadOnlyViolation("a change in a read-only unit of work")
-        driver = self._store.drivers[driver_id]
-        self._store.drivers[driver_id] = dataclasses.replace(driver, **changes)  # type: ignore[arg-type]
-
-    def publish(self) -> None:
-        added, self._added = self._added, {}
-        self._store.apply(added)
-
-    def discard(self) -> None:
-        self._added = {}
+        state = self._state("a change")
+        driver = state.drivers[driver_id]
+        state.drivers[driver_id] = dataclasses.replace(driver, **changes)  # type: ignore[arg-type]
 
 
-class InMemoryDriversUow:
-    def __init__(self, store: InMemoryDriverStore, *, read_only: bool = False) -> None:
-        self._store = store
-        self.read_only = read_only
-        self._repository: InMemoryDriverRepository | None = None
+class InMemoryDriversUow(MemoryUnitOfWork[DriversState]):
+    store: InMemoryDriverStore
+    _repository: InMemoryDriverRepository | None = None
+    _sign_ins: SignInRepository | None = None
 
     @property
     def drivers(self) -> InMemoryDriverRepository:
@@ -421,28 +426,19 @@ class InMemoryDriversUow:
 
     @property
     def sign_ins(self) -> SignInRepository:
-        if self._repository is None:
+        if self._sign_ins is None:
             raise RuntimeError("the unit of work is not open")
+        return self._sign_ins
+
+    def open_repositories(self) -> None:
         from tests.unit.sign_in_fakes import InMemorySignInRepository
 
-        return InMemorySignInRepository(self._store, writable=not self.read_only)
+        self._repository = InMemoryDriverRepository(self.store, uow=self)
+        self._sign_ins = InMemorySignInRepository(self)
 
-    async def __aenter__(self) -> Self:
-        self._repository = InMemoryDriverRepository(self._store, writable=not self.read_only)
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if self._repository is not None:
-            self._repository.discard()
+    def close_repositories(self) -> None:
         self._repository = None
-
-    async def commit(self) -> None:
-        self.drivers.publish()
+        self._sign_ins = None
 
 
 if TYPE_CHECKING:

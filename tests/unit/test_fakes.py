@@ -15,9 +15,9 @@ from tests.unit.fakes import (
     InMemorySiteRepository,
     InMemoryStationsStore,
     PlainHasher,
-    ReadOnlyViolation,
     SequentialIds,
 )
+from tests.unit.memory_uow import ReadOnlyViolation
 from voltbook.core.errors import Conflict
 from voltbook.drivers.model import Driver, Role
 from voltbook.stations.model import NearbyQuery, PowerType
