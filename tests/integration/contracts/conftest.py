@@ -1,0 +1,74 @@
+"""Each contract case runs three times: on the unit tests' fake, on SQLite and on PostgreSQL.
+
+A case sees only a unit-of-work factory (the port), so what it asserts is what the port
+promises; where the fake and SQL disagree, the fake is the one to fix.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from tests.conftest import wipe
+from tests.unit.fakes import FakeClock, InMemoryDriverStore, InMemoryStationsStore
+from voltbook.drivers.ports import DriversUowFactory
+from voltbook.stations.ports import StationsUowFactory
+from voltbook.storage import migrate
+from voltbook.storage.database import create_engine
+from voltbook.storage.unit_of_work import SqlUnitOfWork
+
+BACKENDS = ["memory", "sqlite", "postgresql"]
+
+
+@pytest.fixture(scope="session")
+async def contract_engines() -> AsyncIterator[dict[str, AsyncEngine]]:
+    """One migrated engine per database, made when a case first needs it."""
+    engines: dict[str, AsyncEngine] = {}
+    yield engines
+    for engine in engines.values():
+        await engine.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def backend_url(request: pytest.FixtureRequest) -> tuple[str, str | None]:
+    """(kind, database URL); the fake has no URL."""
+    kind: str = request.param
+    if kind == "memory":
+        return kind, None
+    url: str = request.getfixturevalue("sqlite_url" if kind == "sqlite" else "pg_url")
+    return kind, url
+
+
+@pytest.fixture
+async def backend(
+    backend_url: tuple[str, str | None], contract_engines: dict[str, AsyncEngine]
+) -> AsyncEngine | None:
+    """None for the fake; otherwise an emptied, migrated database."""
+    kind, url = backend_url
+    if url is None:
+        return None
+    if kind not in contract_engines:
+        engine = create_engine(url)
+        await migrate.upgrade(engine)
+        contract_engines[kind] = engine
+    await wipe(contract_engines[kind])
+    return contract_engines[kind]
+
+
+def _sql(engine: AsyncEngine) -> Callable[..., SqlUnitOfWork]:
+    def make(*, read_only: bool = False) -> SqlUnitOfWork:
+        return SqlUnitOfWork(engine, FakeClock(), read_only=read_only)
+
+    return make
+
+
+@pytest.fixture
+def stations_uow(backend: AsyncEngine | None) -> StationsUowFactory:
+    return InMemoryStationsStore().uow if backend is None else _sql(backend)
+
+
+@pytest.fixture
+def drivers_uow(backend: AsyncEngine | None) -> DriversUowFactory:
+    return InMemoryDriverStore().uow if backend is None else _sql(backend)
