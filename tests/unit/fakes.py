@@ -404,7 +404,18 @@ class InMemoryDriverRepository:
         self._change(driver_id, blocked=blocked)
 
     async def erase(self, driver_id: str, at: datetime) -> None:
-        self._change(driver_id, email=f"deleted-{driver_id}@deleted.invalid", password_hash="!")
+        """Like SQL: the row stays as a tombstone with nothing personal left in it."""
+        self._change(
+            driver_id,
+            email=f"deleted-{driver_id}@deleted.invalid",
+            password_hash="!",
+            role=Role.DRIVER,
+            blocked=True,
+            consent_location=False,
+            consent_offers=False,
+            quiet_hours=None,
+            time_zone=None,
+        )
         self._state().deleted.add(driver_id)
 
     def _change(self, driver_id: str, **changes: object) -> None:
