@@ -12,11 +12,14 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.conftest import wipe
-from tests.unit.fakes import FakeClock, InMemoryDriverStore, InMemoryStationsStore
+from tests.unit.fakes import DEFAULT_START, FakeClock, InMemoryDriverStore, InMemoryStationsStore
+from tests.unit.reservation_fakes import ReservationStore
 from voltbook.drivers.ports import DriversUowFactory
+from voltbook.reservations.ports import ReservationsUowFactory
 from voltbook.stations.ports import StationsUowFactory
 from voltbook.storage import migrate
 from voltbook.storage.database import create_engine
+from voltbook.storage.tables import drivers
 from voltbook.storage.unit_of_work import SqlUnitOfWork
 
 BACKENDS = ["memory", "sqlite", "postgresql"]
@@ -72,3 +75,31 @@ def stations_uow(backend: AsyncEngine | None) -> StationsUowFactory:
 @pytest.fixture
 def drivers_uow(backend: AsyncEngine | None) -> DriversUowFactory:
     return InMemoryDriverStore().uow if backend is None else _sql(backend)
+
+
+# The reservations cases book for these drivers at this station (SQL refers to both).
+STATION = "ST"
+DRIVERS = ("D1", "D2")
+
+
+@pytest.fixture
+async def reservations_uow(backend: AsyncEngine | None) -> ReservationsUowFactory:
+    if backend is None:
+        store = ReservationStore()
+        store.add_station(STATION, "site-1", {1: ["IEC_62196_T2"], 2: ["IEC_62196_T2"]})
+        return store.uow
+    async with SqlUnitOfWork(backend, FakeClock()) as uow:
+        await uow.stations.add(STATION, None, "hash")
+        await uow.commit()
+    async with backend.begin() as connection:
+        for driver_id in DRIVERS:
+            await connection.execute(
+                drivers.insert().values(
+                    id=driver_id,
+                    email=f"{driver_id.lower()}@example.org",
+                    password_hash="x",
+                    role="driver",
+                    created_at=DEFAULT_START,
+                )
+            )
+    return _sql(backend)
