@@ -49,9 +49,10 @@ class InMemorySignInRepository:
 
     async def use_refresh(self, token_hash: str, at: datetime) -> bool:
         self._write()
-        sign_in_id, expires, used = self._store.refresh_tokens[token_hash]
-        if used is not None:
+        found = self._store.refresh_tokens.get(token_hash)
+        if found is None or found[2] is not None:  # unknown or used: like SQL, no row changes
             return False
+        sign_in_id, expires, _ = found
         self._store.refresh_tokens[token_hash] = (sign_in_id, expires, at)
         return True
 
