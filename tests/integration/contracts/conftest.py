@@ -12,8 +12,10 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.conftest import wipe
+from tests.unit.charging_fakes import SessionStore
 from tests.unit.fakes import DEFAULT_START, FakeClock, InMemoryDriverStore, InMemoryStationsStore
 from tests.unit.reservation_fakes import ReservationStore
+from voltbook.charging.ports import ChargingUowFactory
 from voltbook.drivers.ports import DriversUowFactory
 from voltbook.reservations.ports import ReservationsUowFactory
 from voltbook.stations.ports import StationsUowFactory
@@ -102,4 +104,14 @@ async def reservations_uow(backend: AsyncEngine | None) -> ReservationsUowFactor
                     created_at=DEFAULT_START,
                 )
             )
+    return _sql(backend)
+
+
+@pytest.fixture
+async def charging_uow(backend: AsyncEngine | None) -> ChargingUowFactory:
+    if backend is None:
+        return SessionStore().uow
+    async with SqlUnitOfWork(backend, FakeClock()) as uow:
+        await uow.stations.add(STATION, None, "hash")
+        await uow.commit()
     return _sql(backend)
