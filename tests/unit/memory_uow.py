@@ -53,7 +53,6 @@ class MemoryUnitOfWork(Generic[S]):
     def __init__(self, store: MemoryStore[S], *, read_only: bool = False) -> None:
         self.store = store
         self.read_only = read_only
-        self.committed = False  # whether `commit` was called at least once
         self._state: S | None = None
         store.read_only_flags.append(read_only)
 
@@ -100,7 +99,6 @@ class MemoryUnitOfWork(Generic[S]):
         if self.read_only:
             raise ReadOnlyViolation("commit of a read-only unit of work")
         self.store.publish(self._state)
-        self.committed = True
 
 
 if TYPE_CHECKING:
