@@ -14,9 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from tests.conftest import wipe
 from tests.unit.charging_fakes import SessionStore
 from tests.unit.fakes import DEFAULT_START, FakeClock, InMemoryDriverStore, InMemoryStationsStore
+from tests.unit.push_fakes import PushStore
 from tests.unit.reservation_fakes import ReservationStore
 from voltbook.charging.ports import ChargingUowFactory
 from voltbook.drivers.ports import DriversUowFactory
+from voltbook.notices.ports import PushUowFactory
 from voltbook.reservations.ports import ReservationsUowFactory
 from voltbook.stations.ports import StationsUowFactory
 from voltbook.storage import migrate
@@ -93,7 +95,12 @@ async def reservations_uow(backend: AsyncEngine | None) -> ReservationsUowFactor
     async with SqlUnitOfWork(backend, FakeClock()) as uow:
         await uow.stations.add(STATION, None, "hash")
         await uow.commit()
-    async with backend.begin() as connection:
+    await given_drivers(backend)
+    return _sql(backend)
+
+
+async def given_drivers(engine: AsyncEngine) -> None:
+    async with engine.begin() as connection:
         for driver_id in DRIVERS:
             await connection.execute(
                 drivers.insert().values(
@@ -104,6 +111,13 @@ async def reservations_uow(backend: AsyncEngine | None) -> ReservationsUowFactor
                     created_at=DEFAULT_START,
                 )
             )
+
+
+@pytest.fixture
+async def push_uow(backend: AsyncEngine | None) -> PushUowFactory:
+    if backend is None:
+        return PushStore().uow
+    await given_drivers(backend)
     return _sql(backend)
 
 
