@@ -1,4 +1,4 @@
-"""An in-memory SignInRepository in a drivers' unit of work (see fakes.InMemoryDriversUow)."""
+"""An in-memory SignInRepository in a drivers' unit of work (see account_fakes.InMemoryDriversUow)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from voltbook.drivers.sign_ins import RefreshRecord, SignIn, Standing
 
 if TYPE_CHECKING:
-    from tests.unit.fakes import DriversState, InMemoryDriversUow
+    from tests.unit.account_fakes import DriversState, InMemoryDriversUow
 
 
 class InMemorySignInRepository:

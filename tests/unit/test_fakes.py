@@ -8,10 +8,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tests.unit import builders
+from tests.unit.account_fakes import InMemoryDriverRepository, InMemoryDriverStore
 from tests.unit.fakes import (
     FakeClock,
-    InMemoryDriverRepository,
-    InMemoryDriverStore,
     InMemorySiteRepository,
     InMemoryStationsStore,
     PlainHasher,

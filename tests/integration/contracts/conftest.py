@@ -12,8 +12,9 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.conftest import wipe
+from tests.unit.account_fakes import InMemoryDriverStore
 from tests.unit.charging_fakes import SessionStore
-from tests.unit.fakes import DEFAULT_START, FakeClock, InMemoryDriverStore, InMemoryStationsStore
+from tests.unit.fakes import DEFAULT_START, FakeClock, InMemoryStationsStore
 from tests.unit.push_fakes import PushStore
 from tests.unit.reservation_fakes import ReservationStore
 from voltbook.charging.ports import ChargingUowFactory
