@@ -17,10 +17,9 @@ import dataclasses
 import itertools
 from dataclasses import dataclass, field
 from datetime import datetime
-from types import TracebackType
-from typing import TYPE_CHECKING, Self
+from typing import TYPE_CHECKING
 
-from tests.unit.fakes import ReadOnlyViolation
+from tests.unit.memory_uow import MemoryStore, MemoryUnitOfWork, ReadOnlyViolation
 from voltbook.charging.model import ChargingSession, SessionFilter
 
 
@@ -32,9 +31,9 @@ class _State:
         return _State(dict(self.sessions))
 
 
-class SessionStore:
+class SessionStore(MemoryStore[_State]):
     def __init__(self) -> None:
-        self.state = _State()
+        super().__init__(_State())
         self.id_tags: dict[str, str] = {}  # token -> status (Accepted, Blocked, ...)
         self.owners: dict[str, str] = {}  # token -> driver id
         self._ids = itertools.count(1)
@@ -47,6 +46,9 @@ class SessionStore:
 
     def committed(self, session_id: int) -> ChargingSession:
         return self.state.sessions[session_id]
+
+    def copy_state(self, state: _State) -> _State:
+        return state.copy()
 
 
 class InMemorySessionRepository:
@@ -140,12 +142,9 @@ class InMemorySessionRepository:
         return found[:limit]
 
 
-class SessionsUow:
-    def __init__(self, store: SessionStore, *, read_only: bool = False) -> None:
-        self._store = store
-        self.read_only = read_only
-        self._staged: _State | None = None
-        self._repository: InMemorySessionRepository | None = None
+class SessionsUow(MemoryUnitOfWork[_State]):
+    store: SessionStore
+    _repository: InMemorySessionRepository | None = None
 
     @property
     def sessions(self) -> InMemorySessionRepository:
@@ -153,31 +152,13 @@ class SessionsUow:
             raise RuntimeError("the unit of work is not open")
         return self._repository
 
-    async def __aenter__(self) -> Self:
-        if self.read_only:
-            state = self._store.state
-        else:
-            state = self._staged = self._store.state.copy()
+    def open_repositories(self) -> None:
         self._repository = InMemorySessionRepository(
-            self._store, state, writable=not self.read_only
+            self.store, self.state, writable=not self.read_only
         )
-        return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def close_repositories(self) -> None:
         self._repository = None
-        self._staged = None  # whatever was not committed is rolled back
-
-    async def commit(self) -> None:
-        if self.read_only:
-            raise ReadOnlyViolation("commit of a read-only unit of work")
-        if self._staged is None:
-            raise RuntimeError("commit outside the unit of work")
-        self._store.state = self._staged.copy()
 
 
 if TYPE_CHECKING:

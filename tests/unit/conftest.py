@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from tests.unit.account_fakes import InMemoryDriverStore
 from tests.unit.fakes import (
     EventRecorder,
     FakeClock,
-    InMemoryDriverStore,
     InMemoryStationsStore,
     PlainHasher,
     SequentialIds,

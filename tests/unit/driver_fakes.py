@@ -9,10 +9,9 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from types import TracebackType
-from typing import TYPE_CHECKING, Self
+from typing import TYPE_CHECKING
 
-from tests.unit.fakes import ReadOnlyViolation
+from tests.unit.memory_uow import MemoryStore, MemoryUnitOfWork
 from voltbook.drivers.model import Driver
 from voltbook.drivers.privacy_model import Position, Preferences
 from voltbook.drivers.vehicle_model import ChargingSessionRef, Vehicle
@@ -52,11 +51,13 @@ class State:
         )
 
 
-class DriverDataStore:
+class DriverDataStore(MemoryStore[State]):
     def __init__(self) -> None:
-        self.state = State()
-        self.commits = 0
+        super().__init__(State())
         self.lookups = 0  # for_charging calls
+
+    def copy_state(self, state: State) -> State:
+        return state.copy()
 
     def uow(self, *, read_only: bool = False) -> DriverDataUow:
         return DriverDataUow(self, read_only=read_only)
@@ -71,8 +72,7 @@ class _Part:
         return self._uow.state
 
     def _write(self) -> None:
-        if self._uow.read_only:
-            raise ReadOnlyViolation("a write in a read-only unit of work")
+        self._uow.writable()
 
 
 class FakeVehicleRepository(_Part):
@@ -187,32 +187,14 @@ class FakePositionRepository(_Part):
         return len(expired)
 
 
-class DriverDataUow:
+class DriverDataUow(MemoryUnitOfWork[State]):
+    store: DriverDataStore
+
     def __init__(self, store: DriverDataStore, *, read_only: bool) -> None:
-        self.store = store
-        self.read_only = read_only
-        self.state = store.state
+        super().__init__(store, read_only=read_only)
         self.vehicles = FakeVehicleRepository(self)
         self.drivers = FakePreferenceRepository(self)
         self.positions = FakePositionRepository(self)
-
-    async def __aenter__(self) -> Self:
-        self.state = self.store.state.copy()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.state = self.store.state
-
-    async def commit(self) -> None:
-        if self.read_only:
-            raise ReadOnlyViolation("commit in a read-only unit of work")
-        self.store.state = self.state
-        self.store.commits += 1
 
 
 if TYPE_CHECKING:

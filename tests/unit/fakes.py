@@ -4,10 +4,9 @@ Every fake keeps to the contract its port documents, and no more:
 
 - `FakeClock` gives a wall clock and a monotonic clock that move only when a test says so.
 - `SequentialIds` hands out predictable ids.
-- `InMemoryStationsStore` / `InMemoryDriverStore` hold the *committed* state. Their `uow`
-  method is the unit-of-work factory the services take (`read_only=` keyword). A unit of
-  work stages its writes; they become visible to other units of work only on `commit`, and
-  are thrown away when the block is left without one.
+- `InMemoryStationsStore` holds the *committed* sites. Its `uow` method is the unit-of-work
+  factory the services take (`read_only=` keyword), on the generic `MemoryUnitOfWork` (see
+  memory_uow.py). Accounts and sign-ins are in account_fakes.py.
 - `InMemorySiteRepository.nearest_candidates` returns every site with a matching connector,
   wherever it is (the port allows a superset) and in no useful order, so the domain has to
   do the ranking and the radius check itself.
@@ -20,15 +19,12 @@ import dataclasses
 import hashlib
 import hmac
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from types import TracebackType
-from typing import TYPE_CHECKING, Self, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
+from tests.unit.memory_uow import MemoryStore, MemoryUnitOfWork
 from voltbook.core.bus import Event
-from voltbook.core.errors import Conflict
-from voltbook.drivers.model import Driver, Role
-from voltbook.drivers.ports import SignInRepository
-from voltbook.drivers.sign_ins import SignIn
 from voltbook.stations.model import (
     Connector,
     NearbyQuery,
@@ -132,27 +128,39 @@ class PlainHasher:
         return hmac.compare_digest(expected, password_hash)
 
 
-class ReadOnlyViolation(RuntimeError):
-    """A write inside a unit of work opened with `read_only=True`."""
-
-
 # --- stations ---------------------------------------------------------------------------
 
 
-class InMemoryStationsStore:
+@dataclass(slots=True)
+class SitesState:
+    sites: dict[int, Site] = field(default_factory=dict)
+    keys: dict[tuple[str, str], int] = field(default_factory=dict)  # (source, id) -> site id
+
+    def copy(self) -> SitesState:
+        return SitesState(dict(self.sites), dict(self.keys))
+
+
+class InMemoryStationsStore(MemoryStore[SitesState]):
     """Committed sites. `uow` is a StationsUowFactory; `put` seeds a site directly."""
 
     def __init__(self) -> None:
-        self.sites: dict[int, Site] = {}
-        self.keys: dict[tuple[str, str], int] = {}
-        self.commits = 0
-        self.read_only_flags: list[bool] = []
+        super().__init__(SitesState())
         # Runs after every candidate search: lets a test act as a concurrent writer.
         self.after_candidates: Callable[[], None] | None = None
         self._last_id = 0
 
+    @property
+    def sites(self) -> dict[int, Site]:
+        return self.state.sites
+
+    @property
+    def keys(self) -> dict[tuple[str, str], int]:
+        return self.state.keys
+
+    def copy_state(self, state: SitesState) -> SitesState:
+        return state.copy()
+
     def uow(self, *, read_only: bool = False) -> InMemoryStationsUow:
-        self.read_only_flags.append(read_only)
         return InMemoryStationsUow(self, read_only=read_only)
 
     def allocate_id(self) -> int:
@@ -172,24 +180,23 @@ class InMemoryStationsStore:
         site = self.sites.pop(site_id)
         del self.keys[(site.details.source, site.details.source_id)]
 
-    def apply(self, sites: dict[int, Site], keys: dict[tuple[str, str], int]) -> None:
-        self.sites.update(sites)
-        self.keys.update(keys)
-        self.commits += 1
-
 
 class InMemorySiteRepository:
-    """SiteRepository over a store; writes are staged in this object until `publish`."""
+    """SiteRepository in a unit of work; without one, it writes to the store at once."""
 
     def __init__(
-        self, store: InMemoryStationsStore | None = None, *, writable: bool = True
+        self,
+        store: InMemoryStationsStore | None = None,
+        *,
+        uow: MemoryUnitOfWork[SitesState] | None = None,
     ) -> None:
         self._store = store if store is not None else InMemoryStationsStore()
-        self._writable = writable
-        self._written: dict[int, Site] = {}
-        self._new_keys: dict[tuple[str, str], int] = {}
+        self._uow = uow
         self.get_many_calls: list[list[int]] = []
         self.upsert_calls: list[int] = []
+
+    def _state(self) -> SitesState:
+        return self._store.state if self._uow is None else self._uow.state
 
     # --- SiteRepository -----------------------------------------------------------------
 
@@ -203,7 +210,7 @@ class InMemorySiteRepository:
         ]
 
     async def nearest_candidates(self, query: NearbyQuery) -> list[SitePoint]:
-        matching = [site for site in self._visible().values() if _site_matches(query, site)]
+        matching = [site for site in self._state().sites.values() if _site_matches(query, site)]
         # The port promises no order: hand them out by descending id.
         matching.sort(key=lambda site: site.id, reverse=True)
         points = [SitePoint(site.id, site.details.lat, site.details.lon) for site in matching]
@@ -213,48 +220,26 @@ class InMemorySiteRepository:
 
     async def get_many(self, site_ids: Sequence[int]) -> dict[int, Site]:
         self.get_many_calls.append(list(site_ids))
-        visible = self._visible()
+        visible = self._state().sites
         return {site_id: visible[site_id] for site_id in site_ids if site_id in visible}
 
     async def upsert_imported(self, plans: Sequence[SitePlan]) -> UpsertCounts:
-        if not self._writable:
-            raise ReadOnlyViolation("upsert_imported in a read-only unit of work")
+        state = self._state() if self._uow is None else self._uow.writable("upsert_imported")
         self.upsert_calls.append(len(plans))
         by_key = {(plan.details.source, plan.details.source_id): plan for plan in plans}
         created = updated = 0
         for key, plan in by_key.items():
-            site_id = self._new_keys.get(key, self._store.keys.get(key))
+            site_id = state.keys.get(key)
             if site_id is None:
-                site_id = self._store.allocate_id()
-                self._new_keys[key] = site_id
-                previous = None
+                site_id = state.keys[key] = self._store.allocate_id()
                 created += 1
             else:
-                previous = self._visible().get(site_id)
                 updated += 1
-            self._written[site_id] = site_from_plan(site_id, plan, previous)
+            state.sites[site_id] = site_from_plan(site_id, plan, state.sites.get(site_id))
         return UpsertCounts(created=created, updated=updated)
 
     async def count(self) -> int:
-        return len(self._visible())
-
-    # --- unit-of-work support -----------------------------------------------------------
-
-    @property
-    def has_staged_writes(self) -> bool:
-        return bool(self._written or self._new_keys)
-
-    def publish(self) -> None:
-        """Make the staged writes visible to everyone (commit)."""
-        self._store.apply(self._written, self._new_keys)
-        self.discard()
-
-    def discard(self) -> None:
-        self._written = {}
-        self._new_keys = {}
-
-    def _visible(self) -> dict[int, Site]:
-        return self._store.sites | self._written
+        return len(self._state().sites)
 
 
 def _site_matches(query: NearbyQuery, site: Site) -> bool:
@@ -295,12 +280,9 @@ def site_from_plan(site_id: int, plan: SitePlan, previous: Site | None) -> Site:
     )
 
 
-class InMemoryStationsUow:
-    def __init__(self, store: InMemoryStationsStore, *, read_only: bool = False) -> None:
-        self._store = store
-        self.read_only = read_only
-        self._repository: InMemorySiteRepository | None = None
-        self.committed = False
+class InMemoryStationsUow(MemoryUnitOfWork[SitesState]):
+    store: InMemoryStationsStore
+    _repository: InMemorySiteRepository | None = None
 
     @property
     def sites(self) -> InMemorySiteRepository:
@@ -308,144 +290,11 @@ class InMemoryStationsUow:
             raise RuntimeError("the unit of work is not open")
         return self._repository
 
-    async def __aenter__(self) -> Self:
-        self._repository = InMemorySiteRepository(self._store, writable=not self.read_only)
-        return self
+    def open_repositories(self) -> None:
+        self._repository = InMemorySiteRepository(self.store, uow=self)
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if self._repository is not None:
-            self._repository.discard()
+    def close_repositories(self) -> None:
         self._repository = None
-
-    async def commit(self) -> None:
-        self.sites.publish()
-        self.committed = True
-
-
-# --- drivers ----------------------------------------------------------------------------
-
-
-class InMemoryDriverStore:
-    """Committed accounts. `uow` is a DriversUowFactory."""
-
-    def __init__(self) -> None:
-        self.drivers: dict[str, Driver] = {}
-        self.deleted: set[str] = set()  # tombstones: erased accounts
-        self.sign_ins: dict[str, SignIn] = {}
-        self.refresh_tokens: dict[str, tuple[str, datetime, datetime | None]] = {}
-        self.commits = 0
-        self.read_only_flags: list[bool] = []
-
-    def uow(self, *, read_only: bool = False) -> InMemoryDriversUow:
-        self.read_only_flags.append(read_only)
-        return InMemoryDriversUow(self, read_only=read_only)
-
-    def by_email(self, email: str) -> Driver | None:
-        return next((d for d in self.drivers.values() if d.email == email), None)
-
-    def apply(self, added: dict[str, Driver]) -> None:
-        taken = {driver.email for driver in self.drivers.values()}
-        clash = [driver.email for driver in added.values() if driver.email in taken]
-        if clash:
-            raise Conflict("an account with this e-mail address exists already")
-        self.drivers.update(added)
-        self.commits += 1
-
-
-class InMemoryDriverRepository:
-    """DriverRepository over a store; new accounts are staged until `publish`."""
-
-    def __init__(self, store: InMemoryDriverStore | None = None, *, writable: bool = True) -> None:
-        self._store = store if store is not None else InMemoryDriverStore()
-        self._writable = writable
-        self._added: dict[str, Driver] = {}
-
-    async def add(self, driver: Driver) -> None:
-        if not self._writable:
-            raise ReadOnlyViolation("add in a read-only unit of work")
-        if await self.by_email(driver.email) is not None:
-            raise Conflict("an account with this e-mail address exists already")
-        if await self.get(driver.id) is not None:
-            raise Conflict(f"driver id {driver.id} exists already")
-        self._added[driver.id] = driver
-
-    async def by_email(self, email: str) -> Driver | None:
-        staged = next((d for d in self._added.values() if d.email == email), None)
-        return staged if staged is not None else self._store.by_email(email)
-
-    async def get(self, driver_id: str) -> Driver | None:
-        if driver_id in self._store.deleted:
-            return None
-        return self._added.get(driver_id) or self._store.drivers.get(driver_id)
-
-    async def set_password(self, driver_id: str, password_hash: str) -> None:
-        self._change(driver_id, password_hash=password_hash)
-
-    async def set_role(self, driver_id: str, role: Role) -> None:
-        self._change(driver_id, role=role)
-
-    async def set_blocked(self, driver_id: str, blocked: bool) -> None:
-        self._change(driver_id, blocked=blocked)
-
-    async def erase(self, driver_id: str, at: datetime) -> None:
-        self._change(driver_id, email=f"deleted-{driver_id}@deleted.invalid", password_hash="!")
-        self._store.deleted.add(driver_id)
-
-    def _change(self, driver_id: str, **changes: object) -> None:
-        if not self._writable:
-            raise ReadOnlyViolation("a change in a read-only unit of work")
-        driver = self._store.drivers[driver_id]
-        self._store.drivers[driver_id] = dataclasses.replace(driver, **changes)  # type: ignore[arg-type]
-
-    def publish(self) -> None:
-        added, self._added = self._added, {}
-        self._store.apply(added)
-
-    def discard(self) -> None:
-        self._added = {}
-
-
-class InMemoryDriversUow:
-    def __init__(self, store: InMemoryDriverStore, *, read_only: bool = False) -> None:
-        self._store = store
-        self.read_only = read_only
-        self._repository: InMemoryDriverRepository | None = None
-
-    @property
-    def drivers(self) -> InMemoryDriverRepository:
-        if self._repository is None:
-            raise RuntimeError("the unit of work is not open")
-        return self._repository
-
-    @property
-    def sign_ins(self) -> SignInRepository:
-        if self._repository is None:
-            raise RuntimeError("the unit of work is not open")
-        from tests.unit.sign_in_fakes import InMemorySignInRepository
-
-        return InMemorySignInRepository(self._store, writable=not self.read_only)
-
-    async def __aenter__(self) -> Self:
-        self._repository = InMemoryDriverRepository(self._store, writable=not self.read_only)
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if self._repository is not None:
-            self._repository.discard()
-        self._repository = None
-
-    async def commit(self) -> None:
-        self.drivers.publish()
 
 
 if TYPE_CHECKING:
@@ -453,7 +302,6 @@ if TYPE_CHECKING:
     from voltbook.core.clock import Clock
     from voltbook.core.ids import IdSource
     from voltbook.core.secrets import PasswordHasher
-    from voltbook.drivers.ports import DriverRepository, DriversUnitOfWork, DriversUowFactory
     from voltbook.stations.ports import SiteRepository, StationsUnitOfWork, StationsUowFactory
 
     _clock: Clock = FakeClock()
@@ -462,6 +310,3 @@ if TYPE_CHECKING:
     _sites: SiteRepository = InMemorySiteRepository()
     _stations_uow: StationsUnitOfWork = InMemoryStationsUow(InMemoryStationsStore())
     _stations_factory: StationsUowFactory = InMemoryStationsStore().uow
-    _drivers: DriverRepository = InMemoryDriverRepository()
-    _drivers_uow: DriversUnitOfWork = InMemoryDriversUow(InMemoryDriverStore())
-    _drivers_factory: DriversUowFactory = InMemoryDriverStore().uow

@@ -9,12 +9,10 @@ for a message over its limit), and may be offline.
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass, field
 from datetime import datetime
-from types import TracebackType
-from typing import Self
 
+from tests.unit.memory_uow import MemoryStore, MemoryUnitOfWork
 from voltbook.core.errors import Unavailable
 from voltbook.idtokens.list_model import HeldList, ListLimits, ListRule, ListState, ListUpdate
 from voltbook.idtokens.model import IdToken, TokenFilter
@@ -27,9 +25,9 @@ class _State:
     held: dict[str, tuple[HeldList | None, str, datetime]] = field(default_factory=dict)
 
 
-class TokenStore:
+class TokenStore(MemoryStore[_State]):
     def __init__(self) -> None:
-        self.state = _State()
+        super().__init__(_State())
         self.drivers: set[str] = set()
         self.stations: dict[str, tuple[bool, int | None]] = {}  # id → (online, site)
 
@@ -37,45 +35,38 @@ class TokenStore:
         return TokenUow(self, read_only=read_only)
 
 
-class TokenUow:
+class TokenUow(MemoryUnitOfWork[_State]):
+    store: TokenStore
+
     def __init__(self, store: TokenStore, *, read_only: bool) -> None:
-        self._store = store
-        self._read_only = read_only
-        self._state = copy.deepcopy(store.state)
-        self.id_tokens = _Tokens(self._state, store)
-        self.auth_lists = _Lists(self._state, store)
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        return None
-
-    async def commit(self) -> None:
-        assert not self._read_only, "commit in a read-only unit of work"
-        self._store.state = self._state
+        super().__init__(store, read_only=read_only)
+        self.id_tokens = _Tokens(self)
+        self.auth_lists = _Lists(self)
 
 
-class _Tokens:
-    def __init__(self, state: _State, store: TokenStore) -> None:
-        self._state = state
-        self._store = store
+class _Part:
+    def __init__(self, uow: TokenUow) -> None:
+        self._uow = uow
+        self._store = uow.store
 
+    @property
+    def _state(self) -> _State:
+        return self._uow.state
+
+
+class _Tokens(_Part):
     async def get(self, token: str) -> IdToken | None:
         return self._state.tokens.get(token)
 
     async def add(self, token: IdToken) -> bool:
+        self._uow.writable("add")
         if token.token in self._state.tokens:
             return False
         self._state.tokens[token.token] = token
         return True
 
     async def save(self, token: IdToken) -> None:
+        self._uow.writable("save")
         self._state.tokens[token.token] = token
 
     async def page(
@@ -96,15 +87,12 @@ class _Tokens:
         return driver_id in self._store.drivers
 
 
-class _Lists:
-    def __init__(self, state: _State, store: TokenStore) -> None:
-        self._state = state
-        self._store = store
-
+class _Lists(_Part):
     async def rule(self) -> ListRule:
         return self._state.rule
 
     async def set_rule(self, rule: ListRule, at: datetime) -> None:
+        self._uow.writable("set_rule")
         self._state.rule = rule
 
     async def held(self, station_id: str) -> HeldList | None:
@@ -121,6 +109,7 @@ class _Lists:
     async def store(
         self, station_id: str, held: HeldList | None, outcome: str, at: datetime
     ) -> None:
+        self._uow.writable("store")
         self._state.held[station_id] = (held, outcome, at)
 
     async def all_tokens(self) -> list[IdToken]:

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass, field
 from datetime import datetime
-from types import TracebackType
-from typing import Self
 
+from tests.unit.memory_uow import MemoryStore, MemoryUnitOfWork
 from voltbook.notices.model import Notice, Urgency
 
 
@@ -22,11 +20,21 @@ class NoticeState:
     deleted: set[str] = field(default_factory=set)  # accounts gone: no sequence to take
 
 
-class FakeNoticeRepository:
-    def __init__(self, state: NoticeState) -> None:
-        self._s = state
+class _Part:
+    def __init__(self, uow: FakeNoticesUow) -> None:
+        self._uow = uow
 
+    @property
+    def _s(self) -> NoticeState:
+        return self._uow.state
+
+    def _write(self, what: str) -> None:
+        self._uow.writable(what)
+
+
+class FakeNoticeRepository(_Part):
     async def next_seqs(self, driver_ids: list[str]) -> dict[str, int]:
+        self._write("next_seqs")
         taken = {}
         for driver_id in sorted(set(driver_ids)):
             if driver_id in self._s.deleted:
@@ -36,6 +44,7 @@ class FakeNoticeRepository:
         return taken
 
     async def add_many(self, notices: list[Notice]) -> None:
+        self._write("add_many")
         for notice in notices:
             key = (notice.driver_id, notice.seq)
             assert key not in self._s.notices, "a sequence number is never used twice"
@@ -55,30 +64,32 @@ class FakeNoticeRepository:
         return list(self._s.staff)
 
     async def ack(self, driver_id: str, seq: int, at: datetime) -> bool:
+        self._write("ack")
         if (driver_id, seq) not in self._s.notices:
             return False
         self._s.acked.add((driver_id, seq))
         return True
 
     async def mark_pushed(self, notices: list[tuple[str, int]], at: datetime) -> None:
+        self._write("mark_pushed")
         self._s.pushed.update(notices)
 
     async def purge(self, now: datetime) -> int:
+        self._write("purge")
         gone = [k for k, n in self._s.notices.items() if n.expires_at <= now]
         for key in gone:
             del self._s.notices[key]
         return len(gone)
 
 
-class FakeTopicRepository:
-    def __init__(self, state: NoticeState) -> None:
-        self._s = state
-
+class FakeTopicRepository(_Part):
     async def add(self, driver_id: str, topic: str, at: datetime) -> None:
+        self._write("add")
         assert topic not in self._s.topics.get(driver_id, []), "primary key (driver, topic)"
         self._s.topics.setdefault(driver_id, []).append(topic)
 
     async def remove(self, driver_id: str, topic: str) -> None:
+        self._write("remove")
         if topic in self._s.topics.get(driver_id, []):
             self._s.topics[driver_id].remove(topic)
 
@@ -92,38 +103,19 @@ class FakeTopicRepository:
         return [(d, t) for d, mine in self._s.topics.items() for t in mine if t.startswith("area:")]
 
 
-class NoticeStore:
+class NoticeStore(MemoryStore[NoticeState]):
     def __init__(self) -> None:
-        self.state = NoticeState()
+        super().__init__(NoticeState())
 
     def uow(self, *, read_only: bool = False) -> FakeNoticesUow:
-        return FakeNoticesUow(self)
+        return FakeNoticesUow(self, read_only=read_only)
 
 
-class FakeNoticesUow:
-    def __init__(self, store: NoticeStore) -> None:
-        self._store = store
-
-    async def __aenter__(self) -> Self:
-        self._work_on(copy.deepcopy(self._store.state))
-        return self
-
-    def _work_on(self, state: NoticeState) -> None:
-        self._working = state
-        self.notices = FakeNoticeRepository(state)
-        self.topics = FakeTopicRepository(state)
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        return None
-
-    async def commit(self) -> None:
-        self._store.state = self._working
-        self._work_on(copy.deepcopy(self._working))
+class FakeNoticesUow(MemoryUnitOfWork[NoticeState]):
+    def __init__(self, store: NoticeStore, *, read_only: bool = False) -> None:
+        super().__init__(store, read_only=read_only)
+        self.notices = FakeNoticeRepository(self)
+        self.topics = FakeTopicRepository(self)
 
 
 class FakePresence:

@@ -14,14 +14,11 @@ They keep to what `storage/offers.py` promises, and no more:
 
 from __future__ import annotations
 
-import copy
 import itertools
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from types import TracebackType
-from typing import Self
 
-from tests.unit.fakes import ReadOnlyViolation
+from tests.unit.memory_uow import MemoryStore, MemoryUnitOfWork
 from voltbook.core.geo import great_circle_m
 from voltbook.offers.model import (
     Charger,
@@ -47,9 +44,9 @@ class _Position:
     expires_at: datetime
 
 
-class OfferStore:
+class OfferStore(MemoryStore[_State]):
     def __init__(self) -> None:
-        self.state = _State()
+        super().__init__(_State())
         self.ids = itertools.count(1)
         self.profiles: dict[str, DriverProfile] = {}
         self.positions: dict[str, _Position] = {}
@@ -99,35 +96,15 @@ class OfferStore:
         return sorted(self.state.deliveries.values(), key=lambda d: d.id or 0)
 
 
-class OffersUow:
+class OffersUow(MemoryUnitOfWork[_State]):
+    store: OfferStore
+
     def __init__(self, store: OfferStore, *, read_only: bool) -> None:
-        self._store = store
-        self._read_only = read_only
-        self._state = store.state if read_only else copy.deepcopy(store.state)
+        super().__init__(store, read_only=read_only)
         self.offers = _Offers(self)
         self.offer_deliveries = _Deliveries(self)
         self.offer_drivers = _Drivers(store)
         self.offer_chargers = _Chargers(store)
-
-    def writable(self) -> _State:
-        if self._read_only:
-            raise ReadOnlyViolation("a write in a read-only unit of work")
-        return self._state
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        return None
-
-    async def commit(self) -> None:
-        if not self._read_only:
-            self._store.state = copy.deepcopy(self._state)
 
 
 class _Offers:
@@ -135,12 +112,12 @@ class _Offers:
         self._uow = uow
 
     async def add(self, offer: Offer) -> Offer:
-        stored = offer.with_changes(id=next(self._uow._store.ids))
+        stored = offer.with_changes(id=next(self._uow.store.ids))
         self._uow.writable().offers[stored.id] = stored  # type: ignore[index]
         return stored
 
     async def get(self, offer_id: int) -> Offer | None:
-        return self._uow._state.offers.get(offer_id)
+        return self._uow.state.offers.get(offer_id)
 
     async def save(self, offer: Offer) -> None:
         assert offer.id is not None
@@ -148,13 +125,13 @@ class _Offers:
 
     async def page(self, after: int | None, limit: int) -> list[Offer]:
         ids = sorted(
-            (i for i in self._uow._state.offers if after is None or i < after), reverse=True
+            (i for i in self._uow.state.offers if after is None or i < after), reverse=True
         )
-        return [self._uow._state.offers[i] for i in ids[:limit]]
+        return [self._uow.state.offers[i] for i in ids[:limit]]
 
     async def active(self, now: datetime) -> list[Offer]:
         return [
-            o for o in self._uow._state.offers.values() if o.ended_at is None and o.ends_at > now
+            o for o in self._uow.state.offers.values() if o.ended_at is None and o.ends_at > now
         ]
 
 
@@ -163,7 +140,7 @@ class _Deliveries:
         self._uow = uow
 
     def _all(self) -> list[OfferDelivery]:
-        return list(self._uow._state.deliveries.values())
+        return list(self._uow.state.deliveries.values())
 
     async def add(self, delivery: OfferDelivery) -> OfferDelivery:
         stored = OfferDelivery(
@@ -172,7 +149,7 @@ class _Deliveries:
             delivery.station_id,
             delivery.channel,
             delivery.sent_at,
-            id=next(self._uow._store.ids),
+            id=next(self._uow.store.ids),
         )
         self._uow.writable().deliveries[stored.id] = stored  # type: ignore[index]
         return stored
@@ -183,7 +160,7 @@ class _Deliveries:
         state.deliveries[delivery_id] = _replace(old, channel=channel)
 
     async def get(self, delivery_id: int) -> OfferDelivery | None:
-        return self._uow._state.deliveries.get(delivery_id)
+        return self._uow.state.deliveries.get(delivery_id)
 
     async def count_for(self, offer_id: int, driver_id: str) -> int:
         return sum(1 for d in self._all() if d.offer_id == offer_id and d.driver_id == driver_id)

@@ -19,10 +19,8 @@ import dataclasses
 import itertools
 from dataclasses import dataclass, field
 from datetime import datetime
-from types import TracebackType
-from typing import Self
 
-from tests.unit.fakes import ReadOnlyViolation
+from tests.unit.memory_uow import MemoryStore, MemoryUnitOfWork, ReadOnlyViolation
 from voltbook.notices.model import PushOutcome, PushSubscription, Urgency
 
 
@@ -35,11 +33,13 @@ class _State:
         return _State(dict(self.rows), dict(self.last_success))
 
 
-class PushStore:
+class PushStore(MemoryStore[_State]):
     def __init__(self) -> None:
-        self.state = _State()
+        super().__init__(_State())
         self._ids = itertools.count(1)
-        self.commits = 0
+
+    def copy_state(self, state: _State) -> _State:
+        return state.copy()
 
     def uow(self, *, read_only: bool = False) -> PushUow:
         return PushUow(self, read_only=read_only)
@@ -121,12 +121,9 @@ class FakePushSubscriptionRepository:
             self._state.last_success[subscription_id] = at
 
 
-class PushUow:
-    def __init__(self, store: PushStore, *, read_only: bool) -> None:
-        self._store = store
-        self.read_only = read_only
-        self._state: _State | None = None
-        self._repository: FakePushSubscriptionRepository | None = None
+class PushUow(MemoryUnitOfWork[_State]):
+    store: PushStore
+    _repository: FakePushSubscriptionRepository | None = None
 
     @property
     def push_subscriptions(self) -> FakePushSubscriptionRepository:
@@ -134,31 +131,13 @@ class PushUow:
             raise RuntimeError("the unit of work is not open")
         return self._repository
 
-    async def __aenter__(self) -> Self:
-        self._state = self._store.state if self.read_only else self._store.state.copy()
+    def open_repositories(self) -> None:
         self._repository = FakePushSubscriptionRepository(
-            self._store, self._state, writable=not self.read_only
+            self.store, self.state, writable=not self.read_only
         )
-        return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self._state = None
+    def close_repositories(self) -> None:
         self._repository = None
-
-    async def commit(self) -> None:
-        if self._state is None:
-            raise RuntimeError("commit outside the unit of work")
-        if self.read_only:
-            raise ReadOnlyViolation("commit of a read-only unit of work")
-        self._store.state = self._state
-        self._state = self._store.state.copy()
-        self._repository = FakePushSubscriptionRepository(self._store, self._state, writable=True)
-        self._store.commits += 1
 
 
 @dataclass(frozen=True, slots=True)

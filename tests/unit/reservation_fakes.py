@@ -15,11 +15,7 @@ They keep to what `storage/reservations.py` and the database promise, and no mor
   the history entries beyond those already stored, like the real repository.
 - Jobs are claimed when due (due_at <= now), not done and not leased; claiming leases them
   and counts the attempt. `finish` of a job that is gone does nothing (an UPDATE of no row).
-- `FakeChargerHold` answers ReserveNow from a script per (station, evse), "Accepted" by
-  default, records every call, and keeps what the charger holds the way OCPP does: a
-  ReserveNow with a reservationId the station already holds replaces that hold, and a
-  CancelReservation drops the hold with that id at that station.
-- `FakeAlternatives` names the same free chargers nearby for any failed booking.
+- The chargers' side and the alternatives are in charger_fakes.py.
 """
 
 from __future__ import annotations
@@ -33,9 +29,9 @@ from datetime import datetime, timedelta
 from types import TracebackType
 from typing import TYPE_CHECKING, Self
 
-from tests.unit.fakes import ReadOnlyViolation
+from tests.unit.memory_uow import MemoryStore, MemoryUnitOfWork, ReadOnlyViolation
 from voltbook.core.errors import Conflict
-from voltbook.reservations.model import Alternative, Reservation, Status
+from voltbook.reservations.model import Reservation, Status
 from voltbook.reservations.ports import Busy, Evse, Job, JobKind, NewJob, SiteHours, SlotTaken
 
 
@@ -72,16 +68,14 @@ class _State:
 Hook = Callable[[], Awaitable[None]]
 
 
-class ReservationStore:
+class ReservationStore(MemoryStore[_State]):
     """Committed bookings and jobs, plus the stations, EVSEs and vehicles they refer to."""
 
     def __init__(self) -> None:
-        self.state = _State()
+        super().__init__(_State())
         self.sites: dict[str, str] = {}  # station id -> site id
         self.evse_table: dict[tuple[str, int], Evse] = {}
         self.vehicles: dict[tuple[str, str], frozenset[str]] = {}
-        self.commits = 0
-        self.read_only_flags: list[bool] = []
         # Awaited inside `evses_of()`: lets a test hold a booking in the middle of its
         # transaction.
         self.during_evses: Hook | None = None
@@ -96,7 +90,6 @@ class ReservationStore:
         self._tag_numbers = itertools.count(1)
 
     def uow(self, *, read_only: bool = False) -> InMemoryReservationsUow:
-        self.read_only_flags.append(read_only)
         return InMemoryReservationsUow(self, read_only=read_only)
 
     # --- seeding ------------------------------------------------------------------------
@@ -151,9 +144,8 @@ class ReservationStore:
     def next_tag(self) -> str:
         return f"VB{next(self._tag_numbers):010X}"
 
-    def publish(self, staged: _State) -> None:
-        self.state = staged.copy()
-        self.commits += 1
+    def copy_state(self, state: _State) -> _State:
+        return state.copy()
 
 
 class InMemoryReservationRepository:
@@ -398,13 +390,12 @@ class InMemoryReservationRepository:
         return [self._state.reservations[key] for key in sorted(self._state.reservations)]
 
 
-class InMemoryReservationsUow:
-    def __init__(self, store: ReservationStore, *, read_only: bool = False) -> None:
-        self._store = store
-        self.read_only = read_only
-        self._staged: _State | None = None
-        self._repository: InMemoryReservationRepository | None = None
-        self._locked = False
+class InMemoryReservationsUow(MemoryUnitOfWork[_State]):
+    """A write unit of work holds the store's write lock from enter to exit, like SQLite."""
+
+    store: ReservationStore
+    _repository: InMemoryReservationRepository | None = None
+    _locked = False
 
     @property
     def reservations(self) -> InMemoryReservationRepository:
@@ -412,17 +403,19 @@ class InMemoryReservationsUow:
             raise RuntimeError("the unit of work is not open")
         return self._repository
 
+    def open_repositories(self) -> None:
+        self._repository = InMemoryReservationRepository(
+            self.store, self.state, writable=not self.read_only
+        )
+
+    def close_repositories(self) -> None:
+        self._repository = None
+
     async def __aenter__(self) -> Self:
-        if self.read_only:
-            self._repository = InMemoryReservationRepository(
-                self._store, self._store.state, writable=False
-            )
-            return self
-        await self._store._write_lock.acquire()
-        self._locked = True
-        self._staged = self._store.state.copy()
-        self._repository = InMemoryReservationRepository(self._store, self._staged, writable=True)
-        return self
+        if not self.read_only:
+            await self.store._write_lock.acquire()
+            self._locked = True
+        return await super().__aenter__()
 
     async def __aexit__(
         self,
@@ -430,76 +423,17 @@ class InMemoryReservationsUow:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self._repository = None
-        self._staged = None  # whatever was not committed is rolled back
-        if self._locked:
-            self._locked = False
-            self._store._write_lock.release()
-
-    async def commit(self) -> None:
-        if self.read_only:
-            raise ReadOnlyViolation("commit of a read-only unit of work")
-        if self._staged is None:
-            raise RuntimeError("commit outside the unit of work")
-        self._store.publish(self._staged)
-
-
-class FakeChargerHold:
-    """ChargerHold with scripted answers; `calls` records ("reserve"|"release", ...)."""
-
-    def __init__(self) -> None:
-        self.answers: dict[tuple[str, int], str] = {}
-        self.reserved: list[tuple[str, int, int]] = []  # (station, evse, reservation id)
-        self.released: list[tuple[str, int]] = []  # (station, reservation id)
-        self.calls: list[tuple[str, ...]] = []
-        # What the chargers hold now: (station, reservation id) -> evse.
-        self.holds: dict[tuple[str, int], int] = {}
-        # Awaited while a ReserveNow or a CancelReservation is "on the wire" (before the
-        # answer comes back).
-        self.during_reserve: Callable[[Reservation], Awaitable[None]] | None = None
-        self.during_release: Callable[[str, int], Awaitable[None]] | None = None
-        self.offline: set[str] = set()  # stations that answer nothing to a release
-
-    async def reserve(self, reservation: Reservation) -> str:
-        station, evse = reservation.station_id, reservation.evse_id
-        self.reserved.append((station, evse, reservation.id))
-        self.calls.append(("reserve", str(reservation.connector)))
-        if self.during_reserve is not None:
-            await self.during_reserve(reservation)
-        answer = self.answers.get((station, evse), "Accepted")
-        if answer == "Accepted":
-            self.holds[(station, reservation.id)] = evse
-        return answer
-
-    async def release(self, station_id: str, reservation_id: int) -> str:
-        self.released.append((station_id, reservation_id))
-        self.calls.append(("release", station_id))
-        if self.during_release is not None:
-            await self.during_release(station_id, reservation_id)
-        if station_id in self.offline:
-            return "NoAnswer"
-        held = self.holds.pop((station_id, reservation_id), None)
-        return "Accepted" if held is not None else "Rejected"
-
-
-class FakeAlternatives:
-    """Alternatives that name the same free chargers nearby whatever is asked; `asked`
-    records (station, plugs, limit) of every question."""
-
-    def __init__(self, nearby: list[Alternative]) -> None:
-        self.nearby = nearby
-        self.asked: list[tuple[str, frozenset[str], int]] = []
-
-    async def near(self, station_id: str, plugs: frozenset[str], limit: int) -> list[Alternative]:
-        self.asked.append((station_id, plugs, limit))
-        return self.nearby[:limit]
+        try:
+            await super().__aexit__(exc_type, exc, tb)
+        finally:
+            if self._locked:
+                self._locked = False
+                self.store._write_lock.release()
 
 
 if TYPE_CHECKING:
     # mypy checks here that every fake satisfies its port.
     from voltbook.reservations.ports import (
-        Alternatives,
-        ChargerHold,
         ReservationRepository,
         ReservationsUnitOfWork,
         ReservationsUowFactory,
@@ -511,5 +445,3 @@ if TYPE_CHECKING:
     )
     _uow: ReservationsUnitOfWork = InMemoryReservationsUow(ReservationStore())
     _factory: ReservationsUowFactory = ReservationStore().uow
-    _hold: ChargerHold = FakeChargerHold()
-    _alternatives: Alternatives = FakeAlternatives([])

@@ -1,4 +1,4 @@
-"""An in-memory SignInRepository over the drivers' store (see fakes.InMemoryDriverStore)."""
+"""An in-memory SignInRepository in a drivers' unit of work (see account_fakes.InMemoryDriversUow)."""
 
 from __future__ import annotations
 
@@ -6,23 +6,24 @@ import dataclasses
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from tests.unit.fakes import ReadOnlyViolation
 from voltbook.drivers.sign_ins import RefreshRecord, SignIn, Standing
 
 if TYPE_CHECKING:
-    from tests.unit.fakes import InMemoryDriverStore
+    from tests.unit.account_fakes import DriversState, InMemoryDriversUow
 
 
 class InMemorySignInRepository:
-    """SignInRepository over the store (changes land at once: the use cases commit each)."""
+    """SignInRepository in a drivers' unit of work: changes are staged until its commit."""
 
-    def __init__(self, store: InMemoryDriverStore, *, writable: bool) -> None:
-        self._store = store
-        self._writable = writable
+    def __init__(self, uow: InMemoryDriversUow) -> None:
+        self._uow = uow
+
+    @property
+    def _store(self) -> DriversState:
+        return self._uow.state
 
     def _write(self) -> None:
-        if not self._writable:
-            raise ReadOnlyViolation("a write in a read-only unit of work")
+        self._uow.writable()
 
     async def add(self, sign_in: SignIn) -> None:
         self._write()
@@ -48,9 +49,10 @@ class InMemorySignInRepository:
 
     async def use_refresh(self, token_hash: str, at: datetime) -> bool:
         self._write()
-        sign_in_id, expires, used = self._store.refresh_tokens[token_hash]
-        if used is not None:
+        found = self._store.refresh_tokens.get(token_hash)
+        if found is None or found[2] is not None:  # unknown or used: like SQL, no row changes
             return False
+        sign_in_id, expires, _ = found
         self._store.refresh_tokens[token_hash] = (sign_in_id, expires, at)
         return True
 

@@ -6,8 +6,9 @@ from datetime import timedelta
 
 import pytest
 
+from tests.unit.account_fakes import InMemoryDriverStore
 from tests.unit.conftest import TOKEN_LIFETIME_S
-from tests.unit.fakes import EventRecorder, FakeClock, InMemoryDriverStore, PlainHasher
+from tests.unit.fakes import EventRecorder, FakeClock, PlainHasher
 from voltbook.core.errors import Conflict, Forbidden, InvalidInput, RateLimited, Unauthenticated
 from voltbook.drivers.events import DriverRegistered
 from voltbook.drivers.model import (

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from types import TracebackType
-from typing import Self
 
 import pytest
 
 from tests.unit.fakes import FakeClock, SequentialIds
+from tests.unit.memory_uow import MemoryStore, MemoryUnitOfWork
 from voltbook.charging.model import ChargingSession
 from voltbook.charging.remote import AppChargingService
 from voltbook.charging.remote_model import AppCharge, ChargeState
@@ -26,10 +25,15 @@ class Store:
 
 
 class Repo:
-    def __init__(self, store: Store) -> None:
-        self.s = store
+    def __init__(self, uow: Uow) -> None:
+        self._uow = uow
+
+    @property
+    def s(self) -> Store:
+        return self._uow.state
 
     async def add(self, charge: AppCharge) -> bool:
+        self._uow.writable("add")
         if await self.by_key(charge.driver_id, charge.idempotency_key):
             return False
         self.s.charges[charge.id] = charge
@@ -49,6 +53,7 @@ class Repo:
         )
 
     async def save(self, charge: AppCharge) -> None:
+        self._uow.writable("save")
         self.s.charges[charge.id] = charge
 
     async def waiting_for(
@@ -83,23 +88,14 @@ class Repo:
         return self.s.evses.get((station_id, evse_id))
 
     async def app_token(self, driver_id: str) -> str:
+        self._uow.writable("app_token")  # may make the driver's token
         return self.s.tokens.setdefault(driver_id, f"VB{len(self.s.tokens):012d}")
 
 
-class Uow:
-    def __init__(self, store: Store) -> None:
-        self.app_charges = Repo(store)
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        return None
-
-    async def commit(self) -> None:
-        return None
+class Uow(MemoryUnitOfWork[Store]):
+    def __init__(self, store: MemoryStore[Store], *, read_only: bool = False) -> None:
+        super().__init__(store, read_only=read_only)
+        self.app_charges = Repo(self)
 
 
 @dataclass
@@ -129,20 +125,26 @@ class Control:
 
 @dataclass
 class World:
-    store: Store
+    memory: MemoryStore[Store]
     control: Control
     clock: FakeClock
     service: AppChargingService
 
+    @property
+    def store(self) -> Store:
+        return self.memory.state
+
 
 @pytest.fixture
 def world() -> World:
-    store, control, clock = Store(), Control(), FakeClock()
-    store.evses[("CP-1", 1)] = ("Available", True)
-    service = AppChargingService(
-        lambda read_only=False: Uow(store), control, clock, SequentialIds()
-    )
-    return World(store, control, clock, service)
+    memory, control, clock = MemoryStore(Store()), Control(), FakeClock()
+    memory.state.evses[("CP-1", 1)] = ("Available", True)
+
+    def uow(*, read_only: bool = False) -> Uow:
+        return Uow(memory, read_only=read_only)
+
+    service = AppChargingService(uow, control, clock, SequentialIds())
+    return World(memory, control, clock, service)
 
 
 def session_of(world: World, session_id: int, tag: str) -> ChargingSession:

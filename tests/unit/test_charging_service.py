@@ -11,9 +11,10 @@ from datetime import timedelta
 
 import pytest
 
+from tests.unit.charger_fakes import FakeChargerHold
 from tests.unit.charging_fakes import SessionStore
 from tests.unit.fakes import DEFAULT_START, EventRecorder, FakeClock
-from tests.unit.reservation_fakes import FakeChargerHold, ReservationStore
+from tests.unit.reservation_fakes import ReservationStore
 from voltbook.charging.events import SessionIdentified, SessionStarted
 from voltbook.charging.model import Authorization, MeterSample
 from voltbook.charging.service import ChargingService

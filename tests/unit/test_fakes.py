@@ -8,16 +8,15 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tests.unit import builders
+from tests.unit.account_fakes import InMemoryDriverRepository, InMemoryDriverStore
 from tests.unit.fakes import (
     FakeClock,
-    InMemoryDriverRepository,
-    InMemoryDriverStore,
     InMemorySiteRepository,
     InMemoryStationsStore,
     PlainHasher,
-    ReadOnlyViolation,
     SequentialIds,
 )
+from tests.unit.memory_uow import ReadOnlyViolation
 from voltbook.core.errors import Conflict
 from voltbook.drivers.model import Driver, Role
 from voltbook.stations.model import NearbyQuery, PowerType

@@ -5,39 +5,58 @@ bounded."""
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 from datetime import timedelta
-from types import TracebackType
-from typing import Self
 
 import pytest
 
 from tests.unit.fakes import FakeClock
+from tests.unit.memory_uow import MemoryStore, MemoryUnitOfWork
 from voltbook.journal.model import REDACTED, Direction, Frame, JournalEntry, Kind, entry_of, redact
 from voltbook.journal.service import JournalService
 
 
-class MemoryJournal:
-    """JournalRepository and unit of work in one: entries get rising ids."""
+@dataclass
+class JournalRows:
+    entries: list[JournalEntry] = field(default_factory=list)
+
+
+class MemoryJournal(MemoryStore[JournalRows]):
+    """The committed journal; calling it opens a unit of work (the factory the service takes)."""
 
     def __init__(self) -> None:
-        self.entries: list[JournalEntry] = []
-        self.journal = self
+        super().__init__(JournalRows())
 
-    def __call__(self, *, read_only: bool = False) -> MemoryJournal:
-        return self
+    @property
+    def entries(self) -> list[JournalEntry]:
+        return self.state.entries
 
-    async def __aenter__(self) -> Self:
-        return self
+    def __call__(self, *, read_only: bool = False) -> JournalUow:
+        return JournalUow(self, read_only=read_only)
 
-    async def __aexit__(
-        self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        return None
 
-    async def commit(self) -> None:
-        return None
+class JournalUow(MemoryUnitOfWork[JournalRows]):
+    def __init__(self, store: MemoryJournal, *, read_only: bool = False) -> None:
+        super().__init__(store, read_only=read_only)
+        self.journal = MemoryJournalRepository(self)
+
+
+class MemoryJournalRepository:
+    """JournalRepository in a unit of work: entries get rising ids."""
+
+    def __init__(self, uow: JournalUow) -> None:
+        self._uow = uow
+
+    @property
+    def entries(self) -> list[JournalEntry]:
+        return self._uow.state.entries
+
+    @entries.setter
+    def entries(self, entries: list[JournalEntry]) -> None:
+        self._uow.writable("a write").entries = entries
 
     async def add_many(self, entries: list[JournalEntry]) -> None:
+        self._uow.writable("add_many")
         for entry in entries:
             self.entries.append(
                 JournalEntry(

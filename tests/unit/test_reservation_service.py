@@ -15,13 +15,10 @@ from typing import Any
 
 import pytest
 
-from tests.unit.fakes import DEFAULT_START, EventRecorder, FakeClock, ReadOnlyViolation
-from tests.unit.reservation_fakes import (
-    FakeAlternatives,
-    FakeChargerHold,
-    InMemoryReservationRepository,
-    ReservationStore,
-)
+from tests.unit.charger_fakes import FakeAlternatives, FakeChargerHold
+from tests.unit.fakes import DEFAULT_START, EventRecorder, FakeClock
+from tests.unit.memory_uow import ReadOnlyViolation
+from tests.unit.reservation_fakes import InMemoryReservationRepository, ReservationStore
 from voltbook.core.bus import InProcessBus
 from voltbook.core.connectors import EvseRef
 from voltbook.core.errors import Conflict, InvalidInput, NotFound

@@ -7,13 +7,8 @@ import contextlib
 
 import pytest
 
-from tests.unit.fakes import (
-    EventRecorder,
-    FakeClock,
-    InMemoryDriverStore,
-    PlainHasher,
-    SequentialIds,
-)
+from tests.unit.account_fakes import InMemoryDriverStore
+from tests.unit.fakes import EventRecorder, FakeClock, PlainHasher, SequentialIds
 from voltbook.core.bus import InProcessBus
 from voltbook.core.errors import Conflict, Forbidden, Unauthenticated
 from voltbook.drivers.events import SignInsEnded

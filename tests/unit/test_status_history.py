@@ -5,15 +5,15 @@ where chargers sit available longest."""
 from __future__ import annotations
 
 import itertools
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from types import TracebackType
-from typing import Self
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.unit.fakes import FakeClock
+from tests.unit.memory_uow import MemoryStore, MemoryUnitOfWork
 from voltbook.core.errors import InvalidInput
 from voltbook.stations.history import StatusHistoryService
 from voltbook.stations.model import ConnectorStatus
@@ -23,28 +23,58 @@ T0 = datetime(2026, 12, 1, 8, tzinfo=UTC)
 HOUR = timedelta(hours=1)
 
 
-class MemoryHistory:
+@dataclass
+class HistoryRows:
+    rows: list[StateChange] = field(default_factory=list)
+    sites: dict[str, int | None] = field(default_factory=dict)
+
+
+class MemoryHistory(MemoryStore[HistoryRows]):
+    """The committed history; calling it opens a unit of work (the factory the service takes)."""
+
     def __init__(self) -> None:
-        self.rows: list[StateChange] = []
-        self.sites: dict[str, int | None] = {}
-        self.status_history = self
+        super().__init__(HistoryRows())
 
-    def __call__(self, *, read_only: bool = False) -> MemoryHistory:
-        return self
+    @property
+    def rows(self) -> list[StateChange]:
+        return self.state.rows
 
-    async def __aenter__(self) -> Self:
-        return self
+    @property
+    def sites(self) -> dict[str, int | None]:
+        return self.state.sites
 
-    async def __aexit__(
-        self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        return None
+    @sites.setter
+    def sites(self, sites: dict[str, int | None]) -> None:
+        self.state.sites = sites
 
-    async def commit(self) -> None:
-        return None
+    def __call__(self, *, read_only: bool = False) -> HistoryUow:
+        return HistoryUow(self, read_only=read_only)
+
+
+class HistoryUow(MemoryUnitOfWork[HistoryRows]):
+    def __init__(self, store: MemoryHistory, *, read_only: bool = False) -> None:
+        super().__init__(store, read_only=read_only)
+        self.status_history = MemoryHistoryRepository(self)
+
+
+class MemoryHistoryRepository:
+    def __init__(self, uow: HistoryUow) -> None:
+        self._uow = uow
+
+    @property
+    def rows(self) -> list[StateChange]:
+        return self._uow.state.rows
+
+    @rows.setter
+    def rows(self, rows: list[StateChange]) -> None:
+        self._uow.writable("a write").rows = rows
+
+    @property
+    def sites(self) -> dict[str, int | None]:
+        return self._uow.state.sites
 
     async def add_many(self, changes: list[StateChange]) -> None:
-        self.rows.extend(changes)
+        self._uow.writable("add_many").rows.extend(changes)
 
     async def changes(
         self, station_ids: list[str] | None, start: datetime, end: datetime
