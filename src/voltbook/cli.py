@@ -376,6 +376,7 @@ async def _demo(
         f"  chargers free now: {url}/api/v1/stations/nearby?lat=42.3555&lon=-71.0605"
         "&radius_m=3000&available=true\n"
         f"  API reference: {url}/docs\n"
+        f"  operator console: {url}/console\n"
         f"  operator sign-in: {email} / {password}\n"
         "  Ctrl+C stops",
         soft_wrap=True,
