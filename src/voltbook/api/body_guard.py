@@ -5,12 +5,15 @@
 - A JSON body goes through the server's one JSON reader (`core.json_text`): nesting too deep,
   NaN, lone surrogates and NUL are refused with 422 problem+json, so that no route, model or
   database ever sees them.
+- A query string whose values are not UTF-8 text without NUL is refused with 422
+  problem+json (PostgreSQL cannot store NUL, and no route should have to check).
 What passes is handed on with its body replayed, unchanged.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from urllib.parse import unquote_to_bytes
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -42,6 +45,13 @@ class BodyGuard:
         return next((size for prefix, size in self.limits if path.startswith(prefix)), self.limit)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            problem = query_problem(scope.get("query_string", b""))
+            if problem is not None:
+                await problem_response(422, "invalid-query", problem, instance=scope["path"])(
+                    scope, receive, send
+                )
+                return
         if scope["type"] != "http" or scope["method"] not in _WITH_BODY:
             await self.app(scope, receive, send)
             return
@@ -73,6 +83,17 @@ class BodyGuard:
                 )(scope, receive, send)
                 return
         await self.app(scope, _replay(messages, receive), send)
+
+
+def query_problem(query_string: bytes) -> str | None:
+    """What is wrong with a raw query string's decoded text, or None."""
+    if b"%" not in query_string and all(32 <= b < 127 for b in query_string):
+        return None  # the common case: plain ASCII, nothing encoded
+    try:
+        text = unquote_to_bytes(query_string.replace(b"+", b" ")).decode("utf-8")
+    except UnicodeDecodeError:
+        return "query parameters are UTF-8 text"
+    return json_text.text_problem(text)
 
 
 async def _too_large(

@@ -134,7 +134,11 @@ class ServerPort:
         """Chargers connected and booted, driver accounts signed in."""
         use_simulated_time(self.server.scale, ORIGIN, self.server.anchor)
         specs = await fetch_station_specs(
-            self.server.url, OPERATOR, self.server.operator_password, len(self.network.sites)
+            self.server.url,
+            OPERATOR,
+            self.server.operator_password,
+            len(self.network.sites),
+            take_over=True,  # the city's own server: its stations are the simulated chargers
         )
         options = SimOptions(
             version="1.6", session_rate=0, meter_interval=120.0, speed=self.server.scale,

@@ -37,8 +37,10 @@ class PlaceService:
         self._uow = uow
 
     async def find(self, text: str, limit: int = 8) -> list[Place]:
-        words = " ".join(text.split())
-        if not MIN_CHARS <= len(words) <= MAX_CHARS:
+        if not MIN_CHARS <= len(text) <= MAX_CHARS:
             raise InvalidInput(f"type {MIN_CHARS} to {MAX_CHARS} characters")
+        words = " ".join(text.split())
+        if len(words) < MIN_CHARS:  # mostly spaces: nothing to match, not a mistake
+            return []
         async with self._uow(read_only=True) as uow:
             return await uow.places.matching(words, limit)
