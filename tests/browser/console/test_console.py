@@ -134,15 +134,16 @@ async def test_a_faulted_chargers_alarm_arrives_and_clears_live(
     charger = network.stations["BOS-2"]
 
     charger.fault(1, "GroundFailure")
-    feed = page.locator("#alarm-feed")
-    raised = feed.locator("li", has_text="BOS-2").filter(has_text="Raised")
-    await expect(raised.first).to_contain_text("GroundFailure", timeout=10 * SECONDS)
-    await expect(page.locator("#active-alarms")).to_contain_text("BOS-2 connector 1")
-    await expect(stations_counted(page, "Faulted")).to_have_text("1", timeout=10 * SECONDS)
-    await screenshot(page, "alarm-raised")
-    await no_serious_accessibility_violation(page, "overview with an alarm")
-
-    charger.recover(1)
+    try:
+        feed = page.locator("#alarm-feed")
+        raised = feed.locator("li", has_text="BOS-2").filter(has_text="Raised")
+        await expect(raised.first).to_contain_text("GroundFailure", timeout=10 * SECONDS)
+        await expect(page.locator("#active-alarms")).to_contain_text("BOS-2 connector 1")
+        await expect(stations_counted(page, "Faulted")).to_have_text("1", timeout=10 * SECONDS)
+        await screenshot(page, "alarm-raised")
+        await no_serious_accessibility_violation(page, "overview with an alarm")
+    finally:
+        charger.recover(1)  # the charger is shared with the next tests
     cleared = feed.locator("li", has_text="BOS-2").filter(has_text="Cleared")
     await expect(cleared.first).to_contain_text("GroundFailure", timeout=10 * SECONDS)
     await expect(page.locator("#active-alarms")).not_to_contain_text("BOS-2")

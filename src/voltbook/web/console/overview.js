@@ -144,7 +144,8 @@ export async function render(root) {
   await load();
   followView();
   map.on("moveend", followView);
-  // A status change seen live reloads the network (at most once every two seconds).
+  // A status change or an alarm seen live reloads the network (at most once every two
+  // seconds): the counts cover the whole network, the followed area only the map's view.
   let pending = null;
   let lastStatus = store.get().lastStatusAt;
   const redraw = store.subscribe((state) => {

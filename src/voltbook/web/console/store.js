@@ -32,7 +32,8 @@ export function alarm(item) {
   state.alarms.set(item.id, item);
   state.feed.unshift({ at: item.cleared_at || item.raised_at, alarm: item, event });
   state.feed.length = Math.min(state.feed.length, FEED_LENGTH);
-  set({});
+  // An alarm is a status change too, anywhere in the network (not only the followed area).
+  set({ lastStatusAt: `alarm:${item.id}@${item.cleared_at || item.raised_at}` });
 }
 
 /** The alarms the server has active now (the feed keeps what was heard live). */
