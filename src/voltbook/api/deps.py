@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 
 from voltbook.api.request_rules import BearerToken
 from voltbook.core.errors import Unauthenticated
 from voltbook.drivers.model import Principal
+from voltbook.drivers.service import require_staff
 from voltbook.services import Services
+from voltbook.stations.fleet import STATION_ID_PATTERN
 
 oauth2 = BearerToken(tokenUrl="/api/v1/auth/token", auto_error=False)
 
@@ -33,3 +35,13 @@ async def current_principal(
 
 
 PrincipalDep = Annotated[Principal, Depends(current_principal)]
+
+
+def staff_principal(principal: PrincipalDep) -> Principal:
+    """The signed-in operator (or admin); a driver gets 403."""
+    require_staff(principal)
+    return principal
+
+
+StaffDep = Annotated[Principal, Depends(staff_principal)]
+StationPath = Annotated[str, Path(min_length=1, max_length=48, pattern=STATION_ID_PATTERN)]

@@ -11,21 +11,14 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Response
 from pydantic import BaseModel
 
-from voltbook.api.deps import PrincipalDep, ServicesDep
+from voltbook.api.deps import PrincipalDep, ServicesDep, staff_principal
 from voltbook.api.problems import problem_responses
-from voltbook.drivers.model import EMAIL_PATTERN, Driver, Principal, Role
-from voltbook.drivers.service import require_staff
-
-
-def _staff(principal: PrincipalDep) -> Principal:
-    require_staff(principal)
-    return principal
-
+from voltbook.drivers.model import EMAIL_PATTERN, Driver, Role
 
 router = APIRouter(
     prefix="/api/v1/operator/accounts",
     tags=["operator"],
-    dependencies=[Depends(_staff)],
+    dependencies=[Depends(staff_principal)],
     responses=problem_responses(401, 403, 404, 409, 422),
 )
 AccountPath = Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[A-Za-z0-9_-]+$")]

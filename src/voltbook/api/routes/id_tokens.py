@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query
 
 from voltbook.api.cursors import decode_cursor, encode_cursor
-from voltbook.api.deps import PrincipalDep, ServicesDep
+from voltbook.api.deps import ServicesDep, StationPath, staff_principal
 from voltbook.api.idtoken_schemas import (
     DRIVER_ID_PATTERN,
     AssignIn,
@@ -20,26 +20,16 @@ from voltbook.api.idtoken_schemas import (
     SyncOut,
 )
 from voltbook.api.problems import problem_responses
-from voltbook.drivers.model import Principal
-from voltbook.drivers.service import require_staff
 from voltbook.idtokens.model import TOKEN_PATTERN, IdToken, Standing, TokenFilter, TokenKind
 from voltbook.services import Services
-from voltbook.stations.fleet import STATION_ID_PATTERN
-
-
-def _staff(principal: PrincipalDep) -> Principal:
-    require_staff(principal)
-    return principal
-
 
 router = APIRouter(
     prefix="/api/v1/operator",
     tags=["id tokens"],
-    dependencies=[Depends(_staff)],
+    dependencies=[Depends(staff_principal)],
     responses=problem_responses(401, 403, 422),
 )
 TokenPath = Annotated[str, Path(min_length=1, max_length=36, pattern=TOKEN_PATTERN)]
-StationPath = Annotated[str, Path(min_length=1, max_length=48, pattern=STATION_ID_PATTERN)]
 ONE = problem_responses(404)
 
 

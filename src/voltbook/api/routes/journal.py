@@ -5,30 +5,20 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
 from voltbook.api.cursors import decode_int_cursor, encode_cursor
-from voltbook.api.deps import PrincipalDep, ServicesDep
+from voltbook.api.deps import ServicesDep, StationPath, staff_principal
 from voltbook.api.problems import problem_responses
-from voltbook.drivers.model import Principal
-from voltbook.drivers.service import require_staff
 from voltbook.journal.model import Direction, JournalEntry, Kind
-from voltbook.stations.fleet import STATION_ID_PATTERN
-
-
-def _staff(principal: PrincipalDep) -> Principal:
-    require_staff(principal)
-    return principal
-
 
 router = APIRouter(
     prefix="/api/v1/operator",
     tags=["operator"],
-    dependencies=[Depends(_staff)],
+    dependencies=[Depends(staff_principal)],
     responses=problem_responses(401, 403, 422),
 )
-StationPath = Annotated[str, Path(min_length=1, max_length=48, pattern=STATION_ID_PATTERN)]
 
 
 class MessageOut(BaseModel):

@@ -7,26 +7,17 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from voltbook.api.cursors import decode_int_cursor, encode_cursor
-from voltbook.api.deps import PrincipalDep, ServicesDep
+from voltbook.api.deps import PrincipalDep, ServicesDep, StaffDep, staff_principal
 from voltbook.api.offer_schemas import OfferIn, OfferOut, OfferPage, OfferPatch
 from voltbook.api.problems import problem_responses
 from voltbook.core.errors import InvalidInput
-from voltbook.drivers.model import Principal
-from voltbook.drivers.service import require_staff
 from voltbook.offers.model import OfferKind, Trigger
 from voltbook.offers.rules import OfferSpec
 
-
-def _staff(principal: PrincipalDep) -> Principal:
-    require_staff(principal)
-    return principal
-
-
-StaffDep = Annotated[Principal, Depends(_staff)]
 router = APIRouter(
     prefix="/api/v1/operator/offers",
     tags=["offers"],
-    dependencies=[Depends(_staff)],
+    dependencies=[Depends(staff_principal)],
     responses=problem_responses(401, 403, 422),
 )
 drivers_router = APIRouter(prefix="/api/v1/offers", tags=["offers"])

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Query
 
 from voltbook.api.cursors import decode_cursor, decode_int_cursor, encode_cursor
-from voltbook.api.deps import PrincipalDep, ServicesDep
+from voltbook.api.deps import ServicesDep, StationPath, staff_principal
 from voltbook.api.operator_schemas import (
     AlarmOut,
     AlarmPage,
@@ -29,26 +29,16 @@ from voltbook.api.operator_schemas import (
     UnlockConnectorIn,
 )
 from voltbook.api.problems import problem_responses
-from voltbook.drivers.model import Principal
-from voltbook.drivers.service import require_staff
 from voltbook.services import Services
 from voltbook.stations.commands import Command
-from voltbook.stations.fleet import STATION_ID_PATTERN
 from voltbook.stations.model import MAX_NEARBY_LIMIT, MAX_RADIUS_M, NearbyQuery
-
-
-def _staff(principal: PrincipalDep) -> Principal:
-    require_staff(principal)
-    return principal
-
 
 router = APIRouter(
     prefix="/api/v1/operator",
     tags=["operator"],
-    dependencies=[Depends(_staff)],
+    dependencies=[Depends(staff_principal)],
     responses=problem_responses(401, 403, 422),
 )
-StationPath = Annotated[str, Path(min_length=1, max_length=48, pattern=STATION_ID_PATTERN)]
 Timeout = Annotated[
     float | None, Query(gt=0, le=120, description="Seconds to wait for the station's answer")
 ]

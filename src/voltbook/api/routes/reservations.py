@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Path, Query, Response
 
 from voltbook.api.cursors import decode_int_cursor, encode_cursor
-from voltbook.api.deps import PrincipalDep, ServicesDep
+from voltbook.api.deps import PrincipalDep, ServicesDep, StationPath
 from voltbook.api.problems import problem_responses
 from voltbook.api.request_rules import IDEMPOTENCY_KEY_MAX, IDEMPOTENCY_KEY_PATTERN
 from voltbook.api.reservation_schemas import (
@@ -22,11 +22,9 @@ from voltbook.api.reservation_schemas import (
 )
 from voltbook.core import bounded
 from voltbook.reservations.model import Reservation
-from voltbook.stations.fleet import STATION_ID_PATTERN
 
 router = APIRouter(prefix="/api/v1", tags=["reservations"])
 ReservationPath = Annotated[int, Path(ge=1, le=2**31 - 1)]
-StationPath = Annotated[str, Path(min_length=1, max_length=48, pattern=STATION_ID_PATTERN)]
 
 
 @router.post(

@@ -12,26 +12,18 @@ from fastapi.responses import Response
 from pydantic import AwareDatetime, BaseModel, Field
 
 from voltbook.api.cursors import decode_int_cursor, encode_cursor
-from voltbook.api.deps import PrincipalDep, ServicesDep
+from voltbook.api.deps import ServicesDep, staff_principal
 from voltbook.api.idtoken_schemas import DRIVER_ID_PATTERN
 from voltbook.api.inputs import Input
 from voltbook.api.problems import problem_responses
 from voltbook.charging.model import ChargingSession, SessionFilter
-from voltbook.drivers.model import Principal
-from voltbook.drivers.service import require_staff
 from voltbook.idtokens.model import TOKEN_PATTERN
 from voltbook.stations.fleet import STATION_ID_PATTERN
-
-
-def _staff(principal: PrincipalDep) -> Principal:
-    require_staff(principal)
-    return principal
-
 
 router = APIRouter(
     prefix="/api/v1/operator",
     tags=["operator"],
-    dependencies=[Depends(_staff)],
+    dependencies=[Depends(staff_principal)],
     responses=problem_responses(401, 403, 422),
 )
 CSV_MAX_ROWS = 10_000

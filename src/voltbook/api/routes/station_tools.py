@@ -12,30 +12,20 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from voltbook.api.deps import PrincipalDep, ServicesDep
+from voltbook.api.deps import ServicesDep, StationPath, staff_principal
 from voltbook.api.problems import problem_responses
 from voltbook.charging.model import SessionFilter
 from voltbook.core.errors import NotFound
-from voltbook.drivers.model import Principal
-from voltbook.drivers.service import require_staff
 from voltbook.services import Services
 from voltbook.stations import commands
-from voltbook.stations.fleet import STATION_ID_PATTERN
 from voltbook.stations.impact import interrupted_evses
-
-
-def _staff(principal: PrincipalDep) -> Principal:
-    require_staff(principal)
-    return principal
-
 
 router = APIRouter(
     prefix="/api/v1/operator",
     tags=["operator"],
-    dependencies=[Depends(_staff)],
+    dependencies=[Depends(staff_principal)],
     responses=problem_responses(401, 403, 422),
 )
-StationPath = Annotated[str, Path(min_length=1, max_length=48, pattern=STATION_ID_PATTERN)]
 EvsePath = Annotated[int, Path(ge=1, le=2**31 - 1)]
 CommandName = Literal["reset", "unlock_connector", "remote_stop", "change_availability"]
 

@@ -10,24 +10,16 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 from pydantic import AwareDatetime, BaseModel, Field
 
-from voltbook.api.deps import PrincipalDep, ServicesDep
+from voltbook.api.deps import ServicesDep, staff_principal
 from voltbook.api.problems import problem_responses
-from voltbook.drivers.model import Principal
-from voltbook.drivers.service import require_staff
 from voltbook.stations.fleet import STATION_ID_PATTERN
 from voltbook.stations.history import IdlePlace, Usage
 from voltbook.stations.states import ChargerState
 
-
-def _staff(principal: PrincipalDep) -> Principal:
-    require_staff(principal)
-    return principal
-
-
 router = APIRouter(
     prefix="/api/v1/operator",
     tags=["operator"],
-    dependencies=[Depends(_staff)],
+    dependencies=[Depends(staff_principal)],
     responses=problem_responses(401, 403, 422),
 )
 
