@@ -18,7 +18,6 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from voltbook.alarms.service import AlarmService
-from voltbook.app_charging import FleetChargerControl, app_charging_events
 from voltbook.charging.remote import AppChargingService
 from voltbook.charging.service import ChargingService
 from voltbook.cluster import Cluster, SingleNode, build_cluster
@@ -60,6 +59,7 @@ from voltbook.storage.unit_of_work import SqlUnitOfWork
 from voltbook.telemetry import CountingSender, Telemetry, TimedLink
 from voltbook.wiring import background
 from voltbook.wiring.alarms import AlarmReactions
+from voltbook.wiring.charging import AppChargingReactions, FleetChargerControl
 from voltbook.wiring.drivers import AccountReactions, VehicleReactions
 from voltbook.wiring.events import Reactions, event_table
 from voltbook.wiring.failures import HandlerFailures
@@ -261,6 +261,12 @@ def build_services(
         RunningOffers(offers, places, clock),
         settings.recommendation_margin_percent,
     )
+    # Charging from the app (see wiring/charging.py).
+    app_charging = AppChargingService(
+        uow, FleetChargerControl(fleet, charging, reservations, clock), clock, ids
+    )
+    # The operator console's back end (id tokens, lists, journal, history, telemetry).
+    console = build_console(settings, uow, clock, bus, fleet, link, live, telemetry, journal)
     reactions = Reactions(
         alarms=AlarmReactions(alarms),
         reservations=ReservationReactions(reservations),
@@ -269,15 +275,12 @@ def build_services(
         vehicles=VehicleReactions(vehicles),
         live=live,
         accounts=AccountReactions(live),
+        app_charging=AppChargingReactions(app_charging, notices),
+        id_tokens=console.id_token_reactions,
+        history=console.history_reactions,
+        telemetry=console.telemetry_reactions,
     )
-    # Charging from the app (see app_charging.py).
-    app_charging = AppChargingService(
-        uow, FleetChargerControl(fleet, charging, reservations, clock), clock, ids
-    )
-    more_events = (*more_events, app_charging_events(app_charging, notices))
     subscribe(bus, (event_table(reactions), *more_events), failures)
-    # The operator console's back end (id tokens, lists, journal, history, telemetry).
-    console = build_console(settings, uow, clock, bus, fleet, link, live, telemetry, journal)
     return Services(
         stations=stations,
         accounts=accounts,

@@ -1,5 +1,6 @@
-"""Wires the operator console's back end: id tokens and authorization lists, the message
-journal, the status history, and what they count. Called once by bootstrap."""
+"""Builds the operator console's back end: id tokens and authorization lists, the message
+journal, the status history, and what they count. Called once by bootstrap; what these hear
+from other areas are rows of the event table (wiring/events.py)."""
 
 from __future__ import annotations
 
@@ -10,11 +11,10 @@ from typing import Protocol
 import structlog
 
 from voltbook.config import Settings
-from voltbook.core.bus import Event, EventBus
+from voltbook.core.bus import EventBus
 from voltbook.core.clock import Clock
 from voltbook.core.uow import UowFactory
 from voltbook.core.worker import SerialWorker
-from voltbook.idtoken_links import FleetLocalLists, route_id_token_events
 from voltbook.idtokens.lists import AuthListService
 from voltbook.idtokens.ports import AuthListUnitOfWork, IdTokenUnitOfWork
 from voltbook.idtokens.service import IdTokenService
@@ -22,16 +22,13 @@ from voltbook.journal.ports import JournalUnitOfWork
 from voltbook.journal.service import JournalService
 from voltbook.live.hub import LiveHub
 from voltbook.ocpp.link import LocalStationLink
-from voltbook.stations.events import (
-    ConnectorStatusChanged,
-    StationConnected,
-    StationDisconnected,
-)
 from voltbook.stations.fleet import FleetService
 from voltbook.stations.history import StatusHistoryService
 from voltbook.stations.ports import HistoryUnitOfWork
 from voltbook.telemetry import Telemetry
-from voltbook.telemetry_events import count_frames, route_telemetry
+from voltbook.wiring.history import HistoryReactions
+from voltbook.wiring.idtokens import FleetLocalLists, IdTokenReactions
+from voltbook.wiring.telemetry import TelemetryReactions, count_frames
 
 
 class ConsoleUnitOfWork(
@@ -49,6 +46,9 @@ class ConsoleParts:
     auth_lists: AuthListService
     journal: JournalService
     status_history: StatusHistoryService
+    id_token_reactions: IdTokenReactions
+    history_reactions: HistoryReactions
+    telemetry_reactions: TelemetryReactions
 
 
 def build_console(
@@ -71,17 +71,20 @@ def build_console(
         clock,
         SerialWorker(lambda e: list_log.warning("list work failed", error=type(e).__name__)),
     )
-    route_id_token_events(bus, auth_lists, local_lists, auth_lists.worker)
-
     status_history = StatusHistoryService(
         uow, clock, timedelta(days=settings.status_history_retention_days)
     )
-    _route_status_history(bus, status_history)
-
-    route_telemetry(bus, telemetry)
     telemetry.gauge("voltbook_stations_connected", lambda: link.connected)
     telemetry.gauge("voltbook_live_connections", lambda: live.connections)
-    return ConsoleParts(id_tokens, auth_lists, journal, status_history)
+    return ConsoleParts(
+        id_tokens,
+        auth_lists,
+        journal,
+        status_history,
+        IdTokenReactions(auth_lists, auth_lists.worker),
+        HistoryReactions(status_history),
+        TelemetryReactions(telemetry),
+    )
 
 
 def build_journal(
@@ -95,21 +98,3 @@ def build_journal(
         retention=timedelta(hours=settings.journal_retention_h),
         on_written=lambda entries: count_frames(telemetry, entries),
     )
-
-
-def _route_status_history(bus: EventBus, history: StatusHistoryService) -> None:
-    """Every connector state change, and every station going and coming, is history."""
-
-    async def status_changed(event: Event) -> None:
-        assert isinstance(event, ConnectorStatusChanged)
-        history.connector_changed(
-            event.station_id, event.evse_id, event.connector_id, event.status, event.at
-        )
-
-    async def connected(event: Event) -> None:
-        assert isinstance(event, StationConnected | StationDisconnected)
-        history.station_online(event.station_id, isinstance(event, StationConnected), event.at)
-
-    bus.subscribe(ConnectorStatusChanged, status_changed)
-    bus.subscribe(StationConnected, connected)
-    bus.subscribe(StationDisconnected, connected)

@@ -86,7 +86,7 @@ def test_bytes_per_message_bounds_the_entries_of_one_message() -> None:
     assert [len(u.entries) for u in plan_updates(None, wanted, None, limits)] == [3, 3, 1]
 
 
-def test_a_short_memory_keeps_accepted_cards_first_and_a_v16_station_no_long_tokens() -> None:
+def test_a_short_memory_keeps_accepted_cards_first_and_short_id_tags_no_long_tokens() -> None:
     tokens = [
         IdToken("BLOCKED", TokenKind.RFID, True, NOW),
         IdToken("GOOD-1", TokenKind.RFID, False, NOW),
@@ -94,9 +94,9 @@ def test_a_short_memory_keeps_accepted_cards_first_and_a_v16_station_no_long_tok
         IdToken("X" * 30, TokenKind.APP, False, NOW),
     ]
     rule = ListRule(ListMode.ALL)
-    short = wanted_list(tokens, rule, None, ListLimits(max_entries=2, v16=True), NOW)
+    short = wanted_list(tokens, rule, None, ListLimits(max_entries=2, max_token_length=20), NOW)
     assert sorted(short) == ["GOOD-1", "GOOD-2"]
-    roomy = wanted_list(tokens, rule, None, ListLimits(v16=False), NOW)
+    roomy = wanted_list(tokens, rule, None, ListLimits(), NOW)
     assert roomy["BLOCKED"].standing is Standing.BLOCKED
     assert "X" * 30 in roomy
 

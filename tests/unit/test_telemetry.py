@@ -1,4 +1,4 @@
-"""What the server counts for /metrics (telemetry.py, telemetry_events.py): command round
+"""What the server counts for /metrics (telemetry.py, wiring/telemetry.py): command round
 trips by the station's answer, hand-offs, bookings, offers and journalled frames."""
 
 from __future__ import annotations
@@ -7,13 +7,12 @@ from datetime import UTC, datetime
 
 import pytest
 
-from voltbook.core.bus import InProcessBus
 from voltbook.core.errors import TimedOut
 from voltbook.journal.model import Direction, JournalEntry, Kind
 from voltbook.offers.events import OfferSent
 from voltbook.stations.commands import Command, CommandAnswer, ReserveNow, Reset
 from voltbook.telemetry import Telemetry, TimedLink
-from voltbook.telemetry_events import count_frames, route_telemetry
+from voltbook.wiring.telemetry import TelemetryReactions, count_frames
 
 T0 = datetime(2026, 12, 1, tzinfo=UTC)
 
@@ -47,9 +46,8 @@ async def test_commands_are_timed_by_action_and_answer_and_hand_offs_counted() -
 
 
 async def test_offers_and_frames_are_counted() -> None:
-    telemetry, bus = Telemetry(), InProcessBus()
-    route_telemetry(bus, telemetry)
-    await bus.publish(
+    telemetry = Telemetry()
+    await TelemetryReactions(telemetry).offer_sent(
         OfferSent(1, 1, "D1", None, "Half price", "percent_off", 50, T0, "idle_station", T0)
     )
     assert telemetry.counters["voltbook_offers_sent"][("idle_station",)] == 1

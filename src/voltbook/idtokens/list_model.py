@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from voltbook.idtokens.model import IdToken, Standing, TokenKind, fits_v16
+from voltbook.idtokens.model import IdToken, Standing, TokenKind
 
 # A conservative guess of an entry's and a message's size in JSON, for BytesPerMessage
 # (2.0.1): {"idToken":{"idToken":"…","type":"ISO14443"},"idTokenInfo":{"status":"Accepted"}}
@@ -45,7 +45,10 @@ class ListLimits:
     max_entries: int | None = None  # 1.6 LocalAuthListMaxLength
     per_message: int | None = None  # 1.6 SendLocalListMaxLength, 2.0.1 ItemsPerMessage
     bytes_per_message: int | None = None  # 2.0.1 BytesPerMessage
-    v16: bool = False  # 1.6 id tags have at most 20 characters
+    max_token_length: int | None = None  # 1.6 id tags have at most 20 characters
+
+    def fits(self, token: str) -> bool:
+        return self.max_token_length is None or len(token) <= self.max_token_length
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +81,7 @@ def wanted_list(
     short."""
     if not rule.covers(site_id):
         return {}
-    fitting = [t for t in tokens if not limits.v16 or fits_v16(t.token)]
+    fitting = [t for t in tokens if limits.fits(t.token)]
     fitting.sort(key=lambda t: (t.standing(now) is not Standing.ACCEPTED, t.token))
     if limits.max_entries is not None:
         fitting = fitting[: limits.max_entries]

@@ -10,12 +10,11 @@ from enum import StrEnum
 from voltbook.core.errors import Conflict, InvalidInput
 
 # OCPP 2.0.1 idToken is identifierString[36]; 1.6 idTag is CiString20 (a 1.6 station can
-# only be told about tokens of at most 20 characters: see `fits_v16`).
+# only be told about tokens of at most 20 characters: see `ListLimits.max_token_length`).
 # Tokens end up in URLs: unreserved characters and a few more (card UIDs are hex, contract
 # ids like DE-ABC-C12345678-X).
 TOKEN_PATTERN = r"^[A-Za-z0-9._~:*+|@#=-]{1,36}$"  # noqa: S105 - a format, not a secret
 _TOKEN = re.compile(TOKEN_PATTERN)
-V16_MAX_TOKEN = 20
 
 
 class TokenKind(StrEnum):
@@ -72,10 +71,6 @@ class IdToken:
 def check_token(token: str) -> None:
     if not _TOKEN.match(token):
         raise InvalidInput("an id token has 1 to 36 letters, digits or ._~:*+|@#=-")
-
-
-def fits_v16(token: str) -> bool:
-    return len(token) <= V16_MAX_TOKEN
 
 
 @dataclass(frozen=True, slots=True)

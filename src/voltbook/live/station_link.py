@@ -127,6 +127,7 @@ class ClusterStationLink:
             action=str(reply["action"]),
             status=reply.get("status"),
             response=dict(reply.get("response") or {}),
+            reading=dict(reply.get("reading") or {}),
         )
 
     # --- where stations are -------------------------------------------------------------
@@ -209,5 +210,10 @@ class ClusterStationLink:
             _log.warning("unreadable command from another node", error=type(error).__name__)
             reply |= {"error": "InvalidInput", "detail": "the command could not be read"}
         else:
-            reply |= {"action": answer.action, "status": answer.status, "response": answer.response}
+            reply |= {
+                "action": answer.action,
+                "status": answer.status,
+                "response": answer.response,
+                "reading": answer.reading,
+            }
         await self._node.publish(self._inbox(str(request.get("reply_to"))), reply)

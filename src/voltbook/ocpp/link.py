@@ -3,7 +3,8 @@
 What differs between OCPP versions stays here and in `commands`: a `HoldConnector` for any
 connector is a ReserveNow without an EVSE on 2.0.1, and on 1.6 one for connector 0 where
 the charger says it supports that (ReserveConnectorZeroSupported, asked once per connection),
-else one for the EVSE booked.
+else one for the EVSE booked. `GetLocalListLimits` reads the configuration each version keeps
+them in, and its answer, like `GetLocalListVersion`'s, carries a version-neutral `reading`.
 
 Built before the fleet (which commands through it) and handed to the gateway (which adds and
 removes connections): neither needs the other after construction.
@@ -11,15 +12,20 @@ removes connections): neither needs the other after construction.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from voltbook.core.errors import Unavailable, UpstreamFailed
 from voltbook.ocpp.commands import status_of, to_ocpp
 from voltbook.ocpp.connection import StationConnection
+from voltbook.ocpp.local_lists import limit_keys, read_limits, read_list_version
 from voltbook.ocpp.protocol import OcppError, Version
 from voltbook.ocpp.validation import SchemaValidator
 from voltbook.stations.commands import (
     Command,
     CommandAnswer,
     GetConfiguration,
+    GetLocalListLimits,
+    GetLocalListVersion,
     HoldConnector,
     ReserveNow,
 )
@@ -55,6 +61,18 @@ class LocalStationLink:
             return await self.send(
                 station_id, await self._reserve_now(connection, command, timeout_s), timeout_s
             )
+        if isinstance(command, GetLocalListLimits):
+            keys = GetConfiguration(limit_keys(connection.version))
+            answer = await self.send(station_id, keys, timeout_s)
+            return replace(answer, reading=read_limits(connection.version, answer.response))
+        answer = await self._call(connection, command, timeout_s)
+        if isinstance(command, GetLocalListVersion):
+            return replace(answer, reading=read_list_version(answer.response))
+        return answer
+
+    async def _call(
+        self, connection: StationConnection, command: Command, timeout_s: float
+    ) -> CommandAnswer:
         action, payload = to_ocpp(command, connection.version)
         response = await connection.call(action, payload, timeout_s)
         try:

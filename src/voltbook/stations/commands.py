@@ -111,7 +111,16 @@ class SendLocalList:
 
 @dataclass(frozen=True, slots=True)
 class GetLocalListVersion:
-    pass
+    """Query: the version of the station's local authorization list (its answer's `reading`
+    holds `version`, an int, or nothing when the station did not say)."""
+
+
+@dataclass(frozen=True, slots=True)
+class GetLocalListLimits:
+    """Query: whether the station keeps a local authorization list, and what it can take. The
+    configuration that says so differs between OCPP versions; the answer's `reading` holds
+    `enabled` (bool) and, where the station said, `max_entries`, `per_message`,
+    `bytes_per_message` and `max_token_length` (ints)."""
 
 
 Command = (
@@ -129,13 +138,16 @@ Command = (
     | ClearCache
     | SendLocalList
     | GetLocalListVersion
+    | GetLocalListLimits
 )
 
 
 @dataclass(frozen=True, slots=True)
 class CommandAnswer:
-    """What the station said: its status word and its whole answer, as it sent it."""
+    """What the station said: its status word and its whole answer, as it sent it; and for
+    the queries whose answer reads differently by OCPP version, what it means (`reading`)."""
 
     action: str
     status: str | None
     response: dict[str, Any] = field(default_factory=dict)
+    reading: dict[str, Any] = field(default_factory=dict)

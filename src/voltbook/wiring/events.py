@@ -19,22 +19,28 @@ from voltbook.charging.events import (
     SessionStarted,
     SessionStopped,
 )
-from voltbook.drivers.events import ConsentsChanged, SignInsEnded
+from voltbook.drivers.events import ConsentsChanged, DriverRegistered, SignInsEnded
+from voltbook.idtokens.events import IdTokenChanged
 from voltbook.notices.events import NoticeQueued, StationStatusBroadcast
-from voltbook.offers.events import OfferSent
+from voltbook.offers.events import OfferRedeemed, OfferSent
 from voltbook.reservations.events import ReservationEvent
 from voltbook.stations.events import (
     ChargerHoldEnded,
     ConnectorStatusChanged,
+    StationBooted,
     StationConnected,
     StationDisconnected,
 )
 from voltbook.wiring.alarms import AlarmReactions
+from voltbook.wiring.charging import AppChargingReactions
 from voltbook.wiring.drivers import AccountReactions, VehicleReactions
+from voltbook.wiring.history import HistoryReactions
+from voltbook.wiring.idtokens import IdTokenReactions
 from voltbook.wiring.notices import NoticeReactions
 from voltbook.wiring.offers import OfferReactions
 from voltbook.wiring.reservations import ReservationReactions
 from voltbook.wiring.table import Table
+from voltbook.wiring.telemetry import TelemetryReactions
 
 
 class LiveFeed(Protocol):
@@ -56,6 +62,10 @@ class Reactions:
     vehicles: VehicleReactions
     live: LiveFeed
     accounts: AccountReactions
+    app_charging: AppChargingReactions
+    id_tokens: IdTokenReactions
+    history: HistoryReactions
+    telemetry: TelemetryReactions
 
 
 def event_table(r: Reactions) -> Table:
@@ -65,21 +75,39 @@ def event_table(r: Reactions) -> Table:
             r.reservations.connector_lost,
             r.offers.connector_status,
             r.notices.status_changed,
+            r.app_charging.status_changed,
+            r.history.connector_status,
         ),
-        StationConnected: (r.alarms.station_online, r.reservations.station_back),
-        StationDisconnected: (r.alarms.station_offline,),
+        StationConnected: (
+            r.alarms.station_online,
+            r.reservations.station_back,
+            r.history.station_online,
+        ),
+        StationDisconnected: (r.alarms.station_offline, r.history.station_offline),
+        StationBooted: (r.id_tokens.station_booted,),
         ChargerHoldEnded: (r.reservations.hold_ended,),
-        SessionStarted: (r.reservations.session_started, r.offers.session_started),
+        SessionStarted: (
+            r.reservations.session_started,
+            r.offers.session_started,
+            r.app_charging.started,
+        ),
         # Identified after it began (2.0.1, cable first): counts as started with its tag.
-        SessionIdentified: (r.reservations.session_started, r.offers.session_started),
+        SessionIdentified: (
+            r.reservations.session_started,
+            r.offers.session_started,
+            r.app_charging.started,
+        ),
         SessionSocMeasured: (r.vehicles.soc_measured,),
-        SessionStopped: (r.vehicles.session_stopped,),
-        ReservationEvent: (r.notices.reservation_changed,),
+        SessionStopped: (r.vehicles.session_stopped, r.app_charging.stopped),
+        ReservationEvent: (r.notices.reservation_changed, r.telemetry.booking),
         AlarmRaised: (r.notices.alarm,),
         AlarmCleared: (r.notices.alarm,),
-        OfferSent: (r.notices.offer_sent,),
+        OfferSent: (r.notices.offer_sent, r.telemetry.offer_sent),
+        OfferRedeemed: (r.telemetry.offer_redeemed,),
         NoticeQueued: (r.live.on_notice,),
         StationStatusBroadcast: (r.live.on_station_status,),
         SignInsEnded: (r.accounts.sign_ins_ended,),
         ConsentsChanged: (r.offers.consents_changed,),
+        DriverRegistered: (r.app_charging.registered,),
+        IdTokenChanged: (r.id_tokens.token_changed,),
     }

@@ -1,8 +1,8 @@
-"""Domain events and journalled frames counted into the server's telemetry."""
+"""What the server's telemetry hears from the areas: bookings by step, offers sent and
+redeemed, and the OCPP frames the journal writes (counted as it writes them)."""
 
 from __future__ import annotations
 
-from voltbook.core.bus import Event, EventBus
 from voltbook.journal.model import JournalEntry
 from voltbook.offers.events import OfferRedeemed, OfferSent
 from voltbook.reservations.events import (
@@ -39,19 +39,17 @@ def count_frames(telemetry: Telemetry, entries: list[JournalEntry]) -> None:
         )
 
 
-def route_telemetry(bus: EventBus, telemetry: Telemetry) -> None:
-    async def booking(event: Event) -> None:
-        step = _BOOKING_STEPS.get(type(event))  # type: ignore[arg-type]
+class TelemetryReactions:
+    def __init__(self, telemetry: Telemetry) -> None:
+        self._telemetry = telemetry
+
+    async def booking(self, event: ReservationEvent) -> None:
+        step = _BOOKING_STEPS.get(type(event))
         if step is not None:
-            telemetry.count("voltbook_bookings", step)
+            self._telemetry.count("voltbook_bookings", step)
 
-    async def offer_sent(event: Event) -> None:
-        assert isinstance(event, OfferSent)
-        telemetry.count("voltbook_offers_sent", event.trigger)
+    async def offer_sent(self, event: OfferSent) -> None:
+        self._telemetry.count("voltbook_offers_sent", event.trigger)
 
-    async def offer_redeemed(event: Event) -> None:
-        telemetry.count("voltbook_offers_redeemed")
-
-    bus.subscribe(ReservationEvent, booking)
-    bus.subscribe(OfferSent, offer_sent)
-    bus.subscribe(OfferRedeemed, offer_redeemed)
+    async def offer_redeemed(self, event: OfferRedeemed) -> None:
+        self._telemetry.count("voltbook_offers_redeemed")

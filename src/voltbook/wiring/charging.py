@@ -1,5 +1,6 @@
-"""Wiring of charging from the app: the chargers' remote start and stop reach it through the
-fleet, its state follows the charging area's events, and every new driver gets an app token."""
+"""What charging from the app hears from other areas, and the bridge it commands chargers
+through: the chargers' remote start and stop reach it through the fleet, its state follows the
+charging area's events, and every new driver gets an app token."""
 
 from __future__ import annotations
 
@@ -17,7 +18,6 @@ from voltbook.notices.service import NoticeService
 from voltbook.stations.commands import RemoteStart, RemoteStop
 from voltbook.stations.events import ConnectorStatusChanged
 from voltbook.stations.fleet import FleetService
-from voltbook.wiring.table import Table
 
 
 class FleetChargerControl:
@@ -44,19 +44,6 @@ class FleetChargerControl:
 
     async def current(self, station_id: str, reference: str) -> ChargingSession | None:
         return await self._charging.get(station_id, reference)
-
-
-def app_charging_events(app_charging: AppChargingService, notices: NoticeService) -> Table:
-    """What the chargers report moves the app's charges; the driver hears when one
-    finishes; a new account gets its token."""
-    reactions = AppChargingReactions(app_charging, notices)
-    return {
-        DriverRegistered: (reactions.registered,),
-        ConnectorStatusChanged: (reactions.status_changed,),
-        SessionStarted: (reactions.started,),
-        SessionIdentified: (reactions.started,),
-        SessionStopped: (reactions.stopped,),
-    }
 
 
 class AppChargingReactions:

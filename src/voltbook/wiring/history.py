@@ -1,0 +1,27 @@
+"""What the status history hears: every connector state change, and every station going and
+coming (see stations/history.py and stations/states.py)."""
+
+from __future__ import annotations
+
+from voltbook.stations.events import (
+    ConnectorStatusChanged,
+    StationConnected,
+    StationDisconnected,
+)
+from voltbook.stations.history import StatusHistoryService
+
+
+class HistoryReactions:
+    def __init__(self, history: StatusHistoryService) -> None:
+        self._history = history
+
+    async def connector_status(self, event: ConnectorStatusChanged) -> None:
+        self._history.connector_changed(
+            event.station_id, event.evse_id, event.connector_id, event.status, event.at
+        )
+
+    async def station_online(self, event: StationConnected) -> None:
+        self._history.station_online(event.station_id, True, event.at)
+
+    async def station_offline(self, event: StationDisconnected) -> None:
+        self._history.station_online(event.station_id, False, event.at)

@@ -1,0 +1,98 @@
+"""What the id-token area hears from other areas, and the bridge it commands stations through:
+authorization lists and caches as commands to stations (SendLocalList, GetLocalListVersion,
+ClearCache, and the query of a station's list limits). Which configuration keys say those
+limits, and where each OCPP version keeps a list's version, is the OCPP gateway's business."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from voltbook.core.worker import SerialWorker
+from voltbook.idtokens.events import IdTokenBlocked, IdTokenChanged
+from voltbook.idtokens.list_model import ListLimits, ListUpdate
+from voltbook.idtokens.lists import AuthListService
+from voltbook.idtokens.model import TokenKind
+from voltbook.stations.commands import (
+    ClearCache,
+    GetLocalListLimits,
+    GetLocalListVersion,
+    LocalListEntry,
+    SendLocalList,
+)
+from voltbook.stations.events import StationBooted
+from voltbook.stations.fleet import FleetService
+
+
+class FleetLocalLists:
+    """The LocalListLink of the id-token area, over the fleet's command channel."""
+
+    def __init__(self, fleet: FleetService, timeout_s: float) -> None:
+        self._fleet = fleet
+        self._timeout = timeout_s
+
+    async def limits(self, station_id: str) -> ListLimits | None:
+        answer = await self._fleet.command(station_id, GetLocalListLimits(), self._timeout)
+        reading = answer.reading
+        if not reading.get("enabled"):
+            return None
+        return ListLimits(
+            max_entries=_count(reading, "max_entries"),
+            per_message=_count(reading, "per_message"),
+            bytes_per_message=_count(reading, "bytes_per_message"),
+            max_token_length=_count(reading, "max_token_length"),
+        )
+
+    async def version(self, station_id: str) -> int | None:
+        answer = await self._fleet.command(station_id, GetLocalListVersion(), self._timeout)
+        return _count(answer.reading, "version", allow_zero=True)
+
+    async def send(self, station_id: str, update: ListUpdate) -> str:
+        entries = tuple(
+            LocalListEntry(
+                e.token,
+                None if e.standing is None else e.standing.value,
+                "Central" if e.kind is TokenKind.APP else "ISO14443",
+            )
+            for e in update.entries
+        )
+        command = SendLocalList(update.version, update.full, entries)
+        answer = await self._fleet.command(station_id, command, self._timeout)
+        return answer.status or "Failed"
+
+    async def clear_cache(self, station_id: str) -> str:
+        answer = await self._fleet.command(station_id, ClearCache(), self._timeout)
+        return answer.status or "Failed"
+
+
+def _count(reading: dict[str, Any], key: str, *, allow_zero: bool = False) -> int | None:
+    value = reading.get(key)
+    if not isinstance(value, int) or isinstance(value, bool):
+        return None
+    return value if value > 0 or (allow_zero and value == 0) else None
+
+
+class IdTokenReactions:
+    """A blocked card leaves every station's authorization cache; any change of a card, or a
+    station that boots, brings authorization lists in line. Both go to `worker`, off the
+    path of whoever changed the card or of the station's boot; changes queued one after the
+    other are handled in one round."""
+
+    def __init__(self, lists: AuthListService, worker: SerialWorker) -> None:
+        self._lists = lists
+        self._worker = worker
+
+    async def token_changed(self, event: IdTokenChanged) -> None:
+        self._worker.submit_item(self._token_changes, event)
+
+    async def station_booted(self, event: StationBooted) -> None:
+        # Not at connection: a station may take no call before its boot is accepted.
+        self._worker.submit_item(self._stations_booted, event.station_id)
+
+    async def _token_changes(self, changes: list[IdTokenChanged]) -> None:
+        if any(isinstance(c, IdTokenBlocked) for c in changes):
+            await self._lists.clear_caches()
+        await self._lists.sync_all()
+
+    async def _stations_booted(self, station_ids: list[str]) -> None:
+        for station_id in dict.fromkeys(station_ids):
+            await self._lists.sync(station_id)
