@@ -9,6 +9,7 @@ import pytest
 
 from tests.unit.driver_fakes import Booking, DriverDataStore
 from tests.unit.fakes import FakeClock, SequentialIds
+from voltbook.core.connectors import EvseRef
 from voltbook.core.errors import InvalidInput, NotFound
 from voltbook.drivers.vehicle_model import ChargingSessionRef, Vehicle, VehicleSpec
 from voltbook.drivers.vehicles import VehicleService
@@ -198,9 +199,8 @@ async def test_a_report_from_the_future_is_refused(vehicles: VehicleService) -> 
 
 def session(**overrides: object) -> ChargingSessionRef:
     values: dict[str, object] = {
-        "station_id": "CP-1",
+        "evse": EvseRef("CP-1", 1),
         "session_id": 7,
-        "evse_id": 1,
         "id_tag": "TAG-ALICE",
         "reservation_id": None,
         "started_at": START,

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from voltbook.core.connectors import ConnectorRef
+
 
 class AlarmKind(StrEnum):
     FAULTED = "faulted"
@@ -15,6 +17,19 @@ class AlarmKind(StrEnum):
 class Severity(StrEnum):
     WARNING = "warning"
     CRITICAL = "critical"
+
+
+@dataclass(frozen=True, slots=True)
+class Subject:
+    """What an alarm is about: a whole station, or one connector of it."""
+
+    station_id: str
+    evse_id: int | None = None
+    connector_id: int | None = None
+
+    @classmethod
+    def of(cls, connector: ConnectorRef) -> Subject:
+        return cls(connector.station_id, connector.evse_id, connector.connector_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,3 +47,7 @@ class Alarm:
     @property
     def active(self) -> bool:
         return self.cleared_at is None
+
+    @property
+    def subject(self) -> Subject:
+        return Subject(self.station_id, self.evse_id, self.connector_id)

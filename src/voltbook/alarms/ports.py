@@ -5,24 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Protocol
 
-from voltbook.alarms.model import Alarm, AlarmKind, Severity
+from voltbook.alarms.model import Alarm, AlarmKind, Severity, Subject
 from voltbook.core.uow import UnitOfWork, UowFactory
 
 
 class AlarmRepository(Protocol):
-    async def open_alarm(
-        self, station_id: str, evse_id: int | None, connector_id: int | None, kind: AlarmKind
-    ) -> Alarm | None: ...
+    async def open_alarm(self, subject: Subject, kind: AlarmKind) -> Alarm | None:
+        """The alarm of this kind about exactly this subject that is not cleared, if any."""
+        ...
 
     async def raise_alarm(
-        self,
-        station_id: str,
-        evse_id: int | None,
-        connector_id: int | None,
-        kind: AlarmKind,
-        code: str,
-        severity: Severity,
-        at: datetime,
+        self, subject: Subject, kind: AlarmKind, code: str, severity: Severity, at: datetime
     ) -> Alarm: ...
 
     async def clear(self, alarm: Alarm, at: datetime) -> Alarm: ...

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from voltbook.alarms.events import AlarmCleared, AlarmRaised
-from voltbook.alarms.model import Alarm, AlarmKind, Severity
+from voltbook.alarms.model import Alarm, AlarmKind, Severity, Subject
 from voltbook.alarms.ports import AlarmsUowFactory
 from voltbook.core.bus import EventBus
+from voltbook.core.connectors import ConnectorRef
 
 
 class AlarmService:
@@ -16,64 +17,39 @@ class AlarmService:
         self._bus = bus
 
     async def connector_status(
-        self,
-        station_id: str,
-        evse_id: int,
-        connector_id: int,
-        faulted: bool,
-        error_code: str | None,
-        at: datetime,
+        self, connector: ConnectorRef, faulted: bool, error_code: str | None, at: datetime
     ) -> None:
         """A connector reported a status: Faulted raises, anything else clears."""
+        subject = Subject.of(connector)
         if faulted:
-            await self._raise(
-                station_id, evse_id, connector_id, AlarmKind.FAULTED,
-                error_code or "Faulted", Severity.CRITICAL, at,
-            )  # fmt: skip
+            code = error_code or "Faulted"
+            await self._raise(subject, AlarmKind.FAULTED, code, Severity.CRITICAL, at)
         else:
-            await self._clear(station_id, evse_id, connector_id, AlarmKind.FAULTED, at)
+            await self._clear(subject, AlarmKind.FAULTED, at)
 
     async def station_offline(self, station_id: str, at: datetime) -> None:
-        await self._raise(
-            station_id, None, None, AlarmKind.OFFLINE, "Offline", Severity.WARNING, at
-        )
+        await self._raise(Subject(station_id), AlarmKind.OFFLINE, "Offline", Severity.WARNING, at)
 
     async def station_online(self, station_id: str, at: datetime) -> None:
-        await self._clear(station_id, None, None, AlarmKind.OFFLINE, at)
+        await self._clear(Subject(station_id), AlarmKind.OFFLINE, at)
 
     async def active(self, after_id: int | None = None, limit: int = 100) -> list[Alarm]:
         async with self._uow(read_only=True) as uow:
             return await uow.alarms.active(after_id, limit)
 
     async def _raise(
-        self,
-        station_id: str,
-        evse_id: int | None,
-        connector_id: int | None,
-        kind: AlarmKind,
-        code: str,
-        severity: Severity,
-        at: datetime,
+        self, subject: Subject, kind: AlarmKind, code: str, severity: Severity, at: datetime
     ) -> None:
         async with self._uow() as uow:
-            if await uow.alarms.open_alarm(station_id, evse_id, connector_id, kind):
+            if await uow.alarms.open_alarm(subject, kind):
                 return
-            alarm = await uow.alarms.raise_alarm(
-                station_id, evse_id, connector_id, kind, code, severity, at
-            )
+            alarm = await uow.alarms.raise_alarm(subject, kind, code, severity, at)
             await uow.commit()
         await self._bus.publish(AlarmRaised(alarm))
 
-    async def _clear(
-        self,
-        station_id: str,
-        evse_id: int | None,
-        connector_id: int | None,
-        kind: AlarmKind,
-        at: datetime,
-    ) -> None:
+    async def _clear(self, subject: Subject, kind: AlarmKind, at: datetime) -> None:
         async with self._uow() as uow:
-            alarm = await uow.alarms.open_alarm(station_id, evse_id, connector_id, kind)
+            alarm = await uow.alarms.open_alarm(subject, kind)
             if alarm is None:
                 return
             cleared = await uow.alarms.clear(alarm, at)

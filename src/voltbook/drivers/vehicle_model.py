@@ -21,6 +21,7 @@ import re
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from voltbook.core.connectors import EvseRef
 from voltbook.core.errors import InvalidInput
 
 MAX_NAME = 100
@@ -163,12 +164,19 @@ class ChargingSessionRef:
     that driver has exactly one. Otherwise the SoC stays on the session only.
     """
 
-    station_id: str
+    evse: EvseRef
     session_id: int
-    evse_id: int
     id_tag: str | None
     reservation_id: int | None
     started_at: datetime
+
+    @property
+    def station_id(self) -> str:
+        return self.evse.station_id
+
+    @property
+    def evse_id(self) -> int:
+        return self.evse.evse_id
 
 
 def _within(value: float, low: float, high: float) -> bool:

@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from voltbook.alarms.model import Alarm, AlarmKind, Severity
+from voltbook.alarms.model import Alarm, AlarmKind, Severity, Subject
 from voltbook.storage.tables import alarms
 from voltbook.storage.timestamps import as_utc, as_utc_or_none
 
@@ -18,18 +18,16 @@ class SqlAlarmRepository:
     def __init__(self, connection: AsyncConnection) -> None:
         self._connection = connection
 
-    async def open_alarm(
-        self, station_id: str, evse_id: int | None, connector_id: int | None, kind: AlarmKind
-    ) -> Alarm | None:
+    async def open_alarm(self, subject: Subject, kind: AlarmKind) -> Alarm | None:
         row = (
             await self._connection.execute(
                 sa.select(alarms)
                 .where(
-                    alarms.c.station_id == station_id,
+                    alarms.c.station_id == subject.station_id,
                     alarms.c.kind == kind.value,
                     alarms.c.cleared_at.is_(None),
-                    _equal_or_null(alarms.c.evse_id, evse_id),
-                    _equal_or_null(alarms.c.connector_id, connector_id),
+                    _equal_or_null(alarms.c.evse_id, subject.evse_id),
+                    _equal_or_null(alarms.c.connector_id, subject.connector_id),
                 )
                 .limit(1)
             )
@@ -37,21 +35,14 @@ class SqlAlarmRepository:
         return None if row is None else _alarm(row._mapping)
 
     async def raise_alarm(
-        self,
-        station_id: str,
-        evse_id: int | None,
-        connector_id: int | None,
-        kind: AlarmKind,
-        code: str,
-        severity: Severity,
-        at: datetime,
+        self, subject: Subject, kind: AlarmKind, code: str, severity: Severity, at: datetime
     ) -> Alarm:
         result = await self._connection.execute(
             alarms.insert()
             .values(
-                station_id=station_id,
-                evse_id=evse_id,
-                connector_id=connector_id,
+                station_id=subject.station_id,
+                evse_id=subject.evse_id,
+                connector_id=subject.connector_id,
                 kind=kind.value,
                 code=code[:50],
                 severity=severity.value,
@@ -60,8 +51,8 @@ class SqlAlarmRepository:
             .returning(alarms.c.id)
         )
         return Alarm(
-            int(result.scalar_one()), station_id, evse_id, connector_id, kind, code[:50],
-            severity, at,
+            int(result.scalar_one()), subject.station_id, subject.evse_id, subject.connector_id,
+            kind, code[:50], severity, at,
         )  # fmt: skip
 
     async def clear(self, alarm: Alarm, at: datetime) -> Alarm:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from voltbook.alarms.service import AlarmService
+from voltbook.core.connectors import ConnectorRef
 from voltbook.stations.events import ConnectorStatusChanged, StationConnected, StationDisconnected
 from voltbook.stations.model import ConnectorStatus
 
@@ -12,14 +13,9 @@ class AlarmReactions:
         self._alarms = alarms
 
     async def connector_status(self, event: ConnectorStatusChanged) -> None:
-        await self._alarms.connector_status(
-            event.station_id,
-            event.evse_id,
-            event.connector_id,
-            event.status is ConnectorStatus.FAULTED,
-            event.error_code,
-            event.at,
-        )
+        connector = ConnectorRef(event.station_id, event.evse_id, event.connector_id)
+        faulted = event.status is ConnectorStatus.FAULTED
+        await self._alarms.connector_status(connector, faulted, event.error_code, event.at)
 
     async def station_offline(self, event: StationDisconnected) -> None:
         await self._alarms.station_offline(event.station_id, event.at)

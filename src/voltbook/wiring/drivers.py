@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from voltbook.charging.events import SessionSocMeasured, SessionStopped
+from voltbook.core.connectors import EvseRef
 from voltbook.drivers.events import SignInsEnded
 from voltbook.drivers.vehicle_model import ChargingSessionRef
 from voltbook.drivers.vehicles import VehicleService
@@ -19,13 +20,9 @@ class VehicleReactions:
         self._vehicles = vehicles
 
     async def soc_measured(self, event: SessionSocMeasured) -> None:
+        evse = EvseRef(event.station_id, event.evse_id)
         session = ChargingSessionRef(
-            event.station_id,
-            event.session_id,
-            event.evse_id,
-            event.id_tag,
-            event.reservation_id,
-            event.started_at,
+            evse, event.session_id, event.id_tag, event.reservation_id, event.started_at
         )
         await self._vehicles.charger_soc(session, event.soc_percent, event.at)
 

@@ -44,7 +44,8 @@ class FleetLocalLists:
 
     async def version(self, station_id: str) -> int | None:
         answer = await self._fleet.command(station_id, GetLocalListVersion(), self._timeout)
-        return _count(answer.reading, "version", allow_zero=True)
+        version = answer.reading.get("version")  # 0 or less: the station holds no list
+        return version if isinstance(version, int) and not isinstance(version, bool) else None
 
     async def send(self, station_id: str, update: ListUpdate) -> str:
         entries = tuple(
@@ -64,11 +65,11 @@ class FleetLocalLists:
         return answer.status or "Failed"
 
 
-def _count(reading: dict[str, Any], key: str, *, allow_zero: bool = False) -> int | None:
+def _count(reading: dict[str, Any], key: str) -> int | None:
     value = reading.get(key)
     if not isinstance(value, int) or isinstance(value, bool):
         return None
-    return value if value > 0 or (allow_zero and value == 0) else None
+    return value if value > 0 else None
 
 
 class IdTokenReactions:

@@ -14,12 +14,16 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from tests.conftest import wipe
 from tests.unit.account_fakes import InMemoryDriverStore
 from tests.unit.charging_fakes import SessionStore
+from tests.unit.driver_fakes import DriverDataStore
 from tests.unit.fakes import DEFAULT_START, FakeClock, InMemoryStationsStore
+from tests.unit.idtoken_fakes import TokenStore
+from tests.unit.notice_fakes import NoticeStore
 from tests.unit.push_fakes import PushStore
 from tests.unit.reservation_fakes import ReservationStore
 from voltbook.charging.ports import ChargingUowFactory
-from voltbook.drivers.ports import DriversUowFactory
-from voltbook.notices.ports import PushUowFactory
+from voltbook.drivers.ports import DriversUowFactory, VehiclesUowFactory
+from voltbook.idtokens.ports import AuthListUowFactory, IdTokenUowFactory
+from voltbook.notices.ports import NoticesUowFactory, PushUowFactory
 from voltbook.reservations.ports import ReservationsUowFactory
 from voltbook.stations.ports import StationsUowFactory
 from voltbook.storage import migrate
@@ -129,4 +133,43 @@ async def charging_uow(backend: AsyncEngine | None) -> ChargingUowFactory:
     async with SqlUnitOfWork(backend, FakeClock()) as uow:
         await uow.stations.add(STATION, None, "hash")
         await uow.commit()
+    return _sql(backend)
+
+
+@pytest.fixture
+async def id_tokens_uow(backend: AsyncEngine | None) -> IdTokenUowFactory:
+    if backend is None:
+        store = TokenStore()
+        store.drivers.update(DRIVERS)
+        return store.uow
+    await given_drivers(backend)
+    return _sql(backend)
+
+
+@pytest.fixture
+async def auth_lists_uow(backend: AsyncEngine | None) -> AuthListUowFactory:
+    """The station STATION exists (offline, at no site)."""
+    if backend is None:
+        store = TokenStore()
+        store.stations[STATION] = (False, None)
+        return store.uow
+    async with SqlUnitOfWork(backend, FakeClock()) as uow:
+        await uow.stations.add(STATION, None, "hash")
+        await uow.commit()
+    return _sql(backend)
+
+
+@pytest.fixture
+async def notices_uow(backend: AsyncEngine | None) -> NoticesUowFactory:
+    if backend is None:
+        return NoticeStore().uow
+    await given_drivers(backend)
+    return _sql(backend)
+
+
+@pytest.fixture
+async def vehicles_uow(backend: AsyncEngine | None) -> VehiclesUowFactory:
+    if backend is None:
+        return DriverDataStore().uow
+    await given_drivers(backend)
     return _sql(backend)
