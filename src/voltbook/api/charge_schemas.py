@@ -45,11 +45,8 @@ class ChargeOut(BaseModel):
     address: str | None
 
     @classmethod
-    def of(cls, view: ChargeView, now: datetime) -> ChargeOut:
+    def of(cls, view: ChargeView) -> ChargeOut:
         charge, session = view.charge, view.session
-        duration = None
-        if session is not None:
-            duration = ((session.stopped_at or now) - session.started_at).total_seconds()
         return cls(
             id=charge.id,
             station_id=charge.station_id,
@@ -62,7 +59,7 @@ class ChargeOut(BaseModel):
             energy_wh=session.energy_wh if session else 0.0,
             power_w=session.power_w if session and session.active else None,
             soc_percent=session.soc_percent if session else None,
-            duration_s=duration,
+            duration_s=view.duration_s,
             site_name=view.site_name,
             address=view.address,
         )

@@ -226,7 +226,7 @@ class AppChargingService:
                 if stored is not None and stored.active
                 else None
             )
-            views.append(ChargeView(charge, live or stored, name, address))
+            views.append(ChargeView(charge, live or stored, name, address, now))
         return views
 
     async def _give_up(self, charge: AppCharge) -> AppCharge:

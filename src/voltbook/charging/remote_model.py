@@ -77,6 +77,13 @@ class ChargeView:
     session: ChargingSession | None
     site_name: str | None
     address: str | None
+    as_of: datetime  # when it was read: a running session's duration is up to this time
+
+    @property
+    def duration_s(self) -> float | None:
+        if self.session is None:
+            return None
+        return ((self.session.stopped_at or self.as_of) - self.session.started_at).total_seconds()
 
 
 def request_hash(station_id: str, evse_id: int) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -126,7 +126,7 @@ class SqlAppChargeRepository:
         made = "VB" + secrets.token_hex(6).upper()
         await self._connection.execute(
             id_tokens.insert().values(
-                token=made, driver_id=driver_id, status="Accepted", created_at=datetime.now(UTC)
+                token=made, driver_id=driver_id, status="Accepted", created_at=self._clock.now()
             )
         )
         return made

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Path, Query, Response
@@ -104,11 +104,10 @@ async def mine(
 ) -> ChargePage:
     before = _before(cursor)
     views = await services.app_charging.of_driver(principal.driver_id, before, limit)
-    now = datetime.now(UTC)
     next_cursor = (
         encode_cursor(views[-1].charge.created_at.isoformat()) if len(views) == limit else None
     )
-    return ChargePage(items=[ChargeOut.of(v, now) for v in views], next_cursor=next_cursor)
+    return ChargePage(items=[ChargeOut.of(v) for v in views], next_cursor=next_cursor)
 
 
 def _before(cursor: str | None) -> datetime | None:
@@ -122,5 +121,5 @@ def _before(cursor: str | None) -> datetime | None:
 
 
 def _json(view: ChargeView, status: int, headers: dict[str, str] | None = None) -> Response:
-    body = ChargeOut.of(view, datetime.now(UTC)).model_dump_json()
+    body = ChargeOut.of(view).model_dump_json()
     return Response(body, status_code=status, media_type="application/json", headers=headers)
