@@ -18,12 +18,14 @@ from tests.unit.driver_fakes import DriverDataStore
 from tests.unit.fakes import DEFAULT_START, FakeClock, InMemoryStationsStore
 from tests.unit.idtoken_fakes import TokenStore
 from tests.unit.notice_fakes import NoticeStore
+from tests.unit.offer_fakes import OfferStore
 from tests.unit.push_fakes import PushStore
 from tests.unit.reservation_fakes import ReservationStore
 from voltbook.charging.ports import ChargingUowFactory
 from voltbook.drivers.ports import DriversUowFactory, VehiclesUowFactory
 from voltbook.idtokens.ports import AuthListUowFactory, IdTokenUowFactory
 from voltbook.notices.ports import NoticesUowFactory, PushUowFactory
+from voltbook.offers.ports import OffersUowFactory
 from voltbook.reservations.ports import ReservationsUowFactory
 from voltbook.stations.ports import StationsUowFactory
 from voltbook.storage import migrate
@@ -171,5 +173,17 @@ async def notices_uow(backend: AsyncEngine | None) -> NoticesUowFactory:
 async def vehicles_uow(backend: AsyncEngine | None) -> VehiclesUowFactory:
     if backend is None:
         return DriverDataStore().uow
+    await given_drivers(backend)
+    return _sql(backend)
+
+
+@pytest.fixture
+async def offers_uow(backend: AsyncEngine | None) -> OffersUowFactory:
+    """Drivers D1 and D2 and the station STATION exist."""
+    if backend is None:
+        return OfferStore().uow
+    async with SqlUnitOfWork(backend, FakeClock()) as uow:
+        await uow.stations.add(STATION, None, "hash")
+        await uow.commit()
     await given_drivers(backend)
     return _sql(backend)
