@@ -4,12 +4,19 @@ trips by the station's answer, hand-offs, bookings, offers and journalled frames
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import cast
 
 import pytest
 
 from voltbook.core.errors import TimedOut
 from voltbook.journal.model import Direction, JournalEntry, Kind
 from voltbook.offers.events import OfferSent
+from voltbook.reservations.events import (
+    ReservationCreated,
+    ReservationExpired,
+    ReservationStartingSoon,
+)
+from voltbook.reservations.model import Reservation
 from voltbook.stations.commands import Command, CommandAnswer, ReserveNow, Reset
 from voltbook.telemetry import Telemetry, TimedLink
 from voltbook.wiring.telemetry import TelemetryReactions, count_frames
@@ -62,3 +69,14 @@ async def test_offers_and_frames_are_counted() -> None:
         ("out", "Heartbeat", "result"): 1,
         ("in", "", "invalid"): 1,
     }
+
+
+async def test_bookings_are_counted_by_step_and_a_reminder_is_no_step() -> None:
+    telemetry = Telemetry()
+    reactions = TelemetryReactions(telemetry)
+    booking = cast(Reservation, object())  # the counter reads only the event's kind
+    await reactions.booking(ReservationCreated(booking, ""))
+    await reactions.booking(ReservationExpired(booking, "no-show"))
+    await reactions.booking(ReservationExpired(booking, "no-show"))
+    await reactions.booking(ReservationStartingSoon(booking, ""))
+    assert dict(telemetry.counters["voltbook_bookings"]) == {("created",): 1, ("expired",): 2}

@@ -5,26 +5,15 @@ from __future__ import annotations
 
 from voltbook.journal.model import JournalEntry
 from voltbook.offers.events import OfferRedeemed, OfferSent
-from voltbook.reservations.events import (
-    ReservationCancelled,
-    ReservationCreated,
-    ReservationEvent,
-    ReservationExpired,
-    ReservationFailed,
-    ReservationFulfilled,
-    ReservationHeld,
-    ReservationMoved,
-)
+from voltbook.reservations.events import ReservationEvent, ReservationStartingSoon
 from voltbook.telemetry import Telemetry
+from voltbook.wiring.notices import RESERVATION_EVENT_NAMES
 
-_BOOKING_STEPS: dict[type[ReservationEvent], str] = {
-    ReservationCreated: "created",
-    ReservationHeld: "held",
-    ReservationMoved: "moved",
-    ReservationFulfilled: "fulfilled",
-    ReservationExpired: "expired",
-    ReservationCancelled: "cancelled",
-    ReservationFailed: "failed",
+# A booking's steps are counted under the names the app hears them by; a reminder is no step.
+_BOOKING_STEPS = {
+    kind: name
+    for kind, name in RESERVATION_EVENT_NAMES.items()
+    if kind is not ReservationStartingSoon
 }
 
 
