@@ -9,7 +9,9 @@ from typing import Protocol
 
 import structlog
 
+from voltbook.charging.series import MeterSeriesService, MeterSeriesUnitOfWork
 from voltbook.config import Settings
+from voltbook.console_figures import FiguresService, FiguresUnitOfWork
 from voltbook.core.bus import Event, EventBus
 from voltbook.core.clock import Clock
 from voltbook.core.uow import UowFactory
@@ -35,7 +37,13 @@ from voltbook.telemetry_events import count_frames, route_telemetry
 
 
 class ConsoleUnitOfWork(
-    IdTokenUnitOfWork, AuthListUnitOfWork, JournalUnitOfWork, HistoryUnitOfWork, Protocol
+    FiguresUnitOfWork,
+    IdTokenUnitOfWork,
+    AuthListUnitOfWork,
+    JournalUnitOfWork,
+    HistoryUnitOfWork,
+    MeterSeriesUnitOfWork,
+    Protocol,
 ):
     """A unit of work that serves every store the console's areas use."""
 
@@ -49,6 +57,7 @@ class ConsoleParts:
     auth_lists: AuthListService
     journal: JournalService
     status_history: StatusHistoryService
+    figures: FiguresService
 
 
 def build_console(
@@ -81,7 +90,8 @@ def build_console(
     route_telemetry(bus, telemetry)
     telemetry.gauge("voltbook_stations_connected", lambda: link.connected)
     telemetry.gauge("voltbook_live_connections", lambda: live.connections)
-    return ConsoleParts(id_tokens, auth_lists, journal, status_history)
+    figures = FiguresService(uow, clock, status_history, settings.console_time_zone)
+    return ConsoleParts(id_tokens, auth_lists, journal, status_history, figures)
 
 
 def build_journal(
@@ -95,6 +105,13 @@ def build_journal(
         retention=timedelta(hours=settings.journal_retention_h),
         on_written=lambda entries: count_frames(telemetry, entries),
     )
+
+
+def build_meter_series(
+    settings: Settings, uow: ConsoleUowFactory, clock: Clock
+) -> MeterSeriesService:
+    """Sessions' meter values; the charging service notes them (built before it)."""
+    return MeterSeriesService(uow, clock, timedelta(days=settings.meter_values_retention_days))
 
 
 def _route_status_history(bus: EventBus, history: StatusHistoryService) -> None:

@@ -17,6 +17,7 @@ from voltbook.api.idtoken_schemas import DRIVER_ID_PATTERN
 from voltbook.api.inputs import Input
 from voltbook.api.problems import problem_responses
 from voltbook.charging.model import ChargingSession, SessionFilter
+from voltbook.charging.series import MAX_POINTS, SeriesPoint
 from voltbook.idtokens.model import TOKEN_PATTERN
 from voltbook.stations.fleet import STATION_ID_PATTERN
 
@@ -133,6 +134,44 @@ SessionPath = Annotated[int, Path(ge=1, le=2**31 - 1)]
 @router.get("/sessions/{session_id}", response_model=SessionOut, responses=problem_responses(404))
 async def get_session(services: ServicesDep, session_id: SessionPath) -> SessionOut:
     return SessionOut.of(await services.charging.by_id(session_id))
+
+
+class MeterPointOut(BaseModel):
+    at: datetime
+    energy_wh: float | None = Field(description="The session's energy so far (Wh)")
+    register_wh: float | None = Field(description="The meter's register reading (Wh)")
+    power_w: float | None
+    soc_percent: float | None
+
+    @classmethod
+    def of(cls, p: SeriesPoint) -> MeterPointOut:
+        return cls(
+            at=p.at,
+            energy_wh=None if p.energy_wh is None else round(p.energy_wh, 1),
+            register_wh=p.register_wh,
+            power_w=p.power_w,
+            soc_percent=p.soc_percent,
+        )
+
+
+class MeterSeriesOut(BaseModel):
+    session_id: int
+    points: list[MeterPointOut] = Field(
+        description=f"Oldest first: the start reading, then every sample the station sent "
+        f"(at most the newest {MAX_POINTS:,}); a sample a field lacks is null there"
+    )
+
+
+@router.get(
+    "/sessions/{session_id}/meter-values",
+    response_model=MeterSeriesOut,
+    responses=problem_responses(404),
+    summary="The session's meter values over time: energy, power, state of charge",
+)
+async def session_meter_values(services: ServicesDep, session_id: SessionPath) -> MeterSeriesOut:
+    session = await services.charging.by_id(session_id)
+    points = await services.meter_series.of_session(session)
+    return MeterSeriesOut(session_id=session.id, points=[MeterPointOut.of(p) for p in points])
 
 
 @router.post(
