@@ -114,12 +114,12 @@ async function one(root, sessionId) {
     }
     if (left) return;
     for (const chart of drawn) chart.destroy();
-    drawn = meterCharts(series.points);
+    drawn = meterCharts(series.points, Math.max(320, Math.min(560, (charts.clientWidth - 80) / 2)));
     charts.replaceChildren(h("h2", { id: "charts-title" }, "Meter values"),
       h("p", { class: "hint", id: "chart-summary" }, series.points.length > 1
         ? `${number(series.points.length)} readings from ${when(series.points[0].at)} to ${when(series.points.at(-1).at)}, as the station sent them (written within a second or two).`
         : "The station has sent no meter reading for this session yet."),
-      ...drawn.map((c) => c.figure));
+      h("div", { class: "charts-row" }, ...drawn.map((c) => c.figure)));
   }
 
   function draw(s) {
@@ -176,7 +176,7 @@ async function one(root, sessionId) {
 }
 
 /** Energy, power and state of charge, each on its own chart (those the station sent). */
-function meterCharts(points) {
+function meterCharts(points, width) {
   const times = points.map((p) => p.at);
   const pick = (key, scale) => points.map((p) => (p[key] === null ? null : p[key] / scale));
   const last = (values) => values.filter((v) => v !== null).at(-1);
@@ -185,21 +185,21 @@ function meterCharts(points) {
   if (energy.some((v) => v !== null)) {
     made.push(timeChart({ id: "chart-energy", title: "Energy", unit: "kWh", times,
       lines: [{ label: "Energy delivered", values: energy, digits: 2 }],
-      summary: `${number(last(energy), 2)} kWh delivered at the last reading` }));
+      summary: `${number(last(energy), 2)} kWh delivered at the last reading`, width }));
   }
   const power = pick("power_w", 1000);
   if (power.some((v) => v !== null)) {
     const known = power.filter((v) => v !== null);
     made.push(timeChart({ id: "chart-power", title: "Power", unit: "kW", times,
       lines: [{ label: "Power", values: power, digits: 1 }],
-      summary: `highest ${number(Math.max(...known), 1)} kW, last ${number(last(power), 1)} kW` }));
+      summary: `highest ${number(Math.max(...known), 1)} kW, last ${number(last(power), 1)} kW`, width }));
   }
   const soc = pick("soc_percent", 1);
   if (soc.some((v) => v !== null)) {
     const known = soc.filter((v) => v !== null);
     made.push(timeChart({ id: "chart-soc", title: "State of charge", unit: "%", times,
-      lines: [{ label: "Battery", values: soc, digits: 0 }],
-      summary: `from ${number(known[0])} % to ${number(last(soc))} %` }));
+      lines: [{ label: "Battery", values: soc, digits: 1 }],
+      summary: `from ${number(known[0], 1)} % to ${number(last(soc), 1)} %`, width }));
   }
   return made;
 }
