@@ -102,7 +102,7 @@ class FiguresService:
 
     async def today(self) -> DayFigures:
         now = self._clock.now()
-        start = self.day_start(now)
+        start = self.day_start(now).astimezone(UTC)  # databases compare UTC times
         until = max(now, start + timedelta(seconds=1))
         async with self._uow(read_only=True) as uow:
             counts = await uow.figures.day_counts(start, until)
@@ -132,7 +132,9 @@ class FiguresService:
         if end - start > MAX_OFFER_RANGE:
             raise InvalidInput("a range covers at most 92 days")
         async with self._uow(read_only=True) as uow:
-            found = await uow.figures.deliveries(offer_id, start, end)
+            found = await uow.figures.deliveries(
+                offer_id, start.astimezone(UTC), end.astimezone(UTC)
+            )
         table: dict[datetime, dict[str, float]] = defaultdict(lambda: defaultdict(float))
 
         def bucket(at: datetime) -> dict[str, float] | None:

@@ -58,3 +58,25 @@ async def test_an_operator_reads_a_sessions_chart_of_energy_power_and_charge(
         await screenshot(page, "session-chart")
     finally:
         await charger.stop_session(1)
+
+
+async def test_the_overview_shows_todays_figures_and_follows_a_session_live(
+    page: Page, network: Network
+) -> None:
+    before = await network.services.figures.today()
+    await sign_in(page, network)
+    panel = page.locator("#today")
+    await expect(panel.locator("#today-sessions")).to_have_text(str(before.counts.sessions))
+    await expect(panel).to_contain_text("Since midnight UTC")
+    charger = network.stations["BOS-1"]
+    assert await charger.start_session(1, CARD)
+    try:
+        # The charger's status change reloads the figures, without a reload of the page.
+        await expect(panel.locator("#today-sessions")).to_have_text(
+            str(before.counts.sessions + 1), timeout=15 * SECONDS
+        )
+        await expect(panel.locator("#today-utilisation")).to_have_text(re.compile(r"^[\d.]+ %$"))
+        await no_serious_accessibility_violation(page, "overview with today's figures")
+        await screenshot(page, "overview-today")
+    finally:
+        await charger.stop_session(1)
