@@ -100,7 +100,7 @@ async def test_todays_figures_count_from_midnight_in_the_consoles_time_zone(
     assert (c.offers_sent, c.offers_opened, c.offers_redeemed) == (2, 1, 1)
     assert c.idle_minutes_filled == 42.0
     assert (today.connectors, today.idle_connectors) == (2, 1)
-    assert round(today.charging_share, 4) == round(1 / 20, 4)  # 1 h of 2 × 10 h
+    assert round(today.charging_share, 4) == round(1 / 20, 4)  # 1 h of two connectors, 10 h each
 
     in_utc = await service(engine, clock, "UTC").today()
     assert in_utc.start == datetime(2026, 12, 1, tzinfo=UTC)
