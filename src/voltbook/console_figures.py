@@ -15,6 +15,7 @@ from voltbook.core.clock import Clock
 from voltbook.core.errors import InvalidInput
 from voltbook.core.uow import UnitOfWork, UowFactory
 from voltbook.stations.history import StatusHistoryService
+from voltbook.stations.model import StationPlace
 from voltbook.stations.states import ChargerState
 
 MAX_OFFER_RANGE = timedelta(days=92)
@@ -50,6 +51,12 @@ class FiguresRepository(Protocol):
         ...
 
 
+class StationPlaces(Protocol):
+    async def places(self) -> list[StationPlace]:
+        """Where each station stands (the fleet's network map)."""
+        ...
+
+
 class FiguresUnitOfWork(UnitOfWork, Protocol):
     @property
     def figures(self) -> FiguresRepository: ...
@@ -70,6 +77,20 @@ class DayFigures:
 
 
 @dataclass(frozen=True, slots=True)
+class IdleSpot:
+    """A place (a site, or a station at no known site) on the map of idle chargers."""
+
+    site_id: int | None
+    name: str | None
+    lat: float
+    lon: float
+    station_ids: tuple[str, ...]
+    connectors: int
+    available_seconds: float
+    available_share: float
+
+
+@dataclass(frozen=True, slots=True)
 class OfferBucket:
     start: datetime
     sent: int = 0
@@ -84,11 +105,13 @@ class FiguresService:
         uow: FiguresUowFactory,
         clock: Clock,
         history: StatusHistoryService,
+        fleet: StationPlaces,
         time_zone: str = "UTC",
     ) -> None:
         self._uow = uow
         self._clock = clock
         self._history = history
+        self._fleet = fleet
         self._zone = ZoneInfo(time_zone)
         self._zone_name = time_zone
 
@@ -121,6 +144,33 @@ class FiguresService:
             charging_share=sum(charging.values()) / known if known else 0.0,
             idle_connectors=sum(1 for s in charging.values() if s == 0.0),
         )
+
+    async def idle_map(self, start: datetime, end: datetime) -> list[IdleSpot]:
+        """Every place the status history knows of in the range that stands somewhere,
+        with the share of its connectors' time spent available: where offers help."""
+        places = await self._history.idle_places(start, end, limit=1_000_000)
+        where = {p.station_id: p for p in await self._fleet.places()}
+        spots: list[IdleSpot] = []
+        for place in places:
+            first = next(
+                (where[s] for s in place.station_ids if s in where and where[s].lat is not None),
+                None,
+            )
+            if first is None or first.lat is None or first.lon is None:
+                continue  # a station placed nowhere has no point on a map
+            spots.append(
+                IdleSpot(
+                    place.site_id,
+                    first.name,
+                    first.lat,
+                    first.lon,
+                    place.station_ids,
+                    place.connectors,
+                    place.available_seconds,
+                    place.available_share,
+                )
+            )
+        return spots
 
     async def offer_series(
         self, offer_id: int, start: datetime, end: datetime, size: timedelta

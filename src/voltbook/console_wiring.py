@@ -90,7 +90,7 @@ def build_console(
     route_telemetry(bus, telemetry)
     telemetry.gauge("voltbook_stations_connected", lambda: link.connected)
     telemetry.gauge("voltbook_live_connections", lambda: live.connections)
-    figures = FiguresService(uow, clock, status_history, settings.console_time_zone)
+    figures = FiguresService(uow, clock, status_history, fleet, settings.console_time_zone)
     return ConsoleParts(id_tokens, auth_lists, journal, status_history, figures)
 
 

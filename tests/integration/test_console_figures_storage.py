@@ -7,10 +7,11 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from tests.integration.test_nearby import plan
 from tests.unit.fakes import FakeClock
 from voltbook.console_figures import FiguresService
 from voltbook.stations.history import StatusHistoryService
-from voltbook.stations.model import ConnectorStatus
+from voltbook.stations.model import ConnectorStatus, StationPlace
 from voltbook.storage.tables import (
     charging_sessions,
     drivers,
@@ -64,12 +65,24 @@ async def fill(engine: AsyncEngine) -> int:
     return int(offer)
 
 
+class Places:
+    """Where stations stand, as the fleet tells it: read from the stations table."""
+
+    def __init__(self, engine: AsyncEngine, clock: FakeClock) -> None:
+        self._engine = engine
+        self._clock = clock
+
+    async def places(self) -> list[StationPlace]:
+        async with SqlUnitOfWork(self._engine, self._clock, read_only=True) as uow:
+            return await uow.stations.places()
+
+
 def service(engine: AsyncEngine, clock: FakeClock, zone: str) -> FiguresService:
     def uow(*, read_only: bool = False) -> SqlUnitOfWork:
         return SqlUnitOfWork(engine, clock, read_only=read_only)
 
     history = StatusHistoryService(uow, clock)
-    return FiguresService(uow, clock, history, zone)
+    return FiguresService(uow, clock, history, Places(engine, clock), zone)
 
 
 async def test_todays_figures_count_from_midnight_in_the_consoles_time_zone(
@@ -117,3 +130,27 @@ async def test_an_offers_figures_by_day_and_by_hour(engine: AsyncEngine) -> None
     assert [(b.sent, b.opened, b.redeemed) for b in hours] == [
         (0, 0, 0), (1, 1, 0), (1, 0, 1), (0, 0, 0),
     ]  # fmt: skip
+
+
+async def test_the_idle_map_puts_each_site_where_it_stands_with_its_available_share(
+    engine: AsyncEngine,
+) -> None:
+    clock = FakeClock(NOW)
+    async with SqlUnitOfWork(engine, clock) as uow:
+        await uow.sites.upsert_imported([plan(1, 42.36, -71.06), plan(2, 42.35, -71.07)])
+        await uow.stations.add("NOWHERE", None, "not-a-real-hash")
+        await uow.commit()
+    history = StatusHistoryService(
+        lambda read_only=False: SqlUnitOfWork(engine, clock, read_only=read_only), clock
+    )
+    start = NOW - timedelta(hours=4)
+    for station in ("T-1", "T-2", "NOWHERE"):
+        history.connector_changed(station, 1, 1, ConnectorStatus.AVAILABLE, start)
+    history.connector_changed("T-2", 1, 1, ConnectorStatus.CHARGING, NOW - timedelta(hours=3))
+    await history.flush()
+
+    spots = await service(engine, clock, "UTC").idle_map(start, NOW)
+    assert [(s.station_ids, s.name, s.lat, s.lon, s.available_share) for s in spots] == [
+        (("T-1",), "site 1", 42.36, -71.06, 1.0),
+        (("T-2",), "site 2", 42.35, -71.07, 0.25),
+    ]  # the station placed nowhere has no point on the map

@@ -137,3 +137,26 @@ async def test_an_operator_reads_what_an_offer_did_day_by_day_and_hour_by_hour(
         "1 sent, 1 opened, 1 redeemed"  # the last two days only
     )
     assert await over_time.locator("#chart-offer-counts .chart-data tbody tr").count() >= 48
+
+
+async def test_the_idle_places_map_shows_where_chargers_sat_available_longest(
+    page: Page, network: Network
+) -> None:
+    await network.services.status_history.flush()
+    await sign_in(page, network)
+    await page.get_by_role("link", name="Idle places").click()
+    table = page.locator("#idle-table tbody")
+    await expect(table.locator("tr")).to_have_count(3)
+    for name in ("Harbour Garage", "Common Lot", "Station Square"):
+        await expect(table).to_contain_text(name)
+    shares = [
+        float((await cell.inner_text()).rstrip(" %"))
+        for cell in await table.locator("tr td:nth-child(4)").all()
+    ]
+    assert shares == sorted(shares, reverse=True)  # longest available first
+    assert all(0 <= s <= 100 for s in shares)
+    await expect(page.locator("#idle-map canvas")).to_have_count(1)
+    await page.get_by_label("Over").select_option("1")
+    await expect(page.locator(".result")).to_contain_text("the last 24 hours")
+    await no_serious_accessibility_violation(page, "idle places")
+    await screenshot(page, "idle-places")

@@ -12,7 +12,7 @@ from pydantic import AwareDatetime, BaseModel, Field
 
 from voltbook.api.deps import ServicesDep, staff_principal
 from voltbook.api.problems import problem_responses
-from voltbook.console_figures import DayFigures, OfferBucket
+from voltbook.console_figures import DayFigures, IdleSpot, OfferBucket
 
 router = APIRouter(
     prefix="/api/v1/operator",
@@ -128,3 +128,46 @@ async def offer_figures(
         time_zone=services.figures.time_zone,
         items=[OfferBucketOut.of(b) for b in found],
     )
+
+
+class IdleSpotOut(BaseModel):
+    site_id: int | None
+    name: str | None = Field(description="The site's name")
+    lat: float
+    lon: float
+    station_ids: list[str]
+    connectors: int
+    available_seconds: float
+    available_share: float = Field(description="Share of the observed time spent available")
+
+    @classmethod
+    def of(cls, s: IdleSpot) -> IdleSpotOut:
+        return cls(
+            site_id=s.site_id,
+            name=s.name,
+            lat=s.lat,
+            lon=s.lon,
+            station_ids=list(s.station_ids),
+            connectors=s.connectors,
+            available_seconds=round(s.available_seconds, 1),
+            available_share=round(s.available_share, 4),
+        )
+
+
+class IdleMapOut(BaseModel):
+    items: list[IdleSpotOut] = Field(description="Longest available first")
+
+
+@router.get(
+    "/utilisation/idle-map",
+    response_model=IdleMapOut,
+    summary="Every placed site with the share of its chargers' time spent available in the "
+    "range (the map an operator places offers by)",
+)
+async def idle_map(
+    services: ServicesDep,
+    start: Annotated[AwareDatetime, Query(alias="from", description="Start of the range")],
+    to: Annotated[AwareDatetime, Query(description="End of the range (at most 31 days on)")],
+) -> IdleMapOut:
+    found = await services.figures.idle_map(start, to)
+    return IdleMapOut(items=[IdleSpotOut.of(s) for s in found])
