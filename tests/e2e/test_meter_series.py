@@ -3,14 +3,20 @@ read back by an operator: energy, power and state of charge over time."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import secrets
 from datetime import UTC, datetime
 from typing import Any
 
 import httpx
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from tests.e2e.conftest import simulated_station_spec
 from tests.e2e.ocpp_client import connect
+from tests.e2e.test_reservations import new_drivers
 from tests.polling import eventually
+from voltbook.sim import SimOptions, SimulatedStation
 
 Headers = dict[str, str]
 
@@ -140,3 +146,55 @@ async def test_a_201_chargers_transaction_events_make_the_sessions_series(
         ("11:10:00", 8000.0, 48000.0, 35.0),
         ("11:20:00", 15000.0, 42000.0, 50.0),
     ]
+
+
+async def test_a_driver_reads_the_meter_values_of_their_own_charge_and_no_one_elses(
+    client: httpx.AsyncClient, operator: Headers, server_url: str, engine: AsyncEngine
+) -> None:
+    station_id = f"MVA-{secrets.token_hex(3)}"
+    spec = await simulated_station_spec(client, operator, server_url, engine, station_id, "C-1")
+    options = SimOptions(
+        version="1.6", session_rate=0, meter_interval=0.3, speed=1, auto_stop=False, seed=4,
+        reconnect_base=0.1, reconnect_cap=0.5,
+    )  # fmt: skip
+    station = SimulatedStation(server_url, spec, options)
+    running = asyncio.create_task(station.run())
+    driver, stranger = await new_drivers(engine, 2)
+    try:
+
+        async def available() -> bool:
+            seen = await client.get(f"/api/v1/operator/stations/{station_id}", headers=operator)
+            return any(c["status"] == "Available" for c in seen.json().get("connectors", []))
+
+        await eventually(available, timeout=20)
+        started = await client.post(
+            "/api/v1/sessions",
+            json={"station_id": station_id, "evse_id": 1},
+            headers=driver | {"Idempotency-Key": "mv-1"},
+        )
+        assert started.status_code == 201, started.text
+        url = f"/api/v1/sessions/{started.json()['id']}/meter-values"
+
+        async def a_few_readings() -> bool:
+            found = await client.get(url, headers=driver)
+            assert found.status_code == 200, found.text
+            return len(found.json()["points"]) >= 3
+
+        await eventually(a_few_readings, timeout=20)
+        series = (await client.get(url, headers=driver)).json()
+        energies = [p["energy_wh"] for p in series["points"] if p["energy_wh"] is not None]
+        assert energies == sorted(energies)  # a register only rises
+        operators_view = await client.get(
+            f"/api/v1/operator/sessions/{series['session_id']}/meter-values", headers=operator
+        )
+        assert operators_view.json()["points"][: len(series["points"])] == series["points"]
+        assert (await client.get(url, headers=stranger)).status_code == 404
+        denied = await client.get(
+            f"/api/v1/operator/sessions/{series['session_id']}/meter-values", headers=driver
+        )
+        assert denied.status_code == 403
+    finally:
+        await station.stop()
+        running.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await running

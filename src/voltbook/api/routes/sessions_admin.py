@@ -15,9 +15,9 @@ from voltbook.api.cursors import decode_int_cursor, encode_cursor
 from voltbook.api.deps import ServicesDep, staff_principal
 from voltbook.api.idtoken_schemas import DRIVER_ID_PATTERN
 from voltbook.api.inputs import Input
+from voltbook.api.meter_schemas import MeterPointOut, MeterSeriesOut
 from voltbook.api.problems import problem_responses
 from voltbook.charging.model import ChargingSession, SessionFilter
-from voltbook.charging.series import MAX_POINTS, SeriesPoint
 from voltbook.idtokens.model import TOKEN_PATTERN
 from voltbook.stations.fleet import STATION_ID_PATTERN
 
@@ -134,32 +134,6 @@ SessionPath = Annotated[int, Path(ge=1, le=2**31 - 1)]
 @router.get("/sessions/{session_id}", response_model=SessionOut, responses=problem_responses(404))
 async def get_session(services: ServicesDep, session_id: SessionPath) -> SessionOut:
     return SessionOut.of(await services.charging.by_id(session_id))
-
-
-class MeterPointOut(BaseModel):
-    at: datetime
-    energy_wh: float | None = Field(description="The session's energy so far (Wh)")
-    register_wh: float | None = Field(description="The meter's register reading (Wh)")
-    power_w: float | None
-    soc_percent: float | None
-
-    @classmethod
-    def of(cls, p: SeriesPoint) -> MeterPointOut:
-        return cls(
-            at=p.at,
-            energy_wh=None if p.energy_wh is None else round(p.energy_wh, 1),
-            register_wh=p.register_wh,
-            power_w=p.power_w,
-            soc_percent=p.soc_percent,
-        )
-
-
-class MeterSeriesOut(BaseModel):
-    session_id: int
-    points: list[MeterPointOut] = Field(
-        description=f"Oldest first: the start reading, then every sample the station sent "
-        f"(at most the newest {MAX_POINTS:,}); a sample a field lacks is null there"
-    )
 
 
 @router.get(
