@@ -22,7 +22,7 @@ from voltbook.charging.remote import AppChargingService
 from voltbook.charging.service import ChargingService
 from voltbook.cluster import Cluster, SingleNode, build_cluster
 from voltbook.config import Settings
-from voltbook.console_wiring import build_console, build_journal
+from voltbook.console_wiring import build_console, build_journal, build_meter_series
 from voltbook.core.clock import Clock, ScaledClock, SystemClock
 from voltbook.core.ids import TimeOrderedIds
 from voltbook.core.worker import SerialWorker
@@ -194,12 +194,14 @@ def build_services(
         refresh_lifetime_s=settings.refresh_token_lifetime_s,
         closing_steps=(DriverBookings(reservations).cancel_live,),
     )
+    meter_series = build_meter_series(settings, uow, clock)
     charging = ChargingService(
         uow,
         clock,
         bus,
         accept_unknown_id_tags=settings.ocpp_accept_unknown_id_tags,
         guard=reservations,
+        series=meter_series,
     )
     journal = build_journal(settings, uow, clock, telemetry)
     gateway = OcppGateway(
@@ -306,6 +308,8 @@ def build_services(
         journal=journal,
         status_history=console.status_history,
         telemetry=telemetry,
+        meter_series=meter_series,
+        figures=console.figures,
     )
 
 
@@ -341,6 +345,7 @@ async def open_services(settings: Settings, *, upgrade: bool = False) -> AsyncIt
             with contextlib.suppress(Exception):  # diagnostics: not worth failing a stop
                 await services.journal.flush()
                 await services.status_history.flush()
+                await services.meter_series.flush()
             await cluster.close()
             await services.vehicles.flush()
     finally:

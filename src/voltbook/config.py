@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     journal_keep_per_station: int = Field(default=500, ge=10)
     journal_retention_h: int = Field(default=168, ge=1)
     status_history_retention_days: int = Field(default=90, ge=1)
+    meter_values_retention_days: int = Field(default=90, ge=1)  # sessions' meter series
+    # The console's days ("today's figures", offer figures by day): an IANA time zone.
+    console_time_zone: str = Field(default="UTC", pattern=r"^[A-Za-z0-9_+\-/]{1,64}$")
     reservation_max_live_per_driver: int = 2
     reservation_horizon_days: int = 7
     reservation_min_minutes: int = 10

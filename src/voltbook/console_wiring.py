@@ -10,7 +10,9 @@ from typing import Protocol
 
 import structlog
 
+from voltbook.charging.series import MeterSeriesService, MeterSeriesUnitOfWork
 from voltbook.config import Settings
+from voltbook.console_figures import FiguresService, FiguresUnitOfWork
 from voltbook.core.bus import EventBus
 from voltbook.core.clock import Clock
 from voltbook.core.uow import UowFactory
@@ -32,7 +34,13 @@ from voltbook.wiring.telemetry import TelemetryReactions, count_frames
 
 
 class ConsoleUnitOfWork(
-    IdTokenUnitOfWork, AuthListUnitOfWork, JournalUnitOfWork, HistoryUnitOfWork, Protocol
+    FiguresUnitOfWork,
+    IdTokenUnitOfWork,
+    AuthListUnitOfWork,
+    JournalUnitOfWork,
+    HistoryUnitOfWork,
+    MeterSeriesUnitOfWork,
+    Protocol,
 ):
     """A unit of work that serves every store the console's areas use."""
 
@@ -46,6 +54,7 @@ class ConsoleParts:
     auth_lists: AuthListService
     journal: JournalService
     status_history: StatusHistoryService
+    figures: FiguresService
     id_token_reactions: IdTokenReactions
     history_reactions: HistoryReactions
     telemetry_reactions: TelemetryReactions
@@ -76,11 +85,13 @@ def build_console(
     )
     telemetry.gauge("voltbook_stations_connected", lambda: link.connected)
     telemetry.gauge("voltbook_live_connections", lambda: live.connections)
+    figures = FiguresService(uow, clock, status_history, fleet, settings.console_time_zone)
     return ConsoleParts(
         id_tokens,
         auth_lists,
         journal,
         status_history,
+        figures,
         IdTokenReactions(auth_lists, auth_lists.worker),
         HistoryReactions(status_history),
         TelemetryReactions(telemetry),
@@ -98,3 +109,10 @@ def build_journal(
         retention=timedelta(hours=settings.journal_retention_h),
         on_written=lambda entries: count_frames(telemetry, entries),
     )
+
+
+def build_meter_series(
+    settings: Settings, uow: ConsoleUowFactory, clock: Clock
+) -> MeterSeriesService:
+    """Sessions' meter values; the charging service notes them (built before it)."""
+    return MeterSeriesService(uow, clock, timedelta(days=settings.meter_values_retention_days))

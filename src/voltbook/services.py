@@ -8,7 +8,9 @@ from typing import Any, Protocol
 
 from voltbook.alarms.service import AlarmService
 from voltbook.charging.remote import AppChargingService
+from voltbook.charging.series import MeterSeriesService
 from voltbook.charging.service import ChargingService
+from voltbook.console_figures import FiguresService
 from voltbook.drivers.privacy import PrivacyService
 from voltbook.drivers.service import AccountService
 from voltbook.drivers.vehicles import VehicleService
@@ -90,5 +92,9 @@ class Services:
     status_history: StatusHistoryService
     telemetry: Telemetry
     """What the server counts for /metrics."""
+    meter_series: MeterSeriesService
+    """Sessions' meter values (energy, power, SoC), written in batches."""
+    figures: FiguresService
+    """The console's figures: today's, and each offer's over time."""
     catalog_sync: CatalogSync | None = None
     """Keeps the nearby search's in-memory sites current (None: searches read the database)."""

@@ -23,6 +23,7 @@ from voltbook.charging.events import (
 )
 from voltbook.charging.model import Authorization, ChargingSession, MeterSample, SessionFilter
 from voltbook.charging.ports import ChargingUowFactory, StartGuard
+from voltbook.charging.series import SampleSink, newer_samples
 from voltbook.core.bus import EventBus
 from voltbook.core.clock import Clock
 from voltbook.core.errors import Conflict, NotFound
@@ -37,12 +38,14 @@ class ChargingService:
         *,
         accept_unknown_id_tags: bool = False,
         guard: StartGuard | None = None,
+        series: SampleSink | None = None,
     ) -> None:
         self._uow = uow
         self._clock = clock
         self._bus = bus
         self._free_vend = accept_unknown_id_tags
         self.guard = guard  # reservations may refuse a start on a connector held for others
+        self._series = series  # keeps each session's meter values (charging/series.py)
         self._live: dict[tuple[str, str], ChargingSession] = {}
         self._dirty: set[tuple[str, str]] = set()
 
@@ -179,6 +182,8 @@ class ChargingService:
         session = await self._running(station_id, reference)
         if session is None or not session.active or _seen(session, seq_no):
             return session
+        if self._series is not None:
+            self._series.note(session.id, newer_samples(session, samples))
         updated = session.with_samples(samples)
         if seq_no is not None:
             updated = replace(updated, last_seq_no=seq_no)
@@ -255,9 +260,17 @@ class ChargingService:
             session = self._live.get(key) or await uow.sessions.get(station_id, reference)
             if session is None or not session.active:
                 return session
+            fresh = newer_samples(session, samples or [])
+            if meter_stop_wh is not None and (not fresh or fresh[-1].at < at):
+                # The reading at the stop is the series' last point.
+                last = session.last_sample_at
+                if last is None or last < at:
+                    fresh.append(MeterSample(at, energy_wh=meter_stop_wh))
             finished = session.with_samples(samples or []).stopped(at, meter_stop_wh, reason)
             await uow.sessions.save(finished)
             await uow.commit()
+        if self._series is not None:
+            self._series.note(finished.id, fresh)
         self._live.pop(key, None)
         self._dirty.discard(key)
         await self._bus.publish(

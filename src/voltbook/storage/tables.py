@@ -406,3 +406,23 @@ status_history = sa.Table(
     sa.Index("ix_status_history_at", "at"),
     sa.Index("ix_status_history_station", "station_id", "evse_id", "connector_id", "at"),
 )
+
+# The meter values of charging sessions: one row per session and write (about a second of
+# a station's messages), its samples as JSON [time, register Wh, power W, SoC %], like the
+# message journal (docs/adr/0027).
+session_meter_chunks = sa.Table(
+    "session_meter_chunks",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column(
+        "session_id",
+        sa.Integer,
+        sa.ForeignKey("charging_sessions.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("last_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("count", sa.Integer, nullable=False),
+    sa.Column("samples", sa.Text, nullable=False),
+    sa.Index("ix_session_meter_chunks_session", "session_id", "id"),
+    sa.Index("ix_session_meter_chunks_at", "last_at"),
+)

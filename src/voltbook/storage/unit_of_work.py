@@ -14,8 +14,10 @@ from voltbook.storage.alarms import SqlAlarmRepository
 from voltbook.storage.app_charges import SqlAppChargeRepository
 from voltbook.storage.auth_lists import SqlAuthListRepository
 from voltbook.storage.drivers import SqlDriverRepository
+from voltbook.storage.figures import SqlFiguresRepository
 from voltbook.storage.idtokens import SqlIdTokenRepository
 from voltbook.storage.journal import SqlJournalRepository
+from voltbook.storage.meter_series import SqlMeterSeriesRepository
 from voltbook.storage.notices import SqlNoticeRepository, SqlTopicRepository
 from voltbook.storage.offers import (
     SqlDeliveryRepository,
@@ -65,6 +67,8 @@ class SqlUnitOfWork:
     auth_lists: SqlAuthListRepository
     journal: SqlJournalRepository
     status_history: SqlStatusHistoryRepository
+    meter_series: SqlMeterSeriesRepository
+    figures: SqlFiguresRepository
     sign_ins: SqlSignInRepository
 
     def __init__(
@@ -159,5 +163,7 @@ _REPOSITORIES: dict[str, _Make] = {
     "auth_lists": lambda u, c: SqlAuthListRepository(c),
     "journal": lambda u, c: SqlJournalRepository(c),
     "status_history": lambda u, c: SqlStatusHistoryRepository(c),
+    "meter_series": lambda u, c: SqlMeterSeriesRepository(c),
+    "figures": lambda u, c: SqlFiguresRepository(c),
     "sign_ins": lambda u, c: SqlSignInRepository(c),
 }

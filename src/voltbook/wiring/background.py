@@ -53,6 +53,8 @@ def loops(services: Services, failures: HandlerFailures, clock: Clock | None = N
         every(300, services.journal.purge, "journal.purge", timed=True),
         every(1, services.status_history.flush, "status_history.flush"),
         every(3600, services.status_history.purge, "status_history.purge", timed=True),
+        every(1, services.meter_series.flush, "meter_series.flush"),
+        every(3600, services.meter_series.purge, "meter_series.purge", timed=True),
     ]
 
 

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Header, Path, Query, Response
 from voltbook.api.charge_schemas import ChargeIn, ChargeOut, ChargePage
 from voltbook.api.cursors import decode_cursor, encode_cursor
 from voltbook.api.deps import PrincipalDep, ServicesDep
+from voltbook.api.meter_schemas import MeterPointOut, MeterSeriesOut
 from voltbook.api.problems import problem_responses
 from voltbook.charging.remote_model import ChargeView
 from voltbook.core.errors import InvalidInput
@@ -88,6 +89,22 @@ async def stop(charge_id: ChargePath, services: ServicesDep, principal: Principa
 )
 async def one(charge_id: ChargePath, services: ServicesDep, principal: PrincipalDep) -> Response:
     return _json(await services.app_charging.view(principal.driver_id, charge_id), 200)
+
+
+@router.get(
+    "/sessions/{charge_id}/meter-values",
+    response_model=MeterSeriesOut,
+    responses=problem_responses(401, 404),
+    summary="One of your charges' meter values over time: energy, power, state of charge",
+)
+async def meter_values(
+    charge_id: ChargePath, services: ServicesDep, principal: PrincipalDep
+) -> MeterSeriesOut:
+    view = await services.app_charging.view(principal.driver_id, charge_id)
+    if view.session is None:  # the charger has not started it (yet)
+        return MeterSeriesOut(session_id=None, points=[])
+    points = await services.meter_series.of_session(view.session)
+    return MeterSeriesOut(session_id=view.session.id, points=[MeterPointOut.of(p) for p in points])
 
 
 @router.get(

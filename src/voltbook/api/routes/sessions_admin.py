@@ -15,6 +15,7 @@ from voltbook.api.cursors import decode_int_cursor, encode_cursor
 from voltbook.api.deps import ServicesDep, staff_principal
 from voltbook.api.idtoken_schemas import DRIVER_ID_PATTERN
 from voltbook.api.inputs import Input
+from voltbook.api.meter_schemas import MeterPointOut, MeterSeriesOut
 from voltbook.api.problems import problem_responses
 from voltbook.charging.model import ChargingSession, SessionFilter
 from voltbook.idtokens.model import TOKEN_PATTERN
@@ -133,6 +134,18 @@ SessionPath = Annotated[int, Path(ge=1, le=2**31 - 1)]
 @router.get("/sessions/{session_id}", response_model=SessionOut, responses=problem_responses(404))
 async def get_session(services: ServicesDep, session_id: SessionPath) -> SessionOut:
     return SessionOut.of(await services.charging.by_id(session_id))
+
+
+@router.get(
+    "/sessions/{session_id}/meter-values",
+    response_model=MeterSeriesOut,
+    responses=problem_responses(404),
+    summary="The session's meter values over time: energy, power, state of charge",
+)
+async def session_meter_values(services: ServicesDep, session_id: SessionPath) -> MeterSeriesOut:
+    session = await services.charging.by_id(session_id)
+    points = await services.meter_series.of_session(session)
+    return MeterSeriesOut(session_id=session.id, points=[MeterPointOut.of(p) for p in points])
 
 
 @router.post(

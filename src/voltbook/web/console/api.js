@@ -180,6 +180,10 @@ export const qrSvg = (id, evse) =>
 export const sessions = (query) => request("GET", "/api/v1/operator/sessions", { query: { limit: 100, ...query } });
 export const sessionsCsv = (query) => request("GET", "/api/v1/operator/sessions.csv", { query, accept: "text/csv, application/problem+json" });
 export const session = (id) => request("GET", `/api/v1/operator/sessions/${enc(id)}`);
+export const idleMap = (query) => request("GET", "/api/v1/operator/utilisation/idle-map", { query });
+export const figuresToday = () => request("GET", "/api/v1/operator/figures/today");
+export const offerFigures = (id, query) => request("GET", `/api/v1/operator/offers/${enc(id)}/figures`, { query });
+export const sessionMeterValues = (id) => request("GET", `/api/v1/operator/sessions/${enc(id)}/meter-values`);
 export const closeSession = (id, reason) => request("POST", `/api/v1/operator/sessions/${enc(id)}/close`, { body: { reason } });
 export const messages = (id) => request("GET", `/api/v1/operator/stations/${enc(id)}/messages`, { query: { limit: 50 } });
 export const listRule = () => request("GET", "/api/v1/operator/auth-list-rule");

@@ -2,6 +2,7 @@
 import * as api from "./api.js";
 import { announce, confirmDialog, field, h, number, problem, select, when } from "./dom.js";
 import { createMap, L } from "./map.js";
+import { overTime } from "./offer_figures.js";
 
 const TRIGGERS = [["area_entry", "A driver enters the area"], ["idle_station", "A charger in the area sits idle"], ["low_soc", "A driver's battery runs low in the area"]];
 const KINDS = [["percent_off", "Percent off"], ["price_per_kwh", "Price per kWh"]];
@@ -93,7 +94,8 @@ async function edit(root, offerId) {
       h("fieldset", {}, h("legend", {}, "Chargers"), field("Station ids", stationIds, "Comma-separated; empty: every station in the area."))),
     save, out);
   root.append(h("p", {}, h("a", { href: "#/offers" }, "← All offers")), form);
-  if (offer) root.append(figures(offer), ending(offer));
+  const timeline = offer ? overTime(offer) : null;
+  if (offer) root.append(figures(offer), timeline.section, ending(offer));
 
   const map = await createMap(mapBox, { label: "Offer area: click to set its centre", zoom: 13,
     center: offer ? [offer.area.lat, offer.area.lon] : undefined });
@@ -156,6 +158,7 @@ async function edit(root, offerId) {
   });
   return () => {
     closed = true;
+    if (timeline) timeline.destroy();
     map.remove();
   };
 }

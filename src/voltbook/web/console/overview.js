@@ -1,4 +1,5 @@
-// Overview: stations and connectors by status, the map coloured by live status, the alarm feed.
+// Overview: stations and connectors by status, today's figures, the map coloured by live
+// status, the alarm feed.
 import * as api from "./api.js";
 import * as store from "./store.js";
 import { clock, h, number, problem } from "./dom.js";
@@ -10,6 +11,8 @@ const REFRESH_MS = 30000;
 export async function render(root) {
   const counts = h("section", { class: "panel", "aria-labelledby": "counts-title" },
     h("h2", { id: "counts-title" }, "Network"), h("p", {}, "Loading…"));
+  const today = h("section", { class: "panel today", id: "today", "aria-labelledby": "today-title" },
+    h("h2", { id: "today-title" }, "Today"), h("p", {}, "Loading…"));
   const mapBox = h("div", { id: "overview-map" });
   const showNever = h("input", { type: "checkbox", id: "show-never" });
   const legend = h("ul", { class: "legend", "aria-label": "Map colours" },
@@ -26,7 +29,7 @@ export async function render(root) {
     h("h2", { id: "alarms-title" }, "Alarms"),
     h("h3", {}, "Active now"), activeList,
     h("h3", {}, "Live feed"), feedList);
-  root.append(h("h1", {}, "Overview"), h("div", { class: "overview" }, counts, alarmsPanel, mapPanel));
+  root.append(h("h1", {}, "Overview"), h("div", { class: "overview" }, counts, alarmsPanel, today, mapPanel));
   for (const swatch of legend.querySelectorAll(".swatch")) swatch.style.background = swatch.dataset.colour;
 
   const map = await createMap(mapBox, { label: "Stations coloured by live status" });
@@ -115,7 +118,36 @@ export async function render(root) {
       : [h("li", { class: "quiet" }, "Alarms raised and cleared while the console is open appear here.")]));
   }
 
+  function drawToday(f) {
+    const figure = (id, label, value) => h("div", {}, h("dt", {}, label), h("dd", { id }, value));
+    const started = new Date(f.day_start);
+    today.replaceChildren(
+      h("h2", { id: "today-title" }, "Today"),
+      h("dl", { class: "figures" },
+        figure("today-sessions", "Sessions", number(f.sessions)),
+        figure("today-energy", "Energy", `${number(f.energy_wh / 1000, 1)} kWh`),
+        figure("today-utilisation", "Utilisation", `${number(f.charging_share * 100, 1)} %`),
+        figure("today-idle", "Idle chargers", `${number(f.idle_connectors)} of ${number(f.connectors)}`),
+        figure("today-bookings", "Bookings", number(f.bookings)),
+        figure("today-no-shows", "No-shows", number(f.no_shows)),
+        figure("today-offers-sent", "Offers sent", number(f.offers_sent)),
+        figure("today-offers-redeemed", "Offers redeemed", number(f.offers_redeemed))),
+      h("p", { class: "hint" },
+        `Since midnight ${f.time_zone} (${clock(started.toISOString())} here), as of ${clock(f.until)}. `,
+        "Utilisation is the share of the connectors' known time spent charging; an idle charger is a connector that has not charged today. Energy is that of the sessions begun today."));
+  }
+
+  async function loadToday() {
+    try {
+      const f = await api.figuresToday();
+      if (!closed) drawToday(f);
+    } catch (error) {
+      today.replaceChildren(h("h2", { id: "today-title" }, "Today"), problem(error));
+    }
+  }
+
   async function load() {
+    loadToday();
     try {
       const [found, active] = await Promise.all([api.network(), api.alarms()]);
       if (closed || !mapBox.isConnected) return;

@@ -2,6 +2,9 @@
 // session's figures, and closing one the station never reported the end of.
 import * as api from "./api.js";
 import { announce, confirmDialog, field, h, number, problem, select, when } from "./dom.js";
+import { timeChart } from "./charts.js";
+
+const CHART_REFRESH_MS = 15000; // a running session's chart follows its readings
 
 export async function render(root, [sessionId]) {
   return sessionId ? one(root, sessionId) : list(root);
@@ -94,9 +97,30 @@ async function one(root, sessionId) {
   const heading = h("h1", {}, `Session #${sessionId}`);
   const facts = h("dl", { class: "facts", id: "session-facts" });
   const closing = h("section", { class: "panel", id: "close-session", "aria-labelledby": "close-title" });
-  root.append(h("p", {}, h("a", { href: "#/sessions" }, "← All sessions")), heading, facts,
-    h("p", { class: "hint spaced" }, "The readings shown are the session's latest: voltbook does not keep the series of meter values yet."),
-    closing);
+  const charts = h("section", { class: "panel", id: "session-charts", "aria-labelledby": "charts-title" },
+    h("h2", { id: "charts-title" }, "Meter values"), h("p", { class: "quiet" }, "Loading…"));
+  root.append(h("p", {}, h("a", { href: "#/sessions" }, "← All sessions")), heading, facts, charts, closing);
+  let drawn = [];
+  let timer = null;
+  let left = false;
+
+  async function drawCharts() {
+    let series;
+    try {
+      series = await api.sessionMeterValues(sessionId);
+    } catch (error) {
+      charts.replaceChildren(h("h2", { id: "charts-title" }, "Meter values"), problem(error));
+      return;
+    }
+    if (left) return;
+    for (const chart of drawn) chart.destroy();
+    drawn = meterCharts(series.points, Math.max(320, Math.min(560, (charts.clientWidth - 80) / 2)));
+    charts.replaceChildren(h("h2", { id: "charts-title" }, "Meter values"),
+      h("p", { class: "hint", id: "chart-summary" }, series.points.length > 1
+        ? `${number(series.points.length)} readings from ${when(series.points[0].at)} to ${when(series.points.at(-1).at)}, as the station sent them (written within a second or two).`
+        : "The station has sent no meter reading for this session yet."),
+      h("div", { class: "charts-row" }, ...drawn.map((c) => c.figure)));
+  }
 
   function draw(s) {
     const rows = [
@@ -137,8 +161,45 @@ async function one(root, sessionId) {
   }
 
   try {
-    draw(await api.session(sessionId));
+    const s = await api.session(sessionId);
+    draw(s);
+    await drawCharts();
+    if (!s.stopped_at && !left) timer = setInterval(drawCharts, CHART_REFRESH_MS);
   } catch (error) {
     facts.replaceChildren(problem(error));
   }
+  return () => {
+    left = true;
+    clearInterval(timer);
+    for (const chart of drawn) chart.destroy();
+  };
+}
+
+/** Energy, power and state of charge, each on its own chart (those the station sent). */
+function meterCharts(points, width) {
+  const times = points.map((p) => p.at);
+  const pick = (key, scale) => points.map((p) => (p[key] === null ? null : p[key] / scale));
+  const last = (values) => values.filter((v) => v !== null).at(-1);
+  const made = [];
+  const energy = pick("energy_wh", 1000);
+  if (energy.some((v) => v !== null)) {
+    made.push(timeChart({ id: "chart-energy", title: "Energy", unit: "kWh", times,
+      lines: [{ label: "Energy delivered", values: energy, digits: 2 }],
+      summary: `${number(last(energy), 2)} kWh delivered at the last reading`, width }));
+  }
+  const power = pick("power_w", 1000);
+  if (power.some((v) => v !== null)) {
+    const known = power.filter((v) => v !== null);
+    made.push(timeChart({ id: "chart-power", title: "Power", unit: "kW", times,
+      lines: [{ label: "Power", values: power, digits: 1 }],
+      summary: `highest ${number(Math.max(...known), 1)} kW, last ${number(last(power), 1)} kW`, width }));
+  }
+  const soc = pick("soc_percent", 1);
+  if (soc.some((v) => v !== null)) {
+    const known = soc.filter((v) => v !== null);
+    made.push(timeChart({ id: "chart-soc", title: "State of charge", unit: "%", times,
+      lines: [{ label: "Battery", values: soc, digits: 1 }],
+      summary: `from ${number(known[0], 1)} % to ${number(last(soc), 1)} %`, width }));
+  }
+  return made;
 }
