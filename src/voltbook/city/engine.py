@@ -84,6 +84,11 @@ class City:
         return answer
 
     def _driver(self, need: Need) -> Wait[None]:
+        listens = self.arm.offers and need.consents
+        if listens:  # the app reports the position while the driver is on the road
+            lead_s = 60 * self.p.num("offers.share_lead_min")
+            yield self.env.timeout(max(0.0, need.at_s - lead_s - self.env.now))
+            yield from self.bridge.ask(self.port.share_position(need, need.lat, need.lon))
         yield self.env.timeout(max(0.0, need.at_s - self.env.now))
         self.ledger.started += 1
         if self.arm.books and need.no_show:
@@ -92,22 +97,20 @@ class City:
         outcome = Outcome(need.id, charged=False, search_wait_s=0.0)
         tried: set[str] = set()
         offered: Offered | None = None
-        listens = self.arm.offers and need.consents
-        if listens:
-            yield from self._ask(outcome, self.port.share_position(need, lat, lon))
         for attempt in range(int(self.p["drivers.max_sites"])):
             site, evse = yield from self._choose(need, lat, lon, tried, outcome)
-            if attempt == 0 and listens:
-                listen_s = 60 * self.p.num("offers.listen_min")
+            redeeming = False
+            if listens and not outcome.accepted:  # the app shows offers heard meanwhile
+                listen_s = 60 * self.p.num("offers.listen_min") if attempt == 0 else 0.0
                 offered = yield from self._ask(outcome, self.port.offer(need, lat, lon, listen_s))
-                outcome.offered = offered is not None
-                if offered is not None:
+                if offered is not None and offered.site_id not in tried:
+                    outcome.offered = True
                     site, evse = yield from self._weigh(
                         need, lat, lon, offered, outcome, site, evse
                     )
+                    redeeming = outcome.accepted
             if site is None:
                 break
-            redeeming = outcome.accepted and attempt == 0
             booking = None
             if self.arm.books and evse is not None:
                 minutes = self._book_minutes(need, lat, lon, site)

@@ -133,7 +133,8 @@ class OfferDesk:
                     await listener.inbox.put(message)
 
     async def share(self, need: Need, lat: float, lon: float) -> None:
-        """The driver's position on the live channel (offers sent before it are dropped)."""
+        """The driver's position on the live channel (offers heard before it are dropped:
+        the account's driver did not need a charge yet)."""
         listener = self.listeners.get(need.id)
         if listener is None or listener.socket is None:
             return

@@ -32,6 +32,7 @@ class MemoryPort:
         self.faulted: set[str] = set()
         self.holds: dict[str, tuple[str, float]] = {}  # charger -> (id tag, held until)
         self.free_since: dict[str, float] = {}  # charger -> Available since (absent: from 0)
+        self.told: set[tuple[int, str]] = set()  # (need, site) offered once
         self.calls = 0
 
     def _held_for(self, key: str) -> str | None:
@@ -78,9 +79,12 @@ class MemoryPort:
                 for evse in range(1, site.chargers + 1)
             )
             km = distance_km(lat, lon, site.lat, site.lon)
-            if idle and (best is None or km < best[0]):
+            if idle and (need.id, site.id) not in self.told and (best is None or km < best[0]):
                 best = (km, site.id)
-        return None if best is None else Offered(best[1], self.percent_off, f"CARD{need.id}")
+        if best is None:
+            return None
+        self.told.add((need.id, best[1]))
+        return Offered(best[1], self.percent_off, f"CARD{need.id}")
 
     async def reserve(self, need: Need, site_id: str, evse_id: int, minutes: int) -> Booking | None:
         return self._hold(need, site_id, evse_id, f"BOOK{need.id}")

@@ -196,12 +196,14 @@ def write_report(
     if first.get("engine") == "server":
         lines += _fidelity(results)
     lines += _limits(arms, float(first.get("days", 0)))
-    sibling = out.with_name(f"{out.stem}-memory.md")
-    if sibling.exists():
-        lines[-1:-1] = [
-            f"- The same arms on voltbook's rules in memory (no server; longer and more runs): "
-            f"[{sibling.name}]({sibling.name})."
-        ]
+    for suffix, what in (
+        ("memory", "The same arms on voltbook's rules in memory (no server; longer and more runs)"),
+        ("dense", "The denser Shenzhen network"),
+        ("sweeps", "The targets at other offer elasticities and no-show shares"),
+    ):
+        sibling = out.with_name(f"{out.stem}-{suffix}.md")
+        if sibling.exists() and sibling != out:
+            lines[-1:-1] = [f"- {what}: [{sibling.name}]({sibling.name})."]
     lines += [
         "## Each arm",
         "",
