@@ -131,7 +131,8 @@ def test_offers_send_drivers_to_idle_chargers_and_their_discount_is_counted() ->
     assert not any(o.offered for o in b1.outcomes)
     offered = [o for o in t2.outcomes if o.offered]
     accepted = [o for o in offered if o.accepted]
-    assert offered and accepted
+    assert offered
+    assert accepted
     assert len(accepted) < len(offered)  # a logit, not a rule
     redeemed = [o for o in accepted if o.discount > 0]
     assert redeemed
