@@ -34,6 +34,7 @@ from voltbook.sim import SimOptions, SimulatedStation, fetch_station_specs, use_
 T = TypeVar("T")
 ORIGIN = datetime(2026, 3, 2, tzinfo=UTC)  # a Monday: simulated days start here
 OPERATOR = "city-operator@voltbook.example"
+READY_S = 120.0  # a server start on a loaded two-core machine has taken over 30 s
 DRIVERS = 10  # accounts the bookings of drivers without offers are spread over
 
 
@@ -97,15 +98,16 @@ async def voltbook_server(network: Network, scale: float, workdir: Path) -> Asyn
     url = f"http://127.0.0.1:{port}"
     try:
         async with httpx.AsyncClient(base_url=url, timeout=2) as http:
-            for _ in range(300):
+            deadline = time.monotonic() + READY_S
+            while True:
                 with contextlib.suppress(httpx.HTTPError):
                     if (await http.get("/readyz")).status_code == 200:
                         break
                 if process.returncode is not None:
                     raise RuntimeError("the voltbook server stopped while starting")
+                if time.monotonic() > deadline:
+                    raise RuntimeError("the voltbook server did not get ready")
                 await asyncio.sleep(0.1)
-            else:
-                raise RuntimeError("the voltbook server did not get ready")
         yield Server(url, scale, anchor, password, grace_s)
     finally:
         process.terminate()
