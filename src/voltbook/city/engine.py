@@ -198,14 +198,17 @@ class City:
         draw."""
         there = self.network.site(offered.site_id)
         far = distance_km(lat, lon, there.lat, there.lon)
-        if far > need.tolerance_km or (site is not None and site.id == there.id):
+        if site is not None and site.id == there.id:
+            outcome.accepted = True  # going there anyway: the discount moves no one
+            return site, evse
+        if far > need.tolerance_km:
             return site, evse
         default_km = 0.0 if site is None else distance_km(lat, lon, site.lat, site.lon)
         saved = 0.0 if evse is not None else self.p.num("drivers.patience_mean_min")
         p = self.acceptance.probability(offered.percent_off, far - default_km, saved)
         if need.draw >= p:
             return site, evse
-        outcome.accepted = True
+        outcome.accepted = outcome.moved = True
         free = None
         if self.arm.books:
             seen = yield from self._ask(outcome, self.port.available(need, there.lat, there.lon,

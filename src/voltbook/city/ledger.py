@@ -49,7 +49,8 @@ class Outcome:
     refused_starts: int = 0  # a charger that looked free and did not start (fault, hold)
     server_s: float = 0.0  # simulated time spent waiting for voltbook's answers (not counted)
     offered: bool = False  # voltbook sent the driver an offer for an idle charger
-    accepted: bool = False  # and the driver went there
+    accepted: bool = False  # and the driver went there (with the offer)
+    moved: bool = False  # the offer's site was not the one the driver would have picked
     discount: float = 0.0  # what the offer took off the price of a session it redeemed
 
 

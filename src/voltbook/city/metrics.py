@@ -38,6 +38,7 @@ class Figures:
     unresolved_share: float  # needs still searching (or waiting on voltbook) at the end
     offered_share: float = math.nan  # drivers voltbook sent an offer (offer arms)
     accepted_share: float = math.nan  # of those, drivers who went to the offered charger
+    moved_share: float = math.nan  # drivers an offer sent elsewhere than their own pick
     discount_per_charger_day: float = 0.0  # what redeemed offers took off, per charger-day
 
     def as_dict(self) -> dict[str, float]:
@@ -104,6 +105,9 @@ def figures(ledger: Ledger) -> Figures:
         unresolved_share=_share(ledger.started - len(drivers), ledger.started),
         offered_share=_share(len(offered), len(drivers)) if ledger.arm.offers else math.nan,
         accepted_share=_share(sum(o.accepted for o in offered), len(offered)),
+        moved_share=_share(sum(o.moved for o in drivers), len(drivers))
+        if ledger.arm.offers
+        else math.nan,
         discount_per_charger_day=sum(o.discount for o in drivers) / n / days,
     )
 

@@ -28,7 +28,8 @@ SHOWN = (
     ("utilisation_cv", "utilisation spread (CV)", "", False),
     ("reserved_of_occupied", "reserved-but-empty share of occupied time", "share", False),
     ("offered_share", "drivers who got an offer", "share", True),
-    ("accepted_share", "offers accepted (of drivers who got one)", "share", True),
+    ("accepted_share", "offers used (of drivers who got one)", "share", True),
+    ("moved_share", "drivers an offer sent elsewhere than their own pick", "share", True),
     ("discount_per_charger_day", "discount given, USD per charger per day", "", False),
     (
         "server_answer_mean_min",
@@ -79,11 +80,16 @@ def _limits(arms: dict[str, dict[int, dict[str, float]]], days: float) -> list[s
     if runs < 30 or days < 7:
         lines.append(
             f"- **Reduced**: {runs} run(s) per arm of {days:g} simulated day(s), not issue "
-            "17's 30 runs of 7 days."
+            "17's 30 runs of 7 days: the study was cut to what a shared two-core machine "
+            "finishes in the time it had. The full study, with the commands and the time each "
+            'takes, is in docs/adr/0029-city-offers-sweeps-shenzhen.md ("Running the full '
+            'study").'
         )
     return [
         *lines,
         "- Availability forecasts (issue 17, item 5) are measured apart, not in this report.",
+        "- Why the offer targets are missed, and which part of it lies in voltbook's offer "
+        'engine: docs/adr/0029-city-offers-sweeps-shenzhen.md ("Findings").',
         "- Session lengths and the hourly arrival shape are assumed after published "
         "distributions, not fitted (see their sources below).",
         "",
