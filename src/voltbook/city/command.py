@@ -156,6 +156,7 @@ def sweep(
     scale: Annotated[float | None, typer.Option(help="Simulated s per real s")] = None,
     memory: Annotated[bool, typer.Option(help="voltbook's rules in memory, no server")] = False,
     out: Annotated[Path, typer.Option(help="The report")] = Path("docs/outcome-sweeps.md"),
+    report_only: Annotated[bool, typer.Option(help="Rewrite the report from kept runs")] = False,
 ) -> None:
     """Issue 17's targets at several values of a parameter (baselines run once)."""
     p = parameters.load()
@@ -167,9 +168,11 @@ def sweep(
         chosen = values if (values and len(names) == 1) else SWEEPS.get(name)
         if chosen is None or name not in p.values:
             raise typer.BadParameter(f"{name}: give --values")
-        asyncio.run(run_sweep(p, plan, name, [parse_value(v) for v in chosen.split(",")],
-                              folder / name, say=typer.echo))  # fmt: skip
-    command = "python -m voltbook.city " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+        if not report_only:
+            asyncio.run(run_sweep(p, plan, name, [parse_value(v) for v in chosen.split(",")],
+                                  folder / name, say=typer.echo))  # fmt: skip
+    argv = [a for a in sys.argv[1:] if a != "--report-only"]
+    command = "python -m voltbook.city " + " ".join(shlex.quote(a) for a in argv)
     arm = "T3" if Arm.T3 in plan.arms else plan.arms[-1].value
     written = write_sweeps(folder, names, out, command, arm)
     typer.echo(f"wrote {written}")

@@ -101,9 +101,16 @@ def write_sweeps(folder: Path, names: list[str], out: Path, command: str, arm: s
         by_value = load_sweep(folder / name, name)
         if by_value:
             first = next(iter(by_value.values()))[0]
+            runs = min(len({r["seed"] for r in rs}) for rs in by_value.values())
+            reduced = (
+                f" **Reduced**: {runs} run(s) of {first['days']:g} day(s) per value, not 10 "
+                "runs of 7 days (`./dev study-all`); read the intervals with that in mind."
+                if runs < 10 or first["days"] < 7
+                else ""
+            )
             lines.append(
                 f"City {first['city']}, engine {first['engine']}, {first['days']} day(s) per "
-                f"run, parameters {first['parameters_sha256'][:12]}…"
+                f"run, parameters {first['parameters_sha256'][:12]}….{reduced}"
             )
             lines.append("")
             lines += sweep_section(name, by_value, arm)
