@@ -17,9 +17,9 @@ from voltbook.city.runs import run_on_server
 
 async def test_a_small_city_runs_on_a_real_server_and_its_figures_are_computed() -> None:
     p = params.load()
-    city = network.boston(p, 30)
+    city = network.boston(p, 20)
     run = await run_on_server(
-        p, city, Arm.T3, days=0.5, seed=7, stress=stress_factor(p), scale=3600, drivers=4
+        p, city, Arm.T3, days=0.4, seed=7, stress=stress_factor(p), scale=3600, drivers=4
     )
     f = run.figures
     assert f.arrivals > 0

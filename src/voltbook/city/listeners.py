@@ -26,7 +26,8 @@ from voltbook.city.ports import Offered
 # The import file's connector names as the API reports them (OCPI 2.2.1 ConnectorType).
 OCPI = {"J1772": "IEC_62196_T1", "CCS1": "IEC_62196_T1_COMBO", "CHADEMO": "CHADEMO",
         "NACS": "TESLA_S", "GBT": "GBT_DC"}  # fmt: skip
-SETUP_AT_ONCE = 6  # accounts made concurrently
+SETUP_AT_ONCE = 4  # accounts made concurrently
+TRIES = 5  # a city server on SQLite may answer 500 ("database is locked") under load
 
 
 @dataclass
@@ -86,43 +87,35 @@ class OfferDesk:
     async def _account(self, operator: dict[str, str], need: Need) -> Listener:
         email = f"driver-{need.id}-{self.run_id}@city.example"
         password = secrets.token_urlsafe(12)
-        made = await self.http.post(
-            "/api/v1/auth/register", json={"email": email, "password": password}
-        )
-        made.raise_for_status()
+        made = await self._send("POST", "/api/v1/auth/register",
+                                json={"email": email, "password": password})  # fmt: skip
         driver_id = str(made.json()["id"])
-        token = await self.http.post(
-            "/api/v1/auth/token", data={"username": email, "password": password}
-        )
-        token.raise_for_status()
+        token = await self._send("POST", "/api/v1/auth/token",
+                                 data={"username": email, "password": password})  # fmt: skip
         headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
-        for call in (
-            self.http.patch(
-                "/api/v1/me",
-                headers=headers,
-                json={"consent_location": True, "consent_offers": True},
-            ),
-            self.http.post(
-                "/api/v1/vehicles",
-                headers=headers,
-                json={
-                    "name": "city car",
-                    "battery_kwh": 60,
-                    "standards": [OCPI.get(s, s) for s in need.standards],
-                },
-            ),
-            self.http.post(
-                "/api/v1/operator/id-tokens",
-                headers=operator,
-                json={"token": f"CARD{need.id}", "driver_id": driver_id},
-            ),
-        ):
-            (await call).raise_for_status()
+        await self._send("PATCH", "/api/v1/me", headers=headers,
+                         json={"consent_location": True, "consent_offers": True})  # fmt: skip
+        await self._send("POST", "/api/v1/vehicles", headers=headers,
+                         json={"name": "city car", "battery_kwh": 60,
+                               "standards": [OCPI.get(s, s) for s in need.standards]})  # fmt: skip
+        await self._send("POST", "/api/v1/operator/id-tokens", headers=operator,
+                         json={"token": f"CARD{need.id}", "driver_id": driver_id})  # fmt: skip
         listener = Listener(headers, f"CARD{need.id}")
         ws_url = self.url.replace("http://", "ws://", 1) + "/api/v1/live"
         listener.socket = await connect(ws_url, additional_headers=headers, open_timeout=30)
         self._readers.append(asyncio.create_task(self._read(listener)))
         return listener
+
+    async def _send(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        """One set-up request, tried again after a 5xx (a register that did commit before
+        its 500 answers 409 on the retry, which is raised)."""
+        for attempt in range(TRIES):
+            answer = await self.http.request(method, url, **kwargs)
+            if answer.status_code < 500 or attempt == TRIES - 1:
+                answer.raise_for_status()
+                return answer
+            await asyncio.sleep(0.2 * (attempt + 1))
+        raise AssertionError("unreachable")
 
     async def _read(self, listener: Listener) -> None:
         assert listener.socket is not None
