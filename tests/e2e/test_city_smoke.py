@@ -1,6 +1,7 @@
 """`voltbook simulate` on a small city: a real server of its own with accelerated time,
-voltbook's own chargers over OCPP, drivers over HTTP; the figures are computed and sane
-(their values are the study's business, not this test's)."""
+voltbook's own chargers over OCPP, drivers over HTTP and the live channel, arm T3 (bookings
+and the operator's idle-charger offer); the figures are computed and sane (their values are
+the study's business, not this test's). About 90 s on a loaded two-core machine."""
 
 from __future__ import annotations
 
@@ -16,9 +17,9 @@ from voltbook.city.runs import run_on_server
 
 async def test_a_small_city_runs_on_a_real_server_and_its_figures_are_computed() -> None:
     p = params.load()
-    city = network.boston(p, 30)
+    city = network.boston(p, 20)
     run = await run_on_server(
-        p, city, Arm.T1, days=0.5, seed=7, stress=stress_factor(p), scale=3600, drivers=4
+        p, city, Arm.T3, days=0.4, seed=7, stress=stress_factor(p), scale=3600, drivers=4
     )
     f = run.figures
     assert f.arrivals > 0
@@ -36,4 +37,7 @@ async def test_a_small_city_runs_on_a_real_server_and_its_figures_are_computed()
     assert sum(shares) == pytest.approx(1.0)
     assert all(0.0 <= s <= 1.0 for s in shares)
     assert not math.isnan(f.utilisation_cv)
+    assert 0.0 <= f.offered_share <= 1.0  # drivers who share their position heard offers
+    assert f.discount_per_charger_day >= 0.0
+    assert run.redeemed >= 0  # the server's own count of redeeming sessions was read
     assert run.real_s < 60

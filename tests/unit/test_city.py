@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from voltbook.city import demand, metrics, network, params
+from voltbook.city import choice, demand, metrics, network, params
 from voltbook.city.ledger import Arm, Ledger, Outcome, Use
 from voltbook.city.memory import run_in_memory
 
@@ -33,13 +33,28 @@ def test_the_boston_city_has_at_least_300_chargers_of_one_metro() -> None:
     assert max(network.distance_km(lat0, lon0, s.lat, s.lon) for s in city.sites) < 15
 
 
-def test_the_dense_network_follows_the_urbanev_statistics() -> None:
+def test_the_dense_network_is_the_urbanev_zones_nearest_its_centre_split_into_stations() -> None:
     city = network.dense(P)
-    area = math.pi * P.num("network.dense_radius_km") ** 2
-    assert len(city.sites) == round(P.num("network.dense_stations_per_km2") * area)
-    piles = sorted(s.chargers for s in city.sites)
-    assert 6 <= piles[len(piles) // 2] <= 12  # UrbanEV's median is 9
+    zones = {s.id.split("-")[0] for s in city.sites}
+    wanted = int(P["network.dense_min_chargers"])
+    assert len(city.chargers) >= wanted
+    piles = {f"SZ{z['TAZID']}": int(z["charge_count"]) for z in network.urbanev_zones()}
+    assert len(city.chargers) == sum(piles[z] for z in zones)  # every pile of each zone
+    assert len(city.chargers) - max(piles[z] for z in zones) < wanted  # no zone beyond
+    sizes = sorted(s.chargers for s in city.sites)
+    assert 5 <= sizes[len(sizes) // 2] <= 12  # stations of about the assumed median, 9
     assert all(c.dc for c in city.chargers)
+    assert city.dc_power_kw == P.num("network.dense_dc_power_kw")
+    lat0, lon0 = city.centre
+    assert max(network.distance_km(lat0, lon0, s.lat, s.lon) for s in city.sites) < 5
+    # denser for a driver: at least twice the chargers within the choice radius of the centre
+    reach = P.num("drivers.choice_radius_km")
+
+    def within(c: network.Network) -> int:
+        return sum(network.distance_km(*c.centre, s.lat, s.lon) <= reach for s in c.sites
+                   for _ in range(s.chargers))  # fmt: skip
+
+    assert within(city) >= 2 * within(network.boston(P))
 
 
 def test_the_same_seed_draws_the_same_needs_and_faults_for_every_arm() -> None:
@@ -73,9 +88,10 @@ def test_a_week_in_memory_lands_near_the_mean_utilisation() -> None:
 def test_live_availability_fails_fewer_arrivals_than_driving_to_the_nearest_at_stress() -> None:
     city = network.boston(P, 80)
     stress = demand.stress_factor(P)
-    b0 = metrics.figures(run_in_memory(P, city, Arm.B0, 2, seed=3, stress=stress))
-    b1 = metrics.figures(run_in_memory(P, city, Arm.B1, 2, seed=3, stress=stress))
-    assert b0.arrivals == b1.arrivals  # the same drivers
+    nearest = run_in_memory(P, city, Arm.B0, 2, seed=3, stress=stress)
+    informed = run_in_memory(P, city, Arm.B1, 2, seed=3, stress=stress)
+    assert nearest.started == informed.started  # the same drivers
+    b0, b1 = metrics.figures(nearest), metrics.figures(informed)
     assert b1.failed_share < b0.failed_share
     assert b1.search_wait_mean_min < b0.search_wait_mean_min
 
@@ -90,6 +106,55 @@ def test_bookings_hold_chargers_and_no_shows_leave_them_reserved_and_empty() -> 
     no_shows = [o for o in ledger.outcomes if o.need_id < 0]
     assert no_shows
     assert not any(o.honoured for o in no_shows)
+
+
+def test_offer_acceptance_has_the_stated_price_elasticity_and_falls_with_detour() -> None:
+    accept = choice.Acceptance(P)
+    d = P.num("offers.discount_percent")
+    p0 = accept.probability(d, 0.0, 0.0)
+    # point elasticity of acceptance with respect to the price (1 - discount)
+    step = 0.01
+    p1 = accept.probability(d + step * 100 * (1 - d / 100), 0.0, 0.0)  # price 1 % lower
+    elasticity = (p1 - p0) / p0 / step
+    assert elasticity == pytest.approx(P.num("offers.elasticity"), rel=0.05)
+    assert accept.probability(d, 2.0, 0.0) < p0 < accept.probability(d, 0.0, 10.0)
+    assert accept.probability(0.0, 0.0, 0.0) == pytest.approx(choice.logistic(-1.0))
+    steeper = choice.Acceptance(P.with_values(offers__elasticity=1.5))
+    assert steeper.probability(d, 0.0, 0.0) > p0
+
+
+def test_offers_send_drivers_to_idle_chargers_and_their_discount_is_counted() -> None:
+    city = network.boston(P, 80)
+    stress = demand.stress_factor(P)
+    b1 = run_in_memory(P, city, Arm.B1, 2, seed=5, stress=stress)
+    t2 = run_in_memory(P, city, Arm.T2, 2, seed=5, stress=stress)
+    assert not any(o.offered for o in b1.outcomes)
+    offered = [o for o in t2.outcomes if o.offered]
+    accepted = [o for o in offered if o.accepted]
+    assert offered
+    assert accepted
+    assert len(accepted) < len(offered)  # a logit, not a rule
+    redeemed = [o for o in accepted if o.discount > 0]
+    assert redeemed
+    for o in redeemed:  # the discount is the offer's share of the price of what was charged
+        assert o.discount == pytest.approx(
+            P.num("offers.discount_percent") / 100 * o.kwh * P.num("offers.price_per_kwh")
+        )
+    figures = metrics.figures(t2)
+    assert 0 < figures.accepted_share < 1
+    assert figures.discount_per_charger_day > 0
+    assert math.isnan(metrics.figures(b1).offered_share)
+
+
+def test_t3_books_the_offered_charger_on_the_account_that_got_the_offer() -> None:
+    city = network.boston(P, 80)
+    ledger = run_in_memory(P, city, Arm.T3, 2, seed=6, stress=demand.stress_factor(P))
+    # booked at the offered site, first site tried, and the booking honoured: redeemed
+    taken = [o for o in ledger.outcomes if o.accepted and o.booked and o.honoured
+             and o.charged and o.sites_tried == 1]  # fmt: skip
+    assert taken
+    assert all(o.discount > 0 for o in taken)
+    assert any(o.moved for o in taken)  # some went where they would not have gone
 
 
 def test_figures_of_a_hand_made_ledger() -> None:

@@ -31,6 +31,7 @@ class Need:
     patience_s: float  # how long they wait in a queue before leaving
     no_show: bool  # books and then does not come (reservation arms)
     draw: float  # a uniform number for choices (offer acceptance), the same in every arm
+    consents: bool = False  # shares position and takes offers (offer arms)
 
 
 @dataclass(frozen=True)
@@ -127,6 +128,7 @@ def _need(params: Parameters, rng: random.Random, t: float, near: Charger, dc: b
         patience_s=60 * rng.expovariate(1 / params.num("drivers.patience_mean_min")),
         no_show=rng.random() < params.num("reservations.no_show_share"),
         draw=rng.random(),
+        consents=rng.random() < params.num("offers.consent_share"),
     )  # fmt: skip
 
 

@@ -13,11 +13,12 @@ from typing import Any, Protocol, TypeVar
 
 import simpy
 
+from voltbook.city.choice import Acceptance
 from voltbook.city.demand import Fault, Need
 from voltbook.city.ledger import Arm, Ledger, Outcome, Use
 from voltbook.city.network import Network, Site, distance_km
 from voltbook.city.params import Parameters
-from voltbook.city.ports import Booking, CityPort
+from voltbook.city.ports import Booking, CityPort, Offered
 
 T = TypeVar("T")
 Wait = Generator[Any, Any, T]
@@ -63,6 +64,7 @@ class City:
         self.queues: dict[str, list[simpy.Event]] = {}
         self.freed: dict[str, simpy.Event] = {}
         self.speed_kms = params.num("drivers.speed_kmh") / 3600.0
+        self.acceptance = Acceptance(params)
 
     def start(self, needs: list[Need], faults: list[Fault]) -> None:
         for need in needs:
@@ -82,6 +84,11 @@ class City:
         return answer
 
     def _driver(self, need: Need) -> Wait[None]:
+        listens = self.arm.offers and need.consents
+        if listens:  # the app reports the position while the driver is on the road
+            lead_s = 60 * self.p.num("offers.share_lead_min")
+            yield self.env.timeout(max(0.0, need.at_s - lead_s - self.env.now))
+            yield from self.bridge.ask(self.port.share_position(need, need.lat, need.lon))
         yield self.env.timeout(max(0.0, need.at_s - self.env.now))
         self.ledger.started += 1
         if self.arm.books and need.no_show:
@@ -89,25 +96,41 @@ class City:
         began, lat, lon = self.env.now, need.lat, need.lon
         outcome = Outcome(need.id, charged=False, search_wait_s=0.0)
         tried: set[str] = set()
-        for _ in range(int(self.p["drivers.max_sites"])):
+        offered: Offered | None = None
+        for attempt in range(int(self.p["drivers.max_sites"])):
             site, evse = yield from self._choose(need, lat, lon, tried, outcome)
+            redeeming = False
+            if listens and not outcome.accepted:  # the app shows offers heard meanwhile
+                listen_s = 60 * self.p.num("offers.listen_min") if attempt == 0 else 0.0
+                offered = yield from self._ask(outcome, self.port.offer(need, lat, lon, listen_s))
+                if offered is not None and offered.site_id not in tried:
+                    outcome.offered = True
+                    site, evse = yield from self._weigh(
+                        need, lat, lon, offered, outcome, site, evse
+                    )
+                    redeeming = outcome.accepted
             if site is None:
                 break
             booking = None
             if self.arm.books and evse is not None:
                 minutes = self._book_minutes(need, lat, lon, site)
-                booking = yield from self._ask(
-                    outcome, self.port.reserve(need, site.id, evse, minutes)
-                )
+                call = (self.port.reserve_for(need, offered, site.id, evse, minutes)
+                        if redeeming and offered is not None
+                        else self.port.reserve(need, site.id, evse, minutes))  # fmt: skip
+                booking = yield from self._ask(outcome, call)
                 if booking is not None:
                     self.held[f"{site.id}/{booking.evse_id}"] = self.env.now
                     outcome.booked = True
             yield self.env.timeout(distance_km(lat, lon, site.lat, site.lon) / self.speed_kms)
             lat, lon = site.lat, site.lon
             outcome.sites_tried += 1
-            charger = yield from self._at_site(need, site, booking, outcome)
+            tag = offered.id_tag if redeeming and offered is not None else f"CITY{need.id}"
+            charger = yield from self._at_site(need, site, booking, outcome, tag)
             if charger is not None:
                 outcome.charged, outcome.charger = True, charger
+                if redeeming and offered is not None:
+                    outcome.discount = (offered.percent_off / 100 * outcome.kwh
+                                        * self.p.num("offers.price_per_kwh"))  # fmt: skip
                 break
             tried.add(site.id)
         outcome.search_wait_s = self.env.now - began - outcome.server_s
@@ -159,8 +182,42 @@ class City:
         near = sorted(d for d in known if d[0] <= reach) or sorted(known)[:1]
         return (self.network.site(near[0][1]), None) if near else (None, None)
 
+    def _weigh(
+        self,
+        need: Need,
+        lat: float,
+        lon: float,
+        offered: Offered,
+        outcome: Outcome,
+        site: Site | None,
+        evse: int | None,
+    ) -> Wait[tuple[Site | None, int | None]]:
+        """The site the driver would pick anyway (B1: `site`, `evse`) against the offer's:
+        the logit in the discount, the extra distance and the wait the offer saves (the
+        expected queue when no charger shows free within reach) decides, on the need's own
+        draw."""
+        there = self.network.site(offered.site_id)
+        far = distance_km(lat, lon, there.lat, there.lon)
+        if site is not None and site.id == there.id:
+            outcome.accepted = True  # going there anyway: the discount moves no one
+            return site, evse
+        if far > need.tolerance_km:
+            return site, evse
+        default_km = 0.0 if site is None else distance_km(lat, lon, site.lat, site.lon)
+        saved = 0.0 if evse is not None else self.p.num("drivers.patience_mean_min")
+        p = self.acceptance.probability(offered.percent_off, far - default_km, saved)
+        if need.draw >= p:
+            return site, evse
+        outcome.accepted = outcome.moved = True
+        free = None
+        if self.arm.books:
+            seen = yield from self._ask(outcome, self.port.available(need, there.lat, there.lon,
+                                                                     0.1))  # fmt: skip
+            free = next((s.evse_id for s in seen if s.site_id == there.id), None)
+        return there, free
+
     def _at_site(
-        self, need: Need, site: Site, booking: Booking | None, outcome: Outcome
+        self, need: Need, site: Site, booking: Booking | None, outcome: Outcome, tag: str
     ) -> Wait[str | None]:
         """Plug in (the booked charger first); else queue, balk or renege."""
         if booking is not None:
@@ -179,7 +236,7 @@ class City:
                 key = f"{site.id}/{evse}"
                 if key in self.occupied or key in self.held:
                     continue  # a car is there, or the charger shows it is reserved
-                if (yield from self._plug(need, site, evse, f"CITY{need.id}", outcome)):
+                if (yield from self._plug(need, site, evse, tag, outcome)):
                     return key
             yield self.env.timeout(60 * self.p.num("drivers.site_check_min"))
             waiting = self.queues.setdefault(site.id, [])
@@ -204,7 +261,9 @@ class City:
             del self.occupied[key]
             outcome.refused_starts += 1
             return False
-        power = self.p.num("network.dc_power_kw" if site.is_dc(evse) else "network.ac_power_kw")
+        power = self.p.num("network.ac_power_kw")
+        if site.is_dc(evse):
+            power = self.network.dc_power_kw or self.p.num("network.dc_power_kw")
         charge_s = min(need.connect_s, need.energy_kwh / power * 3600.0)
         outcome.kwh = power * charge_s / 3600.0
         self.env.process(self._session(key, site, evse, charge_s, need.connect_s))

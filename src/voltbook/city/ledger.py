@@ -7,11 +7,14 @@ from enum import Enum
 
 
 class Arm(Enum):
-    """B0 nearest, no information; B1 live availability; T1 B1 + reservations."""
+    """B0 nearest, no information; B1 live availability; T1 B1 + reservations; T2 B1 +
+    offers; T3 B1 + reservations + offers."""
 
     B0 = "B0"
     B1 = "B1"
     T1 = "T1"
+    T2 = "T2"
+    T3 = "T3"
 
     @property
     def informed(self) -> bool:
@@ -19,7 +22,11 @@ class Arm(Enum):
 
     @property
     def books(self) -> bool:
-        return self is Arm.T1
+        return self in (Arm.T1, Arm.T3)
+
+    @property
+    def offers(self) -> bool:
+        return self in (Arm.T2, Arm.T3)
 
 
 class Use(Enum):
@@ -41,6 +48,10 @@ class Outcome:
     sites_tried: int = 0
     refused_starts: int = 0  # a charger that looked free and did not start (fault, hold)
     server_s: float = 0.0  # simulated time spent waiting for voltbook's answers (not counted)
+    offered: bool = False  # voltbook sent the driver an offer for an idle charger
+    accepted: bool = False  # and the driver went there (with the offer)
+    moved: bool = False  # the offer's site was not the one the driver would have picked
+    discount: float = 0.0  # what the offer took off the price of a session it redeemed
 
 
 @dataclass

@@ -13,20 +13,33 @@ from voltbook.city.engine import AtOnce, City
 from voltbook.city.ledger import Arm, Ledger
 from voltbook.city.network import Network, distance_km
 from voltbook.city.params import Parameters
-from voltbook.city.ports import Booking, Seen
+from voltbook.city.ports import Booking, Offered, Seen
 
 
 class MemoryPort:
-    def __init__(self, network: Network, now: Callable[[], float], grace_s: float = 900.0):
+    def __init__(
+        self,
+        network: Network,
+        now: Callable[[], float],
+        grace_s: float = 900.0,
+        *,
+        idle_minutes: float = 30.0,
+        percent_off: float = 20.0,
+    ) -> None:
         self.network, self.now, self.grace_s = network, now, grace_s
+        self.idle_s, self.percent_off = 60 * idle_minutes, percent_off
         self.plugged: dict[str, str] = {}
         self.faulted: set[str] = set()
         self.holds: dict[str, tuple[str, float]] = {}  # charger -> (id tag, held until)
+        self.free_since: dict[str, float] = {}  # charger -> Available since (absent: from 0)
+        self.told: set[tuple[int, str]] = set()  # (need, site) offered once
         self.calls = 0
 
     def _held_for(self, key: str) -> str | None:
         hold = self.holds.get(key)
         if hold is None or hold[1] <= self.now():
+            if hold is not None:
+                self.free_since[key] = hold[1]  # the booking lapsed: Available from then
             self.holds.pop(key, None)
             return None
         return hold[0]
@@ -48,12 +61,44 @@ class MemoryPort:
             )
         return sorted(found, key=lambda s: s.distance_km)
 
+    async def share_position(self, need: Need, lat: float, lon: float) -> None:
+        self.calls += 1
+
+    async def offer(self, need: Need, lat: float, lon: float, listen_s: float) -> Offered | None:
+        """The idle-station rule: the nearest charger fitting the need that has been free
+        for the offer's idle minutes, anywhere in the city (the offer's area)."""
+        self.calls += 1
+        now, best = self.now(), None
+        for site in self.network.sites:
+            if not set(need.standards) & set(site.standards):
+                continue
+            idle = any(
+                site.is_dc(evse) == need.dc
+                and self._free(key := f"{site.id}/{evse}")
+                and now - self.free_since.get(key, 0.0) >= self.idle_s
+                for evse in range(1, site.chargers + 1)
+            )
+            km = distance_km(lat, lon, site.lat, site.lon)
+            if idle and (need.id, site.id) not in self.told and (best is None or km < best[0]):
+                best = (km, site.id)
+        if best is None:
+            return None
+        self.told.add((need.id, best[1]))
+        return Offered(best[1], self.percent_off, f"CARD{need.id}")
+
     async def reserve(self, need: Need, site_id: str, evse_id: int, minutes: int) -> Booking | None:
+        return self._hold(need, site_id, evse_id, f"BOOK{need.id}")
+
+    async def reserve_for(
+        self, need: Need, offered: Offered, site_id: str, evse_id: int, minutes: int
+    ) -> Booking | None:
+        return self._hold(need, site_id, evse_id, offered.id_tag)
+
+    def _hold(self, need: Need, site_id: str, evse_id: int, tag: str) -> Booking | None:
         self.calls += 1
         key = f"{site_id}/{evse_id}"
         if not self._free(key):
             return None
-        tag = f"BOOK{need.id}"
         self.holds[key] = (tag, self.now() + self.grace_s)
         return Booking(str(need.id), site_id, evse_id, tag)
 
@@ -69,12 +114,14 @@ class MemoryPort:
 
     async def unplug(self, site_id: str, evse_id: int) -> None:
         self.plugged.pop(f"{site_id}/{evse_id}", None)
+        self.free_since[f"{site_id}/{evse_id}"] = self.now()
 
     async def fault(self, site_id: str, evse_id: int) -> None:
         self.faulted.add(f"{site_id}/{evse_id}")
 
     async def recover(self, site_id: str, evse_id: int) -> None:
         self.faulted.discard(f"{site_id}/{evse_id}")
+        self.free_since[f"{site_id}/{evse_id}"] = self.now()
 
 
 def run_in_memory(
@@ -82,7 +129,8 @@ def run_in_memory(
 ) -> Ledger:
     """One run of the city against the in-memory rules (tests; no server)."""
     env = simpy.Environment()
-    port = MemoryPort(network, lambda: env.now)
+    port = MemoryPort(network, lambda: env.now, idle_minutes=params.num("offers.idle_minutes"),
+                      percent_off=params.num("offers.discount_percent"))  # fmt: skip
     city = City(env, params, network, port, AtOnce(), arm, days * DAY_S)
     city.start(
         needs(params, network, days, seed, stress=stress), faults(params, network, days, seed)

@@ -36,6 +36,10 @@ class Figures:
     server_answer_mean_min: float  # simulated time per driver spent on voltbook's answers
     refused_starts_per_arrival: float  # chargers that looked free and did not start
     unresolved_share: float  # needs still searching (or waiting on voltbook) at the end
+    offered_share: float = math.nan  # drivers voltbook sent an offer (offer arms)
+    accepted_share: float = math.nan  # of those, drivers who went to the offered charger
+    moved_share: float = math.nan  # drivers an offer sent elsewhere than their own pick
+    discount_per_charger_day: float = 0.0  # what redeemed offers took off, per charger-day
 
     def as_dict(self) -> dict[str, float]:
         return {k: float(v) for k, v in asdict(self).items()}
@@ -54,6 +58,7 @@ def figures(ledger: Ledger) -> Figures:
     days = ledger.horizon_s / 86_400.0
     drivers = [o for o in ledger.outcomes if o.need_id >= 0]
     came_booked = [o for o in drivers if o.booked]
+    offered = [o for o in drivers if o.offered]
     waits = [o.search_wait_s / 60.0 for o in drivers]
     sessions = dict.fromkeys(ledger.chargers, 0)
     kwh = dict.fromkeys(ledger.chargers, 0.0)
@@ -98,6 +103,12 @@ def figures(ledger: Ledger) -> Figures:
         else math.nan,
         refused_starts_per_arrival=_share(sum(o.refused_starts for o in drivers), len(drivers)),
         unresolved_share=_share(ledger.started - len(drivers), ledger.started),
+        offered_share=_share(len(offered), len(drivers)) if ledger.arm.offers else math.nan,
+        accepted_share=_share(sum(o.accepted for o in offered), len(offered)),
+        moved_share=_share(sum(o.moved for o in drivers), len(drivers))
+        if ledger.arm.offers
+        else math.nan,
+        discount_per_charger_day=sum(o.discount for o in drivers) / n / days,
     )
 
 

@@ -1,5 +1,5 @@
-"""The chargers of a simulated city: real stations of one metro from the bundled data, or a
-dense synthetic network whose parameters come from the UrbanEV Shenzhen statistics."""
+"""The chargers of a simulated city: real stations of one metro from the bundled AFDC data,
+or the denser Shenzhen network from the bundled UrbanEV zones."""
 
 from __future__ import annotations
 
@@ -81,6 +81,8 @@ class Network:
     name: str
     centre: tuple[float, float]
     sites: tuple[Site, ...]
+    dc_power_kw: float | None = None  # None: the parameter file's network.dc_power_kw
+    country: str = "US"
 
     @property
     def chargers(self) -> list[Charger]:
@@ -89,14 +91,14 @@ class Network:
     def site(self, site_id: str) -> Site:
         return next(s for s in self.sites if s.id == site_id)
 
-    def write_import_csv(self, path: Path, country: str = "US") -> None:
+    def write_import_csv(self, path: Path) -> None:
         """The sites in the CSV format `voltbook import-stations` reads."""
         with path.open("w", newline="", encoding="utf-8") as out:
             writer = csv.writer(out)
             writer.writerow(IMPORT_HEADER)
             for s in self.sites:
                 writer.writerow(
-                    [s.id, s.name, "", "", "", "", country, f"{s.lat:.6f}", f"{s.lon:.6f}",
+                    [s.id, s.name, "", "", "", "", self.country, f"{s.lat:.6f}", f"{s.lon:.6f}",
                      "city simulation", "public", "24 hours daily", s.ac_ports, s.dc_ports,
                      ";".join(s.standards), ""]
                 )  # fmt: skip
@@ -130,20 +132,42 @@ def boston(params: Parameters, min_chargers: int | None = None) -> Network:
     return Network("Boston (AFDC)", (lat0, lon0), tuple(sites))
 
 
-def dense(params: Parameters, seed: int = 17, radius_km: float | None = None) -> Network:
-    """A synthetic dense network: stations uniform in a disc at the UrbanEV densest-disc
-    density, piles per station lognormal with UrbanEV's median and spread, all DC (GB/T)."""
+def urbanev_zones() -> list[dict[str, str]]:
+    """The UrbanEV Shenzhen traffic zones (CC0 1.0; see city/data/SOURCE.md): centroid,
+    charging piles, area."""
+    text = resources.files("voltbook.city").joinpath("data/urbanev_inf.csv").read_text("utf-8")
+    return list(csv.DictReader(io.StringIO(text, newline="")))
+
+
+def dense(params: Parameters, seed: int = 17, min_chargers: int | None = None) -> Network:
+    """The denser second network, from the UrbanEV Shenzhen zones: the zones nearest the
+    centre until `min_chargers` piles, each zone's real pile count split into stations of
+    lognormal size (median `dense_piles_median`) placed uniformly in a disc of the zone's
+    area around its centroid (the file gives zones, not stations). All DC, GB/T."""
     rng = random.Random(seed)  # noqa: S311 - simulation draws, not secrets
-    radius = radius_km or params.num("network.dense_radius_km")
-    count = max(1, round(params.num("network.dense_stations_per_km2") * math.pi * radius**2))
-    lat0, lon0 = 22.5210, 113.9374  # the UrbanEV densest disc's centre (Nanshan, Shenzhen)
-    sites = []
-    for n in range(count):
-        r, angle = radius * math.sqrt(rng.random()), rng.uniform(0, 2 * math.pi)
-        lat = lat0 + (r * math.cos(angle)) / 111.2
-        lon = lon0 + (r * math.sin(angle)) / (111.2 * math.cos(math.radians(lat0)))
-        piles = max(1, min(66, round(rng.lognormvariate(
-            math.log(params.num("network.dense_piles_median")),
-            params.num("network.dense_piles_sigma")))))  # fmt: skip
-        sites.append(Site(f"SYN-{n + 1:04d}", f"Dense site {n + 1}", lat, lon, 0, piles, ("GBT",)))
-    return Network("dense synthetic (UrbanEV statistics)", (lat0, lon0), tuple(sites))
+    lat0, lon0 = params["network.dense_centre"]
+    wanted = int(min_chargers or params["network.dense_min_chargers"])
+    zones = urbanev_zones()
+    zones.sort(key=lambda z: distance_km(lat0, lon0, float(z["latitude"]), float(z["longitude"])))
+    sites: list[Site] = []
+    total = 0
+    for zone in zones:
+        piles = int(zone["charge_count"])
+        radius = math.sqrt(float(zone["area"]) / math.pi) / 1000
+        zlat, zlon = float(zone["latitude"]), float(zone["longitude"])
+        while piles > 0:
+            size = min(piles, max(1, round(rng.lognormvariate(
+                math.log(params.num("network.dense_piles_median")),
+                params.num("network.dense_piles_sigma")))))  # fmt: skip
+            r, angle = radius * math.sqrt(rng.random()), rng.uniform(0, 2 * math.pi)
+            lat = zlat + (r * math.cos(angle)) / 111.2
+            lon = zlon + (r * math.sin(angle)) / (111.2 * math.cos(math.radians(zlat)))
+            n = len(sites) + 1
+            sites.append(Site(f"SZ{zone['TAZID']}-{n:04d}", f"Shenzhen zone {zone['TAZID']} "
+                              f"site {n}", lat, lon, 0, size, ("GBT",)))  # fmt: skip
+            piles -= size
+            total += size
+        if total >= wanted:
+            break
+    return Network("Shenzhen (UrbanEV zones)", (lat0, lon0), tuple(sites), dc_power_kw=
+                   params.num("network.dense_dc_power_kw"), country="CN")  # fmt: skip

@@ -27,6 +27,10 @@ SHOWN = (
     ("utilisation_mean", "utilisation (plugged in), mean", "share", True),
     ("utilisation_cv", "utilisation spread (CV)", "", False),
     ("reserved_of_occupied", "reserved-but-empty share of occupied time", "share", False),
+    ("offered_share", "drivers who got an offer", "share", True),
+    ("accepted_share", "offers used (of drivers who got one)", "share", True),
+    ("moved_share", "drivers an offer sent elsewhere than their own pick", "share", True),
+    ("discount_per_charger_day", "discount given, USD per charger per day", "", False),
     (
         "server_answer_mean_min",
         "waiting on voltbook's answers (not in search + wait)",
@@ -41,7 +45,15 @@ SPLIT = (
     ("share_idle", "idle"),
     ("share_faulted", "faulted"),
 )
-PAIRS = (("B1", "B0"), ("T1", "B0"), ("T1", "B1"))
+ORDER = ("B0", "B1", "T1", "T2", "T3")
+
+
+def pairs(arms: dict[str, Any]) -> list[tuple[str, str]]:
+    """Every arm against B0, and every treated arm against B1 (the strong baseline)."""
+    present = [a for a in ORDER if a in arms]
+    return [(t, "B0") for t in present if t != "B0" and "B0" in arms] + [
+        (t, "B1") for t in present if t not in ("B0", "B1") and "B1" in arms
+    ]
 
 
 def by_arm(results: list[dict[str, Any]]) -> dict[str, dict[int, dict[str, float]]]:
@@ -68,12 +80,16 @@ def _limits(arms: dict[str, dict[int, dict[str, float]]], days: float) -> list[s
     if runs < 30 or days < 7:
         lines.append(
             f"- **Reduced**: {runs} run(s) per arm of {days:g} simulated day(s), not issue "
-            "17's 30 runs of 7 days."
+            "17's 30 runs of 7 days: the study was cut to what a shared two-core machine "
+            "finishes in the time it had. The full study, with the commands and the time each "
+            'takes, is in docs/adr/0029-city-offers-sweeps-shenzhen.md ("Running the full '
+            'study").'
         )
     return [
         *lines,
-        "- Offers (arms T2, T3), the elasticity and no-show sweeps and forecasts are not "
-        "built yet (ADR 0021).",
+        "- Availability forecasts (issue 17, item 5) are measured apart, not in this report.",
+        "- Why the offer targets are missed, and which part of it lies in voltbook's offer "
+        'engine: docs/adr/0029-city-offers-sweeps-shenzhen.md ("Findings").',
         "- Session lengths and the hourly arrival shape are assumed after published "
         "distributions, not fitted (see their sources below).",
         "",
@@ -88,9 +104,17 @@ def _fidelity(results: list[dict[str, Any]]) -> list[str]:
     for r in results:
         refusals.update(r.get("refusals", {}))
     arrivals: Counter[str] = Counter()
+    redeemed: Counter[str] = Counter()
     for r in results:
         arrivals[r["arm"]] += int(r["figures"]["arrivals"])
+        redeemed[r["arm"]] += int(r.get("redeemed", 0))
+    offers = [
+        "Sessions the server itself counted as redeeming the operator's offer (all runs): "
+        + ", ".join(f"{arm} {redeemed[arm]}" for arm in ("T2", "T3") if arm in arrivals)
+        + "."
+    ] if {"T2", "T3"} & set(arrivals) else []  # fmt: skip
     return [
+        *offers,
         f"Server fidelity: {requests} requests and charger sessions, {errors} failed on the "
         f"network; the engine fell behind the server's clock by at most "
         f"{max(lags):.0f} simulated seconds (median of runs {statistics.median(lags):.0f}).",
@@ -102,6 +126,38 @@ def _fidelity(results: list[dict[str, Any]]) -> list[str]:
         "Why chargers refused a start (all runs): "
         + (", ".join(f"{why} {n}" for why, n in refusals.most_common()) or "never")
         + ".",
+        "",
+    ]
+
+
+def discount_cost(arms: dict[str, dict[int, dict[str, float]]]) -> list[str]:
+    """Discount given per session gained against B1, for the offer arms: the mean discount
+    per charger-day over the paired mean of extra sessions per charger-day (its interval
+    from the extra sessions' interval; undefined when that interval reaches zero)."""
+    rows = []
+    for arm in ("T2", "T3"):
+        if arm not in arms or "B1" not in arms:
+            continue
+        seeds = sorted(set(arms[arm]) & set(arms["B1"]))
+        key = "sessions_per_charger_day"
+        extra = paired([arms[arm][s][key] for s in seeds], [arms["B1"][s][key] for s in seeds])
+        cost = mean_interval([arms[arm][s]["discount_per_charger_day"] for s in seeds])
+        if math.isnan(extra.low) or extra.low <= 0:
+            shown = (f"undefined: extra sessions per charger-day {_fmt(extra, '')} "
+                     "(the interval reaches zero or below)")  # fmt: skip
+        else:
+            shown = (f"{cost.mean / extra.mean:.3g} USD [{cost.mean / extra.high:.3g}, "
+                     f"{cost.mean / extra.low:.3g}]")  # fmt: skip
+        rows.append(f"| {arm} | {_fmt(cost, '')} | {_fmt(extra, '')} | {shown} |")
+    if not rows:
+        return []
+    return [
+        "## Discount cost per extra session (against B1)",
+        "",
+        "| arm | discount, USD per charger-day | extra sessions per charger-day | cost per "
+        "extra session |",
+        "|---|---|---|---|",
+        *rows,
         "",
     ]
 
@@ -146,12 +202,14 @@ def write_report(
     if first.get("engine") == "server":
         lines += _fidelity(results)
     lines += _limits(arms, float(first.get("days", 0)))
-    sibling = out.with_name(f"{out.stem}-memory.md")
-    if sibling.exists():
-        lines[-1:-1] = [
-            f"- The same arms on voltbook's rules in memory (no server; longer and more runs): "
-            f"[{sibling.name}]({sibling.name})."
-        ]
+    for suffix, what in (
+        ("memory", "The same arms on voltbook's rules in memory (no server; longer and more runs)"),
+        ("dense", "The denser Shenzhen network"),
+        ("sweeps", "The targets at other offer elasticities and no-show shares"),
+    ):
+        sibling = out.with_name(f"{out.stem}-{suffix}.md")
+        if sibling.exists() and sibling != out:
+            lines[-1:-1] = [f"- {what}: [{sibling.name}]({sibling.name})."]
     lines += [
         "## Each arm",
         "",
@@ -189,13 +247,14 @@ def write_report(
         "",
         "## Paired differences",
         "",
-        "| metric | " + " | ".join(f"{t} − {b}" for t, b in PAIRS) + " |",
-        "|---|" + "---|" * len(PAIRS),
+        "| metric | " + " | ".join(f"{t} − {b}" for t, b in pairs(arms)) + " |",
+        "|---|" + "---|" * len(pairs(arms)),
     ]
+    best = "T3" if "T3" in arms else ("T1" if "T1" in arms else max(arms, default=""))
     no_help: list[str] = []
     for key, label, unit, more_is_better in SHOWN:
         cells = []
-        for treated, base in PAIRS:
+        for treated, base in pairs(arms):
             if treated not in arms or base not in arms:
                 cells.append("n/a")
                 continue
@@ -212,17 +271,16 @@ def write_report(
             cells.append(_fmt(diff, "pp" if unit == "share" else unit) + relative)
             helped = diff.high < 0 if not more_is_better else diff.low > 0
             informative = not math.isnan(diff.low) and (diff.low, diff.high) != (0.0, 0.0)
-            if informative and not helped and treated == "T1" and base == "B1":
+            if informative and not helped and treated == best and base == "B1":
                 no_help.append(
-                    f"{label} (T1 − B1: {_fmt(diff, 'pp' if unit == 'share' else unit)})"
+                    f"{label} ({best} − B1: {_fmt(diff, 'pp' if unit == 'share' else unit)})"
                 )
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
-    best = "T3" if "T3" in arms else ("T1" if "T1" in arms else max(arms, default=""))
-    lines += ["", f"## Issue 17's targets, checked on {best}", ""]
+    lines += ["", *discount_cost(arms), f"## Issue 17's targets, checked on {best}", ""]
     if best != "T3":
         lines.append(
-            f"The targets are set for T3 (reservations and offers), which is not built "
-            f"yet; {best} stands in, so a miss here says what reservations alone do."
+            f"The targets are set for T3 (reservations and offers), which this study did not "
+            f"run; {best} stands in."
         )
         lines.append("")
     lines += ["| target | measured (95 % interval) | verdict |", "|---|---|---|"]

@@ -11,11 +11,12 @@ import simpy
 from voltbook.city.demand import DAY_S, faults, needs
 from voltbook.city.engine import City
 from voltbook.city.ledger import Arm, Ledger
+from voltbook.city.listeners import offer_terms
 from voltbook.city.memory import run_in_memory
 from voltbook.city.metrics import Figures, figures
 from voltbook.city.network import Network
 from voltbook.city.params import Parameters
-from voltbook.city.server import RealTime, ServerPort, voltbook_server, workdir
+from voltbook.city.server import ORIGIN, RealTime, ServerPort, voltbook_server, workdir
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,7 @@ class Run:
     max_lag_s: float  # simulated seconds the engine ever fell behind the server's clock
     real_s: float  # wall-clock seconds of the simulated part
     refusals: dict[str, int]  # why chargers refused starts (server runs)
+    redeemed: int = 0  # sessions the server counted as redeeming an offer (server runs)
 
 
 async def run_on_server(
@@ -49,15 +51,15 @@ async def run_on_server(
     with workdir() as folder:
         async with voltbook_server(network, scale, Path(folder)) as server:
             port = ServerPort(server, network, drivers)
+            drawn = needs(params, network, days, seed, stress=stress)
+            terms = offer_terms(params.num("offers.discount_percent"),
+                                int(params["offers.idle_minutes"]), ORIGIN, days)  # fmt: skip
             try:
-                await port.open(seed)
+                await port.open(seed, drawn, terms if arm.offers else None)
                 env = simpy.Environment()
                 bridge = RealTime(env, scale)
                 city = City(env, params, network, port, bridge, arm, days * DAY_S, server.grace_s)
-                city.start(
-                    needs(params, network, days, seed, stress=stress),
-                    faults(params, network, days, seed),
-                )
+                city.start(drawn, faults(params, network, days, seed))
                 began = time.monotonic()
                 await bridge.run(days * DAY_S)
                 real_s = time.monotonic() - began
@@ -65,7 +67,7 @@ async def run_on_server(
                 await port.close()
     ledger = city.finish()
     return Run(arm, seed, days, stress, ledger, figures(ledger), port.requests, port.errors,
-               bridge.max_lag_s, real_s, dict(port.refusals))  # fmt: skip
+               bridge.max_lag_s, real_s, dict(port.refusals), port.redeemed)  # fmt: skip
 
 
 def run_in_memory_timed(

@@ -26,17 +26,16 @@ import simpy
 
 from voltbook.city.demand import Need
 from voltbook.city.engine import Wait
+from voltbook.city.listeners import OCPI, OfferDesk, OfferTerms
 from voltbook.city.network import Network
-from voltbook.city.ports import Booking, Seen
+from voltbook.city.ports import Booking, Offered, Seen
 from voltbook.sim import SimOptions, SimulatedStation, fetch_station_specs, use_simulated_time
 
 T = TypeVar("T")
 ORIGIN = datetime(2026, 3, 2, tzinfo=UTC)  # a Monday: simulated days start here
 OPERATOR = "city-operator@voltbook.example"
-DRIVERS = 10  # accounts the bookings are spread over
-# The import file's connector names as the API reports them (OCPI 2.2.1 ConnectorType).
-OCPI = {"J1772": "IEC_62196_T1", "CCS1": "IEC_62196_T1_COMBO", "CHADEMO": "CHADEMO",
-        "NACS": "TESLA_S", "GBT": "GBT_DC"}  # fmt: skip
+READY_S = 120.0  # a server start on a loaded two-core machine has taken over 30 s
+DRIVERS = 10  # accounts the bookings of drivers without offers are spread over
 
 
 def free_port() -> int:
@@ -80,6 +79,9 @@ async def voltbook_server(network: Network, scale: float, workdir: Path) -> Asyn
         "VOLTBOOK_TOKEN_LIFETIME_S": str(60 * 86_400),  # outlives a run in simulated time
         "VOLTBOOK_RESERVATION_MAX_LIVE_PER_DRIVER": "1000",
         "VOLTBOOK_RESERVATION_GRACE_S": str(int(grace_s)),
+        # Offers: a city driver needs a charge about once a day, so the per-driver hourly
+        # cap never binds a real one; simulated accounts hear offers only while searching.
+        "VOLTBOOK_OFFER_MAX_PER_HOUR": "1000",
         "VOLTBOOK_LOG_LEVEL": "warning",
     }
     sites = workdir / "sites.csv"
@@ -96,15 +98,16 @@ async def voltbook_server(network: Network, scale: float, workdir: Path) -> Asyn
     url = f"http://127.0.0.1:{port}"
     try:
         async with httpx.AsyncClient(base_url=url, timeout=2) as http:
-            for _ in range(300):
+            deadline = time.monotonic() + READY_S
+            while True:
                 with contextlib.suppress(httpx.HTTPError):
                     if (await http.get("/readyz")).status_code == 200:
                         break
                 if process.returncode is not None:
                     raise RuntimeError("the voltbook server stopped while starting")
+                if time.monotonic() > deadline:
+                    raise RuntimeError("the voltbook server did not get ready")
                 await asyncio.sleep(0.1)
-            else:
-                raise RuntimeError("the voltbook server did not get ready")
         yield Server(url, scale, anchor, password, grace_s)
     finally:
         process.terminate()
@@ -129,9 +132,15 @@ class ServerPort:
         self.refusals: Counter[str] = Counter()  # why chargers refused a start
         self._tasks: list[asyncio.Task[None]] = []
         self._turn = 0
+        self.desk: OfferDesk | None = None
+        self.operator: dict[str, str] = {}
+        self.redeemed = 0  # sessions the server counted as redeeming an offer
 
-    async def open(self, seed: int) -> None:
-        """Chargers connected and booted, driver accounts signed in."""
+    async def open(
+        self, seed: int, needs: list[Need] | None = None, terms: OfferTerms | None = None
+    ) -> None:
+        """Chargers connected and booted, driver accounts signed in; with `terms`, the
+        operator's offer and an account on the live channel per consenting driver."""
         use_simulated_time(self.server.scale, ORIGIN, self.server.anchor)
         specs = await fetch_station_specs(
             self.server.url,
@@ -163,6 +172,17 @@ class ServerPort:
             )
             token.raise_for_status()
             self.drivers.append({"Authorization": f"Bearer {token.json()['access_token']}"})
+        if terms is not None and needs is not None:
+            signed = await self.http.post(
+                "/api/v1/auth/token",
+                data={"username": OPERATOR, "password": self.server.operator_password},
+            )
+            signed.raise_for_status()
+            self.operator = {"Authorization": f"Bearer {signed.json()['access_token']}"}
+            self.desk = OfferDesk(
+                self.server.url, self.server.scale, self.http, uuid.uuid4().hex[:8]
+            )
+            await self.desk.open(self.operator, self.network, needs, terms)
 
     def _charger_said(self, _station: str, text: str) -> None:
         if "refused locally" in text:
@@ -171,6 +191,10 @@ class ServerPort:
             self.refusals["not authorized by the server"] += 1
 
     async def close(self) -> None:
+        if self.desk is not None:
+            with contextlib.suppress(httpx.HTTPError):
+                self.redeemed = await self.desk.redeemed(self.operator)
+            await self.desk.close()
         for station in self.stations.values():
             with contextlib.suppress(Exception):
                 await station.stop()
@@ -205,14 +229,45 @@ class ServerPort:
                 )  # fmt: skip
         return seen
 
-    async def reserve(self, need: Need, site_id: str, evse_id: int, minutes: int) -> Booking | None:
+    async def share_position(self, need: Need, lat: float, lon: float) -> None:
+        if self.desk is None:
+            return
         self.requests += 1
-        self._turn = (self._turn + 1) % len(self.drivers)
+        try:
+            await self.desk.share(need, lat, lon)
+        except Exception:  # a lost live channel: the position did not arrive
+            self.errors += 1
+
+    async def offer(self, need: Need, lat: float, lon: float, listen_s: float) -> Offered | None:
+        if self.desk is None:
+            return None
+        try:
+            return await self.desk.listen(need, listen_s)
+        except Exception:  # a lost live channel: no offer heard
+            self.errors += 1
+            return None
+
+    async def reserve_for(
+        self, need: Need, offered: Offered, site_id: str, evse_id: int, minutes: int
+    ) -> Booking | None:
+        headers = self.desk.headers_of(need) if self.desk is not None else None
+        return await self._reserve(site_id, evse_id, minutes, headers)
+
+    async def reserve(self, need: Need, site_id: str, evse_id: int, minutes: int) -> Booking | None:
+        return await self._reserve(site_id, evse_id, minutes, None)
+
+    async def _reserve(
+        self, site_id: str, evse_id: int, minutes: int, headers: dict[str, str] | None
+    ) -> Booking | None:
+        self.requests += 1
+        if headers is None:
+            self._turn = (self._turn + 1) % len(self.drivers)
+            headers = self.drivers[self._turn]
         try:
             answer = await self.http.post(
                 "/api/v1/reservations",
                 json={"station_id": site_id, "connector_id": evse_id, "minutes": minutes},
-                headers=self.drivers[self._turn] | {"Idempotency-Key": uuid.uuid4().hex},
+                headers=headers | {"Idempotency-Key": uuid.uuid4().hex},
             )
         except httpx.HTTPError:
             self.errors += 1

@@ -49,6 +49,7 @@ def record(run: Run, plan: Plan, params: Parameters, network: Network) -> dict[s
         "requests": run.requests,
         "errors": run.errors,
         "refusals": run.refusals,
+        "redeemed": run.redeemed,
         "max_lag_s": run.max_lag_s,
         "real_s": run.real_s,
         "figures": run.figures.as_dict(),
