@@ -31,6 +31,7 @@ from voltbook.drivers.privacy import PrivacyService
 from voltbook.drivers.service import AccountService
 from voltbook.drivers.throttle import SlidingWindowThrottle
 from voltbook.drivers.vehicles import VehicleService
+from voltbook.forecasts.service import ForecastService
 from voltbook.live.hub import LiveHub
 from voltbook.live.vapid import vapid_keys
 from voltbook.live.webpush import WebPushSender
@@ -303,6 +304,7 @@ def build_services(
         journal=journal,
         status_history=console.status_history,
         telemetry=telemetry,
+        forecasts=ForecastService(uow, clock),
     )
 
 

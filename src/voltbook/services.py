@@ -12,6 +12,7 @@ from voltbook.charging.service import ChargingService
 from voltbook.drivers.privacy import PrivacyService
 from voltbook.drivers.service import AccountService
 from voltbook.drivers.vehicles import VehicleService
+from voltbook.forecasts.service import ForecastService
 from voltbook.idtokens.lists import AuthListService
 from voltbook.idtokens.service import IdTokenService
 from voltbook.journal.service import JournalService
@@ -92,3 +93,5 @@ class Services:
     """What the server counts for /metrics."""
     catalog_sync: CatalogSync | None = None
     """Keeps the nearby search's in-memory sites current (None: searches read the database)."""
+    forecasts: ForecastService | None = None
+    """Availability forecasts (docs/adr/0028); None where nothing builds them."""

@@ -406,3 +406,12 @@ status_history = sa.Table(
     sa.Index("ix_status_history_at", "at"),
     sa.Index("ix_status_history_station", "station_id", "evse_id", "connector_id", "at"),
 )
+
+# Availability forecast models (docs/adr/0028): the newest few, as JSON weights.
+forecast_models = sa.Table(
+    "forecast_models",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("trained_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("body", sa.JSON, nullable=False),
+)

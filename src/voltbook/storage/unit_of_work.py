@@ -14,6 +14,7 @@ from voltbook.storage.alarms import SqlAlarmRepository
 from voltbook.storage.app_charges import SqlAppChargeRepository
 from voltbook.storage.auth_lists import SqlAuthListRepository
 from voltbook.storage.drivers import SqlDriverRepository
+from voltbook.storage.forecasts import SqlForecastRepository
 from voltbook.storage.idtokens import SqlIdTokenRepository
 from voltbook.storage.journal import SqlJournalRepository
 from voltbook.storage.notices import SqlNoticeRepository, SqlTopicRepository
@@ -66,6 +67,7 @@ class SqlUnitOfWork:
     journal: SqlJournalRepository
     status_history: SqlStatusHistoryRepository
     sign_ins: SqlSignInRepository
+    forecasts: SqlForecastRepository
 
     def __init__(
         self,
@@ -160,4 +162,5 @@ _REPOSITORIES: dict[str, _Make] = {
     "journal": lambda u, c: SqlJournalRepository(c),
     "status_history": lambda u, c: SqlStatusHistoryRepository(c),
     "sign_ins": lambda u, c: SqlSignInRepository(c),
+    "forecasts": lambda u, c: SqlForecastRepository(c),
 }

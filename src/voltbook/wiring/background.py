@@ -53,6 +53,16 @@ def loops(services: Services, failures: HandlerFailures, clock: Clock | None = N
         every(300, services.journal.purge, "journal.purge", timed=True),
         every(1, services.status_history.flush, "status_history.flush"),
         every(3600, services.status_history.purge, "status_history.purge", timed=True),
+        # Availability forecasts: a model trained hourly (or taken from another node), and
+        # every station's forecast refreshed for search and recommendations (ADR 0028).
+        *(
+            [
+                every(3600, services.forecasts.train, "forecasts.train", timed=True),
+                every(300, services.forecasts.refresh, "forecasts.refresh", timed=True),
+            ]
+            if services.forecasts is not None
+            else []
+        ),
     ]
 
 
