@@ -27,6 +27,7 @@ from voltbook.api.routes import (
     auth,
     browser_auth,
     charging,
+    forecasts,
     health,
     id_tokens,
     journal,
@@ -111,6 +112,7 @@ def create_app(
     for router in (
         health.router,
         stations.router,
+        forecasts.router,
         reservations.router,
         auth.router,
         browser_auth.router,

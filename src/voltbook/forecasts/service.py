@@ -49,6 +49,9 @@ class ForecastService:
         self._stations: dict[str, Forecast] = {}
         self._sites: dict[int, bool] = {}
 
+    def now(self) -> datetime:
+        return self._clock.now()
+
     @property
     def model(self) -> TrainedModel | None:
         return self._model
