@@ -16,6 +16,7 @@ import typer
 from rich.console import Console
 
 from voltbook.config import Settings
+from voltbook.forecasts import synthetic
 from voltbook.forecasts.service import ForecastService
 from voltbook.forecasts.training import Evaluation, NotEnoughHistory
 
@@ -75,6 +76,9 @@ def forecast_score(
     test_days: Annotated[int, typer.Option(min=1, max=14, help="Days held out")] = 7,
     stations: Annotated[int, typer.Option(min=5, max=2000, help="Synthetic stations")] = 120,
     seed: Annotated[int, typer.Option(help="Synthetic network's seed")] = 17,
+    occupancy: Annotated[
+        float, typer.Option(min=0.01, max=0.9, help="Synthetic stations' median occupancy")
+    ] = 0.25,
     out: Annotated[Path | None, typer.Option(help="Write the figures as JSON here")] = None,
 ) -> None:
     """Balanced accuracy, MCC and Brier score at 15/30/60 min, for the model and the
@@ -85,7 +89,11 @@ def forecast_score(
             results = _run(lambda s: s.evaluate(test_days), days)
             where: dict[str, Any] = {"source": "database", "days": days}
         else:
-            results, where = _synthetic(days, test_days, stations, seed)
+            params = synthetic.Parameters(
+                stations=stations, weeks=max(2, -(-days // 7)), seed=seed,
+                occupancy_median=occupancy,
+            )  # fmt: skip
+            results, where = _synthetic(params, test_days)
     except NotEnoughHistory as error:
         console.print(f"[red]not enough history: {error}[/]")
         raise typer.Exit(code=1) from None
@@ -101,16 +109,13 @@ def forecast_score(
 
 
 def _synthetic(
-    days: int, test_days: int, stations: int, seed: int
+    params: synthetic.Parameters, test_days: int
 ) -> tuple[list[Evaluation], dict[str, Any]]:
     from dataclasses import asdict
 
-    from voltbook.forecasts import synthetic
     from voltbook.forecasts.features import grids
     from voltbook.forecasts.training import evaluate
 
-    weeks = max(2, -(-days // 7))
-    params = synthetic.Parameters(stations=stations, weeks=weeks, seed=seed)
     history = synthetic.generate(params)
     found = grids(history.rows, history.start, history.end, history.bookings)
     _, results = evaluate(found.values(), datetime.now(UTC), test_days)

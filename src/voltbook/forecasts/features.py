@@ -68,6 +68,8 @@ FEATURES = (
     "plugged_30_up",
     "typical_stay_h",
     "days_free",
+    "due_share",
+    "overdue_share",
 )
 
 Array = npt.NDArray[np.float64]
@@ -160,6 +162,7 @@ def features_at(grid: Grid, index: npt.NDArray[np.int64], horizon: int) -> Array
     longest_i = np.minimum(longest[index], CAP_H)
     run_i = np.minimum(run_station[index], CAP_H)
     booked_n = booked / n
+    typical = _typical_stay_h(codes, index)
     columns = [
         f,
         share[index],
@@ -186,8 +189,9 @@ def features_at(grid: Grid, index: npt.NDArray[np.int64], horizon: int) -> Array
         (1 - f) * longest_i,
         *_elapsed(codes == CHARGING, run_connector, index, n, (0, 30, 90, 180, 10**9)),
         *_elapsed(codes == PLUGGED, run_connector, index, n, (0, 30, 10**9)),
-        _typical_stay_h(codes, index),
+        typical,
         np.mean([free_now[index + horizon - day * 1440] for day in range(1, 8)], axis=0),
+        *_due(busy_codes[:, index], run_connector[:, index], typical, horizon, n),
     ]
     return np.column_stack(columns).astype(np.float64)
 
@@ -248,6 +252,21 @@ def _elapsed(
         ((at_state & (at_run >= low) & (at_run < high)).sum(axis=0) / n).astype(np.float64)
         for low, high in itertools.pairwise(edges)
     ]
+
+
+def _due(
+    busy: npt.NDArray[np.bool_],
+    run: npt.NDArray[np.int64],
+    typical_h: Array,
+    horizon: int,
+    n: int,
+) -> list[Array]:
+    """Shares of connectors whose stay reaches the station's typical one within the
+    horizon, and of those already past it."""
+    typical = np.maximum(typical_h, 1 / 60) * 60
+    due = busy & (run + horizon >= typical) & (run < typical)
+    overdue = busy & (run >= typical)
+    return [(due.sum(axis=0) / n).astype(np.float64), (overdue.sum(axis=0) / n).astype(np.float64)]
 
 
 def _typical_stay_h(codes: npt.NDArray[np.int8], index: npt.NDArray[np.int64]) -> Array:
