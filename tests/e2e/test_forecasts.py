@@ -67,6 +67,21 @@ async def test_a_station_is_forecast_by_the_last_value_then_by_the_trained_model
     assert [h["minutes"] for h in answer["horizons"]] == [15, 30, 60]
     assert all(0 <= h["probability_free"] <= 1 for h in answer["horizons"])
 
+    plugs = (await http.get(f"/api/v1/sites/{site_id}")).json()["stations"]
+    standard = next(
+        c["standard_name"] for st in plugs for c in st["connectors"] if st["id"] == station_id
+    )
+    fitting = await http.get(
+        f"/api/v1/stations/{station_id}/forecast", params={"connector": standard}
+    )
+    assert fitting.status_code == 200, fitting.text
+    assert fitting.json()["fallback"] is None
+    unknown = await http.get(
+        f"/api/v1/stations/{station_id}/forecast", params={"connector": "Tesla Coil"}
+    )
+    assert unknown.status_code == 422
+    assert unknown.headers["content-type"].startswith("application/problem+json")
+
     near = {"lat": lat, "lon": lon, "radius_m": 50, "limit": 50}
     flag = services.forecasts.likely_free_sites[site_id]
     for client in (http, route_only):  # the fast lane, then the documented route

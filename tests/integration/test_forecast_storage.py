@@ -16,7 +16,7 @@ from voltbook.core.errors import NotFound
 from voltbook.forecasts import synthetic
 from voltbook.forecasts.service import KEEP_MODELS, ForecastService
 from voltbook.reservations.model import HistoryEntry, Reservation, Status
-from voltbook.storage.tables import drivers, forecast_models
+from voltbook.storage.tables import connectors, drivers, forecast_models
 from voltbook.storage.unit_of_work import SqlUnitOfWork
 
 HISTORY = synthetic.generate(synthetic.Parameters(stations=3, weeks=2, seed=3))
@@ -112,6 +112,36 @@ async def test_a_model_trained_on_stored_history_is_kept_and_answers(
     assert await stored.refresh() == 3
     assert stored.likely_free("SYN-0000") == forecast.likely_free
     assert stored.likely_free_sites == {}  # none of these stations is at a known site
+
+
+async def test_a_forecast_for_a_standard_reads_the_evses_that_have_it(
+    stored: ForecastService, engine: AsyncEngine
+) -> None:
+    async with engine.begin() as connection:
+        await connection.execute(
+            connectors.insert(),
+            [
+                {
+                    "station_id": "SYN-0000",
+                    "evse_id": 1,
+                    "connector_id": 1,
+                    "standard": "IEC_62196_T1",
+                },
+                {
+                    "station_id": "SYN-0000",
+                    "evse_id": 2,
+                    "connector_id": 1,
+                    "standard": "IEC_62196_T1_COMBO",
+                },
+                {"station_id": "SYN-0000", "evse_id": 2, "connector_id": 2, "standard": "CHADEMO"},
+            ],
+        )
+    async with SqlUnitOfWork(engine, FakeClock(END), read_only=True) as work:
+        assert await work.forecasts.evses_fitting("SYN-0000", frozenset({"CHADEMO"})) == {2}
+        both = frozenset({"IEC_62196_T1", "IEC_62196_T1_COMBO"})
+        assert await work.forecasts.evses_fitting("SYN-0000", both) == {1, 2}
+    none = await stored.forecast("SYN-0000", frozenset({"TESLA_S"}))
+    assert none.fallback == "no_fitting_connector"
 
 
 async def test_a_station_that_does_not_exist_has_no_forecast(stored: ForecastService) -> None:

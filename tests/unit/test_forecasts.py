@@ -156,6 +156,13 @@ class MemoryForecasts:
     async def station_exists(self, station_id: str) -> bool:
         return any(r.station_id == station_id for r in self.rows)
 
+    async def evses_fitting(self, station_id: str, standards: frozenset[str]) -> set[int]:
+        return (
+            {r.evse_id for r in self.rows if r.station_id == station_id and r.evse_id > 0}
+            if "IEC_62196_T2" in standards
+            else set()
+        )
+
     async def latest(self) -> TrainedModel | None:
         return self.models[-1] if self.models else None
 
@@ -219,6 +226,18 @@ async def test_trained_forecasts_fill_the_likely_free_flags_by_site(
     assert one.likely_free == flags[2]
     assert one.as_of - network.end < timedelta(minutes=2)
     assert timedelta(days=7) < LOOKBACK
+
+
+async def test_a_forecast_for_one_standard_reads_only_the_evses_that_have_it(
+    network: synthetic.History,
+) -> None:
+    forecasts = service_on(network, {})
+    every = await forecasts.forecast("SYN-0003")
+    fitting = await forecasts.forecast("SYN-0003", frozenset({"IEC_62196_T2"}))
+    assert fitting.horizons == every.horizons  # every EVSE of the fake has a Type 2 plug
+    none = await forecasts.forecast("SYN-0003", frozenset({"CHADEMO"}))
+    assert none.fallback == "no_fitting_connector"
+    assert [h.probability_free for h in none.horizons] == [0.0, 0.0, 0.0]
 
 
 async def test_a_station_nobody_knows_has_no_forecast(network: synthetic.History) -> None:

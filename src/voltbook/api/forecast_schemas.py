@@ -28,7 +28,8 @@ class ForecastOut(BaseModel):
     fallback: str | None = Field(
         description="null when the model answered; `last_value` when no model is trained "
         "yet (free later as now: probability 1 or 0); `no_history` when nothing is known "
-        "of the station's connectors yet (probability 0)"
+        "of the station's connectors yet (probability 0); `no_fitting_connector` when the "
+        "station has no connector of the standards asked for (probability 0)"
     )
 
     @classmethod

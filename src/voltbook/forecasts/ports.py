@@ -28,6 +28,10 @@ class ForecastRepository(Protocol):
 
     async def station_exists(self, station_id: str) -> bool: ...
 
+    async def evses_fitting(self, station_id: str, standards: frozenset[str]) -> set[int]:
+        """The station's EVSEs with a connector of one of these standards (OCPI names)."""
+        ...
+
     async def latest(self) -> TrainedModel | None: ...
 
     async def save(self, model: TrainedModel, keep: int) -> None:

@@ -126,14 +126,20 @@ class ForecastService:
         self._stations, self._sites = found, dict(likely)
         return len(found)
 
-    async def forecast(self, station_id: str) -> Forecast:
-        """The station's forecast from its history up to now; NotFound for no station."""
+    async def forecast(self, station_id: str, standards: frozenset[str] = frozenset()) -> Forecast:
+        """The station's forecast from its history up to now, for its connectors of these
+        standards (OCPI names; none: every connector); NotFound for no station."""
         now = _minute(self._clock.now())
+        fitting: set[int] = set()
         async with self._uow(read_only=True) as uow:
             if not await uow.forecasts.station_exists(station_id):
                 raise NotFound("no such station")
             rows = await uow.forecasts.history([station_id], now - LOOKBACK, now)
             bookings = await uow.forecasts.bookings([station_id], now, now + timedelta(minutes=61))
+            if standards:
+                fitting = await uow.forecasts.evses_fitting(station_id, standards)
+                # The station's own rows (EVSE 0: offline and back) hold for every EVSE.
+                rows = [r for r in rows if r.evse_id == 0 or r.evse_id in fitting]
         found = _forecasts(self._model, rows, bookings, now)
         if station_id in found:
             return found[station_id]
@@ -142,7 +148,7 @@ class ForecastService:
             now,
             tuple(HorizonForecast(h, 0.0, False) for h in HORIZONS),
             None if self._model is None else self._model.trained_at,
-            "no_history",
+            "no_fitting_connector" if standards and not fitting else "no_history",
         )
 
 

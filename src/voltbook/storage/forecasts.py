@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from voltbook.forecasts.model import Booking, TrainedModel
 from voltbook.stations.states import StateChange
 from voltbook.storage.status_history import SqlStatusHistoryRepository
-from voltbook.storage.tables import forecast_models, reservations, stations
+from voltbook.storage.tables import connectors, forecast_models, reservations, stations
 from voltbook.storage.timestamps import as_utc
 
 _M = forecast_models
@@ -47,6 +47,14 @@ class SqlForecastRepository:
             sa.select(stations.c.id).where(stations.c.id == station_id)
         )
         return found.first() is not None
+
+    async def evses_fitting(self, station_id: str, standards: frozenset[str]) -> set[int]:
+        rows = await self._connection.execute(
+            sa.select(connectors.c.evse_id)
+            .where(connectors.c.station_id == station_id, connectors.c.standard.in_(standards))
+            .distinct()
+        )
+        return {int(r.evse_id) for r in rows}
 
     async def latest(self) -> TrainedModel | None:
         row = (
