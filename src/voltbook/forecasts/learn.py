@@ -1,6 +1,6 @@
 """Fitting and scoring: an L2-regularised logistic regression by Newton's method (a few
-dense solves of about 30 unknowns: seconds on one core for a million rows), and the three
-figures the forecasts are judged by."""
+dense solves of about 30 unknowns per horizon), and the three figures the forecasts are
+judged by."""
 
 from __future__ import annotations
 

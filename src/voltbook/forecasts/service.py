@@ -1,7 +1,7 @@
 """Use cases of the forecasts: train on the history kept, keep every station's forecast in
 memory for search and recommendations, and answer one station's forecast fresh.
 
-Training and scoring work on arrays (seconds for a city's month); they run in a worker
+Training and scoring work on arrays (minutes for a city's month); they run in a worker
 thread so that the event loop keeps serving. Several nodes share the stored model: one that
 finds a model younger than `train_every` trained elsewhere uses it instead of training.
 """
