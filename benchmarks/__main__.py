@@ -15,13 +15,22 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from benchmarks import fanout, geofence, nearby, nearby_memory, ocpp_ingest, reservations
+from benchmarks import (
+    fanout,
+    geofence,
+    nearby,
+    nearby_flag,
+    nearby_memory,
+    ocpp_ingest,
+    reservations,
+)
 from benchmarks.common import QUIET, Row
 
 BENCHMARKS: dict[str, ModuleType] = {
     "fanout": fanout,
     "nearby": nearby,
     "nearby_memory": nearby_memory,
+    "nearby_flag": nearby_flag,
     "ocpp_ingest": ocpp_ingest,
     "reservations": reservations,
     "geofence": geofence,

@@ -30,6 +30,7 @@ from voltbook.drivers.privacy import PrivacyService
 from voltbook.drivers.service import AccountService
 from voltbook.drivers.throttle import SlidingWindowThrottle
 from voltbook.drivers.vehicles import VehicleService
+from voltbook.forecasts.service import ForecastService
 from voltbook.live.hub import LiveHub
 from voltbook.live.vapid import vapid_keys
 from voltbook.live.webpush import WebPushSender
@@ -310,6 +311,7 @@ def build_services(
         telemetry=telemetry,
         meter_series=meter_series,
         figures=console.figures,
+        forecasts=ForecastService(uow, clock),
     )
 
 

@@ -19,6 +19,7 @@ from voltbook.city.command import app as city_app
 from voltbook.config import Settings
 from voltbook.core.errors import DomainError
 from voltbook.drivers.model import Role
+from voltbook.forecast_cli import forecast_app
 from voltbook.sim.command import sim_command
 from voltbook.tag_cli import tag_app
 
@@ -28,6 +29,7 @@ user_app = typer.Typer(help="Accounts.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
 app.add_typer(tag_app, name="tag")
+app.add_typer(forecast_app, name="forecast")
 app.add_typer(account_app, name="account")
 console = Console(stderr=True)
 

@@ -14,6 +14,7 @@ from voltbook.console_figures import FiguresService
 from voltbook.drivers.privacy import PrivacyService
 from voltbook.drivers.service import AccountService
 from voltbook.drivers.vehicles import VehicleService
+from voltbook.forecasts.service import ForecastService
 from voltbook.idtokens.lists import AuthListService
 from voltbook.idtokens.service import IdTokenService
 from voltbook.journal.service import JournalService
@@ -98,3 +99,5 @@ class Services:
     """The console's figures: today's, and each offer's over time."""
     catalog_sync: CatalogSync | None = None
     """Keeps the nearby search's in-memory sites current (None: searches read the database)."""
+    forecasts: ForecastService | None = None
+    """Availability forecasts (docs/adr/0028); None where nothing builds them."""

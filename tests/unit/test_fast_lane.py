@@ -38,7 +38,9 @@ class Passed:
 
 async def call(query: str, *, method: str = "GET", path: str = "/api/v1/stations/nearby") -> Any:
     stations, passed, sent = Stations(), Passed(), list[Message]()
-    app = SimpleNamespace(state=SimpleNamespace(services=SimpleNamespace(stations=stations)))
+    app = SimpleNamespace(
+        state=SimpleNamespace(services=SimpleNamespace(stations=stations, forecasts=None))
+    )
     scope = {
         "type": "http",
         "method": method,

@@ -28,6 +28,7 @@ from voltbook.api.routes import (
     browser_auth,
     charging,
     figures,
+    forecasts,
     health,
     id_tokens,
     journal,
@@ -112,6 +113,7 @@ def create_app(
     for router in (
         health.router,
         stations.router,
+        forecasts.router,
         reservations.router,
         auth.router,
         browser_auth.router,

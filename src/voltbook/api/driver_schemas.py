@@ -233,9 +233,14 @@ class RecommendationOut(BaseModel):
     distance_m: float
     offers: list[OfferOut]
     score: float = Field(description="Higher is better: distance, power and offers combined")
+    likely_free: bool | None = Field(
+        None,
+        description="Whether the station is likely to still have a free connector in 30 "
+        "minutes (the availability forecast); null when not known",
+    )
 
     @classmethod
-    def of(cls, item: Recommendation) -> RecommendationOut:
+    def of(cls, item: Recommendation, likely_free: bool | None = None) -> RecommendationOut:
         p = item.point
         return cls(
             site=RecommendedSite(
@@ -251,6 +256,7 @@ class RecommendationOut(BaseModel):
             distance_m=round(p.distance_m, 1),
             offers=[OfferOut.of(o) for o in item.offers],
             score=item.score,
+            likely_free=likely_free,
         )
 
 

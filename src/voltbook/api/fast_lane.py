@@ -80,7 +80,8 @@ class FastLane:
         except (ValidationError, InvalidInput):
             return None
         found = await services.stations.nearby(query)
-        return nearby_json((item.site, item.distance_m) for item in found)
+        flags = services.forecasts.likely_free_sites if services.forecasts else None
+        return nearby_json(((item.site, item.distance_m) for item in found), flags)
 
 
 def plain_query(raw: bytes) -> dict[str, str | list[str]] | None:

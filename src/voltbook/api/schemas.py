@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -86,10 +86,15 @@ class SiteOut(BaseModel):
 
 class NearbySiteOut(SiteOut):
     distance_m: float = Field(description="Great-circle distance from the query point, metres")
+    likely_free: bool | None = Field(
+        None,
+        description="Whether a station here is likely to have a free connector in 30 minutes "
+        "(the availability forecast, refreshed every few minutes); null when not known",
+    )
 
     @classmethod
-    def at(cls, site: Site, distance_m: float) -> NearbySiteOut:
-        return cls(**_site_fields(site), distance_m=round(distance_m, 2))
+    def at(cls, site: Site, distance_m: float, likely_free: bool | None = None) -> NearbySiteOut:
+        return cls(**_site_fields(site), distance_m=round(distance_m, 2), likely_free=likely_free)
 
 
 def _site_fields(site: Site, station: Callable[[Station], Any] = StationOut.of) -> dict[str, Any]:
@@ -125,14 +130,28 @@ class NearbyOut(BaseModel):
 _SITE_JSON: Memo[int, tuple[Site, bytes]] = Memo(65_536)
 
 
-def nearby_json(found: Iterable[tuple[Site, float]]) -> bytes:
+def nearby_json(
+    found: Iterable[tuple[Site, float]], likely_free: Mapping[int, bool] | None = None
+) -> bytes:
     """The JSON of `NearbyOut` for these sites, without building the models (the hot path
-    of the API); tests hold it equal to the models' own JSON."""
+    of the API); tests hold it equal to the models' own JSON. `likely_free` is the
+    forecasts' flag by site id, precomputed (docs/adr/0028)."""
+    flags = likely_free or {}
     items = [
-        _site_json(site) + b',"distance_m":' + pydantic_core.to_json(round(distance_m, 2)) + b"}"
+        _site_json(site)
+        + b',"distance_m":'
+        + pydantic_core.to_json(round(distance_m, 2))
+        + _FLAG[flags.get(site.id)]
         for site, distance_m in found
     ]
     return b'{"items":[' + b",".join(items) + b"]}"
+
+
+_FLAG = {
+    True: b',"likely_free":true}',
+    False: b',"likely_free":false}',
+    None: b',"likely_free":null}',
+}
 
 
 def _site_json(site: Site) -> bytes:

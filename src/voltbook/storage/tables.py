@@ -426,3 +426,12 @@ session_meter_chunks = sa.Table(
     sa.Index("ix_session_meter_chunks_session", "session_id", "id"),
     sa.Index("ix_session_meter_chunks_at", "last_at"),
 )
+
+# Availability forecast models (docs/adr/0028): the newest few, as JSON weights.
+forecast_models = sa.Table(
+    "forecast_models",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("trained_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("body", sa.JSON, nullable=False),
+)

@@ -15,6 +15,7 @@ from voltbook.storage.app_charges import SqlAppChargeRepository
 from voltbook.storage.auth_lists import SqlAuthListRepository
 from voltbook.storage.drivers import SqlDriverRepository
 from voltbook.storage.figures import SqlFiguresRepository
+from voltbook.storage.forecasts import SqlForecastRepository
 from voltbook.storage.idtokens import SqlIdTokenRepository
 from voltbook.storage.journal import SqlJournalRepository
 from voltbook.storage.meter_series import SqlMeterSeriesRepository
@@ -70,6 +71,7 @@ class SqlUnitOfWork:
     meter_series: SqlMeterSeriesRepository
     figures: SqlFiguresRepository
     sign_ins: SqlSignInRepository
+    forecasts: SqlForecastRepository
 
     def __init__(
         self,
@@ -166,4 +168,5 @@ _REPOSITORIES: dict[str, _Make] = {
     "meter_series": lambda u, c: SqlMeterSeriesRepository(c),
     "figures": lambda u, c: SqlFiguresRepository(c),
     "sign_ins": lambda u, c: SqlSignInRepository(c),
+    "forecasts": lambda u, c: SqlForecastRepository(c),
 }

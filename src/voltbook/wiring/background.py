@@ -55,6 +55,17 @@ def loops(services: Services, failures: HandlerFailures, clock: Clock | None = N
         every(3600, services.status_history.purge, "status_history.purge", timed=True),
         every(1, services.meter_series.flush, "meter_series.flush"),
         every(3600, services.meter_series.purge, "meter_series.purge", timed=True),
+        # Availability forecasts: a model trained hourly (or taken from another node), and
+        # every station's forecast refreshed for search and recommendations (ADR 0028).
+        # Real time on purpose: a simulation's faster clock must not multiply their cost.
+        *(
+            [
+                every(3600, services.forecasts.train, "forecasts.train"),
+                every(300, services.forecasts.refresh, "forecasts.refresh"),
+            ]
+            if services.forecasts is not None
+            else []
+        ),
     ]
 
 

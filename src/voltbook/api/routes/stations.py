@@ -26,7 +26,10 @@ async def nearby(services: ServicesDep, params: Annotated[NearbyParams, Query()]
     # Serialised directly (the same JSON as NearbyOut's, which documents it): building and
     # validating the models cost more than the search itself.
     return Response(
-        nearby_json((item.site, item.distance_m) for item in found),
+        nearby_json(
+            ((item.site, item.distance_m) for item in found),
+            services.forecasts.likely_free_sites if services.forecasts else None,
+        ),
         media_type="application/json",
     )
 

@@ -129,4 +129,12 @@ async def recommendations(
     found = await services.recommendations.recommend(
         principal.driver_id, vehicle_id, lat, lon, limit
     )
-    return RecommendationList(items=[RecommendationOut.of(item) for item in found])
+    forecasts = services.forecasts
+    return RecommendationList(
+        items=[
+            RecommendationOut.of(
+                item, forecasts.likely_free(item.point.station_id) if forecasts else None
+            )
+            for item in found
+        ]
+    )

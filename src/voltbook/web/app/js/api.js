@@ -142,6 +142,7 @@ export function availability(stationId, from, to) {
   const query = new URLSearchParams({ from: from.toISOString(), to: to.toISOString() });
   return request("GET", `/stations/${encodeURIComponent(stationId)}/availability?${query}`);
 }
+export const forecast = (stationId) => request("GET", `/stations/${encodeURIComponent(stationId)}/forecast`, { auth: false });
 export const book = (booking) => request("POST", "/reservations", { body: booking, headers: { "Idempotency-Key": newKey() } });
 export const reservations = () => request("GET", "/reservations?limit=50");
 export const reservation = (id) => request("GET", `/reservations/${id}`);

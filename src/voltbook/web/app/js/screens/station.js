@@ -1,5 +1,5 @@
-// A site: each connector with its live status and power, today's free slots, reserve now
-// or pick a slot, charge here. A taken slot answers with the next free ones.
+// A site: each connector with its live status and power, the chance one is free soon,
+// today's free slots, reserve now or pick a slot, charge here. A taken slot answers with the next free ones.
 import * as api from "../api.js";
 import { clock, errorText, h, show, statusBadge, toast } from "../ui.js";
 import { offersFor } from "./sites.js";
@@ -59,6 +59,28 @@ export async function stationScreen(siteId) {
         : h("p", { class: "muted small" }, "This place has no live charger: it cannot be booked from the app."));
   }
 
+  /** "Likely free in 30 min: 80 %" from the station's availability forecast (15 and
+   * 60 minutes beside it); until a model is trained, what the last value says. */
+  async function outlook(station) {
+    const line = h("p", { class: "small forecast" });
+    try {
+      const f = await api.forecast(station.id);
+      const at = (minutes) => f.horizons.find((x) => x.minutes === minutes);
+      const percent = (x) => `${Math.round(x.probability_free * 100)} %`;
+      if (f.fallback === "no_history") return null;
+      if (f.fallback) {
+        line.replaceChildren(h("span", { class: "muted" }, "No forecast yet: connectors free now stay so, as far as anyone knows"));
+      } else {
+        line.replaceChildren(
+          h("strong", {}, `Likely free in 30 min: ${percent(at(30))}`),
+          h("span", { class: "muted" }, ` (15 min: ${percent(at(15))}, 1 h: ${percent(at(60))})`));
+      }
+    } catch (error) {
+      return null;  // the page works without it
+    }
+    return line;
+  }
+
   async function slots(station) {
     const box = h("div", { class: "slots" }, h("span", { class: "muted" }, "Loading today's free slots…"));
     const now = new Date();
@@ -95,9 +117,10 @@ export async function stationScreen(siteId) {
     h("p", { class: "muted" }, [site.address, site.city, site.postal_code].filter(Boolean).join(", ")),
     offers.map((o) => h("p", { class: "offer" }, `Offer: ${o.title}`)),
     message,
-    site.stations.map((station) => h("section", { "aria-label": `Charger ${station.id}` },
+    await Promise.all(site.stations.map(async (station) => h("section", { "aria-label": `Charger ${station.id}` },
       h("h3", {}, `Charger ${station.id}`, station.online ? "" : " (no live status)"),
-      h("ul", { class: "list" }, evses(station).map((plugs) => connectorRow(station, plugs))))),
+      await outlook(station),
+      h("ul", { class: "list" }, evses(station).map((plugs) => connectorRow(station, plugs)))))),
     live.length ? h("h3", {}, `Pick a slot today (${MINUTES} min)`) : null,
     await Promise.all(live.map(async (station) => h("div", { class: "card" },
       h("p", { class: "small muted" }, `Charger ${station.id}, any free connector`), await slots(station)))),
