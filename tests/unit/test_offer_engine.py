@@ -274,6 +274,38 @@ async def test_an_idle_connector_brings_the_offer_to_nearby_drivers_whose_vehicl
     assert (sent.driver_id, sent.offer_id, sent.station_id) == ("ann", offer_id, "GARAGE")
 
 
+async def test_an_idle_offer_names_the_charger_idle_longest_within_reach_not_the_nearest(
+    engine: Engine,
+) -> None:
+    # At the driver, idle 40 minutes; 550 m away, idle three hours; 11 km away, idle a day.
+    engine.store.charger("NEAR", LAT, LON, available_since=START - timedelta(minutes=40))
+    engine.store.charger("LONGEST", *INSIDE, available_since=START - timedelta(hours=3))
+    engine.store.charger("FAR", *OUTSIDE, available_since=START - timedelta(days=1))
+    engine.store.driver("ann")
+    engine.fresh_position("ann", (LAT, LON))
+    await engine.offer(Trigger.IDLE_STATION, area=Area(LAT, LON, 20_000.0))
+
+    engine.clock.advance(20 * 60)
+    assert await engine.service.idle_check() == 1
+    [sent] = engine.outlet.sent
+    assert sent.station_id == "LONGEST"  # FAR has sat idle longer, but lies out of reach
+
+
+async def test_with_no_idle_charger_within_reach_the_nearest_idle_one_is_named(
+    engine: Engine,
+) -> None:
+    engine.store.charger("FAR", *OUTSIDE, available_since=START - timedelta(hours=1))
+    engine.store.charger("FARTHER", 42.56, -71.0589, available_since=START - timedelta(days=1))
+    engine.store.driver("ann")
+    engine.fresh_position("ann", (LAT, LON))
+    await engine.offer(Trigger.IDLE_STATION, area=Area(LAT, LON, 40_000.0))
+
+    engine.clock.advance(20 * 60)
+    assert await engine.service.idle_check() == 1
+    [sent] = engine.outlet.sent
+    assert sent.station_id == "FAR"
+
+
 async def test_each_driver_hears_of_one_idle_stretch_once(engine: Engine) -> None:
     engine.store.charger("GARAGE", LAT, LON, available_since=START - timedelta(hours=1))
     engine.store.driver("ann")

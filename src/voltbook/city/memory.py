@@ -15,6 +15,10 @@ from voltbook.city.network import Network, distance_km
 from voltbook.city.params import Parameters
 from voltbook.city.ports import Booking, Offered, Seen
 
+# The server's offer engine names the longest-idle charger within this reach of the driver
+# (its EngineRules.idle_reach_m).
+IDLE_REACH_KM = 3.0
+
 
 class MemoryPort:
     def __init__(
@@ -65,26 +69,31 @@ class MemoryPort:
         self.calls += 1
 
     async def offer(self, need: Need, lat: float, lon: float, listen_s: float) -> Offered | None:
-        """The idle-station rule: the nearest charger fitting the need that has been free
-        for the offer's idle minutes, anywhere in the city (the offer's area)."""
+        """The idle-station rule, as the server's offer engine has it: of the chargers fitting
+        the need that have been free for the offer's idle minutes, anywhere in the city (the
+        offer's area), the one free longest within the engine's reach of the driver; the
+        nearest when none is that close."""
         self.calls += 1
-        now, best = self.now(), None
+        now = self.now()
+        idle: list[tuple[float, float, str]] = []  # (km, free since, site)
         for site in self.network.sites:
-            if not set(need.standards) & set(site.standards):
+            if not set(need.standards) & set(site.standards) or (need.id, site.id) in self.told:
                 continue
-            idle = any(
-                site.is_dc(evse) == need.dc
+            since = [
+                self.free_since.get(key, 0.0)
+                for evse in range(1, site.chargers + 1)
+                if site.is_dc(evse) == need.dc
                 and self._free(key := f"{site.id}/{evse}")
                 and now - self.free_since.get(key, 0.0) >= self.idle_s
-                for evse in range(1, site.chargers + 1)
-            )
-            km = distance_km(lat, lon, site.lat, site.lon)
-            if idle and (need.id, site.id) not in self.told and (best is None or km < best[0]):
-                best = (km, site.id)
-        if best is None:
+            ]
+            if since:
+                idle.append((distance_km(lat, lon, site.lat, site.lon), min(since), site.id))
+        if not idle:
             return None
-        self.told.add((need.id, best[1]))
-        return Offered(best[1], self.percent_off, f"CARD{need.id}")
+        in_reach = [i for i in idle if i[0] <= IDLE_REACH_KM]
+        _, _, site_id = min(in_reach, key=lambda i: (i[1], i[0])) if in_reach else min(idle)
+        self.told.add((need.id, site_id))
+        return Offered(site_id, self.percent_off, f"CARD{need.id}")
 
     async def reserve(self, need: Need, site_id: str, evse_id: int, minutes: int) -> Booking | None:
         return self._hold(need, site_id, evse_id, f"BOOK{need.id}")

@@ -48,6 +48,10 @@ class EngineRules:
     # the session started for its idle stretch to count as filled by the offer.
     idle_handover: timedelta = timedelta(minutes=15)
     redeem_lookback: int = 50  # unredeemed deliveries of a driver looked at per session
+    # An idle-station offer names, of the fitting chargers idle long enough within this
+    # distance of the driver, the one idle longest: the discount goes where it fills the most
+    # idle time, not to the charger the driver would have taken anyway (docs/adr/0007).
+    idle_reach_m: float = 3_000.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,6 +179,17 @@ def nearest(
     if not fitting:
         return None
     return min(fitting, key=lambda c: c.distance_m(lat, lon))
+
+
+def longest_idle(
+    idle: list[tuple[Charger, Evse, datetime]], lat: float, lon: float, reach_m: float
+) -> tuple[Charger, Evse, datetime]:
+    """Of idle EVSEs (charger, EVSE, Available since), the one Available longest within
+    `reach_m` of the driver (the nearer on a tie); the nearest when none is that close."""
+    in_reach = [i for i in idle if i[0].distance_m(lat, lon) <= reach_m]
+    if not in_reach:
+        return min(idle, key=lambda i: i[0].distance_m(lat, lon))
+    return min(in_reach, key=lambda i: (i[2], i[0].distance_m(lat, lon)))
 
 
 def outgoing(

@@ -36,6 +36,7 @@ from voltbook.offers.rules import (
     Target,
     changed_offer,
     check_changeable,
+    longest_idle,
     nearest,
     new_offer,
     scope,
@@ -359,7 +360,7 @@ class OfferService:
             fitting = [(c, e, s) for c, e, s in idle if profile.fits(e)]
             if not fitting:
                 continue
-            charger, evse, since = min(fitting, key=lambda f: f[0].distance_m(lat, lon))
+            charger, evse, since = longest_idle(fitting, lat, lon, self.rules.idle_reach_m)
             told = (offer.id, driver_id, charger.station_id, evse.evse_id, since)
             if told not in self._sender.idle_told:
                 targets.append(Target(offer, profile, charger.station_id, told))
