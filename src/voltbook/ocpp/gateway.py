@@ -17,6 +17,7 @@ from starlette.types import Receive, Scope, Send
 from voltbook.charging.service import ChargingService
 from voltbook.core.clock import Clock
 from voltbook.core.errors import DomainError, InvalidInput, NotFound
+from voltbook.core.outbox import QUEUE_LIMIT, SEND_BLOCK_S
 from voltbook.ocpp import v16, v201
 from voltbook.ocpp.connection import StationConnection
 from voltbook.ocpp.context import Handler, StationContext
@@ -53,6 +54,8 @@ class OcppGateway:
         clock: Clock,
         validator: SchemaValidator,
         journal: Callable[[str, bool, str], None] | None = None,
+        send_limit: int = QUEUE_LIMIT,
+        send_block_s: float = SEND_BLOCK_S,
     ) -> None:
         self._fleet = fleet
         self._charging = charging
@@ -62,6 +65,8 @@ class OcppGateway:
         # Notes every frame, both ways (station, inbound, text); it must not block (the
         # message journal queues and writes in batches).
         self._journal = journal
+        # Frames queued for one station, and how long one send may wait (docs/adr/0031).
+        self._send_bounds = (send_limit, send_block_s)
 
     # --- ASGI ---------------------------------------------------------------------------
 
@@ -91,7 +96,7 @@ class OcppGateway:
             await _deny(scope, send, 401, "wrong credentials")
             return
         await send({"type": "websocket.accept", "subprotocol": version.value})
-        connection = StationConnection(station_id, version, send, self._journal)
+        connection = StationConnection(station_id, version, send, self._journal, *self._send_bounds)
         await self._serve(connection, receive)
 
     async def _serve(self, connection: StationConnection, receive: Receive) -> None:
@@ -116,6 +121,8 @@ class OcppGateway:
                     journal_text = text if isinstance(text, str) else text.decode(errors="replace")
                     self._journal(station_id, True, journal_text)
                 await self._handle(connection, context, text)
+                if connection.closed:  # replaced, or closed for not reading (ADR 0031)
+                    break
         finally:
             connection.gone()
             if self._link.detach(connection):
@@ -129,7 +136,7 @@ class OcppGateway:
         try:
             frame = parse_frame(raw)
         except OcppError as error:
-            await connection.send_text(
+            await connection.reply(
                 encode_error(error.unique_id or "-1", error.kind, version, error.description)
             )
             return
@@ -150,7 +157,7 @@ class OcppGateway:
             reply = encode_error(frame.unique_id, ErrorKind.INTERNAL, version, type(error).__name__)
         else:
             reply = encode_result(frame.unique_id, result)
-        await connection.send_text(reply)
+        await connection.reply(reply)
 
 
 def _handler(version: Version, action: str) -> Handler:
