@@ -15,7 +15,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from benchmarks import fanout, geofence, nearby, nearby_memory, ocpp_ingest, reservations
+from benchmarks import fanout, geofence, nearby, nearby_memory, ocpp_ingest, reservations, storm
 from benchmarks.common import QUIET, Row
 
 BENCHMARKS: dict[str, ModuleType] = {
@@ -25,6 +25,7 @@ BENCHMARKS: dict[str, ModuleType] = {
     "ocpp_ingest": ocpp_ingest,
     "reservations": reservations,
     "geofence": geofence,
+    "storm": storm,
 }
 
 
