@@ -33,7 +33,7 @@ import secrets
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -66,7 +66,7 @@ from voltbook.storage.tables import connectors, stations
 PASSWORD = "storm-station-password-0001"
 STATION_KEY = "storm-benchmark-station-key-0123456789abcdef"
 TARGET_RATIO = 2.0
-CONNECT_BATCH = 200
+CONNECT_BATCH = 100  # stations connecting at once before the storm
 RETRY_S = 0.5
 ATTEMPTS = 20
 
@@ -83,6 +83,10 @@ class Storm:
     failures: list[str] = field(default_factory=list)
 
 
+def _no() -> None:
+    pass
+
+
 async def _call(station: Station, action: str, payload: dict[str, object]) -> None:
     await station.call(action, dict(payload), timeout_s=120.0)
 
@@ -94,18 +98,28 @@ def _status(status: str) -> tuple[str, dict[str, object]]:
     )
 
 
-async def _come_up(station_id: str, port: int, storm: Storm) -> Station:
-    """Connect, trying again after a refusal or a failure, as a charger does."""
+async def _come_up(
+    station_id: str, port: int, status: str, storm: Storm, on_admitted: Callable[[], None] = _no
+) -> Station:
+    """Connect, boot and report `status`; after a refusal or a lost connection, again after
+    a pause, as a charger does."""
     for attempt in range(ATTEMPTS):
+        station: Station | None = None
         try:
             station = await open_station(station_id, PASSWORD, V16, port)
-            break
-        except (OSError, HandshakeRefused, TimeoutError) as error:
+            on_admitted()
+            await _call(station, *BOOT[V16])
+            await _call(station, *_status(status))
+        except (OSError, HandshakeRefused, TimeoutError, RuntimeError) as error:
+            if station is not None:
+                station.abort()
             if attempt == ATTEMPTS - 1:
                 raise RuntimeError(f"{station_id}: {type(error).__name__}: {error}") from None
             storm.retries += 1
             await asyncio.sleep(RETRY_S)
-    return station
+        else:
+            return station
+    raise AssertionError("unreachable")
 
 
 async def prepare(ids: Sequence[str], port: int) -> list[Station]:
@@ -114,10 +128,7 @@ async def prepare(ids: Sequence[str], port: int) -> list[Station]:
     setup = Storm(len(ids), 0.0)
 
     async def one(station_id: str) -> None:
-        station = await _come_up(station_id, port, setup)
-        opened.append(station)
-        await _call(station, *BOOT[V16])
-        await _call(station, *_status("Unavailable"))
+        opened.append(await _come_up(station_id, port, "Unavailable", setup))
 
     for start in range(0, len(ids), CONNECT_BATCH):
         await asyncio.gather(*(one(i) for i in ids[start : start + CONNECT_BATCH]))
@@ -140,14 +151,14 @@ async def storm(
 
     async def return_(station_id: str, delay: float) -> None:
         await asyncio.sleep(delay)
-        try:
-            station = await _come_up(station_id, port, result)
+
+        def admitted() -> None:
             result.admitted_s = max(result.admitted_s, time.perf_counter() - dropped)
-            back.append(station)
-            await _call(station, *BOOT[V16])
-            await _call(station, *_status("Available"))
+
+        try:
+            back.append(await _come_up(station_id, port, "Available", result, admitted))
             result.ready_s = max(result.ready_s, time.perf_counter() - dropped)
-        except (RuntimeError, OSError, TimeoutError) as error:
+        except RuntimeError as error:
             result.failures.append(f"{station_id}: {type(error).__name__}: {error}")
 
     await asyncio.gather(*(return_(i, d) for i, d in zip(ids, delays, strict=True)))
