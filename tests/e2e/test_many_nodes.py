@@ -121,14 +121,18 @@ async def nodes(
             port = free_port()
             data = tmp_path / name
             data.mkdir()
-            env = os.environ | {
-                "VOLTBOOK_DATABASE_URL": pg_url,
-                "VOLTBOOK_DATA_DIR": str(data),
-                "VOLTBOOK_JWT_SECRET": SECRET,
-                "VOLTBOOK_LOG_LEVEL": "info",
-                "VOLTBOOK_REDIS_URL": REDIS_URL,
-                "VOLTBOOK_REDIS_PREFIX": prefix,
-            } | node_env
+            env = (
+                os.environ
+                | {
+                    "VOLTBOOK_DATABASE_URL": pg_url,
+                    "VOLTBOOK_DATA_DIR": str(data),
+                    "VOLTBOOK_JWT_SECRET": SECRET,
+                    "VOLTBOOK_LOG_LEVEL": "info",
+                    "VOLTBOOK_REDIS_URL": REDIS_URL,
+                    "VOLTBOOK_REDIS_PREFIX": prefix,
+                }
+                | node_env
+            )
             log = tmp_path / f"node-{name}.log"
             started.append(
                 Node(f"http://127.0.0.1:{port}", await start_server(env, port, log), log)

@@ -155,4 +155,3 @@ async def test_an_account_ended_on_node_a_closes_its_live_channel_on_node_b_with
         started = time.monotonic()
         assert await closed(app, within_s=5) == 4401, nodes.logs()
     print(f"\nclosed on node B {time.monotonic() - started:.2f} s after the sign-out on node A")
-
