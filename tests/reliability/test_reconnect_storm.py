@@ -18,7 +18,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from websockets.asyncio.server import ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 
-STATIONS = 100
 JITTER_S = 0.5
 # The short variant runs server and clients in one process beside the other tests: a loose
 # bound that still catches an admission gone back to a slow hash (about 20 times).
@@ -49,13 +48,14 @@ async def bare_port() -> AsyncIterator[int]:
         yield next(iter(server.sockets)).getsockname()[1]
 
 
+@pytest.mark.parametrize("stations", [50, pytest.param(200, marks=pytest.mark.long)])
 async def test_stations_dropped_at_once_are_all_admitted_once_with_their_latest_status(
-    served: tuple[str, Any], own_database: tuple[str, AsyncEngine], bare_port: int
+    served: tuple[str, Any], own_database: tuple[str, AsyncEngine], bare_port: int, stations: int
 ) -> None:
     raise_fd_limit()
     base, _app = served
     port = int(base.rsplit(":", 1)[1])
-    ids = [f"STORM-{n:04d}-{secrets.token_hex(2)}" for n in range(STATIONS)]
+    ids = [f"STORM-{n:04d}-{secrets.token_hex(2)}" for n in range(stations)]
     await bench.insert_stations(own_database[0], ids)
 
     ceiling, opened = await bench.storm(ids, bare_port, JITTER_S, seed=1)
@@ -64,14 +64,14 @@ async def test_stations_dropped_at_once_are_all_admitted_once_with_their_latest_
     try:
         assert measured.failures == []
         async with asyncio.timeout(10):  # the last writes of the storm settle
-            while (after := await bench.afterwards(own_database[0], port, ids)).online < STATIONS:
+            while (after := await bench.afterwards(own_database[0], port, ids)).online < stations:
                 await asyncio.sleep(0.2)
-        assert after == bench.Afterwards(online=STATIONS, available=STATIONS, connected=STATIONS)
+        assert after == bench.Afterwards(online=stations, available=stations, connected=stations)
     finally:
         bench.close_all(opened)
     ratio = measured.admitted_s / ceiling.admitted_s
     print(
-        f"\n{STATIONS} stations back within {JITTER_S:g} s: admitted in {measured.admitted_s:.2f} s "
+        f"\n{stations} stations back within {JITTER_S:g} s: admitted in {measured.admitted_s:.2f} s "
         f"(bare websockets {ceiling.admitted_s:.2f} s, ratio {ratio:.2f}); ready in "
         f"{measured.ready_s:.2f} s (bare {ceiling.ready_s:.2f} s)"
     )

@@ -217,6 +217,7 @@ def app_overrides() -> dict[str, object]:
     return {"websocket_send_block_s": 1.0}  # the stated bound, short for the test
 
 
+@pytest.mark.long  # about 16 s per database: 20,000 frames through the gateway
 async def test_a_station_that_stops_reading_is_closed_and_never_holds_up_another(
     base: str, http: httpx.AsyncClient, operator: dict[str, str]
 ) -> None:
