@@ -87,7 +87,12 @@ class OcppGateway:
         if password is None:
             await _deny(scope, send, 401, "HTTP Basic credentials for this station required")
             return
-        admission = await self._fleet.admit(station_id, password)
+        try:
+            admission = await self._fleet.admit(station_id, password)
+        except Exception:  # storage overloaded or down (a reconnect storm): come back later
+            _log.warning("station admission failed", station=station_id, exc_info=True)
+            await _deny(scope, send, 503, "try again later")
+            return
         if admission is Admission.UNKNOWN_STATION:
             await _deny(scope, send, 404, "no such station")
             return
@@ -203,5 +208,7 @@ async def _deny(scope: Scope, send: Send, status: int, detail: str) -> None:
     headers = [(b"content-type", b"text/plain; charset=utf-8")]
     if status == 401:
         headers.append((b"www-authenticate", b'Basic realm="voltbook OCPP"'))
+    if status == 503:
+        headers.append((b"retry-after", b"5"))
     await send({"type": "websocket.http.response.start", "status": status, "headers": headers})
     await send({"type": "websocket.http.response.body", "body": detail.encode()})
