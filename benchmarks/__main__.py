@@ -23,6 +23,7 @@ from benchmarks import (
     nearby_memory,
     ocpp_ingest,
     reservations,
+    storm,
 )
 from benchmarks.common import QUIET, Row
 
@@ -34,6 +35,7 @@ BENCHMARKS: dict[str, ModuleType] = {
     "ocpp_ingest": ocpp_ingest,
     "reservations": reservations,
     "geofence": geofence,
+    "storm": storm,
 }
 
 

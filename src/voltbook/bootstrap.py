@@ -205,8 +205,15 @@ def build_services(
         series=meter_series,
     )
     journal = build_journal(settings, uow, clock, telemetry)
+    send_bounds = (settings.websocket_send_queue, settings.websocket_send_block_s)
     gateway = OcppGateway(
-        fleet, charging, link, clock, validator, journal.note if settings.journal_enabled else None
+        fleet,
+        charging,
+        link,
+        clock,
+        validator,
+        journal.note if settings.journal_enabled else None,
+        *send_bounds,
     )
     vapid = vapid_keys(settings.data_dir, settings.vapid_private_key.get_secret_value())
     push = PushService(
@@ -251,7 +258,7 @@ def build_services(
         positions=(privacy.record_position, offer_reactions.position),
         vehicles=(vehicles.report, offer_reactions.vehicle),
     )
-    live = LiveHub(backend, settings.live_query_timeout_s)
+    live = LiveHub(backend, settings.live_query_timeout_s, send_bounds)
     places = StationPlaces(fleet, stations)
     # A recommendation waits this long at most for an open app to say where it is.
     ask_timeout_s = min(settings.live_query_timeout_s, 5.0)

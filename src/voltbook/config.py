@@ -42,6 +42,10 @@ class Settings(BaseSettings):
     body_limits: dict[str, int] = Field(default_factory=dict)
     ocpp_auto_register: bool = False
     ocpp_max_frame_bytes: int = 65_536
+    # Back-pressure on every WebSocket (stations and apps, docs/adr/0031): frames queued for
+    # one peer, and how long one send may wait for it to read; beyond either: close 4408.
+    websocket_send_queue: int = Field(default=256, ge=1)
+    websocket_send_block_s: float = Field(default=10.0, gt=0)
     ocpp_command_timeout_s: float = 30.0
     ocpp_heartbeat_interval_s: int = 300
     ocpp_accept_unknown_id_tags: bool = False

@@ -77,6 +77,8 @@ async def pg_engine(pg_url: str) -> AsyncIterator[AsyncEngine]:
 
 
 async def stop(node: Node) -> None:
+    if node.process.returncode is not None:
+        return  # killed by the test
     node.process.send_signal(signal.SIGTERM)
     try:
         async with asyncio.timeout(20):
@@ -87,7 +89,15 @@ async def stop(node: Node) -> None:
 
 
 @pytest.fixture
-async def nodes(pg_engine: AsyncEngine, pg_url: str, tmp_path: Path) -> AsyncIterator[TwoNodes]:
+def node_env() -> dict[str, str]:
+    """Settings a test module wants on both nodes (override the fixture)."""
+    return {}
+
+
+@pytest.fixture
+async def nodes(
+    pg_engine: AsyncEngine, pg_url: str, tmp_path: Path, node_env: dict[str, str]
+) -> AsyncIterator[TwoNodes]:
     from voltbook.security.passwords import Argon2idHasher
 
     async with pg_engine.begin() as connection:
@@ -111,14 +121,18 @@ async def nodes(pg_engine: AsyncEngine, pg_url: str, tmp_path: Path) -> AsyncIte
             port = free_port()
             data = tmp_path / name
             data.mkdir()
-            env = os.environ | {
-                "VOLTBOOK_DATABASE_URL": pg_url,
-                "VOLTBOOK_DATA_DIR": str(data),
-                "VOLTBOOK_JWT_SECRET": SECRET,
-                "VOLTBOOK_LOG_LEVEL": "info",
-                "VOLTBOOK_REDIS_URL": REDIS_URL,
-                "VOLTBOOK_REDIS_PREFIX": prefix,
-            }
+            env = (
+                os.environ
+                | {
+                    "VOLTBOOK_DATABASE_URL": pg_url,
+                    "VOLTBOOK_DATA_DIR": str(data),
+                    "VOLTBOOK_JWT_SECRET": SECRET,
+                    "VOLTBOOK_LOG_LEVEL": "info",
+                    "VOLTBOOK_REDIS_URL": REDIS_URL,
+                    "VOLTBOOK_REDIS_PREFIX": prefix,
+                }
+                | node_env
+            )
             log = tmp_path / f"node-{name}.log"
             started.append(
                 Node(f"http://127.0.0.1:{port}", await start_server(env, port, log), log)

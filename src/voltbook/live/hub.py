@@ -22,6 +22,7 @@ from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from voltbook.core.errors import DomainError, TimedOut, Unavailable
+from voltbook.core.outbox import QUEUE_LIMIT, SEND_BLOCK_S
 from voltbook.live.connection import Connection
 from voltbook.live.messages import (
     BadMessage,
@@ -94,9 +95,16 @@ class LiveBackend(Protocol):
 class LiveHub:
     """Every live channel of this node; what to send to whom."""
 
-    def __init__(self, backend: LiveBackend, query_timeout_s: float = 10.0) -> None:
+    def __init__(
+        self,
+        backend: LiveBackend,
+        query_timeout_s: float = 10.0,
+        send_bounds: tuple[int, float] = (QUEUE_LIMIT, SEND_BLOCK_S),
+    ) -> None:
         self._backend = backend
         self._query_timeout = query_timeout_s
+        # Frames queued for one app, and how long one send may wait for it (docs/adr/0031).
+        self._send_bounds = send_bounds
         self._by_driver: defaultdict[str, set[Connection]] = defaultdict(set)
         self._by_station: defaultdict[str, set[Connection]] = defaultdict(set)
         self._by_area: defaultdict[AreaTopic, set[Connection]] = defaultdict(set)
@@ -124,6 +132,7 @@ class LiveHub:
         except WebSocketDisconnect:
             pass
         finally:
+            connection.outbox.close()
             self._detach(connection)
             for _kind, future in connection.queries.values():
                 future.cancel()
@@ -153,7 +162,9 @@ class LiveHub:
         except Exception:  # any failure to prove who is calling is the same refusal
             await socket.close(CLOSE_UNAUTHENTICATED, "unauthenticated")
             return None
-        return Connection(socket, send, driver_id, staff, sign_in_id), since
+        bounds = self._send_bounds
+        connection = Connection(socket, send, driver_id, staff, sign_in_id, send_bounds=bounds)
+        return connection, since
 
     async def _greet(self, connection: Connection, since: object) -> None:
         """Welcome the app, then send what it missed since `since`.
@@ -343,16 +354,14 @@ class LiveHub:
                     targets |= connections
         if not targets:
             return
-        # One encoding, one ASGI message for all: the server only reads it.
+        # One encoding, one ASGI message for all: the server only reads it. Queued, never
+        # awaited: an app that stops reading cannot hold up the others (docs/adr/0031).
         frame = {
             "type": "websocket.send",
             "text": json.dumps(event.message(), separators=(",", ":")),
         }
         for connection in targets:
-            try:
-                await connection.raw_send(frame)
-            except Exception:  # noqa: S112 - a socket closing right now misses it, no more
-                continue
+            connection.offer(frame)
 
     async def _deliver(self, connection: Connection, event: NoticeQueued) -> None:
         async with connection.deliver_lock:
@@ -389,8 +398,7 @@ class LiveHub:
             if sign_in_ids is None or connection.sign_in_id in sign_in_ids
         ]
         for connection in ended:
-            with contextlib.suppress(Exception):  # closing already, or gone
-                await connection.socket.close(CLOSE_UNAUTHENTICATED, "signed out")
+            await connection.close(CLOSE_UNAUTHENTICATED, "signed out")
 
     async def close_ended(self) -> int:
         """Close every channel whose sign-in has ended or whose account changed role since it
@@ -402,8 +410,7 @@ class LiveHub:
         good = await self._backend.still_signed_in(sorted({c.sign_in_id for c in open_now}))
         ended = [c for c in open_now if good.get(c.sign_in_id) is not c.staff]
         for connection in ended:
-            with contextlib.suppress(Exception):
-                await connection.socket.close(CLOSE_UNAUTHENTICATED, "signed out")
+            await connection.close(CLOSE_UNAUTHENTICATED, "signed out")
         return len(ended)
 
     # --- bookkeeping ----------------------------------------------------------------------------

@@ -1,8 +1,12 @@
-"""One station's WebSocket: sending frames and matching the answers to our own calls."""
+"""One station's WebSocket: sending frames and matching the answers to our own calls.
+
+Frames go out through a bounded outbox: a station that stops reading is closed with 4408
+instead of holding up whoever sends to it (docs/adr/0031)."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import secrets
 from collections.abc import Callable
 from typing import Any
@@ -10,6 +14,7 @@ from typing import Any
 from starlette.types import Send
 
 from voltbook.core.errors import TimedOut, Unavailable, UpstreamFailed
+from voltbook.core.outbox import QUEUE_LIMIT, SEND_BLOCK_S, SLOW_PEER, Outbox
 from voltbook.ocpp.protocol import CallError, CallResult, Version, encode_call
 
 
@@ -20,24 +25,43 @@ class StationConnection:
         version: Version,
         send: Send,
         journal: Callable[[str, bool, str], None] | None = None,
+        send_limit: int = QUEUE_LIMIT,
+        send_block_s: float = SEND_BLOCK_S,
     ) -> None:
         self.station_id = station_id
         self.version = version
         self._send = send
         self._journal = journal  # (station, inbound, frame): notes every frame, both ways
-        self._lock = asyncio.Lock()
+        self._block_s = send_block_s
+        self._outbox: Outbox[str] = Outbox(
+            self._write, self._too_slow, limit=send_limit, block_s=send_block_s
+        )
+        self._outbox.start()
         self._pending: dict[str, asyncio.Future[dict[str, Any]]] = {}
         self.closed = False
         # 1.6: whether the charger reserves "any connector" as connector 0 (asked once).
         self.reserves_connector_zero: bool | None = None
 
     async def send_text(self, text: str) -> None:
+        """Queue a frame for the station (waits for room at most the send bound)."""
         if self.closed:
             raise Unavailable(f"station {self.station_id} is offline")
-        async with self._lock:
-            await self._send({"type": "websocket.send", "text": text})
+        await self._outbox.put(text)
+        if self._outbox.stalled is not None:
+            raise Unavailable(f"station {self.station_id} does not read what it is sent")
         if self._journal is not None:
             self._journal(self.station_id, False, text)
+
+    async def reply(self, text: str) -> None:
+        """Answer the station; a station closed meanwhile (gone, or too slow) misses it."""
+        with contextlib.suppress(Unavailable):
+            await self.send_text(text)
+
+    async def _write(self, text: str) -> None:
+        await self._send({"type": "websocket.send", "text": text})
+
+    async def _too_slow(self, reason: str) -> None:
+        await self.close(SLOW_PEER, "too slow: " + reason)
 
     async def call(self, action: str, payload: dict[str, Any], timeout_s: float) -> dict[str, Any]:
         """Send a CALL and wait for the station's CALLRESULT payload."""
@@ -68,15 +92,18 @@ class StationConnection:
             )
 
     async def close(self, code: int, reason: str) -> None:
+        """Close now: frames still queued are dropped."""
         if self.closed:
             return
-        async with self._lock:
-            await self._send({"type": "websocket.close", "code": code, "reason": reason})
         self.gone()
+        with contextlib.suppress(Exception):  # closing already, or gone
+            async with asyncio.timeout(self._block_s):
+                await self._send({"type": "websocket.close", "code": code, "reason": reason})
 
     def gone(self) -> None:
         """The socket is closed: every call still waiting fails now, not at its timeout."""
         self.closed = True
+        self._outbox.close()
         for future in self._pending.values():
             if not future.done():
                 future.set_exception(Unavailable(f"station {self.station_id} went offline"))

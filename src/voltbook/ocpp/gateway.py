@@ -17,6 +17,7 @@ from starlette.types import Receive, Scope, Send
 from voltbook.charging.service import ChargingService
 from voltbook.core.clock import Clock
 from voltbook.core.errors import DomainError, InvalidInput, NotFound
+from voltbook.core.outbox import QUEUE_LIMIT, SEND_BLOCK_S
 from voltbook.ocpp import v16, v201
 from voltbook.ocpp.connection import StationConnection
 from voltbook.ocpp.context import Handler, StationContext
@@ -53,6 +54,8 @@ class OcppGateway:
         clock: Clock,
         validator: SchemaValidator,
         journal: Callable[[str, bool, str], None] | None = None,
+        send_limit: int = QUEUE_LIMIT,
+        send_block_s: float = SEND_BLOCK_S,
     ) -> None:
         self._fleet = fleet
         self._charging = charging
@@ -62,6 +65,8 @@ class OcppGateway:
         # Notes every frame, both ways (station, inbound, text); it must not block (the
         # message journal queues and writes in batches).
         self._journal = journal
+        # Frames queued for one station, and how long one send may wait (docs/adr/0031).
+        self._send_bounds = (send_limit, send_block_s)
 
     # --- ASGI ---------------------------------------------------------------------------
 
@@ -82,7 +87,12 @@ class OcppGateway:
         if password is None:
             await _deny(scope, send, 401, "HTTP Basic credentials for this station required")
             return
-        admission = await self._fleet.admit(station_id, password)
+        try:
+            admission = await self._fleet.admit(station_id, password)
+        except Exception:  # storage overloaded or down (a reconnect storm): come back later
+            _log.warning("station admission failed", station=station_id, exc_info=True)
+            await _deny(scope, send, 503, "try again later")
+            return
         if admission is Admission.UNKNOWN_STATION:
             await _deny(scope, send, 404, "no such station")
             return
@@ -91,7 +101,7 @@ class OcppGateway:
             await _deny(scope, send, 401, "wrong credentials")
             return
         await send({"type": "websocket.accept", "subprotocol": version.value})
-        connection = StationConnection(station_id, version, send, self._journal)
+        connection = StationConnection(station_id, version, send, self._journal, *self._send_bounds)
         await self._serve(connection, receive)
 
     async def _serve(self, connection: StationConnection, receive: Receive) -> None:
@@ -116,6 +126,8 @@ class OcppGateway:
                     journal_text = text if isinstance(text, str) else text.decode(errors="replace")
                     self._journal(station_id, True, journal_text)
                 await self._handle(connection, context, text)
+                if connection.closed:  # replaced, or closed for not reading (ADR 0031)
+                    break
         finally:
             connection.gone()
             if self._link.detach(connection):
@@ -129,7 +141,7 @@ class OcppGateway:
         try:
             frame = parse_frame(raw)
         except OcppError as error:
-            await connection.send_text(
+            await connection.reply(
                 encode_error(error.unique_id or "-1", error.kind, version, error.description)
             )
             return
@@ -150,7 +162,7 @@ class OcppGateway:
             reply = encode_error(frame.unique_id, ErrorKind.INTERNAL, version, type(error).__name__)
         else:
             reply = encode_result(frame.unique_id, result)
-        await connection.send_text(reply)
+        await connection.reply(reply)
 
 
 def _handler(version: Version, action: str) -> Handler:
@@ -196,5 +208,7 @@ async def _deny(scope: Scope, send: Send, status: int, detail: str) -> None:
     headers = [(b"content-type", b"text/plain; charset=utf-8")]
     if status == 401:
         headers.append((b"www-authenticate", b'Basic realm="voltbook OCPP"'))
+    if status == 503:
+        headers.append((b"retry-after", b"5"))
     await send({"type": "websocket.http.response.start", "status": status, "headers": headers})
     await send({"type": "websocket.http.response.body", "body": detail.encode()})

@@ -14,6 +14,7 @@ from voltbook.core.bus import EventBus
 from voltbook.core.clock import Clock
 from voltbook.core.errors import InvalidInput, NotFound
 from voltbook.core.secrets import RehashingHasher
+from voltbook.core.turns import Turns
 from voltbook.stations.commands import Command, CommandAnswer
 from voltbook.stations.events import (
     ChargerHoldEnded,
@@ -85,6 +86,9 @@ class FleetService:
         self._verified: dict[str, bytes] = {}
         self._cache_key = secrets.token_bytes(32)
         self._touched: dict[str, float] = {}
+        # A station's connect and disconnect are stored in the order they happened here:
+        # a reconnect must not be overwritten by its old connection's late "offline".
+        self._presence = Turns()
 
     # --- credentials --------------------------------------------------------------------
 
@@ -148,18 +152,20 @@ class FleetService:
     # --- what stations tell -------------------------------------------------------------
 
     async def connected(self, station_id: str, version: str) -> None:
-        now = self._clock.now()
-        async with self._uow() as uow:
-            await uow.stations.set_online(station_id, True, now)
-            await uow.commit()
+        async with self._presence.of(station_id):
+            now = self._clock.now()
+            async with self._uow() as uow:
+                await uow.stations.set_online(station_id, True, now)
+                await uow.commit()
         self._touched[station_id] = self._clock.monotonic()
         await self._bus.publish(StationConnected(station_id, version, now))
 
     async def disconnected(self, station_id: str) -> None:
-        now = self._clock.now()
-        async with self._uow() as uow:
-            await uow.stations.set_online(station_id, False, now)
-            await uow.commit()
+        async with self._presence.of(station_id):
+            now = self._clock.now()
+            async with self._uow() as uow:
+                await uow.stations.set_online(station_id, False, now)
+                await uow.commit()
         self._touched.pop(station_id, None)
         await self._bus.publish(StationDisconnected(station_id, now))
 
