@@ -185,7 +185,8 @@ class OfferService:
     async def position_reported(self, driver_id: str, lat: float, lon: float, at: datetime) -> int:
         """A driver's app reported where it is; returns how many offers went out."""
         index = self._index
-        entered = self._presence.move(driver_id, lat, lon, at, index.containing(lat, lon), index)
+        inside = index.containing_ids(lat, lon)
+        entered = self._presence.move(driver_id, lat, lon, at, inside, index)
         if not entered:
             return 0
         self.areas_entered += len(entered)
