@@ -62,7 +62,7 @@ SECRET = "fanout-benchmark-secret-0123456789abcdef0123456789"
 LAT, LON = 48.8566, 2.3522
 TARGET_MS = 300.0
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
-CONNECT_BATCH = 500
+CONNECT_BATCH = 250
 
 RAW_SERVER = """
 import asyncio, sys, uvloop, websockets
@@ -83,7 +83,9 @@ async def handle(connection):
         clients.discard(connection)
 
 async def main(port):
-    async with serve(handle, "127.0.0.1", port, ping_interval=None, max_queue=None):
+    async with serve(
+        handle, "127.0.0.1", port, ping_interval=None, max_queue=None, open_timeout=None
+    ):
         await asyncio.Future()
 
 uvloop.run(main(int(sys.argv[1])))
@@ -126,7 +128,8 @@ class Listener(asyncio.Protocol):
                 return
             del self._buffer[: end + 4]
             self._upgraded = True
-            self.ready.set_result(None)
+            if not self.ready.done():
+                self.ready.set_result(None)
         while len(self._buffer) >= 2:
             length = self._buffer[1] & 0x7F
             offset = 2
@@ -187,16 +190,26 @@ class Listener(asyncio.Protocol):
 async def open_listener(
     port: int, path: str, headers: dict[str, str], wanted: str, source: str | None = None
 ) -> Listener:
+    """A connected listener; a refused or reset attempt is tried again (a busy server's
+    accept queue overflows while thousands connect), up to five times."""
     loop = asyncio.get_running_loop()
-    _, listener = await loop.create_connection(
-        lambda: Listener(path, headers, wanted),
-        HOST,
-        port,
-        local_addr=None if source is None else (source, 0),
-    )
-    async with asyncio.timeout(120):
-        await listener.ready
-    return listener
+    for attempt in range(5):
+        try:
+            _, listener = await loop.create_connection(
+                lambda: Listener(path, headers, wanted),
+                HOST,
+                port,
+                local_addr=None if source is None else (source, 0),
+            )
+            async with asyncio.timeout(120):
+                await listener.ready
+        except (OSError, RuntimeError):
+            if attempt == 4:
+                raise
+            await asyncio.sleep(0.5 * (attempt + 1))
+        else:
+            return listener
+    raise AssertionError("unreachable")
 
 
 # One socket to open: (port, path, headers, topic to follow or None, source address).
@@ -466,6 +479,9 @@ async def voltbook_nodes(
         cluster |= {
             "VOLTBOOK_REDIS_URL": redis_url,
             "VOLTBOOK_REDIS_PREFIX": f"fanout-{secrets.token_hex(4)}",
+            # A small pool each: one status write per round, and a shared PostgreSQL's
+            # max_connections (100 by default) must hold every node's pools.
+            "VOLTBOOK_DB_POOL_SIZE": "4",
         }
     async with contextlib.AsyncExitStack() as stack:
         served = []

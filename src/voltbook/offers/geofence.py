@@ -88,10 +88,7 @@ class _Cell:
             self._offers = list(self.covering.values())
         return self._offers
 
-    def touched(self, lat: float, lon: float) -> list[int]:
-        """The ids of the touching offers whose circle holds the point (boundary included)."""
-        if not self.touching:
-            return []
+    def columns(self) -> _Columns:
         if self._columns is None:
             rows = self.touching.values()
             self._columns = (
@@ -102,7 +99,13 @@ class _Cell:
                 array("d", [row[2] + _DOT_BAND for row in rows]),
                 array("d", [row[2] - _DOT_BAND for row in rows]),
             )
-        ids, xs, ys, zs, sure, maybe = self._columns
+        return self._columns
+
+    def touched(self, lat: float, lon: float) -> list[int]:
+        """The ids of the touching offers whose circle holds the point (boundary included)."""
+        if not self.touching:
+            return []
+        ids, xs, ys, zs, sure, maybe = self.columns()
         px, py, pz = _unit(lat, lon)
         n = len(ids)
         dots = list(
@@ -204,6 +207,13 @@ class OfferIndex:
                     del self._cells[key]
         self._offers.pop(offer_id, None)
         self._version.pop(offer_id, None)
+
+    def prepare(self) -> None:
+        """Make every cell's lookup data now (after many changes, such as a load) rather
+        than on the first lookup in each cell."""
+        for target in self._cells.values():
+            target.columns()
+            target.covering_ids()
 
     def containing(self, lat: float, lon: float) -> list[Offer]:
         """The offers whose circle contains (lat, lon), boundary included."""

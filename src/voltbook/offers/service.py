@@ -143,6 +143,7 @@ class OfferService:
         for offer_id, offer in fresh.items():
             if self._index.get(offer_id) != offer:
                 self._index.put(offer)
+        self._index.prepare()
         return len(current)
 
     def now(self) -> datetime:
