@@ -62,7 +62,7 @@ SECRET = "fanout-benchmark-secret-0123456789abcdef0123456789"
 LAT, LON = 48.8566, 2.3522
 TARGET_MS = 300.0
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
-CONNECT_BATCH = 250
+CONNECT_BATCH = 100
 
 RAW_SERVER = """
 import asyncio, sys, uvloop, websockets
@@ -481,7 +481,7 @@ async def voltbook_nodes(
             "VOLTBOOK_REDIS_PREFIX": f"fanout-{secrets.token_hex(4)}",
             # A small pool each: one status write per round, and a shared PostgreSQL's
             # max_connections (100 by default) must hold every node's pools.
-            "VOLTBOOK_DB_POOL_SIZE": "4",
+            "VOLTBOOK_DB_POOL_SIZE": "6",
         }
     async with contextlib.AsyncExitStack() as stack:
         served = []
@@ -530,7 +530,14 @@ async def voltbook_fanout(
                 },
                 "never",
             )
-            async with Clients.open(specs, options.per_process) as clients:
+            async with contextlib.AsyncExitStack() as stack:
+                try:
+                    clients = await stack.enter_async_context(
+                        Clients.open(specs, options.per_process)
+                    )
+                except RuntimeError as error:  # say what the nodes said
+                    logs = await asyncio.to_thread(_log_tails, workdir)
+                    raise RuntimeError(f"{error}\nnode logs:\n{logs}") from None
                 results = []
                 for n in range(rounds):
                     status = "Available" if n % 2 else "Preparing"
@@ -554,6 +561,12 @@ async def voltbook_fanout(
                     await asyncio.sleep(1.0)
             station.close()
             return results
+
+
+def _log_tails(workdir: Path) -> str:
+    return "\n---\n".join(
+        log.read_text(errors="replace")[-1500:] for log in sorted(workdir.glob("voltbook-*.log"))
+    )
 
 
 def _say(message: str) -> None:
