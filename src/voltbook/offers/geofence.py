@@ -9,11 +9,14 @@ south by default). Each offer is listed in every cell its circle's bounding box 
 pole): as *covering* the cell when the whole cell lies inside its circle, else as
 *touching* it. A lookup reads one cell: the covering offers hold the point without a
 check (their set of ids is kept ready per cell), and the touching ones are checked all at
-once by C loops (`map`, `itertools.compress`) over columns kept ready per cell: the straight
-(chord) distance between the point and each centre as unit vectors, which grows with the
-great-circle distance, against the chord of each radius. Within `_CHORD_BAND` of that chord
-(micrometres) rounding could disagree with `core.geo.great_circle_m`, so such a point is
-checked with that function itself: the index answers exactly what it answers.
+once by C loops (`map`, `itertools.compress`) over `array` columns kept ready per cell:
+the dot product of the point and each centre as unit vectors (the cosine of the angle
+between them, which falls as the great-circle distance grows) against the cosine of each
+radius as an angle. Within `_DOT_BAND` of it (a millimetre or less) rounding could disagree
+with `core.geo.great_circle_m`, so such a point is checked with that function itself: the
+index answers exactly what it answers. Contiguous columns matter as much as the C loops:
+with 100,000 offers the index spans hundreds of megabytes, and walking a cell's entries
+as objects scattered over the heap costs cache misses more than arithmetic.
 
 A cell is covered when its four corners lie at least `_COVER_MARGIN_M` inside the circle.
 That suffices: every point of the cell lies on a parallel between its two meridian edges,
