@@ -22,12 +22,23 @@ nothing here waits on I/O). Figures:
   grid geofence must do per report, one cell lookup in a dict of the same size, one
   great-circle distance and one store of the driver's last position.
 
-`items` is the number of offers' areas entered per report. See docs/benchmarks.md.
+`items` is the number of offers' areas entered per report.
+
+With `--geofence-live N`, the same reports also go through the live channel: `voltbook
+serve` runs in a child process on the same database (every driver sharing their location,
+none consenting to offers), and N apps (drivers of the stream) send `location` messages
+with an id and wait for the server's `ok`: the server keeps the position (one write) and
+hands it to the engine. An app may send 10 messages a second (the channel's rate limit),
+so each app paces itself below that and 9.5 N a second is the most this figure can show. Its
+ceiling, same run, same apps: `ping` → `pong` through the same channel (no storage).
+See docs/benchmarks.md.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import json
 import math
 import random
 import sys
@@ -35,10 +46,12 @@ import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 
-from benchmarks.common import Call, Ceiling, Row, measure, print_table
+from benchmarks.common import Call, Ceiling, Row, free_port, measure, print_table
+from benchmarks.ocpp_ingest import HOST, child_server, voltbook_env
 from voltbook import bootstrap
 from voltbook.config import Settings
 from voltbook.core.geo import EARTH_RADIUS_M, great_circle_m
@@ -46,11 +59,13 @@ from voltbook.offers.geofence import DEFAULT_CELL_DEG
 from voltbook.offers.service import OfferService
 from voltbook.storage import migrate
 from voltbook.storage.database import create_engine
-from voltbook.storage.tables import drivers, offer_deliveries, offers
+from voltbook.storage.tables import drivers, offer_deliveries, offers, sign_ins
 
 REGION = (40.0, 45.0, -80.0, -70.0)  # min lat, max lat, min lon, max lon
 STEP_M = 150.0
 TARGET = 20_000.0
+SECRET = "geofence-benchmark-secret-0123456789abcdef012345"
+APP_INTERVAL_S = 1.0 / 9.5  # below the live channel's 10 messages a second per app
 
 
 class Stream:
@@ -118,9 +133,9 @@ def offer_rows(count: int, rng: random.Random, now: datetime) -> list[dict[str, 
     return rows
 
 
-def engine_call(service: OfferService, stream: Stream) -> Call:
+def engine_call(service: OfferService, stream: Stream, offset: int = 0) -> Call:
     async def call(index: int, _worker: int) -> int:
-        driver, lat, lon = stream.report(index)
+        driver, lat, lon = stream.report(offset + index)
         before = service.areas_entered
         await service.position_reported(driver, lat, lon, datetime.now(UTC))
         return service.areas_entered - before
@@ -146,6 +161,107 @@ def bare_call(stream: Stream, cells: int) -> Call:
         return inside
 
     return call
+
+
+class App:
+    """One driver's live channel: one request at a time, answered by its id."""
+
+    def __init__(self, socket: Any) -> None:
+        self.socket = socket
+        self.sent_at = 0.0
+        self.step = 0
+
+    async def ask(self, message: dict[str, object], answer: str) -> None:
+        wait = self.sent_at + APP_INTERVAL_S - time.perf_counter()
+        if wait > 0:
+            await asyncio.sleep(wait)
+        self.sent_at = time.perf_counter()
+        await self.socket.send(json.dumps(message))
+        while True:
+            reply = json.loads(await self.socket.recv())
+            if reply.get("id") == message["id"]:
+                if reply.get("type") != answer:
+                    raise RuntimeError(f"{message['type']} answered {reply}")
+                return
+
+
+async def live_rows(
+    args: argparse.Namespace, url: str, workdir: Path, stream: Stream, label: str
+) -> list[Row]:
+    """Position reports and pings through the live channel of `voltbook serve`."""
+    from websockets.asyncio.client import connect
+
+    from voltbook.core.clock import SystemClock
+    from voltbook.drivers.model import Principal, Role
+    from voltbook.security.tokens import JwtTokens
+
+    count = min(args.geofence_live, stream.count)
+    engine = create_engine(url)
+    now = datetime.now(UTC)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(
+                drivers.update().values(consent_location=True, consent_offers=False)
+            )
+            await connection.execute(
+                sign_ins.insert(),
+                [{"id": f"si-{d}", "driver_id": d, "created_at": now} for d in stream.ids[:count]],
+            )
+    finally:
+        await engine.dispose()
+    tokens = JwtTokens(SECRET, 3600, SystemClock())
+    port = free_port()
+    command = [sys.executable, "-m", "voltbook", "serve", "--host", HOST, "--port", str(port)]
+    env = voltbook_env(url, workdir) | {"VOLTBOOK_JWT_SECRET": SECRET}
+    timing = {"duration_s": args.duration, "warmup_s": args.warmup}
+    async with child_server(
+        "voltbook", command, env, workdir, port, http=True, start_s=600
+    ) as served:
+        apps: list[App] = []
+        try:
+            for n in range(count):
+                token = tokens.issue(Principal(stream.ids[n], Role.DRIVER, f"si-{stream.ids[n]}"))
+                socket = await connect(
+                    f"ws://{HOST}:{port}/api/v1/live",
+                    additional_headers={"Authorization": f"Bearer {token[0]}"},
+                    ping_interval=None,
+                    max_queue=None,
+                )
+                json.loads(await socket.recv())  # welcome
+                apps.append(App(socket))
+            pid = served.pid
+
+            async def ping(index: int, worker: int) -> int:
+                await apps[worker].ask({"type": "ping", "id": f"p{index}"}, "pong")
+                return 0
+
+            async def location(index: int, worker: int) -> int:
+                app = apps[worker]
+                app.step += 1
+                lat = stream.lat0[worker] + app.step * stream.dlat[worker]
+                lon = stream.lon0[worker] + app.step * stream.dlon[worker]
+                message = {"type": "location", "id": f"l{index}", "lat": lat, "lon": lon}
+                await app.ask(message, "ok")
+                return 0
+
+            _say(f"live channel: ping, {count:,} apps")
+            ceiling = await measure(ping, concurrency=count, cpu_pid=pid, **timing)
+            _say(f"live channel: location, {count:,} apps")
+            stats = await measure(location, concurrency=count, cpu_pid=pid, **timing)
+        finally:
+            for app in apps:
+                await app.socket.close()
+    cap = f"≤ {count * 9.5:,.0f}/s by the apps' pace"
+    return [
+        Row("sqlite", label, f"live ping ({cap})", ceiling),
+        Row(
+            "sqlite",
+            label,
+            f"live location ({cap})",
+            stats,
+            [Ceiling("live ping", ceiling.qps)],
+        ),
+    ]
 
 
 async def run(args: argparse.Namespace) -> list[Row]:
@@ -200,13 +316,18 @@ async def run(args: argparse.Namespace) -> list[Row]:
                         bare_call(stream, len(loaded_cells(services.offers))), **timing
                     )
                     rows.append(Row("sqlite", f"{count:,} offers", "bare loop", ceiling_stats))
+                # Every driver reports once, unmeasured: the figures compare each report with
+                # a previous position, as in a city where the drivers are moving.
+                warm = engine_call(services.offers, stream)
+                for index in range(stream.count):
+                    await warm(index, 0)
                 layer = (
                     "position_reported"
                     if share == 0
                     else f"position_reported, {args.geofence_consenting:g} % consent"
                 )
                 _say(f"{layer}, {stream.count:,} drivers")
-                stats = await measure(engine_call(services.offers, stream), **timing)
+                stats = await measure(engine_call(services.offers, stream, stream.count), **timing)
                 async with engine.connect() as connection:
                     written = await connection.scalar(
                         sa.select(sa.func.count()).select_from(offer_deliveries)
@@ -222,6 +343,9 @@ async def run(args: argparse.Namespace) -> list[Row]:
                 rows.append(Row("sqlite", f"{count:,} offers", layer, stats, ceilings, target, met))
         finally:
             await engine.dispose()
+        if args.geofence_live > 0:
+            label = f"{count:,} offers"
+            rows += await live_rows(args, url, Path(workdir), stream, label)
     title = (
         f"geofence: {count:,} live offers, {stream.count:,} drivers moving, one core; "
         f"{args.duration:g} s per figure after {args.warmup:g} s warm-up"
@@ -243,6 +367,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument(
         "--geofence-drivers", type=int, default=20_000, help="drivers moving (default 20,000)"
+    )
+    group.add_argument(
+        "--geofence-live",
+        type=int,
+        default=0,
+        help="apps reporting through the live channel (default 0: no live figure)",
     )
     group.add_argument(
         "--geofence-consenting",

@@ -616,19 +616,26 @@ def _start(
 
 @contextlib.asynccontextmanager
 async def child_server(
-    name: str, command: list[str], env: dict[str, str], workdir: Path, port: int, *, http: bool
+    name: str,
+    command: list[str],
+    env: dict[str, str],
+    workdir: Path,
+    port: int,
+    *,
+    http: bool,
+    start_s: float = 60.0,
 ) -> AsyncIterator[Served]:
     """A server in a child process; yields once it accepts (or answers /healthz)."""
     log = workdir / f"{name}-{port}.log"
     process = await asyncio.to_thread(_start, command, env, workdir, log)
     try:
-        deadline = time.monotonic() + 60.0
+        deadline = time.monotonic() + start_s
         while True:
             if process.poll() is not None:
                 tail = (await asyncio.to_thread(log.read_text, errors="replace"))[-3000:]
                 raise RuntimeError(f"{name} exited with {process.returncode}:\n{tail}")
             if time.monotonic() > deadline:
-                raise RuntimeError(f"{name} did not start within 60 s")
+                raise RuntimeError(f"{name} did not start within {start_s:g} s")
             if await _answers(port, http):
                 break
             await asyncio.sleep(0.1)

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import math
 import random
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from voltbook.core.errors import InvalidInput
-from voltbook.core.geo import great_circle_m
+from voltbook.core.geo import EARTH_RADIUS_M, great_circle_m
 from voltbook.offers.geofence import OfferIndex, Presence
 from voltbook.offers.model import Area, DriverProfile, Offer, OfferKind, Trigger
 
@@ -137,6 +138,31 @@ def test_the_index_answers_exactly_what_checking_every_offer_answers(
             if great_circle_m(o.area.lat, o.area.lon, lat, lon) <= o.area.radius_m
         }
         assert {o.id for o in index.containing(lat, lon)} == expected
+        assert index.containing_ids(lat, lon) == expected
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    lat=st.floats(-80.0, 80.0),
+    lon=st.floats(-180.0, 180.0),
+    bearing=st.floats(0.0, 6.28),
+    metres=st.floats(1_000.0, 50_000.0),
+)
+def test_a_point_on_the_boundary_is_inside_as_the_exact_distance_says(
+    lat: float, lon: float, bearing: float, metres: float
+) -> None:
+    # A point about `metres` away; the circle's radius is its distance to the last bit.
+    plat = max(-89.0, min(89.0, lat + math.degrees(metres / EARTH_RADIUS_M) * math.cos(bearing)))
+    plon = lon + math.degrees(metres / EARTH_RADIUS_M) * math.sin(bearing)
+    plon = (plon + 180.0) % 360.0 - 180.0
+    radius = great_circle_m(lat, lon, plat, plon)
+    assume(1_000.0 <= radius <= 50_000.0)
+    on = make(1, area=Area(lat, lon, radius))
+    short = make(2, area=Area(lat, lon, math.nextafter(radius, 0.0)))
+    index = OfferIndex([on, short])
+
+    assert index.containing_ids(plat, plon) == {1}
+    assert [o.id for o in index.containing(plat, plon)] == [1]
 
 
 def test_presence_reports_an_area_as_entered_only_when_the_last_position_was_outside() -> None:
@@ -146,7 +172,7 @@ def test_presence_reports_an_area_as_entered_only_when_the_last_position_was_out
 
     def move(lat: float, minutes: int) -> list[Offer]:
         at = T0 + timedelta(minutes=minutes)
-        return presence.move("ann", lat, -71.06, at, index.containing(lat, -71.06), index)
+        return presence.move("ann", lat, -71.06, at, index.containing_ids(lat, -71.06), index)
 
     assert move(42.40, 0) == []
     assert move(42.36, 1) == [offer]
@@ -159,32 +185,33 @@ def test_presence_reports_an_area_as_entered_only_when_the_last_position_was_out
 def test_an_offer_added_or_moved_over_a_driver_is_not_entered_by_them() -> None:
     index = OfferIndex()
     presence = Presence(timedelta(minutes=30))
-    presence.move("ann", 42.36, -71.06, T0, [], index)
+    presence.move("ann", 42.36, -71.06, T0, frozenset(), index)
     index.put(make(1, area=Area(42.36, -71.06, 1_000.0)))
     index.put(make(2, area=Area(42.37, -71.06, 1_000.0)))  # ann was 1.1 km away: outside
 
     at = T0 + timedelta(minutes=1)
-    entered = presence.move("ann", 42.365, -71.06, at, index.containing(42.365, -71.06), index)
+    entered = presence.move("ann", 42.365, -71.06, at, index.containing_ids(42.365, -71.06), index)
 
     assert [o.id for o in entered] == [2]
     index.put(make(3, area=Area(42.30, -71.06, 1_000.0)))
     index.put(make(3, area=Area(42.366, -71.06, 5_000.0)))  # moved over where ann was
     at = T0 + timedelta(minutes=2)
-    again = presence.move("ann", 42.366, -71.06, at, index.containing(42.366, -71.06), index)
+    again = presence.move("ann", 42.366, -71.06, at, index.containing_ids(42.366, -71.06), index)
     assert again == []
 
 
 def test_a_first_report_enters_nothing() -> None:
     offer = make(1, area=Area(42.36, -71.06, 1_000.0))
     index = OfferIndex([offer])
-    assert Presence(timedelta(minutes=30)).move("ann", 42.36, -71.06, T0, [offer], index) == []
+    inside = frozenset({1})
+    assert Presence(timedelta(minutes=30)).move("ann", 42.36, -71.06, T0, inside, index) == []
 
 
 def test_presence_forgets_old_positions() -> None:
     presence = Presence(timedelta(minutes=30))
     index = OfferIndex()
-    presence.move("ann", 42.36, -71.06, T0, [], index)
-    presence.move("ben", 42.36, -71.06, T0 + timedelta(minutes=20), [], index)
+    presence.move("ann", 42.36, -71.06, T0, frozenset(), index)
+    presence.move("ben", 42.36, -71.06, T0 + timedelta(minutes=20), frozenset(), index)
 
     assert presence.forget_before(T0 + timedelta(minutes=10)) == 1
     assert presence.last("ann", T0 + timedelta(minutes=21)) is None

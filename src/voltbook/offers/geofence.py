@@ -6,28 +6,124 @@ driver's app reports, so it never touches storage.
 The index is a grid of latitude/longitude cells (`cell_deg` degrees, about 11 km north to
 south by default). Each offer is listed in every cell its circle's bounding box touches
 (`core.geo.bounding_boxes`, which also handles circles across the antimeridian or around a
-pole); a lookup reads one cell, drops candidates by a padded bounding-box test and checks
-the rest with the exact great-circle distance: `core.geo.great_circle_m`'s formula, step
-for step, with the centre's sine and cosine worked out once when the offer is indexed
-(the same operations in the same order, so the same result to the last bit).
+pole): as *covering* the cell when the whole cell lies inside its circle, else as
+*touching* it. A lookup reads one cell: the covering offers hold the point without a
+check (their set of ids is kept ready per cell), and the touching ones are checked all at
+once by C loops (`map`, `itertools.compress`) over `array` columns kept ready per cell:
+the dot product of the point and each centre as unit vectors (the cosine of the angle
+between them, which falls as the great-circle distance grows) against the cosine of each
+radius as an angle. Within `_DOT_BAND` of it (a millimetre or less) rounding could disagree
+with `core.geo.great_circle_m`, so such a point is checked with that function itself: the
+index answers exactly what it answers. Contiguous columns matter as much as the C loops:
+with 100,000 offers the index spans hundreds of megabytes, and walking a cell's entries
+as objects scattered over the heap costs cache misses more than arithmetic.
+
+A cell is covered when its four corners lie at least `_COVER_MARGIN_M` inside the circle.
+That suffices: every point of the cell lies on a parallel between its two meridian edges,
+and along a parallel the distance to the centre only grows with the longitude difference,
+so the farthest point of that stretch is on a meridian edge; a meridian edge is an arc of a
+great circle, which a circle smaller than a hemisphere cuts in one arc, so an edge whose
+ends are inside is inside. The margin keeps rounding from mattering: a point of a covered
+cell is at least that far inside, where the exact distance cannot disagree.
 """
 
 from __future__ import annotations
 
 import math
+from array import array
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import compress, repeat
+from operator import add, ge, mul
+from typing import TYPE_CHECKING
 
 from voltbook.core.geo import EARTH_RADIUS_M, bounding_boxes, great_circle_m
 from voltbook.offers.model import Offer
 
 DEFAULT_CELL_DEG = 0.1
 _NONE: frozenset[int] = frozenset()
+_COVER_MARGIN_M = 1.0
+_DOT_BAND = 1e-14  # of the cosine of the angle to the centre: a millimetre or less
 
-# (offer, centre lat, centre lon, radius m, min lat, max lat, min lon, max lon,
-#  sine and cosine of the centre's latitude)
-_Entry = tuple[Offer, float, float, float, float, float, float, float, float, float]
+_Vector = tuple[float, float, float]
+if TYPE_CHECKING:
+    # ids; centres' x, y, z; the radius's cosine, raised and lowered by _DOT_BAND
+    _Columns = tuple[
+        array[int], array[float], array[float], array[float], array[float], array[float]
+    ]
+
+
+def _unit(lat: float, lon: float) -> _Vector:
+    phi, lmb = math.radians(lat), math.radians(lon)
+    cos_phi = math.cos(phi)
+    return (cos_phi * math.cos(lmb), cos_phi * math.sin(lmb), math.sin(phi))
+
+
+class _Cell:
+    """The offers listed in one cell: covering it (no check needed) or touching it."""
+
+    __slots__ = ("_columns", "_ids", "_offers", "covering", "touching")
+
+    def __init__(self) -> None:
+        self.covering: dict[int, Offer] = {}
+        # offer id -> (offer, centre as a unit vector, cosine of the radius as an angle)
+        self.touching: dict[int, tuple[Offer, _Vector, float]] = {}
+        self._ids: frozenset[int] | None = None
+        self._offers: list[Offer] | None = None
+        self._columns: _Columns | None = None
+
+    def __bool__(self) -> bool:
+        return bool(self.covering) or bool(self.touching)
+
+    def changed(self) -> None:
+        self._ids = None
+        self._offers = None
+        self._columns = None
+
+    def covering_ids(self) -> frozenset[int]:
+        if self._ids is None:
+            self._ids = frozenset(self.covering)
+        return self._ids
+
+    def covering_offers(self) -> list[Offer]:
+        if self._offers is None:
+            self._offers = list(self.covering.values())
+        return self._offers
+
+    def columns(self) -> _Columns:
+        if self._columns is None:
+            rows = self.touching.values()
+            self._columns = (
+                array("q", self.touching),
+                array("d", [row[1][0] for row in rows]),
+                array("d", [row[1][1] for row in rows]),
+                array("d", [row[1][2] for row in rows]),
+                array("d", [row[2] + _DOT_BAND for row in rows]),
+                array("d", [row[2] - _DOT_BAND for row in rows]),
+            )
+        return self._columns
+
+    def touched(self, lat: float, lon: float) -> list[int]:
+        """The ids of the touching offers whose circle holds the point (boundary included)."""
+        if not self.touching:
+            return []
+        ids, xs, ys, zs, sure, maybe = self.columns()
+        px, py, pz = _unit(lat, lon)
+        n = len(ids)
+        dots = list(
+            map(
+                add,
+                map(add, map(mul, repeat(px, n), xs), map(mul, repeat(py, n), ys)),
+                map(mul, repeat(pz, n), zs),
+            )
+        )
+        found = list(compress(ids, map(ge, dots, maybe)))
+        if found and len(found) != sum(map(ge, dots, sure)):
+            # Within millimetres of a boundary: the exact distance decides.
+            areas = {i: self.touching[i][0].area for i in found}
+            found = [i for i in found if areas[i].contains(lat, lon)]
+        return found
 
 
 class OfferIndex:
@@ -35,7 +131,7 @@ class OfferIndex:
 
     def __init__(self, offers: Iterable[Offer] = (), cell_deg: float = DEFAULT_CELL_DEG) -> None:
         self._cell = cell_deg
-        self._cells: dict[tuple[int, int], dict[int, _Entry]] = {}
+        self._cells: dict[tuple[int, int], _Cell] = {}
         self._keys: dict[int, list[tuple[int, int]]] = {}
         self._offers: dict[int, Offer] = {}
         self._version: dict[int, int] = {}
@@ -66,27 +162,37 @@ class OfferIndex:
         area = offer.area
         cell = self._cell
         keys: list[tuple[int, int]] = []
-        phi = math.radians(area.lat)
-        sin_lat, cos_lat = math.sin(phi), math.cos(phi)
+        inner = area.radius_m - _COVER_MARGIN_M
+        touching = (
+            offer,
+            _unit(area.lat, area.lon),
+            math.cos(area.radius_m / EARTH_RADIUS_M),
+        )
         for box in bounding_boxes(area.lat, area.lon, area.radius_m):
-            entry: _Entry = (
-                offer,
-                area.lat,
-                area.lon,
-                area.radius_m,
-                box.min_lat,
-                box.max_lat,
-                box.min_lon,
-                box.max_lon,
-                sin_lat,
-                cos_lat,
-            )
-            for row in range(math.floor(box.min_lat / cell), math.floor(box.max_lat / cell) + 1):
-                for col in range(
-                    math.floor(box.min_lon / cell), math.floor(box.max_lon / cell) + 1
-                ):
+            rows = range(math.floor(box.min_lat / cell), math.floor(box.max_lat / cell) + 1)
+            cols = range(math.floor(box.min_lon / cell), math.floor(box.max_lon / cell) + 1)
+            # Which grid corners lie inside, each worked out once for the cells around it.
+            corner = {
+                (row, col): great_circle_m(area.lat, area.lon, row * cell, col * cell) <= inner
+                for row in range(rows.start, rows.stop + 1)
+                for col in range(cols.start, cols.stop + 1)
+            }
+            for row in rows:
+                for col in cols:
                     key = (row, col)
-                    self._cells.setdefault(key, {})[offer.id] = entry
+                    target = self._cells.get(key)
+                    if target is None:
+                        target = self._cells[key] = _Cell()
+                    if (
+                        corner[row, col]
+                        and corner[row + 1, col]
+                        and corner[row, col + 1]
+                        and corner[row + 1, col + 1]
+                    ):
+                        target.covering[offer.id] = offer
+                    else:
+                        target.touching[offer.id] = touching
+                    target.changed()
                     keys.append(key)
         self._keys[offer.id] = keys
         self._offers[offer.id] = offer
@@ -95,33 +201,39 @@ class OfferIndex:
 
     def remove(self, offer_id: int) -> None:
         for key in self._keys.pop(offer_id, ()):
-            members = self._cells.get(key)
-            if members is not None:
-                members.pop(offer_id, None)
-                if not members:
+            target = self._cells.get(key)
+            if target is not None:
+                target.covering.pop(offer_id, None)
+                target.touching.pop(offer_id, None)
+                target.changed()
+                if not target:
                     del self._cells[key]
         self._offers.pop(offer_id, None)
         self._version.pop(offer_id, None)
 
+    def prepare(self) -> None:
+        """Make every cell's lookup data now (after many changes, such as a load) rather
+        than on the first lookup in each cell."""
+        for target in self._cells.values():
+            target.columns()
+            target.covering_ids()
+
     def containing(self, lat: float, lon: float) -> list[Offer]:
         """The offers whose circle contains (lat, lon), boundary included."""
-        members = self._cells.get((math.floor(lat / self._cell), math.floor(lon / self._cell)))
-        if not members:
+        target = self._cells.get((math.floor(lat / self._cell), math.floor(lon / self._cell)))
+        if target is None:
             return []
-        phi = math.radians(lat)
-        sin2, cos2 = math.sin(phi), math.cos(phi)
-        found: list[Offer] = []
-        for entry in members.values():
-            if entry[4] <= lat <= entry[5] and entry[6] <= lon <= entry[7]:
-                # core.geo.great_circle_m(entry[1], entry[2], lat, lon), centre terms cached
-                sin1, cos1 = entry[8], entry[9]
-                dlmb = math.radians(lon - entry[2])
-                cos_dl = math.cos(dlmb)
-                y = math.hypot(cos2 * math.sin(dlmb), cos1 * sin2 - sin1 * cos2 * cos_dl)
-                x = sin1 * sin2 + cos1 * cos2 * cos_dl
-                if EARTH_RADIUS_M * math.atan2(y, x) <= entry[3]:
-                    found.append(entry[0])
+        found = target.covering_offers().copy()
+        found += [self._offers[i] for i in target.touched(lat, lon)]
         return found
+
+    def containing_ids(self, lat: float, lon: float) -> frozenset[int]:
+        """The ids of `containing(lat, lon)`: what a position report needs, at less cost."""
+        target = self._cells.get((math.floor(lat / self._cell), math.floor(lon / self._cell)))
+        if target is None:
+            return _NONE
+        touched = target.touched(lat, lon)
+        return target.covering_ids().union(touched) if touched else target.covering_ids()
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,21 +269,23 @@ class Presence:
         lat: float,
         lon: float,
         at: datetime,
-        inside: list[Offer],
+        inside: frozenset[int],
         index: OfferIndex,
     ) -> list[Offer]:
-        """Record the new position (`inside`: the offers of `index` whose areas hold it);
-        returns those of `inside` whose area was just entered."""
+        """Record the new position (`inside`: the ids of the offers of `index` whose areas
+        hold it, as `index.containing_ids` tells); returns the offers whose area was just
+        entered."""
         previous = self._last.get(driver_id)
-        ids = frozenset([o.id for o in inside if o.id is not None]) if inside else _NONE
-        self._last[driver_id] = _Last(lat, lon, at, ids, index.version)
+        self._last[driver_id] = _Last(lat, lon, at, inside, index.version)
         if not inside or previous is None or at - previous.at > self._forget:
             return []
+        new = inside - previous.inside if previous.inside else inside
         entered: list[Offer] = []
-        for offer in inside:
-            if offer.id in previous.inside or offer.id is None:
+        for offer_id in sorted(new):
+            offer = index.get(offer_id)
+            if offer is None:
                 continue
-            if index.version_of(offer.id) > previous.version:
+            if index.version_of(offer_id) > previous.version:
                 # Added or changed since: was the previous position outside its area?
                 area = offer.area
                 if great_circle_m(area.lat, area.lon, previous.lat, previous.lon) <= area.radius_m:

@@ -144,6 +144,7 @@ class OfferService:
         for offer_id, offer in fresh.items():
             if self._index.get(offer_id) != offer:
                 self._index.put(offer)
+        self._index.prepare()
         return len(current)
 
     def now(self) -> datetime:
@@ -186,7 +187,8 @@ class OfferService:
     async def position_reported(self, driver_id: str, lat: float, lon: float, at: datetime) -> int:
         """A driver's app reported where it is; returns how many offers went out."""
         index = self._index
-        entered = self._presence.move(driver_id, lat, lon, at, index.containing(lat, lon), index)
+        inside = index.containing_ids(lat, lon)
+        entered = self._presence.move(driver_id, lat, lon, at, inside, index)
         if not entered:
             return 0
         self.areas_entered += len(entered)
