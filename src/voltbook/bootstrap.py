@@ -57,6 +57,7 @@ from voltbook.storage import migrate
 from voltbook.storage.database import create_engine, create_reader
 from voltbook.storage.site_versions import SqlSiteVersions
 from voltbook.storage.unit_of_work import SqlUnitOfWork
+from voltbook.storage.write_turns import WriteTurns
 from voltbook.telemetry import CountingSender, Telemetry, TimedLink
 from voltbook.wiring import background
 from voltbook.wiring.alarms import AlarmReactions
@@ -128,8 +129,10 @@ def build_services(
     ids = TimeOrderedIds()
     failures = HandlerFailures()
 
+    turns = WriteTurns() if engine.dialect.name == "sqlite" else None  # docs/adr/0032
+
     def uow(*, read_only: bool = False) -> SqlUnitOfWork:
-        return SqlUnitOfWork(engine, clock, read_only=read_only, reader=reader)
+        return SqlUnitOfWork(engine, clock, read_only=read_only, reader=reader, turns=turns)
 
     async def ready() -> str | None:
         try:
