@@ -211,6 +211,7 @@ def _run_fast(main: Coroutine[Any, Any, None]) -> None:
 
 def _server(settings: Settings, host: str, port: int) -> uvicorn.Server:
     from voltbook.api.app import create_app
+    from voltbook.api.lean_websocket import LeanWebSocketProtocol
     from voltbook.api.web import WebOptions
     from voltbook.bootstrap import open_services
 
@@ -232,6 +233,7 @@ def _server(settings: Settings, host: str, port: int) -> uvicorn.Server:
         # Forwarded headers only from the proxies named in the settings (none by default).
         proxy_headers=bool(settings.trusted_proxies),
         forwarded_allow_ips=settings.trusted_proxies or None,
+        ws=LeanWebSocketProtocol,  # uvicorn's, keeping less per idle socket
         ws_max_size=settings.ocpp_max_frame_bytes,  # bigger frames close with 1009
         # Pings keep live channels and station sockets open through proxies and find dead
         # peers; a peer that does not answer within the same time is dropped.
