@@ -97,6 +97,7 @@ from voltbook.storage.tables import (
     sites,
     stations,
 )
+from voltbook.storage.write_turns import WriteTurns
 
 DEFAULT_PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 HOST = "127.0.0.1"
@@ -406,8 +407,11 @@ def service_booking(services: Services, fixture: Fixture, target: Target, tally:
 
 
 def insert_ceiling(engine: AsyncEngine, fixture: Fixture, tally: Tally) -> Call:
-    """A booking row INSERTed into `reservations`, one transaction each: the ceiling."""
+    """A booking row INSERTed into `reservations`, one transaction each: the ceiling. On
+    SQLite the writers take turns in this process as the server's do (docs/adr/0032), so
+    that the ceiling is not held down by SQLite's polling for its write lock."""
     counter = itertools.count()
+    turns = WriteTurns() if is_sqlite(str(engine.url)) else None
     statement = reservations.insert().returning(reservations.c.id)
     created = datetime.now(UTC)
     base = fixture.epoch
@@ -416,6 +420,17 @@ def insert_ceiling(engine: AsyncEngine, fixture: Fixture, tally: Tally) -> Call:
         n = next(counter)
         slot, evse = divmod(n, fixture.evses)
         starts_at = base + slot * SLOT
+        if turns is not None:
+            await turns.take()
+        try:
+            await insert(n, evse, starts_at)
+        finally:
+            if turns is not None:
+                turns.give_back()
+        tally.created += 1
+        return 1
+
+    async def insert(n: int, evse: int, starts_at: datetime) -> None:
         async with engine.begin() as connection:
             await connection.execute(
                 statement,
@@ -434,8 +449,6 @@ def insert_ceiling(engine: AsyncEngine, fixture: Fixture, tally: Tally) -> Call:
                     "created_at": created,
                 },
             )
-        tally.created += 1
-        return 1
 
     return call
 

@@ -9,7 +9,7 @@ import contextlib
 import hmac
 import os
 import secrets
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
@@ -57,6 +57,7 @@ from voltbook.storage import migrate
 from voltbook.storage.database import create_engine, create_reader
 from voltbook.storage.site_versions import SqlSiteVersions
 from voltbook.storage.unit_of_work import SqlUnitOfWork
+from voltbook.storage.write_turns import WriteTurns
 from voltbook.telemetry import CountingSender, Telemetry, TimedLink
 from voltbook.wiring import background
 from voltbook.wiring.alarms import AlarmReactions
@@ -112,6 +113,23 @@ def _secret(configured: str, data_dir: Path, name: str) -> str:
     return secret
 
 
+def readiness(engine: AsyncEngine) -> Callable[[], Awaitable[str | None]]:
+    """What `/readyz` asks: None when storage answers and its schema is the newest, else why
+    not."""
+
+    async def ready() -> str | None:
+        try:
+            async with engine.connect() as connection:
+                await connection.execute(sa.text("SELECT 1"))
+            if not await migrate.is_current(engine):
+                return "the database schema is not at the newest revision"
+        except Exception as error:  # readiness must answer, whatever storage does
+            return f"storage unreachable: {type(error).__name__}"
+        return None
+
+    return ready
+
+
 def build_services(
     settings: Settings,
     engine: AsyncEngine,
@@ -129,19 +147,12 @@ def build_services(
     ids = TimeOrderedIds()
     failures = HandlerFailures()
 
+    turns = WriteTurns() if engine.dialect.name == "sqlite" else None  # docs/adr/0032
+
     def uow(*, read_only: bool = False) -> SqlUnitOfWork:
-        return SqlUnitOfWork(engine, clock, read_only=read_only, reader=reader)
+        return SqlUnitOfWork(engine, clock, read_only=read_only, reader=reader, turns=turns)
 
-    async def ready() -> str | None:
-        try:
-            async with engine.connect() as connection:
-                await connection.execute(sa.text("SELECT 1"))
-            if not await migrate.is_current(engine):
-                return "the database schema is not at the newest revision"
-        except Exception as error:  # readiness must answer, whatever storage does
-            return f"storage unreachable: {type(error).__name__}"
-        return None
-
+    ready = readiness(engine)
     hasher = Argon2idHasher()
     # Station passwords are 16-40 character secrets: a fast keyed hash (docs/adr/0015).
     station_hasher = StationPasswordHasher(station_key(settings))

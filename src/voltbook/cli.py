@@ -213,8 +213,8 @@ def _run_fast(main: Coroutine[Any, Any, None]) -> None:
 
 def _server(settings: Settings, host: str, port: int) -> uvicorn.Server:
     from voltbook.api.app import create_app
+    from voltbook.api.lean_websocket import LeanWebSocketProtocol
     from voltbook.api.web import WebOptions
-    from voltbook.api.websocket_protocol import WebSocketProtocol
     from voltbook.bootstrap import open_services
 
     web = WebOptions(tile_url=settings.tile_url, tile_attribution=settings.tile_attribution)
@@ -235,7 +235,9 @@ def _server(settings: Settings, host: str, port: int) -> uvicorn.Server:
         # Forwarded headers only from the proxies named in the settings (none by default).
         proxy_headers=bool(settings.trusted_proxies),
         forwarded_allow_ips=settings.trusted_proxies or None,
-        ws=WebSocketProtocol,  # closes a peer that stopped reading at once (ADR 0031)
+        # A close goes out at once to a peer that stopped reading (ADR 0031), and an idle
+        # socket keeps less (ADR 0032).
+        ws=LeanWebSocketProtocol,
         ws_max_size=settings.ocpp_max_frame_bytes,  # bigger frames close with 1009
         # Pings keep live channels and station sockets open through proxies and find dead
         # peers; a peer that does not answer within the same time is dropped.

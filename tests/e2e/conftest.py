@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.conftest import PG_ADMIN_DSN
 from voltbook.api.app import create_app
-from voltbook.api.websocket_protocol import WebSocketProtocol
+from voltbook.api.lean_websocket import LeanWebSocketProtocol
 from voltbook.bootstrap import open_services
 from voltbook.config import Settings
 from voltbook.services import Services
@@ -57,7 +57,7 @@ async def running_app(settings: Settings) -> AsyncIterator[tuple[str, FastAPI]]:
         port=port,
         log_level="warning",
         access_log=False,
-        ws=WebSocketProtocol,
+        ws=LeanWebSocketProtocol,  # as `voltbook serve` (cli.py)
         ws_max_size=settings.ocpp_max_frame_bytes,
     )
     async with serving(config):

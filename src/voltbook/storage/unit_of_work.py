@@ -36,6 +36,7 @@ from voltbook.storage.sites import SqlSiteRepository
 from voltbook.storage.stations import SqlStationRepository
 from voltbook.storage.status_history import SqlStatusHistoryRepository
 from voltbook.storage.vehicles import SqlVehicleRepository
+from voltbook.storage.write_turns import WriteTurns
 
 
 class SqlUnitOfWork:
@@ -80,8 +81,12 @@ class SqlUnitOfWork:
         *,
         read_only: bool = False,
         reader: AsyncEngine | None = None,
+        turns: WriteTurns | None = None,
     ) -> None:
         self._engine = engine
+        # SQLite: writers take turns in this process before they take a connection.
+        self._turns = None if read_only else turns
+        self._holds_turn = False
         self._reader = reader
         self._clock = clock
         self._read_only = read_only
@@ -92,7 +97,14 @@ class SqlUnitOfWork:
         if self._read_only and not self._sqlite and self._reader is not None:
             self._connection = await self._reader.connect()
             return self
-        connection = await self._engine.connect()
+        if self._turns is not None:
+            await self._turns.take()
+            self._holds_turn = True
+        try:
+            connection = await self._engine.connect()
+        except BaseException:
+            self._give_turn_back()
+            raise
         try:
             if self._read_only:
                 if self._sqlite:
@@ -104,7 +116,10 @@ class SqlUnitOfWork:
         except BaseException:
             # `async with` calls __aexit__ only after __aenter__ returned: a BEGIN that fails
             # (the lock's wait timed out) or is cancelled must give the connection back here.
-            await asyncio.shield(connection.close())
+            try:
+                await asyncio.shield(connection.close())
+            finally:
+                self._give_turn_back()
             raise
         self._connection = connection
         return self
@@ -134,7 +149,15 @@ class SqlUnitOfWork:
             if connection.in_transaction():
                 await connection.rollback()
         finally:
-            await connection.close()
+            try:
+                await connection.close()
+            finally:
+                self._give_turn_back()
+
+    def _give_turn_back(self) -> None:
+        if self._holds_turn and self._turns is not None:
+            self._holds_turn = False
+            self._turns.give_back()
 
     async def commit(self) -> None:
         if self._connection is None:
