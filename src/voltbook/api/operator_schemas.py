@@ -62,7 +62,7 @@ class StationIn(Input):
 
 class CredentialsOut(BaseModel):
     station_id: str
-    password: str = Field(description="Shown once; voltbook keeps only an argon2id hash")
+    password: str = Field(description="Shown once; voltbook keeps only a keyed hash")
 
 
 class AlarmOut(BaseModel):
@@ -101,6 +101,14 @@ class CommandOut(BaseModel):
     action: str = Field(description="The OCPP message sent, for the station's version")
     status: str | None = Field(description="The station's status word (Accepted, Rejected …)")
     response: dict[str, Any] = Field(description="The station's answer as it sent it")
+
+
+class RotationOut(CommandOut):
+    password: str | None = Field(
+        description="The new password, shown once, when the station took it (then the old "
+        "one stays accepted until the station connects with the new one); null when it did "
+        "not, and then nothing changed"
+    )
 
 
 # --- one body per command ------------------------------------------------------------

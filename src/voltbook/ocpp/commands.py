@@ -19,6 +19,7 @@ from voltbook.stations.commands import (
     ReserveNow,
     Reset,
     SendLocalList,
+    SetStationPassword,
     TriggerMessage,
     UnlockConnector,
 )
@@ -26,6 +27,12 @@ from voltbook.stations.commands import (
 
 def _time(command: ReserveNow) -> str:
     return command.expires_at.isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+# 1.6 security whitepaper: AuthorizationKey is the Basic-auth password, hex-encoded (at most
+# 20 bytes, 40 hex digits); 2.0.1 takes the password itself in SecurityCtrlr.BasicAuthPassword.
+AUTHORIZATION_KEY = "AuthorizationKey"
+BASIC_AUTH_PASSWORD = ("SecurityCtrlr", "BasicAuthPassword")
 
 
 def _variable(key: str) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -49,6 +56,11 @@ def to_v16(command: Command) -> tuple[str, dict[str, Any]]:  # noqa: PLR0912 - o
             return "TriggerMessage", payload
         case ChangeConfiguration(key=key, value=value):
             return "ChangeConfiguration", {"key": key, "value": value}
+        case SetStationPassword(password=password):
+            return "ChangeConfiguration", {
+                "key": AUTHORIZATION_KEY,
+                "value": password.encode().hex().upper(),
+            }
         case ChangeAvailability(operative=operative, evse_id=evse):
             kind = "Operative" if operative else "Inoperative"
             return "ChangeAvailability", {"connectorId": evse or 0, "type": kind}
@@ -110,6 +122,16 @@ def to_v201(command: Command) -> tuple[str, dict[str, Any]]:  # noqa: PLR0912 - 
             return "SetVariables", {
                 "setVariableData": [
                     {"attributeValue": value, "component": component, "variable": variable}
+                ]
+            }
+        case SetStationPassword(password=password):
+            return "SetVariables", {
+                "setVariableData": [
+                    {
+                        "attributeValue": password,
+                        "component": {"name": BASIC_AUTH_PASSWORD[0]},
+                        "variable": {"name": BASIC_AUTH_PASSWORD[1]},
+                    }
                 ]
             }
         case ChangeAvailability(operative=operative, evse_id=evse):

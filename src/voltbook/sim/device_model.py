@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Final
 
+from voltbook.sim.credentials import BASIC_AUTH_PASSWORD, StationPassword
 from voltbook.sim.local_list import v201_variables
 from voltbook.sim.model import (
     Connector,
@@ -40,6 +41,10 @@ Getter = Callable[[], str]
 Setter = Callable[[str], object]
 
 
+def _WRITE_ONLY() -> str:  # noqa: N802 - a marker getter
+    return ""
+
+
 def connector_status(status: str) -> str:
     """A 1.6 ChargePointStatus (the station's own words) as a 2.0.1 ConnectorStatus."""
     return status if status in ("Available", "Reserved", "Unavailable", "Faulted") else "Occupied"
@@ -50,8 +55,9 @@ def connector_type(standard: str) -> str:
 
 
 class DeviceModel:
-    def __init__(self, station: StationCore) -> None:
+    def __init__(self, station: StationCore, password: StationPassword | None = None) -> None:
         self.station = station
+        self.password = password or StationPassword(station.id, station.spec.password)
         self._known = self._entries()
 
     def _entries(self) -> dict[tuple[str, str], tuple[Getter, Setter | None]]:
@@ -94,6 +100,7 @@ class DeviceModel:
                 ),
                 None,
             ),
+            BASIC_AUTH_PASSWORD: (_WRITE_ONLY, self.password.set),
         } | v201_variables(station.local_list)
 
     def _lookup(
@@ -141,6 +148,8 @@ class DeviceModel:
             status, getter, _ = self._lookup(component, variable)
             if status == "Accepted" and attribute != "Actual":
                 status = "NotSupportedAttributeType"
+            if getter is _WRITE_ONLY:
+                status = "Rejected"  # a write-only variable is never read back
             result["attributeStatus"] = status
             result["attributeType"] = attribute
             if status == "Accepted" and getter is not None:
@@ -161,7 +170,7 @@ class DeviceModel:
             elif status == "Accepted":
                 status = self._apply(setter, value)
                 if status == "Accepted":
-                    self.station.emit(f"variable {component['name']}.{variable['name']} = {value}")
+                    self.station.emit(f"variable {component['name']}.{variable['name']} changed")
             results.append(
                 {
                     "attributeType": attribute,
@@ -170,7 +179,7 @@ class DeviceModel:
                     "variable": variable,
                 }
             )
-        return Reply({"setVariableResult": results})
+        return Reply({"setVariableResult": results}, after=self.password.reconnect_after_answer())
 
     @staticmethod
     def _apply(setter: Setter | None, value: str) -> str:

@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Final
 
+from voltbook.sim.credentials import StationPassword
 from voltbook.sim.device_model import CONNECTOR_TYPES, DeviceModel, connector_status
 from voltbook.sim.local_list import v201_handlers
 from voltbook.sim.model import (
@@ -57,9 +58,9 @@ class V201:
     subprotocol = "ocpp2.0.1"
     codes = V201_CODES
 
-    def __init__(self, station: StationCore) -> None:
+    def __init__(self, station: StationCore, password: StationPassword | None = None) -> None:
         self.station = station
-        self._device_model = DeviceModel(station)
+        self._device_model = DeviceModel(station, password)
         self._handlers: dict[str, Callable[[JsonObject], Reply]] = {
             "GetVariables": self._device_model.get_variables,
             "SetVariables": self._device_model.set_variables,

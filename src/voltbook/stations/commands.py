@@ -31,6 +31,14 @@ class ChangeConfiguration:
 
 
 @dataclass(frozen=True, slots=True)
+class SetStationPassword:
+    """Setting: the password the station connects with from now on (HTTP Basic, OCPP
+    security profile 1/2). How it is said depends on the version, which the gateway knows."""
+
+    password: str = field(repr=False)
+
+
+@dataclass(frozen=True, slots=True)
 class ChangeAvailability:
     """Setting: take an EVSE (or the whole station when evse_id is None) in or out of service."""
 
@@ -119,6 +127,7 @@ Command = (
     | HoldConnector
     | TriggerMessage
     | ChangeConfiguration
+    | SetStationPassword
     | ChangeAvailability
     | Reset
     | UnlockConnector

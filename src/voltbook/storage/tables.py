@@ -39,6 +39,8 @@ stations = sa.Table(
     sa.Column("firmware", sa.String(50)),
     sa.Column("ocpp_version", sa.String(8)),
     sa.Column("password_hash", sa.String(255)),
+    # A rotation's new password, accepted beside the old one until the charger uses it.
+    sa.Column("pending_password_hash", sa.String(255)),
     sa.Column("online", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("last_seen", sa.DateTime(timezone=True)),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
@@ -405,4 +407,24 @@ status_history = sa.Table(
     sa.Column("at", sa.DateTime(timezone=True), nullable=False),
     sa.Index("ix_status_history_at", "at"),
     sa.Index("ix_status_history_station", "station_id", "evse_id", "connector_id", "at"),
+)
+
+# Every operator action: who, what, when, on what, and what came of it (docs/adr/0026).
+audit_log = sa.Table(
+    "audit_log",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("actor_id", sa.String(36), nullable=False),
+    sa.Column("actor_role", sa.String(16), nullable=False),
+    sa.Column("action", sa.String(200), nullable=False),
+    sa.Column("station_id", sa.String(48)),
+    sa.Column("target", sa.String(300), nullable=False),
+    sa.Column("request", sa.Text),
+    sa.Column("status_code", sa.Integer, nullable=False),
+    sa.Column("outcome", sa.String(200)),
+    sa.Column("answer", sa.Text),
+    sa.Index("ix_audit_log_at", "at"),
+    sa.Index("ix_audit_log_actor", "actor_id", "id"),
+    sa.Index("ix_audit_log_station", "station_id", "id"),
 )

@@ -22,6 +22,7 @@ from voltbook.api.operator_schemas import (
     RemoteStopIn,
     ReserveNowIn,
     ResetIn,
+    RotationOut,
     StationIn,
     StationOut,
     StationPage,
@@ -91,6 +92,30 @@ async def get_station(services: ServicesDep, station_id: StationPath) -> Station
 async def new_credentials(services: ServicesDep, station_id: StationPath) -> CredentialsOut:
     made = await services.fleet.new_password(station_id)
     return CredentialsOut(station_id=made.station_id, password=made.password)
+
+
+@router.post(
+    "/stations/{station_id}/password-rotation",
+    response_model=RotationOut,
+    responses=COMMAND_ERRORS,
+    summary="Send the station a new random password over its connection, without locking it out",
+)
+async def rotate_password(
+    services: ServicesDep, station_id: StationPath, timeout_s: Timeout = None
+) -> RotationOut:
+    """1.6: ChangeConfiguration AuthorizationKey (hex-encoded); 2.0.1: SetVariables
+    SecurityCtrlr.BasicAuthPassword. When the station takes it, the old password stays
+    accepted until the station connects with the new one; when it does not, nothing
+    changes and its answer is returned (docs/adr/0025)."""
+    done = await services.fleet.rotate_password(station_id, timeout_s)
+    answer = done.answer
+    return RotationOut(
+        command="rotate_password",
+        action=answer.action,
+        status=answer.status,
+        response=answer.response,
+        password=done.password,
+    )
 
 
 @router.get("/alarms", response_model=AlarmPage, summary="Alarms not yet cleared, oldest first")
