@@ -125,6 +125,16 @@ class GetConfigurationIn(Input):
         return commands.GetConfiguration(tuple(self.keys))
 
 
+class GetBaseReportIn(Input):
+    report_base: Literal["FullInventory", "ConfigurationInventory", "SummaryInventory"] = Field(
+        default="FullInventory",
+        description="2.0.1 ReportBase: every variable, the settable ones, or a summary",
+    )
+
+    def command(self) -> commands.Command:
+        return commands.GetBaseReport(self.report_base)
+
+
 class TriggerMessageIn(Input):
     message: Literal[
         "BootNotification",

@@ -12,6 +12,7 @@ from voltbook.stations.commands import (
     ChangeConfiguration,
     ClearCache,
     Command,
+    GetBaseReport,
     GetConfiguration,
     GetLocalListVersion,
     RemoteStart,
@@ -99,6 +100,10 @@ def to_v16(command: Command) -> tuple[str, dict[str, Any]]:  # noqa: PLR0912 - o
             }
         case GetLocalListVersion():
             return "GetLocalListVersion", {}
+        case GetBaseReport():
+            raise InvalidInput(
+                "GetBaseReport is OCPP 2.0.1; a 1.6 station answers get_configuration"
+            )
     raise InvalidInput(f"unknown command {type(command).__name__}")
 
 

@@ -14,6 +14,7 @@ from voltbook.sim.model import (
     format_number,
     parse_measurands,
     parse_positive_int,
+    rfc3339,
 )
 from voltbook.sim.rpc import JsonObject, Reply, field_value, optional_value
 
@@ -39,6 +40,7 @@ CONNECTOR_TYPES: Final[dict[str, frozenset[str]]] = {
 }
 Getter = Callable[[], str]
 Setter = Callable[[str], object]
+REPORT_PART = 8  # variables per NotifyReport: the report comes in parts, as a real one does
 
 
 def _WRITE_ONLY() -> str:  # noqa: N802 - a marker getter
@@ -137,6 +139,50 @@ class DeviceModel:
             index = connector.connector_ids.index(connector_id)
             return lambda: connector_type(connector.standards[index])
         return None
+
+    def report(self, request_id: int, base: str) -> list[JsonObject]:
+        """The NotifyReport payloads answering GetBaseReport: every variable (for
+        ConfigurationInventory the settable ones), REPORT_PART to a part, seqNo from 0."""
+        items: list[JsonObject] = []
+        for (component, variable), (getter, setter) in self._known.items():
+            if base == "ConfigurationInventory" and setter is None:
+                continue
+            writable = "WriteOnly" if getter is _WRITE_ONLY else "ReadWrite"
+            attribute: JsonObject = {
+                "type": "Actual",
+                "mutability": "ReadOnly" if setter is None else writable,
+            }
+            if getter is not _WRITE_ONLY:
+                attribute["value"] = getter()[:2500]
+            items.append(
+                {
+                    "component": {"name": component},
+                    "variable": {"name": variable},
+                    "variableAttribute": [attribute],
+                }
+            )
+        if base != "ConfigurationInventory":
+            for connector in self.station.connectors.values():
+                state = connector_status(connector.status)
+                items.append(
+                    {
+                        "component": {"name": "EVSE", "evse": {"id": connector.evse_id}},
+                        "variable": {"name": "AvailabilityState"},
+                        "variableAttribute": [{"value": state, "mutability": "ReadOnly"}],
+                    }
+                )
+        parts = [items[i : i + REPORT_PART] for i in range(0, len(items), REPORT_PART)]
+        at = rfc3339()
+        return [
+            {
+                "requestId": request_id,
+                "generatedAt": at,
+                "seqNo": n,
+                "tbc": n < len(parts) - 1,
+                "reportData": part,
+            }
+            for n, part in enumerate(parts)
+        ]
 
     def get_variables(self, payload: JsonObject) -> Reply:
         results: list[JsonObject] = []

@@ -15,6 +15,14 @@ class GetConfiguration:
 
 
 @dataclass(frozen=True, slots=True)
+class GetBaseReport:
+    """Query (2.0.1): the station's whole configuration (FullInventory) or its settable part
+    (ConfigurationInventory), reported in NotifyReport parts that the gateway puts together."""
+
+    report_base: str = "FullInventory"
+
+
+@dataclass(frozen=True, slots=True)
 class TriggerMessage:
     """Query: ask the station to send a message now."""
 
@@ -124,6 +132,7 @@ class GetLocalListVersion:
 
 Command = (
     GetConfiguration
+    | GetBaseReport
     | HoldConnector
     | TriggerMessage
     | ChangeConfiguration

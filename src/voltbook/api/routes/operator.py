@@ -17,6 +17,7 @@ from voltbook.api.operator_schemas import (
     ClearCacheIn,
     CommandOut,
     CredentialsOut,
+    GetBaseReportIn,
     GetConfigurationIn,
     RemoteStartIn,
     RemoteStopIn,
@@ -150,6 +151,20 @@ async def get_configuration(
 ) -> CommandOut:
     """Query: 1.6 GetConfiguration / 2.0.1 GetVariables."""
     return await _run(services, station_id, "get_configuration", body.command(), timeout_s)
+
+
+@router.post(_COMMAND + "get_base_report", response_model=CommandOut, responses=COMMAND_ERRORS)
+async def get_base_report(
+    services: ServicesDep,
+    station_id: StationPath,
+    body: GetBaseReportIn,
+    timeout_s: Timeout = None,
+) -> CommandOut:
+    """Query (2.0.1): the whole configuration. The station's answer to GetBaseReport, and
+    when it accepted, `response.reportData`: the items of every NotifyReport part it sent,
+    put together in seqNo order (at most 5,000 variables; the timeout covers the whole
+    report). A 1.6 station: 422, use get_configuration."""
+    return await _run(services, station_id, "get_base_report", body.command(), timeout_s)
 
 
 @router.post(_COMMAND + "trigger_message", response_model=CommandOut, responses=COMMAND_ERRORS)

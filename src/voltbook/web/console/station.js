@@ -88,7 +88,7 @@ export async function render(root, [stationId]) {
     try {
       const out = await api.command(stationId, name, body);
       showAnswer(out);
-      if (name === "get_configuration") drawConfiguration(out.response);
+      if (name === "get_configuration" || name === "get_base_report") drawConfiguration(out.response);
     } catch (error) {
       answer.replaceChildren(h("h2", { id: "answer-title" }, "Station's answer"), problem(error));
     }
@@ -101,7 +101,8 @@ export async function render(root, [stationId]) {
       h("h2", { id: "answer-title" }, "Station's answer"),
       h("p", { class: `verdict ${out.status === "Accepted" ? "ok" : "refused"}`, id: "answer-status" },
         `${out.action}: ${out.status ?? "answered"}`),
-      h("pre", { class: "payload" }, JSON.stringify(out.response, null, 2)));
+      // A long answer scrolls: focusable, so the keyboard scrolls it too.
+      h("pre", { class: "payload", tabindex: "0", "aria-label": "The station's whole answer" }, JSON.stringify(out.response, null, 2)));
     announce(`${out.action}: ${out.status ?? "answered"}`);
   }
 
@@ -170,9 +171,13 @@ export async function render(root, [stationId]) {
   }
 
   function drawConfiguration(response) {
-    const keys = response.configurationKey || (response.getVariableResult || []).map((v) => ({
-      key: `${v.component?.name}.${v.variable?.name}`, value: v.attributeValue, readonly: false,
-    }));
+    const name = (c, v) => `${c?.name}${c?.evse ? ` (EVSE ${c.evse.id})` : ""}.${v?.name}`;
+    const keys = response.configurationKey || (response.reportData
+      ? response.reportData.map((r) => ({ key: name(r.component, r.variable), value: r.variableAttribute?.[0]?.value,
+        readonly: r.variableAttribute?.[0]?.mutability === "ReadOnly" }))
+      : (response.getVariableResult || []).map((v) => ({
+        key: name(v.component, v.variable), value: v.attributeValue, readonly: false,
+      })));
     const unknown = response.unknownKey || [];
     clear(config, h("h2", { id: "config-title" }, "Configuration"), configForms(),
       h("table", { class: "list", id: "configuration" },
@@ -197,7 +202,9 @@ export async function render(root, [stationId]) {
       event.preventDefault();
       send("change_configuration", { key: key.value.trim(), value: value.value }, 0);
     });
-    return h("div", { class: "config-forms" }, read, change);
+    const whole = h("button", { type: "button", id: "read-whole-configuration" }, "Read the whole configuration (2.0.1)");
+    whole.addEventListener("click", () => send("get_base_report", { report_base: "FullInventory" }, 0));
+    return h("div", { class: "config-forms" }, read, whole, change);
   }
 
   config.append(h("h2", { id: "config-title" }, "Configuration"), configForms());
