@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from voltbook.alarms.service import AlarmService
 from voltbook.app_charging import FleetChargerControl, app_charging_events
+from voltbook.audit.service import AuditService
 from voltbook.charging.remote import AppChargingService
 from voltbook.charging.service import ChargingService
 from voltbook.cluster import Cluster, SingleNode, build_cluster
@@ -303,6 +304,7 @@ def build_services(
         journal=journal,
         status_history=console.status_history,
         telemetry=telemetry,
+        audit=AuditService(uow, clock),
     )
 
 

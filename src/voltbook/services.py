@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from voltbook.alarms.service import AlarmService
+from voltbook.audit.service import AuditService
 from voltbook.charging.remote import AppChargingService
 from voltbook.charging.service import ChargingService
 from voltbook.drivers.privacy import PrivacyService
@@ -90,5 +91,7 @@ class Services:
     status_history: StatusHistoryService
     telemetry: Telemetry
     """What the server counts for /metrics."""
+    audit: AuditService
+    """Every operator action, kept (docs/adr/0026)."""
     catalog_sync: CatalogSync | None = None
     """Keeps the nearby search's in-memory sites current (None: searches read the database)."""

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from voltbook.core.clock import Clock
 from voltbook.storage.alarms import SqlAlarmRepository
 from voltbook.storage.app_charges import SqlAppChargeRepository
+from voltbook.storage.audit import SqlAuditRepository
 from voltbook.storage.auth_lists import SqlAuthListRepository
 from voltbook.storage.drivers import SqlDriverRepository
 from voltbook.storage.idtokens import SqlIdTokenRepository
@@ -66,6 +67,7 @@ class SqlUnitOfWork:
     journal: SqlJournalRepository
     status_history: SqlStatusHistoryRepository
     sign_ins: SqlSignInRepository
+    audit: SqlAuditRepository
 
     def __init__(
         self,
@@ -160,4 +162,5 @@ _REPOSITORIES: dict[str, _Make] = {
     "journal": lambda u, c: SqlJournalRepository(c),
     "status_history": lambda u, c: SqlStatusHistoryRepository(c),
     "sign_ins": lambda u, c: SqlSignInRepository(c),
+    "audit": lambda u, c: SqlAuditRepository(c),
 }

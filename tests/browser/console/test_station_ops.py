@@ -77,3 +77,32 @@ async def test_an_operator_rotates_a_password_and_reads_a_whole_configuration(
     ).to_be_visible()
     await no_serious_accessibility_violation(page, "whole configuration")
     await screenshot(page, "station-whole-configuration")
+
+
+async def test_an_operators_command_shows_in_the_audit_log_with_the_stations_answer(
+    page: Page, network: Network
+) -> None:
+    await sign_in(page, network)
+    await page.goto(f"{network.url}/console/#/stations/BOS-1")
+    await page.get_by_role("button", name="Clear cache").click()
+    await expect(page.locator("#answer-status")).to_have_text(
+        "ClearCache: Accepted", timeout=10 * SECONDS
+    )
+
+    await page.get_by_role("navigation", name="Console").get_by_role("link", name="Audit").click()
+    await expect(page.get_by_role("heading", name="Audit log")).to_be_visible()
+    await page.get_by_label("Only my actions").check()
+    await page.get_by_label("Station").fill("BOS-1")
+    await page.get_by_role("button", name="Show").click()
+    newest = page.locator("#audit tbody tr").first
+    await expect(newest).to_contain_text(
+        "POST /api/v1/operator/stations/{station_id}/commands/clear_cache"
+    )
+    await expect(newest.locator("td.outcome")).to_have_text("Accepted")
+    await expect(newest).to_contain_text("(you)")
+    await newest.get_by_text("Request and answer").click()
+    await expect(newest.get_by_label("Answer of entry", exact=False)).to_contain_text(
+        '"action":"ClearCache"'
+    )
+    await no_serious_accessibility_violation(page, "audit log")
+    await screenshot(page, "audit")

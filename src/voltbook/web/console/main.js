@@ -10,6 +10,7 @@ import * as reservations from "./reservations.js";
 import * as sessions from "./sessions.js";
 import * as offers from "./offers.js";
 import * as cards from "./cards.js";
+import * as audit from "./audit.js";
 
 const main = document.getElementById("main");
 let leave = null;
@@ -25,6 +26,7 @@ const ROUTES = [
   [/^#\/offers$/, offers, "Offers"],
   [/^#\/offers\/(new|\d+)$/, offers, "Offer"],
   [/^#\/cards$/, cards, "Cards"],
+  [/^#\/audit$/, audit, "Audit"],
 ];
 
 async function show() {
