@@ -19,7 +19,7 @@ from typing import Any
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from voltbook.audit.model import AuditEntry, clean_text, outcome_of
+from voltbook.audit.model import AuditEntry, clean_text, outcome_of, storable
 from voltbook.drivers.model import Principal
 
 WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -82,8 +82,8 @@ class AuditTrail:
             at=None,
             actor_id=principal.driver_id,
             actor_role=principal.role.value,
-            action=f"{scope['method']} {template}",
-            target=", ".join(f"{k}={v}" for k, v in params.items()),
+            action=storable(f"{scope['method']} {template}"),
+            target=storable(", ".join(f"{k}={v}" for k, v in params.items())),
             station_id=_station(params, asked, answered),
             status_code=status,
             outcome=outcome_of(status, answered),
@@ -99,12 +99,12 @@ class AuditTrail:
 def _station(params: dict[str, Any], asked: bytes, answered: bytes) -> str | None:
     """The station concerned: the path's, else the one the request or its answer names."""
     if isinstance(params.get("station_id"), str):
-        return str(params["station_id"])
+        return storable(str(params["station_id"]))[:48]
     for raw in (asked, answered):
         try:
             body = json.loads(raw) if raw else None
         except (ValueError, UnicodeDecodeError):
             continue
         if isinstance(body, dict) and isinstance(body.get("station_id"), str):
-            return str(body["station_id"])[:48]
+            return storable(str(body["station_id"]))[:48]
     return None

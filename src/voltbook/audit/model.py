@@ -39,6 +39,11 @@ class AuditFilter:
     until: datetime | None = None
 
 
+def storable(text: str) -> str:
+    """Text both databases store: no NUL, no lone surrogate (each becomes '?')."""
+    return text.replace("\x00", "?").encode("utf-8", "replace").decode("utf-8")
+
+
 def clean_text(raw: bytes) -> str | None:
     """A JSON body as text with every secret replaced (passwords, AuthorizationKey, …), cut
     to MAX_TEXT; None for an empty body; a body that is not JSON is not kept."""
@@ -49,7 +54,7 @@ def clean_text(raw: bytes) -> str | None:
     except (ValueError, UnicodeDecodeError):
         return None
     cleaned, _ = redact(parsed)
-    return json.dumps(cleaned, separators=(",", ":"), ensure_ascii=False)[:MAX_TEXT]
+    return storable(json.dumps(cleaned, separators=(",", ":"), ensure_ascii=False)[:MAX_TEXT])
 
 
 def outcome_of(status_code: int, raw: bytes) -> str | None:
@@ -62,4 +67,4 @@ def outcome_of(status_code: int, raw: bytes) -> str | None:
     if not isinstance(body, dict):
         return None
     word = body.get("status") if status_code < 400 else body.get("title")
-    return str(word)[:MAX_OUTCOME] if isinstance(word, str | int) else None
+    return storable(str(word)[:MAX_OUTCOME]) if isinstance(word, str | int) else None

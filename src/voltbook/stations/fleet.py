@@ -126,7 +126,8 @@ class FleetService:
             if not await uow.stations.set_password(station_id, hashed):
                 raise NotFound(f"station {station_id} does not exist")
             await uow.commit()
-        await self._bus.publish(StationPasswordChanged(station_id))
+        self._verified.pop(station_id, None)
+        await self._bus.publish(StationPasswordChanged(station_id))  # other nodes forget too
         return NewCredentials(station_id, password)
 
     async def rotate_password(self, station_id: str, timeout_s: float | None = None) -> Rotation:
