@@ -44,6 +44,7 @@ class AuditTrail:
         answered = bytearray()
         status = 500
         kept = False
+        staff = False  # known once the routes ran: only then is the answer looked at
 
         async def receive_noted() -> Message:
             message = await receive()
@@ -52,10 +53,11 @@ class AuditTrail:
             return message
 
         async def send_noted(message: Message) -> None:
-            nonlocal status, kept
+            nonlocal status, kept, staff
             if message["type"] == "http.response.start":
                 status = int(message["status"])
-            elif message["type"] == "http.response.body":
+                staff = STAFF in (scope.get("state") or {})
+            elif message["type"] == "http.response.body" and staff:
                 if len(answered) < _KEEP:
                     answered.extend(message.get("body", b"")[: _KEEP - len(answered)])
                 if not message.get("more_body", False) and not kept:
