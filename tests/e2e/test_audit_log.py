@@ -136,6 +136,7 @@ async def test_an_entry_holds_who_what_when_the_target_and_the_stations_answer(
     assert '"password":"***"' in added["answer"]
 
     assert command["actor_id"] == actor
+    assert command["actor_email"].startswith("operator-")
     assert command["actor_role"] == "operator"
     assert command["action"] == "POST /api/v1/operator/stations/{station_id}/commands/reset"
     assert command["target"] == f"station_id={station_id}"

@@ -29,6 +29,7 @@ class AuditEntry:
     request: str | None = None  # the request body, secrets taken out, cut to MAX_TEXT
     answer: str | None = None  # the answer body, secrets taken out, cut to MAX_TEXT
     id: int | None = None
+    actor_email: str | None = None  # read with the entry; None once the account is gone
 
 
 @dataclass(frozen=True, slots=True)

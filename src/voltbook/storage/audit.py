@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from voltbook.audit.model import AuditEntry, AuditFilter
-from voltbook.storage.tables import audit_log
+from voltbook.storage.tables import audit_log, drivers
 from voltbook.storage.timestamps import as_utc
 
 _A = audit_log
@@ -36,7 +36,12 @@ class SqlAuditRepository:
         return int(result.scalar_one())
 
     async def find(self, where: AuditFilter, before: int | None, limit: int) -> list[AuditEntry]:
-        query = sa.select(_A).order_by(_A.c.id.desc()).limit(limit)
+        query = (
+            sa.select(_A, drivers.c.email.label("actor_email"))
+            .select_from(_A.outerjoin(drivers, drivers.c.id == _A.c.actor_id))
+            .order_by(_A.c.id.desc())
+            .limit(limit)
+        )
         if before is not None:
             query = query.where(_A.c.id < before)
         if where.actor_id is not None:
@@ -61,6 +66,7 @@ class SqlAuditRepository:
                 request=row["request"],
                 answer=row["answer"],
                 id=row["id"],
+                actor_email=row["actor_email"],
             )
             for row in rows
         ]

@@ -26,6 +26,7 @@ class AuditOut(BaseModel):
     id: int
     at: datetime
     actor_id: str = Field(description="The operator's (or admin's) account id")
+    actor_email: str | None = Field(description="The account's e-mail; null once it is deleted")
     actor_role: str
     action: str = Field(description="The route: its method and path template")
     target: str = Field(description="The path's parameters, e.g. station_id=BOS-1")
@@ -46,6 +47,7 @@ class AuditOut(BaseModel):
             id=entry.id,
             at=entry.at,
             actor_id=entry.actor_id,
+            actor_email=entry.actor_email,
             actor_role=entry.actor_role,
             action=entry.action,
             target=entry.target,

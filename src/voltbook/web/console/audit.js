@@ -46,7 +46,7 @@ export async function render(root) {
       h("pre", { class: "payload", tabindex: "0", "aria-label": `Request of entry ${e.id}` }, e.request ?? "(no body)"),
       h("pre", { class: "payload", tabindex: "0", "aria-label": `Answer of entry ${e.id}` }, e.answer ?? "(no body)"));
     return h("tr", { "data-id": e.id },
-      h("td", {}, when(e.at)), h("td", {}, `${e.actor_id}${you}`, h("br"), h("span", { class: "quiet" }, e.actor_role)),
+      h("td", {}, when(e.at)), h("td", {}, `${e.actor_email ?? e.actor_id}${you}`, h("br"), h("span", { class: "quiet" }, e.actor_role)),
       h("td", {}, h("code", {}, e.action)),
       h("td", {}, e.station_id ? h("a", { href: `#/stations/${encodeURIComponent(e.station_id)}` }, e.station_id) : (e.target || "—")),
       h("td", {}, String(e.status_code)), h("td", { class: "outcome" }, e.outcome ?? "—"), h("td", {}, details));
