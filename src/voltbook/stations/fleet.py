@@ -135,7 +135,7 @@ class FleetService:
         it out: the old password stays accepted until the station connects with the new one
         (then the old one is dropped). A station that does not take it changes nothing."""
         await self.get(station_id)
-        password = secrets.token_urlsafe(15)
+        password = secrets.token_urlsafe(ROTATED_PASSWORD_LENGTH)[:ROTATED_PASSWORD_LENGTH]
         pending = self._hasher.hash(password)
         # Pending before it is sent: the station may reconnect with it at once.
         async with self._uow() as uow:
