@@ -169,8 +169,6 @@ async def test_voltbooks_simulated_charger_reconnects_with_the_rotated_password(
         await eventually(promoted, timeout=20, every_s=0.1)
         await eventually(lambda: station.booted, timeout=20)
         assert await refused(server_url, station_id, spec.password, f"ocpp{version}") == 401
-        seen = await client.get(f"/api/v1/operator/stations/{station_id}", headers=operator)
-        assert seen.json()["online"] is True
     finally:
         running.cancel()
         await asyncio.gather(running, return_exceptions=True)
