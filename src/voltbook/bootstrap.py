@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from voltbook.alarms.service import AlarmService
+from voltbook.audit.service import AuditService
 from voltbook.charging.remote import AppChargingService
 from voltbook.charging.service import ChargingService
 from voltbook.cluster import Cluster, SingleNode, build_cluster
@@ -65,6 +66,7 @@ from voltbook.wiring.charging import AppChargingReactions, FleetChargerControl
 from voltbook.wiring.drivers import AccountReactions, VehicleReactions
 from voltbook.wiring.events import Reactions, event_table
 from voltbook.wiring.failures import HandlerFailures
+from voltbook.wiring.history import CredentialReactions
 from voltbook.wiring.live import LiveBackend
 from voltbook.wiring.notices import NoticeReactions
 from voltbook.wiring.offers import BusOfferOutlet, OfferReactions
@@ -300,6 +302,7 @@ def build_services(
         id_tokens=console.id_token_reactions,
         history=console.history_reactions,
         telemetry=console.telemetry_reactions,
+        credentials=CredentialReactions(fleet),
     )
     subscribe(bus, (event_table(reactions), *more_events), failures)
     return Services(
@@ -330,6 +333,7 @@ def build_services(
         meter_series=meter_series,
         figures=console.figures,
         forecasts=ForecastService(uow, clock),
+        audit=AuditService(uow, clock),
     )
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from voltbook.alarms.service import AlarmService
+from voltbook.audit.service import AuditService
 from voltbook.charging.remote import AppChargingService
 from voltbook.charging.series import MeterSeriesService
 from voltbook.charging.service import ChargingService
@@ -97,6 +98,8 @@ class Services:
     """Sessions' meter values (energy, power, SoC), written in batches."""
     figures: FiguresService
     """The console's figures: today's, and each offer's over time."""
+    audit: AuditService
+    """Every operator action, kept (docs/adr/0026)."""
     catalog_sync: CatalogSync | None = None
     """Keeps the nearby search's in-memory sites current (None: searches read the database)."""
     forecasts: ForecastService | None = None

@@ -284,3 +284,37 @@ async def test_a_driver_connected_to_node_b_hears_what_happens_on_node_a(
         held = await next_of(app, "reservation.updated")
     assert (created["seq"], created["event"]) == (1, "created")
     assert (held["seq"], held["event"]) == (2, "held")
+
+
+async def test_a_rotated_password_drops_the_old_one_on_every_node(nodes: TwoNodes) -> None:
+    """Node B admitted the station's password before; once the station connects to node A
+    with its rotated password, node B refuses the old one too (docs/adr/0025)."""
+    async with connect(nodes.b.url, STATION, STATION_PASSWORD) as station:
+        await station.call("Heartbeat", {})
+    async with (
+        connect(nodes.a.url, STATION, STATION_PASSWORD) as station,
+        httpx.AsyncClient(base_url=nodes.b.url, timeout=20) as node_b,
+    ):
+        station.answers = {"ChangeConfiguration": {"status": "Accepted"}}
+        await station.call("Heartbeat", {})
+        rotated = await node_b.post(
+            f"/api/v1/operator/stations/{STATION}/password-rotation", headers=nodes.operator
+        )
+        assert rotated.status_code == 200, rotated.text + nodes.logs()
+        new = rotated.json()["password"]
+        assert new
+    async with connect(nodes.a.url, STATION, new) as station:
+        await station.call("Heartbeat", {})
+
+    async def old_refused_on_b() -> bool:
+        try:
+            async with connect(nodes.b.url, STATION, STATION_PASSWORD):
+                return False
+        except websockets.InvalidStatus as error:
+            return error.response.status_code == 401
+
+    async with asyncio.timeout(10):
+        while not await old_refused_on_b():
+            await asyncio.sleep(0.2)
+    async with connect(nodes.b.url, STATION, new) as station:
+        assert (await station.call("Heartbeat", {}))[0] == 3

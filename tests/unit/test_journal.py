@@ -12,7 +12,8 @@ import pytest
 
 from tests.unit.fakes import FakeClock
 from tests.unit.memory_uow import MemoryStore, MemoryUnitOfWork
-from voltbook.journal.model import REDACTED, Direction, Frame, JournalEntry, Kind, entry_of, redact
+from voltbook.core.redaction import REDACTED, redact
+from voltbook.journal.model import Direction, Frame, JournalEntry, Kind, entry_of
 from voltbook.journal.service import JournalService
 
 

@@ -12,6 +12,7 @@ from prometheus_client import CollectorRegistry
 from starlette.types import Receive, Scope, Send
 
 import voltbook
+from voltbook.api.audit import AuditTrail
 from voltbook.api.body_guard import DEFAULT_LIMIT, BodyGuard
 from voltbook.api.console_web import mount_console
 from voltbook.api.fast_lane import FastLane
@@ -24,6 +25,7 @@ from voltbook.api.metrics import (
 from voltbook.api.problems import Problem, install_problem_handlers
 from voltbook.api.routes import (
     accounts,
+    audit,
     auth,
     browser_auth,
     charging,
@@ -94,6 +96,7 @@ def create_app(
         return {} if running is None else dict(running.failures.counts)
 
     registry.register(BackgroundErrors(failure_counts))
+    app.add_middleware(AuditTrail)  # innermost: only requests that reach the routes
     if fast_lane:  # inside the metrics middleware: its answers are counted too
         app.add_middleware(FastLane, nearby=stations.nearby_route, booking=reservations.book_route)
     # Outside the fast lanes: they read only bodies that the guard let through.
@@ -122,6 +125,7 @@ def create_app(
         network.router,
         id_tokens.router,
         journal.router,
+        audit.router,
         utilisation.router,
         figures.router,
         sessions_admin.router,

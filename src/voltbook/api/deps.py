@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Path, Request
 
+from voltbook.api.audit import mark_staff
 from voltbook.api.request_rules import BearerToken
 from voltbook.core.errors import Unauthenticated
 from voltbook.drivers.model import Principal
@@ -26,18 +27,21 @@ ServicesDep = Annotated[Services, Depends(get_services)]
 
 
 async def current_principal(
-    services: ServicesDep, token: Annotated[str | None, Depends(oauth2)]
+    services: ServicesDep, token: Annotated[str | None, Depends(oauth2)], request: Request
 ) -> Principal:
     if not token:
         raise Unauthenticated("this needs a bearer token")
     # The account and its role as stored now, not as the token says (one indexed read).
-    return await services.accounts.authenticate(token)
+    principal = await services.accounts.authenticate(token)
+    if principal.role.is_staff:  # what staff write is kept in the audit log (api/audit.py)
+        mark_staff(request.scope.setdefault("state", {}), principal)
+    return principal
 
 
 PrincipalDep = Annotated[Principal, Depends(current_principal)]
 
 
-def staff_principal(principal: PrincipalDep) -> Principal:
+async def staff_principal(principal: PrincipalDep) -> Principal:
     """The signed-in operator (or admin); a driver gets 403."""
     require_staff(principal)
     return principal

@@ -62,7 +62,7 @@ class StationIn(Input):
 
 class CredentialsOut(BaseModel):
     station_id: str
-    password: str = Field(description="Shown once; voltbook keeps only an argon2id hash")
+    password: str = Field(description="Shown once; voltbook keeps only a keyed hash")
 
 
 class AlarmOut(BaseModel):
@@ -103,6 +103,14 @@ class CommandOut(BaseModel):
     response: dict[str, Any] = Field(description="The station's answer as it sent it")
 
 
+class RotationOut(CommandOut):
+    password: str | None = Field(
+        description="The new password, shown once, when the station took it (then the old "
+        "one stays accepted until the station connects with the new one); null when it did "
+        "not, and then nothing changed"
+    )
+
+
 # --- one body per command ------------------------------------------------------------
 
 
@@ -115,6 +123,16 @@ class GetConfigurationIn(Input):
 
     def command(self) -> commands.Command:
         return commands.GetConfiguration(tuple(self.keys))
+
+
+class GetBaseReportIn(Input):
+    report_base: Literal["FullInventory", "ConfigurationInventory", "SummaryInventory"] = Field(
+        default="FullInventory",
+        description="2.0.1 ReportBase: every variable, the settable ones, or a summary",
+    )
+
+    def command(self) -> commands.Command:
+        return commands.GetBaseReport(self.report_base)
 
 
 class TriggerMessageIn(Input):

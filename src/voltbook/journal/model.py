@@ -15,15 +15,13 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-REDACTED = "***"
+from voltbook.core.redaction import SECRET_WORDS, redact
+
 MAX_TEXT = 65_536  # what a frame over the gateway's size cap would be cut to
-# A setting or field whose name holds one of these carries a secret (1.6 AuthorizationKey,
-# 2.0.1 SecurityCtrlr.BasicAuthPassword, a certificate's private key, …).
-_SECRET_WORDS = ("password", "authorizationkey", "secret", "privatekey")
 _CALL, _RESULT, _ERROR = 2, 3, 4
 # The head of a well-formed frame: [type, "unique id", "Action" (calls only) …
 _HEAD = re.compile(r'\[\s*([234])\s*,\s*"([^"\\]{1,64})"\s*,\s*(?:"([A-Za-z0-9]{1,64})"\s*,)?')
-_MAY_HOLD_SECRET = re.compile("|".join(_SECRET_WORDS), re.IGNORECASE)
+_MAY_HOLD_SECRET = re.compile("|".join(SECRET_WORDS), re.IGNORECASE)
 
 
 class Direction(StrEnum):
@@ -58,45 +56,6 @@ class JournalEntry:
     action: str | None
     text: str
     id: int | None = None
-
-
-def _secret_name(name: object) -> bool:
-    return isinstance(name, str) and any(w in name.lower() for w in _SECRET_WORDS)
-
-
-def _names_secret(item: dict[str, Any]) -> bool:
-    """A configuration key (1.6) or a component's variable (2.0.1) that holds a secret."""
-    if _secret_name(item.get("key")):
-        return True
-    variable = item.get("variable")
-    return isinstance(variable, dict) and _secret_name(variable.get("name"))
-
-
-def redact(value: Any) -> tuple[Any, bool]:
-    """The value with every secret replaced, and whether there was one."""
-    if isinstance(value, list):
-        changed = False
-        items = []
-        for item in value:
-            new, hit = redact(item)
-            items.append(new)
-            changed |= hit
-        return items, changed
-    if not isinstance(value, dict):
-        return value, False
-    secret_holder = _names_secret(value)
-    out: dict[str, Any] = {}
-    changed = False
-    for key, item in value.items():
-        if (secret_holder and key in ("value", "attributeValue")) or (
-            _secret_name(key) and isinstance(item, str)
-        ):
-            out[key], changed = REDACTED, True
-            continue
-        new, hit = redact(item)
-        out[key] = new
-        changed |= hit
-    return out, changed
 
 
 def entry_of(frame: Frame, actions: dict[str, str]) -> JournalEntry:

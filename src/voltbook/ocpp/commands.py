@@ -12,6 +12,7 @@ from voltbook.stations.commands import (
     ChangeConfiguration,
     ClearCache,
     Command,
+    GetBaseReport,
     GetConfiguration,
     GetLocalListVersion,
     RemoteStart,
@@ -19,6 +20,7 @@ from voltbook.stations.commands import (
     ReserveNow,
     Reset,
     SendLocalList,
+    SetStationPassword,
     TriggerMessage,
     UnlockConnector,
 )
@@ -26,6 +28,12 @@ from voltbook.stations.commands import (
 
 def _time(command: ReserveNow) -> str:
     return command.expires_at.isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+# 1.6 security whitepaper: AuthorizationKey is the Basic-auth password, hex-encoded (at most
+# 20 bytes, 40 hex digits); 2.0.1 takes the password itself in SecurityCtrlr.BasicAuthPassword.
+AUTHORIZATION_KEY = "AuthorizationKey"
+BASIC_AUTH_PASSWORD = ("SecurityCtrlr", "BasicAuthPassword")
 
 
 def _variable(key: str) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -49,6 +57,11 @@ def to_v16(command: Command) -> tuple[str, dict[str, Any]]:  # noqa: PLR0912 - o
             return "TriggerMessage", payload
         case ChangeConfiguration(key=key, value=value):
             return "ChangeConfiguration", {"key": key, "value": value}
+        case SetStationPassword(password=password):
+            return "ChangeConfiguration", {
+                "key": AUTHORIZATION_KEY,
+                "value": password.encode().hex().upper(),
+            }
         case ChangeAvailability(operative=operative, evse_id=evse):
             kind = "Operative" if operative else "Inoperative"
             return "ChangeAvailability", {"connectorId": evse or 0, "type": kind}
@@ -87,6 +100,10 @@ def to_v16(command: Command) -> tuple[str, dict[str, Any]]:  # noqa: PLR0912 - o
             }
         case GetLocalListVersion():
             return "GetLocalListVersion", {}
+        case GetBaseReport():
+            raise InvalidInput(
+                "GetBaseReport is OCPP 2.0.1; a 1.6 station answers get_configuration"
+            )
     raise InvalidInput(f"unknown command {type(command).__name__}")
 
 
@@ -110,6 +127,16 @@ def to_v201(command: Command) -> tuple[str, dict[str, Any]]:  # noqa: PLR0912 - 
             return "SetVariables", {
                 "setVariableData": [
                     {"attributeValue": value, "component": component, "variable": variable}
+                ]
+            }
+        case SetStationPassword(password=password):
+            return "SetVariables", {
+                "setVariableData": [
+                    {
+                        "attributeValue": password,
+                        "component": {"name": BASIC_AUTH_PASSWORD[0]},
+                        "variable": {"name": BASIC_AUTH_PASSWORD[1]},
+                    }
                 ]
             }
         case ChangeAvailability(operative=operative, evse_id=evse):

@@ -16,6 +16,7 @@ from starlette.types import Send
 from voltbook.core.errors import TimedOut, Unavailable, UpstreamFailed
 from voltbook.core.outbox import QUEUE_LIMIT, SEND_BLOCK_S, SLOW_PEER, Outbox
 from voltbook.ocpp.protocol import CallError, CallResult, Version, encode_call
+from voltbook.ocpp.reports import ReportAssembly
 
 
 class StationConnection:
@@ -41,6 +42,8 @@ class StationConnection:
         self.closed = False
         # 1.6: whether the charger reserves "any connector" as connector 0 (asked once).
         self.reserves_connector_zero: bool | None = None
+        # 2.0.1: NotifyReport parts put together for the GetBaseReport awaiting them.
+        self.reports = ReportAssembly()
 
     async def send_text(self, text: str) -> None:
         """Queue a frame for the station (waits for room at most the send bound)."""
@@ -104,6 +107,7 @@ class StationConnection:
         """The socket is closed: every call still waiting fails now, not at its timeout."""
         self.closed = True
         self._outbox.close()
+        self.reports.gone()
         for future in self._pending.values():
             if not future.done():
                 future.set_exception(Unavailable(f"station {self.station_id} went offline"))

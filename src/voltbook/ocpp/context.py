@@ -9,6 +9,7 @@ from typing import Any
 from voltbook.charging.service import ChargingService
 from voltbook.core.clock import Clock
 from voltbook.ocpp.protocol import Version
+from voltbook.ocpp.reports import ReportAssembly
 from voltbook.stations.fleet import BootDecision, FleetService
 
 
@@ -19,6 +20,7 @@ class StationContext:
     fleet: FleetService
     charging: ChargingService
     clock: Clock
+    reports: ReportAssembly | None = None  # 2.0.1: where NotifyReport parts go
 
     def now_text(self) -> str:
         return self.clock.now().isoformat(timespec="seconds").replace("+00:00", "Z")

@@ -110,7 +110,12 @@ class OcppGateway:
         if previous is not None:
             await previous.close(REPLACED, "replaced by a newer connection")
         context = StationContext(
-            station_id, connection.version, self._fleet, self._charging, self._clock
+            station_id,
+            connection.version,
+            self._fleet,
+            self._charging,
+            self._clock,
+            connection.reports,
         )
         try:
             await self._fleet.connected(station_id, connection.version.value.removeprefix("ocpp"))

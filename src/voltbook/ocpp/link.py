@@ -12,9 +12,12 @@ removes connections): neither needs the other after construction.
 
 from __future__ import annotations
 
+import asyncio
+import secrets
 from dataclasses import replace
+from typing import Any
 
-from voltbook.core.errors import Unavailable, UpstreamFailed
+from voltbook.core.errors import InvalidInput, TimedOut, Unavailable, UpstreamFailed
 from voltbook.ocpp.commands import status_of, to_ocpp
 from voltbook.ocpp.connection import StationConnection
 from voltbook.ocpp.local_lists import limit_keys, read_limits, read_list_version
@@ -23,6 +26,7 @@ from voltbook.ocpp.validation import SchemaValidator
 from voltbook.stations.commands import (
     Command,
     CommandAnswer,
+    GetBaseReport,
     GetConfiguration,
     GetLocalListLimits,
     GetLocalListVersion,
@@ -61,19 +65,22 @@ class LocalStationLink:
             return await self.send(
                 station_id, await self._reserve_now(connection, command, timeout_s), timeout_s
             )
+        if isinstance(command, GetBaseReport):
+            return await self._base_report(connection, command, timeout_s)
         if isinstance(command, GetLocalListLimits):
             keys = GetConfiguration(limit_keys(connection.version))
             answer = await self.send(station_id, keys, timeout_s)
             return replace(answer, reading=read_limits(connection.version, answer.response))
-        answer = await self._call(connection, command, timeout_s)
+        action, payload = to_ocpp(command, connection.version)
+        response = await self._call(connection, action, payload, timeout_s)
+        answer = CommandAnswer(action=action, status=status_of(response), response=response)
         if isinstance(command, GetLocalListVersion):
-            return replace(answer, reading=read_list_version(answer.response))
+            return replace(answer, reading=read_list_version(response))
         return answer
 
     async def _call(
-        self, connection: StationConnection, command: Command, timeout_s: float
-    ) -> CommandAnswer:
-        action, payload = to_ocpp(command, connection.version)
+        self, connection: StationConnection, action: str, payload: dict[str, Any], timeout_s: float
+    ) -> dict[str, Any]:
         response = await connection.call(action, payload, timeout_s)
         try:
             self._validator.validate_response(connection.version, action, response)
@@ -81,7 +88,40 @@ class LocalStationLink:
             raise UpstreamFailed(
                 f"station answered {action} wrongly: {error.description}"
             ) from None
-        return CommandAnswer(action=action, status=status_of(response), response=response)
+        return response
+
+    async def _base_report(
+        self, connection: StationConnection, command: GetBaseReport, timeout_s: float
+    ) -> CommandAnswer:
+        """2.0.1 GetBaseReport, then its NotifyReport parts put together: the answer carries
+        the station's own answer and, when it accepted, `reportData` (every part's items in
+        seqNo order). The whole exchange has `timeout_s`."""
+        if connection.version is not Version.V201:
+            raise InvalidInput(
+                "GetBaseReport is OCPP 2.0.1; a 1.6 station answers GetConfiguration"
+            )
+        deadline = asyncio.get_running_loop().time() + timeout_s
+        request_id = secrets.randbelow(2**31 - 2) + 1
+        whole = connection.reports.expect(request_id)
+        try:
+            payload = {"requestId": request_id, "reportBase": command.report_base}
+            response = await self._call(connection, "GetBaseReport", payload, timeout_s)
+            status = status_of(response)
+            if status != "Accepted":
+                return CommandAnswer("GetBaseReport", status, response)
+            try:
+                async with asyncio.timeout_at(deadline):
+                    items = await whole
+            except TimeoutError:
+                raise TimedOut(
+                    f"station {connection.station_id} did not complete its report within "
+                    f"{timeout_s:g} s"
+                ) from None
+        finally:
+            connection.reports.forget(request_id)
+            if not whole.done():
+                whole.cancel()
+        return CommandAnswer("GetBaseReport", status, response | {"reportData": items})
 
     async def _reserve_now(
         self, connection: StationConnection, hold: HoldConnector, timeout_s: float

@@ -161,6 +161,14 @@ async def reservation_status_update(ctx: StationContext, p: dict[str, Any]) -> d
     return {}
 
 
+async def notify_report(ctx: StationContext, p: dict[str, Any]) -> dict[str, Any]:
+    """A part of a report asked for with GetBaseReport; put together per connection."""
+    if ctx.reports is not None:
+        ctx.reports.part(p)
+    await ctx.fleet.heard_from(ctx.station_id)
+    return {}
+
+
 async def security_event(ctx: StationContext, p: dict[str, Any]) -> dict[str, Any]:
     await ctx.fleet.notice(ctx.station_id, "security", p["type"])
     return {}
@@ -176,4 +184,5 @@ HANDLERS: dict[str, Handler] = {
     "NotifyEvent": notify_event,
     "ReservationStatusUpdate": reservation_status_update,
     "SecurityEventNotification": security_event,
+    "NotifyReport": notify_report,
 }

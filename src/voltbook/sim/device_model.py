@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Final
 
+from voltbook.sim.credentials import BASIC_AUTH_PASSWORD, StationPassword
 from voltbook.sim.local_list import v201_variables
 from voltbook.sim.model import (
     Connector,
@@ -13,6 +14,7 @@ from voltbook.sim.model import (
     format_number,
     parse_measurands,
     parse_positive_int,
+    rfc3339,
 )
 from voltbook.sim.rpc import JsonObject, Reply, field_value, optional_value
 
@@ -38,6 +40,11 @@ CONNECTOR_TYPES: Final[dict[str, frozenset[str]]] = {
 }
 Getter = Callable[[], str]
 Setter = Callable[[str], object]
+REPORT_PART = 8  # variables per NotifyReport: the report comes in parts, as a real one does
+
+
+def _WRITE_ONLY() -> str:  # noqa: N802 - a marker getter
+    return ""
 
 
 def connector_status(status: str) -> str:
@@ -50,8 +57,9 @@ def connector_type(standard: str) -> str:
 
 
 class DeviceModel:
-    def __init__(self, station: StationCore) -> None:
+    def __init__(self, station: StationCore, password: StationPassword | None = None) -> None:
         self.station = station
+        self.password = password or StationPassword(station.id, station.spec.password)
         self._known = self._entries()
 
     def _entries(self) -> dict[tuple[str, str], tuple[Getter, Setter | None]]:
@@ -94,6 +102,7 @@ class DeviceModel:
                 ),
                 None,
             ),
+            BASIC_AUTH_PASSWORD: (_WRITE_ONLY, self.password.set),
         } | v201_variables(station.local_list)
 
     def _lookup(
@@ -131,6 +140,50 @@ class DeviceModel:
             return lambda: connector_type(connector.standards[index])
         return None
 
+    def report(self, request_id: int, base: str) -> list[JsonObject]:
+        """The NotifyReport payloads answering GetBaseReport: every variable (for
+        ConfigurationInventory the settable ones), REPORT_PART to a part, seqNo from 0."""
+        items: list[JsonObject] = []
+        for (component, variable), (getter, setter) in self._known.items():
+            if base == "ConfigurationInventory" and setter is None:
+                continue
+            writable = "WriteOnly" if getter is _WRITE_ONLY else "ReadWrite"
+            attribute: JsonObject = {
+                "type": "Actual",
+                "mutability": "ReadOnly" if setter is None else writable,
+            }
+            if getter is not _WRITE_ONLY:
+                attribute["value"] = getter()[:2500]
+            items.append(
+                {
+                    "component": {"name": component},
+                    "variable": {"name": variable},
+                    "variableAttribute": [attribute],
+                }
+            )
+        if base != "ConfigurationInventory":
+            for connector in self.station.connectors.values():
+                state = connector_status(connector.status)
+                items.append(
+                    {
+                        "component": {"name": "EVSE", "evse": {"id": connector.evse_id}},
+                        "variable": {"name": "AvailabilityState"},
+                        "variableAttribute": [{"value": state, "mutability": "ReadOnly"}],
+                    }
+                )
+        parts = [items[i : i + REPORT_PART] for i in range(0, len(items), REPORT_PART)]
+        at = rfc3339()
+        return [
+            {
+                "requestId": request_id,
+                "generatedAt": at,
+                "seqNo": n,
+                "tbc": n < len(parts) - 1,
+                "reportData": part,
+            }
+            for n, part in enumerate(parts)
+        ]
+
     def get_variables(self, payload: JsonObject) -> Reply:
         results: list[JsonObject] = []
         for item in field_value(payload, "getVariableData", list):
@@ -141,6 +194,8 @@ class DeviceModel:
             status, getter, _ = self._lookup(component, variable)
             if status == "Accepted" and attribute != "Actual":
                 status = "NotSupportedAttributeType"
+            if getter is _WRITE_ONLY:
+                status = "Rejected"  # a write-only variable is never read back
             result["attributeStatus"] = status
             result["attributeType"] = attribute
             if status == "Accepted" and getter is not None:
@@ -161,7 +216,7 @@ class DeviceModel:
             elif status == "Accepted":
                 status = self._apply(setter, value)
                 if status == "Accepted":
-                    self.station.emit(f"variable {component['name']}.{variable['name']} = {value}")
+                    self.station.emit(f"variable {component['name']}.{variable['name']} changed")
             results.append(
                 {
                     "attributeType": attribute,
@@ -170,7 +225,7 @@ class DeviceModel:
                     "variable": variable,
                 }
             )
-        return Reply({"setVariableResult": results})
+        return Reply({"setVariableResult": results}, after=self.password.reconnect_after_answer())
 
     @staticmethod
     def _apply(setter: Setter | None, value: str) -> str:

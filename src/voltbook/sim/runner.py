@@ -9,7 +9,6 @@ runs them all until cancelled.
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import logging
 import secrets
@@ -22,6 +21,7 @@ from websockets.exceptions import InvalidStatus, WebSocketException
 from websockets.typing import Subprotocol
 
 from voltbook.sim.control import start_control_server
+from voltbook.sim.credentials import StationPassword
 from voltbook.sim.model import (
     Behaviour,
     ConnectorSpec,
@@ -50,11 +50,13 @@ def websocket_url(url: str, station_id: str) -> str:
     return f"{scheme}://{parts.netloc}{parts.path.rstrip('/')}/ocpp/{quote(station_id, safe='')}"
 
 
-def make_behaviour(station: StationCore, version: str) -> Behaviour:
+def make_behaviour(
+    station: StationCore, version: str, password: StationPassword | None = None
+) -> Behaviour:
     if version in ("1.6", "ocpp1.6"):
-        return V16(station)
+        return V16(station, password)
     if version in ("2.0.1", "ocpp2.0.1"):
-        return V201(station)
+        return V201(station, password)
     raise ValueError(f"unsupported OCPP version {version!r} (use 1.6 or 2.0.1)")
 
 
@@ -63,10 +65,10 @@ class SimulatedStation(StationCore):
 
     def __init__(self, url: str, spec: StationSpec, options: SimOptions | None = None) -> None:
         super().__init__(url, spec, options)
-        self.behaviour = make_behaviour(self, self.options.version)
+        # The server may give it a new password (then it reconnects with that one).
+        self.password = StationPassword(spec.id, spec.password, self._reconnect)
+        self.behaviour = make_behaviour(self, self.options.version, self.password)
         self.ws_url = websocket_url(url, spec.id)
-        credentials = base64.b64encode(f"{spec.id}:{spec.password}".encode()).decode()
-        self._authorization = f"Basic {credentials}"
         self._drop = asyncio.Event()  # set: close the current connection
         self._down = asyncio.Event()  # set while there is no connection
         self._down.set()
@@ -130,6 +132,12 @@ class SimulatedStation(StationCore):
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), seconds)
 
+    async def _reconnect(self) -> None:
+        """Connect again at once (with a new password): the same connection lifecycle as
+        an offline spell of no length; transactions go on."""
+        self.emit("reconnecting with the new password")
+        await self.go_offline(0)
+
     async def restart(self) -> None:
         """Reboot: close the connection, come back after the reboot delay and boot again."""
         self.boot_reason = "RemoteReset"
@@ -148,7 +156,7 @@ class SimulatedStation(StationCore):
             async with connect(
                 self.ws_url,
                 subprotocols=[Subprotocol(self.behaviour.subprotocol)],
-                additional_headers={"Authorization": self._authorization},
+                additional_headers={"Authorization": self.password.header},
                 open_timeout=self.options.call_timeout,
                 close_timeout=2,
                 proxy=None,

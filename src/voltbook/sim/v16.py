@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Final
 
+from voltbook.sim.credentials import AUTHORIZATION_KEY, StationPassword
 from voltbook.sim.local_list import v16_configuration, v16_handlers
 from voltbook.sim.model import (
     Connector,
@@ -70,8 +71,9 @@ class V16:
     subprotocol = "ocpp1.6"
     codes = V16_CODES
 
-    def __init__(self, station: StationCore) -> None:
+    def __init__(self, station: StationCore, password: StationPassword | None = None) -> None:
         self.station = station
+        self.password = password or StationPassword(station.id, station.spec.password)
         self._provisional_id = 0
         self._handlers: dict[str, Callable[[JsonObject], Reply]] = {
             "GetConfiguration": self._get_configuration,
@@ -240,17 +242,20 @@ class V16:
                 lambda: "Core,Reservation,RemoteTrigger,LocalAuthListManagement",
                 None,
             ),
+            # write-only: never read back
+            AUTHORIZATION_KEY: (lambda: "", self.password.set_hex),
         } | v16_configuration(station.local_list)
 
     def _get_configuration(self, payload: JsonObject) -> Reply:
         keys = optional_value(payload, "key", list)
-        wanted = list(self._config) if not keys else [str(key) for key in keys]
+        readable = {k: v for k, v in self._config.items() if k != AUTHORIZATION_KEY}
+        wanted = list(readable) if not keys else [str(key) for key in keys]
         known = [
-            {"key": key, "readonly": self._config[key][1] is None, "value": self._config[key][0]()}
+            {"key": key, "readonly": readable[key][1] is None, "value": readable[key][0]()}
             for key in wanted
-            if key in self._config
+            if key in readable
         ]
-        unknown = [key[:50] for key in wanted if key not in self._config]
+        unknown = [key[:50] for key in wanted if key not in readable]
         answer: JsonObject = {"configurationKey": known}
         if unknown:
             answer["unknownKey"] = unknown
@@ -268,8 +273,8 @@ class V16:
             apply(value)
         except ValueError:
             return Reply({"status": "Rejected"})
-        self.station.emit(f"configuration {key} = {value}")
-        return Reply({"status": "Accepted"})
+        self.station.emit(f"configuration {key} changed")
+        return Reply({"status": "Accepted"}, after=self.password.reconnect_after_answer())
 
     def _change_availability(self, payload: JsonObject) -> Reply:
         connector_id = field_value(payload, "connectorId", int)

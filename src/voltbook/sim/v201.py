@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Final
 
+from voltbook.sim.credentials import StationPassword
 from voltbook.sim.device_model import CONNECTOR_TYPES, DeviceModel, connector_status
 from voltbook.sim.local_list import v201_handlers
 from voltbook.sim.model import (
@@ -57,12 +58,13 @@ class V201:
     subprotocol = "ocpp2.0.1"
     codes = V201_CODES
 
-    def __init__(self, station: StationCore) -> None:
+    def __init__(self, station: StationCore, password: StationPassword | None = None) -> None:
         self.station = station
-        self._device_model = DeviceModel(station)
+        self._device_model = DeviceModel(station, password)
         self._handlers: dict[str, Callable[[JsonObject], Reply]] = {
             "GetVariables": self._device_model.get_variables,
             "SetVariables": self._device_model.set_variables,
+            "GetBaseReport": self._get_base_report,
             "ChangeAvailability": self._change_availability,
             "Reset": self._reset,
             "UnlockConnector": self._unlock_connector,
@@ -278,6 +280,19 @@ class V201:
     def _clear_cache(self, _payload: JsonObject) -> Reply:
         self.station.auth_cache.clear()
         return Reply({"status": "Accepted"})
+
+    def _get_base_report(self, payload: JsonObject) -> Reply:
+        request_id = field_value(payload, "requestId", int)
+        base = field_value(payload, "reportBase", str)
+        if base not in ("FullInventory", "ConfigurationInventory", "SummaryInventory"):
+            raise CallError("PropertyConstraintViolation", f"reportBase {base!r}")
+        parts = self._device_model.report(request_id, base)
+
+        async def send() -> None:
+            for part in parts:
+                self.station.outbox.send("NotifyReport", part)
+
+        return Reply({"status": "Accepted"}, after=send)
 
     def _trigger_message(self, payload: JsonObject) -> Reply:
         message = field_value(payload, "requestedMessage", str)

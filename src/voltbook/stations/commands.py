@@ -15,6 +15,14 @@ class GetConfiguration:
 
 
 @dataclass(frozen=True, slots=True)
+class GetBaseReport:
+    """Query (2.0.1): the station's whole configuration (FullInventory) or its settable part
+    (ConfigurationInventory), reported in NotifyReport parts that the gateway puts together."""
+
+    report_base: str = "FullInventory"
+
+
+@dataclass(frozen=True, slots=True)
 class TriggerMessage:
     """Query: ask the station to send a message now."""
 
@@ -28,6 +36,14 @@ class ChangeConfiguration:
 
     key: str
     value: str
+
+
+@dataclass(frozen=True, slots=True)
+class SetStationPassword:
+    """Setting: the password the station connects with from now on (HTTP Basic, OCPP
+    security profile 1/2). How it is said depends on the version, which the gateway knows."""
+
+    password: str = field(repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,9 +141,11 @@ class GetLocalListLimits:
 
 Command = (
     GetConfiguration
+    | GetBaseReport
     | HoldConnector
     | TriggerMessage
     | ChangeConfiguration
+    | SetStationPassword
     | ChangeAvailability
     | Reset
     | UnlockConnector

@@ -87,3 +87,12 @@ class SitesChanged(Event):
 
     cluster_wide: ClassVar[bool] = True
     site_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class StationPasswordChanged(Event):
+    """A station's accepted password changed (a rotation ended, or a new one was given):
+    every node forgets the password it had checked for that station (docs/adr/0025)."""
+
+    cluster_wide: ClassVar[bool] = True
+    station_id: str

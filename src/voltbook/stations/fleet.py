@@ -15,7 +15,7 @@ from voltbook.core.clock import Clock
 from voltbook.core.errors import InvalidInput, NotFound
 from voltbook.core.secrets import RehashingHasher
 from voltbook.core.turns import Turns
-from voltbook.stations.commands import Command, CommandAnswer
+from voltbook.stations.commands import Command, CommandAnswer, SetStationPassword
 from voltbook.stations.events import (
     ChargerHoldEnded,
     ConnectorStatusChanged,
@@ -24,6 +24,7 @@ from voltbook.stations.events import (
     StationConnected,
     StationDisconnected,
     StationNotice,
+    StationPasswordChanged,
 )
 from voltbook.stations.model import ConnectorStatus, Station, StationPlace
 from voltbook.stations.ports import FleetUowFactory, StationLink
@@ -33,6 +34,11 @@ STATION_ID_PATTERN = r"^[A-Za-z0-9._~:*+|@-]{1,48}$"
 _STATION_ID = re.compile(STATION_ID_PATTERN)
 MIN_STATION_PASSWORD = 16  # OCPP security profile 1/2 asks for 16 to 40 characters
 MAX_STATION_PASSWORD = 40
+# A rotated password: 20 characters (120 random bits), the most a 1.6 AuthorizationKey holds
+# (20 bytes, sent as 40 hex digits); the same on 2.0.1 (docs/adr/0025).
+ROTATED_PASSWORD_LENGTH = 20
+# The station's answers that mean it keeps the new password (now, or after a reboot).
+_TAKEN = frozenset({"Accepted", "RebootRequired"})
 # last_seen is written at most this often per station; heartbeats stay cheap.
 _TOUCH_EVERY_S = 60.0
 
@@ -53,6 +59,16 @@ class BootDecision:
 class NewCredentials:
     station_id: str
     password: str
+
+
+@dataclass(frozen=True, slots=True)
+class Rotation:
+    """A rotation's outcome: the station's own answer, and the new password (shown once)
+    when the station took it; None when it did not, and then nothing changed."""
+
+    station_id: str
+    answer: CommandAnswer
+    password: str | None
 
 
 def check_station_id(station_id: str) -> None:
@@ -114,7 +130,37 @@ class FleetService:
                 raise NotFound(f"station {station_id} does not exist")
             await uow.commit()
         self._verified.pop(station_id, None)
+        await self._bus.publish(StationPasswordChanged(station_id))  # other nodes forget too
         return NewCredentials(station_id, password)
+
+    async def rotate_password(self, station_id: str, timeout_s: float | None = None) -> Rotation:
+        """Send the station a new random password over its open connection without locking
+        it out: the old password stays accepted until the station connects with the new one
+        (then the old one is dropped). A station that does not take it changes nothing."""
+        await self.get(station_id)
+        password = secrets.token_urlsafe(ROTATED_PASSWORD_LENGTH)[:ROTATED_PASSWORD_LENGTH]
+        pending = self._hasher.hash(password)
+        # Pending before it is sent: the station may reconnect with it at once.
+        async with self._uow() as uow:
+            await uow.stations.set_pending_password(station_id, pending)
+            await uow.commit()
+        taken = False
+        try:
+            answer = await self._link.send(
+                station_id, SetStationPassword(password), timeout_s or self._command_timeout
+            )
+            taken = answer.status in _TAKEN
+        finally:
+            if not taken:
+                async with self._uow() as uow:
+                    await uow.stations.set_pending_password(station_id, None, only_if=pending)
+                    await uow.commit()
+        return Rotation(station_id, answer, password if taken else None)
+
+    def forget_password(self, station_id: str) -> None:
+        """Forget the password this node last admitted the station with (it changed, maybe
+        on another node: the event that says so is cluster-wide)."""
+        self._verified.pop(station_id, None)
 
     async def admit(self, station_id: str, password: str) -> Admission:
         """Check a connecting station's Basic-auth password (OCPP security profile 1/2)."""
@@ -134,9 +180,18 @@ class FleetService:
             self._verified[station_id] = digest
             return Admission.ADMITTED
         stored = known.password_hash
+        pending = known.pending_password_hash
         if stored is None or not await self._verify(stored, password):
-            return Admission.WRONG_PASSWORD
-        if self._hasher.needs_rehash(stored):  # an older, slow hash: store the fast form
+            if pending is None or not self._hasher.verify(pending, password):
+                return Admission.WRONG_PASSWORD
+            # The station uses the rotated password: the old one is dropped everywhere.
+            async with self._uow() as uow:
+                await uow.stations.promote_password(station_id, pending)
+                await uow.commit()
+            await self._bus.publish(StationPasswordChanged(station_id))
+            self._verified[station_id] = digest
+            return Admission.ADMITTED
+        if self._hasher.needs_rehash(stored) and pending is None:  # store the fast form
             async with self._uow() as uow:
                 await uow.stations.set_password(station_id, self._hasher.hash(password))
                 await uow.commit()

@@ -87,6 +87,8 @@ StationsUowFactory = UowFactory[StationsUnitOfWork]
 class StationCredentials:
     station_id: str
     password_hash: str | None
+    # A rotation's new password, accepted beside the old one until the charger uses it.
+    pending_password_hash: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +106,20 @@ class StationRepository(Protocol):
         ...
 
     async def set_password(self, station_id: str, password_hash: str) -> bool:
-        """False when there is no such station."""
+        """Replace the password (and forget any pending one); False when there is no such
+        station."""
+        ...
+
+    async def set_pending_password(
+        self, station_id: str, pending_hash: str | None, *, only_if: str | None = None
+    ) -> bool:
+        """Set (or with None clear) the pending password; with `only_if`, only while the
+        pending one is still that hash. False when nothing changed."""
+        ...
+
+    async def promote_password(self, station_id: str, pending_hash: str) -> bool:
+        """The pending password becomes the password, the old one is dropped; only while
+        `pending_hash` is still the pending one. False when nothing changed."""
         ...
 
     async def record_boot(

@@ -9,8 +9,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from voltbook.forecasts.model import Booking, TrainedModel
 from voltbook.stations.states import StateChange
+from voltbook.storage.records import forecast_models
 from voltbook.storage.status_history import SqlStatusHistoryRepository
-from voltbook.storage.tables import connectors, forecast_models, reservations, stations
+from voltbook.storage.tables import connectors, reservations, stations
 from voltbook.storage.timestamps import as_utc
 
 _M = forecast_models

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from voltbook.journal.model import Direction, JournalEntry, Kind
-from voltbook.storage.tables import station_message_chunks
+from voltbook.storage.records import station_message_chunks
 from voltbook.storage.timestamps import as_utc
 
 _C = station_message_chunks

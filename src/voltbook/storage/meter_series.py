@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from voltbook.charging.model import MeterSample
-from voltbook.storage.tables import session_meter_chunks
+from voltbook.storage.records import session_meter_chunks
 from voltbook.storage.timestamps import as_utc
 
 _C = session_meter_chunks

@@ -27,12 +27,12 @@ class SqlStationRepository:
     async def credentials(self, station_id: str) -> StationCredentials | None:
         row = (
             await self._connection.execute(
-                sa.select(stations.c.id, stations.c.password_hash).where(
-                    stations.c.id == station_id
-                )
+                sa.select(
+                    stations.c.id, stations.c.password_hash, stations.c.pending_password_hash
+                ).where(stations.c.id == station_id)
             )
         ).first()
-        return None if row is None else StationCredentials(row[0], row[1])
+        return None if row is None else StationCredentials(row[0], row[1], row[2])
 
     async def add(self, station_id: str, site_id: int | None, password_hash: str) -> None:
         if site_id is not None:
@@ -57,7 +57,26 @@ class SqlStationRepository:
 
     async def set_password(self, station_id: str, password_hash: str) -> bool:
         result = await self._connection.execute(
-            stations.update().where(stations.c.id == station_id).values(password_hash=password_hash)
+            stations.update()
+            .where(stations.c.id == station_id)
+            .values(password_hash=password_hash, pending_password_hash=None)
+        )
+        return bool(result.rowcount)
+
+    async def set_pending_password(
+        self, station_id: str, pending_hash: str | None, *, only_if: str | None = None
+    ) -> bool:
+        query = stations.update().where(stations.c.id == station_id)
+        if only_if is not None:
+            query = query.where(stations.c.pending_password_hash == only_if)
+        result = await self._connection.execute(query.values(pending_password_hash=pending_hash))
+        return bool(result.rowcount)
+
+    async def promote_password(self, station_id: str, pending_hash: str) -> bool:
+        result = await self._connection.execute(
+            stations.update()
+            .where(stations.c.id == station_id, stations.c.pending_password_hash == pending_hash)
+            .values(password_hash=pending_hash, pending_password_hash=None)
         )
         return bool(result.rowcount)
 

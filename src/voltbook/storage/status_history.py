@@ -10,7 +10,8 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from voltbook.stations.states import ChargerState, StateChange
-from voltbook.storage.tables import stations, status_history
+from voltbook.storage.records import status_history
+from voltbook.storage.tables import stations
 from voltbook.storage.timestamps import as_utc
 
 _H = status_history

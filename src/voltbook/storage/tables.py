@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-metadata = sa.MetaData()
+import voltbook.storage.records  # noqa: F401 - its tables join the same metadata
+from voltbook.storage.metadata import metadata
 
 sites = sa.Table(
     "sites",
@@ -39,6 +40,8 @@ stations = sa.Table(
     sa.Column("firmware", sa.String(50)),
     sa.Column("ocpp_version", sa.String(8)),
     sa.Column("password_hash", sa.String(255)),
+    # A rotation's new password, accepted beside the old one until the charger uses it.
+    sa.Column("pending_password_hash", sa.String(255)),
     sa.Column("online", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("last_seen", sa.DateTime(timezone=True)),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
@@ -374,64 +377,4 @@ sites_rtree = sa.Table(
     sa.Column("max_lat", sa.Float),
     sa.Column("min_lon", sa.Float),
     sa.Column("max_lon", sa.Float),
-)
-
-# The message journal: the last OCPP frames per station, both ways, secrets taken out. One
-# row holds a station's frames of one write (about a second), as JSON: a row per frame
-# would cost the OCPP gateway more than the frames themselves (docs/adr/0019).
-station_message_chunks = sa.Table(
-    "station_message_chunks",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("station_id", sa.String(48), nullable=False),
-    sa.Column("last_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("count", sa.Integer, nullable=False),
-    sa.Column("frames", sa.Text, nullable=False),
-    sa.Index("ix_station_message_chunks_station", "station_id", "id"),
-    sa.Index("ix_station_message_chunks_at", "last_at"),
-)
-
-# One row per connector state change (stations/states.py), and per station going offline
-# or coming back (EVSE 0).
-status_history = sa.Table(
-    "status_history",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("station_id", sa.String(48), nullable=False),
-    sa.Column("evse_id", sa.Integer, nullable=False),
-    sa.Column("connector_id", sa.Integer),
-    sa.Column("state", sa.String(24), nullable=False),
-    sa.Column("status", sa.String(16)),
-    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
-    sa.Index("ix_status_history_at", "at"),
-    sa.Index("ix_status_history_station", "station_id", "evse_id", "connector_id", "at"),
-)
-
-# The meter values of charging sessions: one row per session and write (about a second of
-# a station's messages), its samples as JSON [time, register Wh, power W, SoC %], like the
-# message journal (docs/adr/0027).
-session_meter_chunks = sa.Table(
-    "session_meter_chunks",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column(
-        "session_id",
-        sa.Integer,
-        sa.ForeignKey("charging_sessions.id", ondelete="CASCADE"),
-        nullable=False,
-    ),
-    sa.Column("last_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("count", sa.Integer, nullable=False),
-    sa.Column("samples", sa.Text, nullable=False),
-    sa.Index("ix_session_meter_chunks_session", "session_id", "id"),
-    sa.Index("ix_session_meter_chunks_at", "last_at"),
-)
-
-# Availability forecast models (docs/adr/0028): the newest few, as JSON weights.
-forecast_models = sa.Table(
-    "forecast_models",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("trained_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("body", sa.JSON, nullable=False),
 )

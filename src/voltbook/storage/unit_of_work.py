@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from voltbook.core.clock import Clock
 from voltbook.storage.alarms import SqlAlarmRepository
 from voltbook.storage.app_charges import SqlAppChargeRepository
+from voltbook.storage.audit import SqlAuditRepository
 from voltbook.storage.auth_lists import SqlAuthListRepository
 from voltbook.storage.drivers import SqlDriverRepository
 from voltbook.storage.figures import SqlFiguresRepository
@@ -73,6 +74,7 @@ class SqlUnitOfWork:
     figures: SqlFiguresRepository
     sign_ins: SqlSignInRepository
     forecasts: SqlForecastRepository
+    audit: SqlAuditRepository
 
     def __init__(
         self,
@@ -192,4 +194,5 @@ _REPOSITORIES: dict[str, _Make] = {
     "figures": lambda u, c: SqlFiguresRepository(c),
     "sign_ins": lambda u, c: SqlSignInRepository(c),
     "forecasts": lambda u, c: SqlForecastRepository(c),
+    "audit": lambda u, c: SqlAuditRepository(c),
 }

@@ -30,11 +30,12 @@ from voltbook.stations.events import (
     StationBooted,
     StationConnected,
     StationDisconnected,
+    StationPasswordChanged,
 )
 from voltbook.wiring.alarms import AlarmReactions
 from voltbook.wiring.charging import AppChargingReactions
 from voltbook.wiring.drivers import AccountReactions, VehicleReactions
-from voltbook.wiring.history import HistoryReactions
+from voltbook.wiring.history import CredentialReactions, HistoryReactions
 from voltbook.wiring.idtokens import IdTokenReactions
 from voltbook.wiring.notices import NoticeReactions
 from voltbook.wiring.offers import OfferReactions
@@ -66,6 +67,7 @@ class Reactions:
     id_tokens: IdTokenReactions
     history: HistoryReactions
     telemetry: TelemetryReactions
+    credentials: CredentialReactions
 
 
 def event_table(r: Reactions) -> Table:
@@ -110,4 +112,5 @@ def event_table(r: Reactions) -> Table:
         ConsentsChanged: (r.offers.consents_changed,),
         DriverRegistered: (r.app_charging.registered,),
         IdTokenChanged: (r.id_tokens.token_changed,),
+        StationPasswordChanged: (r.credentials.password_changed,),
     }

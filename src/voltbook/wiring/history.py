@@ -1,5 +1,6 @@
-"""What the status history hears: every connector state change, and every station going and
-coming (see stations/history.py and stations/states.py)."""
+"""What the stations area hears: the status history every connector state change, and every
+station going and coming (see stations/history.py and stations/states.py); the fleet a
+station's password changed on any node."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ from voltbook.stations.events import (
     ConnectorStatusChanged,
     StationConnected,
     StationDisconnected,
+    StationPasswordChanged,
 )
+from voltbook.stations.fleet import FleetService
 from voltbook.stations.history import StatusHistoryService
 
 
@@ -25,3 +28,11 @@ class HistoryReactions:
 
     async def station_offline(self, event: StationDisconnected) -> None:
         self._history.station_online(event.station_id, False, event.at)
+
+
+class CredentialReactions:
+    def __init__(self, fleet: FleetService) -> None:
+        self._fleet = fleet
+
+    async def password_changed(self, event: StationPasswordChanged) -> None:
+        self._fleet.forget_password(event.station_id)

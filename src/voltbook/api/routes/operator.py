@@ -17,11 +17,13 @@ from voltbook.api.operator_schemas import (
     ClearCacheIn,
     CommandOut,
     CredentialsOut,
+    GetBaseReportIn,
     GetConfigurationIn,
     RemoteStartIn,
     RemoteStopIn,
     ReserveNowIn,
     ResetIn,
+    RotationOut,
     StationIn,
     StationOut,
     StationPage,
@@ -93,6 +95,30 @@ async def new_credentials(services: ServicesDep, station_id: StationPath) -> Cre
     return CredentialsOut(station_id=made.station_id, password=made.password)
 
 
+@router.post(
+    "/stations/{station_id}/password-rotation",
+    response_model=RotationOut,
+    responses=COMMAND_ERRORS,
+    summary="Send the station a new random password over its connection, without locking it out",
+)
+async def rotate_password(
+    services: ServicesDep, station_id: StationPath, timeout_s: Timeout = None
+) -> RotationOut:
+    """1.6: ChangeConfiguration AuthorizationKey (hex-encoded); 2.0.1: SetVariables
+    SecurityCtrlr.BasicAuthPassword. When the station takes it, the old password stays
+    accepted until the station connects with the new one; when it does not, nothing
+    changes and its answer is returned (docs/adr/0025)."""
+    done = await services.fleet.rotate_password(station_id, timeout_s)
+    answer = done.answer
+    return RotationOut(
+        command="rotate_password",
+        action=answer.action,
+        status=answer.status,
+        response=answer.response,
+        password=done.password,
+    )
+
+
 @router.get("/alarms", response_model=AlarmPage, summary="Alarms not yet cleared, oldest first")
 async def list_alarms(
     services: ServicesDep,
@@ -125,6 +151,20 @@ async def get_configuration(
 ) -> CommandOut:
     """Query: 1.6 GetConfiguration / 2.0.1 GetVariables."""
     return await _run(services, station_id, "get_configuration", body.command(), timeout_s)
+
+
+@router.post(_COMMAND + "get_base_report", response_model=CommandOut, responses=COMMAND_ERRORS)
+async def get_base_report(
+    services: ServicesDep,
+    station_id: StationPath,
+    body: GetBaseReportIn,
+    timeout_s: Timeout = None,
+) -> CommandOut:
+    """Query (2.0.1): the whole configuration. The station's answer to GetBaseReport, and
+    when it accepted, `response.reportData`: the items of every NotifyReport part it sent,
+    put together in seqNo order (at most 5,000 variables; the timeout covers the whole
+    report). A 1.6 station: 422, use get_configuration."""
+    return await _run(services, station_id, "get_base_report", body.command(), timeout_s)
 
 
 @router.post(_COMMAND + "trigger_message", response_model=CommandOut, responses=COMMAND_ERRORS)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from alembic import context
 
-from voltbook.storage.tables import metadata
+import voltbook.storage.tables  # noqa: F401 - every table joins the metadata
+from voltbook.storage.metadata import metadata
 
 connection = context.config.attributes.get("connection")
 if connection is None:

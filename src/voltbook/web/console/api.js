@@ -155,6 +155,8 @@ export const station = (id) => request("GET", `/api/v1/operator/stations/${enc(i
 export const site = (id) => request("GET", `/api/v1/sites/${enc(id)}`);
 export const addStation = (body) => request("POST", "/api/v1/operator/stations", { body });
 export const newPassword = (id) => request("POST", `/api/v1/operator/stations/${enc(id)}/credentials`);
+export const audit = (query) => request("GET", "/api/v1/operator/audit", { query: { limit: 100, ...query } });
+export const rotatePassword = (id) => request("POST", `/api/v1/operator/stations/${enc(id)}/password-rotation`);
 export const command = (id, name, body = {}) =>
   request("POST", `/api/v1/operator/stations/${enc(id)}/commands/${name}`, { body });
 export const reservations = (cursor) => request("GET", "/api/v1/reservations", { query: { limit: 200, cursor } });

@@ -11,6 +11,7 @@ import * as sessions from "./sessions.js";
 import * as offers from "./offers.js";
 import * as cards from "./cards.js";
 import * as idle from "./idle.js";
+import * as audit from "./audit.js";
 
 const main = document.getElementById("main");
 let leave = null;
@@ -27,6 +28,7 @@ const ROUTES = [
   [/^#\/offers\/(new|\d+)$/, offers, "Offer"],
   [/^#\/cards$/, cards, "Cards"],
   [/^#\/idle$/, idle, "Idle places"],
+  [/^#\/audit$/, audit, "Audit"],
 ];
 
 async function show() {

@@ -87,18 +87,23 @@ export async function render(root, [stationId]) {
     answer.replaceChildren(h("h2", { id: "answer-title" }, "Station's answer"), h("p", {}, `Sending ${name}…`));
     try {
       const out = await api.command(stationId, name, body);
-      answer.replaceChildren(
-        h("h2", { id: "answer-title" }, "Station's answer"),
-        h("p", { class: `verdict ${out.status === "Accepted" ? "ok" : "refused"}`, id: "answer-status" },
-          `${out.action}: ${out.status ?? "answered"}`),
-        h("pre", { class: "payload" }, JSON.stringify(out.response, null, 2)));
-      announce(`${out.action}: ${out.status ?? "answered"}`);
-      if (name === "get_configuration") drawConfiguration(out.response);
+      showAnswer(out);
+      if (name === "get_configuration" || name === "get_base_report") drawConfiguration(out.response);
     } catch (error) {
       answer.replaceChildren(h("h2", { id: "answer-title" }, "Station's answer"), problem(error));
     }
     setTimeout(load, 1000);
     for (const wait of [1500, 4000]) setTimeout(drawJournal, wait); // written about once a second
+  }
+
+  function showAnswer(out) {
+    answer.replaceChildren(
+      h("h2", { id: "answer-title" }, "Station's answer"),
+      h("p", { class: `verdict ${out.status === "Accepted" ? "ok" : "refused"}`, id: "answer-status" },
+        `${out.action}: ${out.status ?? "answered"}`),
+      // A long answer scrolls: focusable, so the keyboard scrolls it too.
+      h("pre", { class: "payload", tabindex: "0", "aria-label": "The station's whole answer" }, JSON.stringify(out.response, null, 2)));
+    announce(`${out.action}: ${out.status ?? "answered"}`);
   }
 
   function commands() {
@@ -132,7 +137,7 @@ export async function render(root, [stationId]) {
     form("Trigger message", field("Message", message), "Trigger", () => send("trigger_message", { message: message.value }, 0));
     form("Authorization cache", [], "Clear cache", () => send("clear_cache", {}, 0));
     const password = h("div", { "aria-live": "polite" });
-    const rotate = h("button", { type: "button" }, "Make a new password");
+    const rotate = h("button", { type: "button" }, "Replace the password (locks the charger out)");
     rotate.addEventListener("click", async () => {
       const ok = await confirmDialog("Make a new station password?",
         "The old password stops working at once: the charger cannot reconnect until it is given the new one.", "Make a new password");
@@ -143,14 +148,36 @@ export async function render(root, [stationId]) {
         password.replaceChildren(problem(error));
       }
     });
-    section.append(h("div", { class: "command" }, h("h3", {}, "Credentials"), rotate, password));
+    const over = h("button", { type: "button", id: "rotate-password" }, "Send the charger a new password");
+    over.addEventListener("click", async () => {
+      const ok = await confirmDialog("Send the charger a new password?",
+        "The new password goes over the open connection. The old one keeps working until the charger connects with the new one.", "Send it");
+      if (!ok) return;
+      try {
+        const out = await api.rotatePassword(stationId);
+        showAnswer(out);
+        password.replaceChildren(out.password
+          ? h("div", { class: "secret", role: "status" },
+            h("p", {}, "The charger took it. Its new password, shown only this once:"),
+            h("p", {}, h("code", { class: "password" }, out.password)),
+            h("p", { class: "hint" }, "The old password works until the charger connects with this one."))
+          : h("p", { role: "status" }, `The charger answered ${out.status ?? "without a status"}: nothing changed.`));
+      } catch (error) {
+        password.replaceChildren(problem(error));
+      }
+    });
+    section.append(h("div", { class: "command" }, h("h3", {}, "Credentials"), over, " ", rotate, password));
     return section;
   }
 
   function drawConfiguration(response) {
-    const keys = response.configurationKey || (response.getVariableResult || []).map((v) => ({
-      key: `${v.component?.name}.${v.variable?.name}`, value: v.attributeValue, readonly: false,
-    }));
+    const name = (c, v) => `${c?.name}${c?.evse ? ` (EVSE ${c.evse.id})` : ""}.${v?.name}`;
+    const keys = response.configurationKey || (response.reportData
+      ? response.reportData.map((r) => ({ key: name(r.component, r.variable), value: r.variableAttribute?.[0]?.value,
+        readonly: r.variableAttribute?.[0]?.mutability === "ReadOnly" }))
+      : (response.getVariableResult || []).map((v) => ({
+        key: name(v.component, v.variable), value: v.attributeValue, readonly: false,
+      })));
     const unknown = response.unknownKey || [];
     clear(config, h("h2", { id: "config-title" }, "Configuration"), configForms(),
       h("table", { class: "list", id: "configuration" },
@@ -175,7 +202,9 @@ export async function render(root, [stationId]) {
       event.preventDefault();
       send("change_configuration", { key: key.value.trim(), value: value.value }, 0);
     });
-    return h("div", { class: "config-forms" }, read, change);
+    const whole = h("button", { type: "button", id: "read-whole-configuration" }, "Read the whole configuration (2.0.1)");
+    whole.addEventListener("click", () => send("get_base_report", { report_base: "FullInventory" }, 0));
+    return h("div", { class: "config-forms" }, read, whole, change);
   }
 
   config.append(h("h2", { id: "config-title" }, "Configuration"), configForms());
