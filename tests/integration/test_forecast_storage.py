@@ -16,7 +16,8 @@ from voltbook.core.errors import NotFound
 from voltbook.forecasts import synthetic
 from voltbook.forecasts.service import KEEP_MODELS, ForecastService
 from voltbook.reservations.model import HistoryEntry, Reservation, Status
-from voltbook.storage.tables import connectors, drivers, forecast_models
+from voltbook.storage.records import forecast_models
+from voltbook.storage.tables import connectors, drivers
 from voltbook.storage.unit_of_work import SqlUnitOfWork
 
 HISTORY = synthetic.generate(synthetic.Parameters(stations=3, weeks=2, seed=3))

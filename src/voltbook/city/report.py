@@ -87,7 +87,8 @@ def _limits(arms: dict[str, dict[int, dict[str, float]]], days: float) -> list[s
         )
     return [
         *lines,
-        "- Availability forecasts (issue 17, item 5) are measured apart, not in this report.",
+        "- Availability forecasts (issue 17, item 5) are scored apart, in "
+        "[outcome-forecasts.md](outcome-forecasts.md) (method: [forecasts.md](forecasts.md)).",
         "- Why the offer targets are missed, and which part of it lies in voltbook's offer "
         'engine: docs/adr/0029-city-offers-sweeps-shenzhen.md ("Findings").',
         "- Session lengths and the hourly arrival shape are assumed after published "
