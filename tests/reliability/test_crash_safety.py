@@ -112,10 +112,12 @@ class Server:
         self.process: asyncio.subprocess.Process | None = None
         self.up = asyncio.Event()
         self.started_at = 0.0  # when the current process was started
+        self.start_s: list[float] = []  # how long each start took, until /readyz said yes
 
     async def start(self) -> None:
         self.started_at = time.monotonic()
         self.process = await start_server(self.env, self.port, self.log)
+        self.start_s.append(time.monotonic() - self.started_at)
         self.up.set()
 
     async def kill_and_restart(self) -> None:
@@ -299,12 +301,14 @@ def _crash_test(operations: int, kills: int) -> Any:
                 await server.kill_and_restart()
                 cancelled_before.append((server.started_at, set(ledger.cancelled)))
 
+        began = time.monotonic()
         try:
             async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=20) as c:
                 async with asyncio.timeout(60 + operations * 0.5 + kills * 30):
                     await asyncio.gather(
                         operate(server, c, crowd, ledger, operations, seed), killer()
                     )
+            operated = time.monotonic() - began
             # Jobs a killed server had claimed wait out their lease (3 command timeouts).
             async with asyncio.timeout(10 * COMMAND_TIMEOUT_S + 30):
                 while not (await settled(engine, charger))[0]:
@@ -352,7 +356,10 @@ def _crash_test(operations: int, kills: int) -> Any:
         print(
             f"{operations} operations, {kills} kills: {len(ledger.booked)} bookings, "
             f"{len(ledger.cancelled)} cancels, {len(charger.reserve_nows())} ReserveNow "
-            f"({charger.replaced} replacing a hold of the same id)"
+            f"({charger.replaced} replacing a hold of the same id); operations {operated:.0f} s, "
+            f"settled {time.monotonic() - began - operated:.0f} s later; starts "
+            + ", ".join(f"{s:.1f}" for s in server.start_s)
+            + " s"
         )
 
     return test
