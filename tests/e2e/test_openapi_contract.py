@@ -93,7 +93,9 @@ def fuzz_api(url: str, email: str, per_operation: int) -> int:
     generated cases each, every answer checked against the document; returns the number of
     cases sent."""
     token = httpx.post(
-        f"{url}/api/v1/auth/token", data={"username": email, "password": OPERATOR_PASSWORD}
+        f"{url}/api/v1/auth/token",
+        data={"username": email, "password": OPERATOR_PASSWORD},
+        timeout=120,  # a password hash on a loaded machine
     ).json()["access_token"]
     headers = {"Authorization": f"Bearer {token}"}
     api = schemathesis.openapi.from_url(f"{url}/openapi.json")
@@ -128,7 +130,8 @@ def check_operation(
     def answers_within_contract(case: schemathesis.Case) -> None:
         nonlocal sent
         sent += 1
-        case.call_and_validate(headers=headers, excluded_checks=excluded)
+        # Latency is not checked: on a loaded machine a password hash may take over 10 s.
+        case.call_and_validate(headers=headers, excluded_checks=excluded, timeout=120)
 
     answers_within_contract()
     return sent

@@ -143,7 +143,7 @@ async def until_answered(
         except httpx.TransportError:
             await asyncio.sleep(0.05)
             continue
-        assert answer.status_code < 500, answer.text
+        assert answer.status_code < 500, f"{answer.text}\nserver log:\n{tail(server.log)}"
         if answer.status_code == 409 and answer.json()["type"].rsplit(":", 1)[-1] in retry_on:
             await asyncio.sleep(0.05)
             continue
