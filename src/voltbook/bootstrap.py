@@ -193,6 +193,7 @@ def build_services(
             lead_time=timedelta(seconds=settings.reservation_lead_s),
         ),
         NearbyAlternatives(stations, fleet),
+        command_timeout=timedelta(seconds=settings.ocpp_command_timeout_s),
     )
     # Deleting an account cancels its live bookings first (their charger holds go).
     accounts = AccountService(

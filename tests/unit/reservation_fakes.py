@@ -354,6 +354,15 @@ class InMemoryReservationRepository:
                 woken += 1
         return woken
 
+    async def hand_off_tried(self, reservation_id: int) -> bool:
+        return any(
+            job.reservation_id == reservation_id
+            and job.kind is JobKind.HAND_OFF
+            and job.pending
+            and job.attempts > 0
+            for job in self._state.jobs.values()
+        )
+
     async def drop_jobs(self, reservation_id: int, kinds: tuple[JobKind, ...]) -> None:
         self._write("drop_jobs")
         for job in self._state.jobs.values():  # marked done, never deleted, like the real one

@@ -123,6 +123,15 @@ class HandOff:
         await repo.schedule(reservation_id, JobKind.RELEASE, self._clock.now(), held_by)
         return True
 
+    async def may_hold(self, repo: ReservationRepository, booking: Reservation) -> str | None:
+        """The station whose charger may hold this booking (read before its jobs are
+        dropped): the one that last accepted it, else its own station while a hand-off
+        there has gone out without a recorded answer (a silent charger, or a node killed
+        before it could write the charger's Accepted)."""
+        if booking.held_by is not None:
+            return booking.held_by
+        return booking.station_id if await repo.hand_off_tried(booking.id) else None
+
     async def expire(self, reservation: Reservation) -> None:
         now = self._clock.now()
         async with self._uow() as uow:
@@ -130,12 +139,11 @@ class HandOff:
             if fresh is None or not fresh.status.live:
                 return
             expired = fresh.apply(Change.EXPIRED, now, "no session within the grace period")
+            held_by = await self.may_hold(uow.reservations, fresh)
             await uow.reservations.save(expired)
             await uow.reservations.drop_jobs(expired.id, (JobKind.HAND_OFF,))
             # 1.6 has no expiry message of its own: voltbook frees the connector itself.
-            released = await self.release_stale_hold(
-                uow.reservations, expired.id, fresh.held_by, expired
-            )
+            released = await self.release_stale_hold(uow.reservations, expired.id, held_by, expired)
             await uow.commit()
         if released:
             self.wake.set()

@@ -150,6 +150,12 @@ class ReservationRepository(Protocol):
         being worked on (leased) is left alone."""
         ...
 
+    async def hand_off_tried(self, reservation_id: int) -> bool:
+        """Whether a pending hand-off of this booking has been claimed at least once: its
+        ReserveNow may have reached the charger (unanswered, or the node died before it could
+        record the answer)."""
+        ...
+
     async def drop_jobs(self, reservation_id: int, kinds: tuple[JobKind, ...]) -> None: ...
 
     async def vehicle_standards(self, driver_id: str, vehicle_id: str) -> frozenset[str] | None:

@@ -42,11 +42,12 @@ from voltbook.reservations.ports import (
     ReservationsUowFactory,
 )
 
-_JOB_LEASE = timedelta(seconds=90)
 # Jobs of a claimed batch that run side by side. A batch is twice as many, so even when every
-# one of them waits out the charger's command timeout (30 s), it ends well within the lease
-# and no other node claims its jobs again.
+# one of them waits out the charger's command timeout, it takes two timeouts: a claim's lease
+# is three, so that no other node claims its jobs again meanwhile, and the jobs of a node
+# killed mid-batch are taken up again that soon (90 s at the default 30 s timeout).
 _JOBS_AT_ONCE = 16
+_LEASE_PER_TIMEOUT = 3
 
 
 def _backoff(job: Job) -> timedelta:
@@ -90,8 +91,10 @@ class ReservationService:
         bus: EventBus,
         rules: Rules | None = None,
         alternatives: Alternatives | None = None,
+        command_timeout: timedelta = timedelta(seconds=30),
     ) -> None:
         self._uow = uow
+        self.job_lease = _LEASE_PER_TIMEOUT * command_timeout  # the charger's, for `hold`
         self._hold = hold
         self._alternatives = alternatives
         self._clock = clock
@@ -131,10 +134,11 @@ class ReservationService:
             cancelled = reservation.apply(
                 Change.CANCELLED, now, "cancelled by operator" if staff else "cancelled by driver"
             )
+            held_by = await self._handoff.may_hold(uow.reservations, reservation)
             await uow.reservations.save(cancelled)
             await uow.reservations.drop_jobs(cancelled.id, (JobKind.HAND_OFF, JobKind.NO_SHOW))
             released = await self._handoff.release_stale_hold(
-                uow.reservations, cancelled.id, reservation.held_by, cancelled
+                uow.reservations, cancelled.id, held_by, cancelled
             )
             await uow.commit()
         await self._publish(ReservationCancelled(cancelled, cancelled.history[-1].reason))
@@ -315,7 +319,7 @@ class ReservationService:
             if not await uow.reservations.any_due(now):
                 return 0  # the common case costs a read, not a write lock
         async with self._uow() as uow:
-            jobs = await uow.reservations.claim_due(now, limit, _JOB_LEASE)
+            jobs = await uow.reservations.claim_due(now, limit, self.job_lease)
             await uow.commit()
         per_booking: dict[int, list[Job]] = {}
         for job in jobs:

@@ -93,6 +93,19 @@ class SqlJobQueue:
         )
         return int(done.rowcount or 0)
 
+    async def hand_off_tried(self, reservation_id: int) -> bool:
+        found = await self._connection.scalar(
+            sa.select(_J.c.id)
+            .where(
+                _J.c.reservation_id == reservation_id,
+                _J.c.kind == JobKind.HAND_OFF.value,
+                _J.c.done_at.is_(None),
+                _J.c.attempts > 0,
+            )
+            .limit(1)
+        )
+        return found is not None
+
     async def drop_jobs(self, reservation_id: int, kinds: tuple[JobKind, ...]) -> None:
         # Marked done, never deleted: a job being worked on right now must still be there
         # (and keep its id) when its worker marks it finished.
