@@ -154,6 +154,7 @@ def create_app(
             for path in schema.get("paths", {}).values():
                 for operation in path.values():
                     _document_query_text(operation)
+                    _document_busy_storage(operation)
                     answer = operation.get("responses", {}).get("422")
                     if answer is not None:
                         answer["content"] = {
@@ -168,6 +169,21 @@ def create_app(
 
     app.openapi = openapi  # type: ignore[method-assign]
     return app
+
+
+def _document_busy_storage(operation: dict[str, Any]) -> None:
+    """Any operation may find storage busy (no connection free in time, the write lock held
+    too long): 503 problem+json with Retry-After, and nothing changed."""
+    operation.setdefault("responses", {}).setdefault(
+        "503",
+        {
+            "description": "Storage busy: nothing was changed; try again after Retry-After",
+            "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+            "content": {
+                "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+            },
+        },
+    )
 
 
 def _document_query_text(operation: dict[str, Any]) -> None:

@@ -19,6 +19,7 @@ from voltbook.core.errors import (
     InvalidInput,
     NotFound,
     RateLimited,
+    StorageBusy,
     TimedOut,
     Unauthenticated,
     UpstreamFailed,
@@ -28,6 +29,7 @@ PROBLEM_MEDIA_TYPE = "application/problem+json"
 _log = structlog.get_logger("voltbook.api")
 
 _STATUS: dict[type[DomainError], int] = {
+    StorageBusy: 503,
     InvalidInput: 422,
     NotFound: 404,
     Conflict: 409,
@@ -114,7 +116,7 @@ def domain_problem(error: DomainError, path: str) -> JSONResponse:
     """The answer to a use case's refusal, for a request to `path`."""
     status = next((s for t, s in _STATUS.items() if isinstance(error, t)), 400)
     headers: dict[str, str] = {}
-    if isinstance(error, RateLimited):
+    if isinstance(error, RateLimited | StorageBusy):
         headers["Retry-After"] = str(error.retry_after_s)
     if isinstance(error, Unauthenticated):
         headers["WWW-Authenticate"] = "Bearer"

@@ -58,3 +58,14 @@ class UpstreamFailed(DomainError):
     """Another party (a station) answered with an error or an invalid message."""
 
     code = "upstream-failed"
+
+
+class StorageBusy(DomainError):
+    """Storage could not take the work in time (no free connection, the database's write lock
+    held too long, a database refusing connections): nothing was changed; try again."""
+
+    code = "storage-busy"
+    retry_after_s = 5
+
+    def __init__(self, detail: str = "storage is busy: nothing was changed, try again") -> None:
+        super().__init__(detail)

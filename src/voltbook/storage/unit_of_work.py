@@ -10,10 +10,12 @@ from typing import Any, Self
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from voltbook.core.clock import Clock
+from voltbook.core.errors import StorageBusy
 from voltbook.storage.alarms import SqlAlarmRepository
 from voltbook.storage.app_charges import SqlAppChargeRepository
 from voltbook.storage.audit import SqlAuditRepository
 from voltbook.storage.auth_lists import SqlAuthListRepository
+from voltbook.storage.busy import storage_busy
 from voltbook.storage.drivers import SqlDriverRepository
 from voltbook.storage.figures import SqlFiguresRepository
 from voltbook.storage.forecasts import SqlForecastRepository
@@ -104,8 +106,10 @@ class SqlUnitOfWork:
             self._holds_turn = True
         try:
             connection = await self._engine.connect()
-        except BaseException:
+        except BaseException as error:
             self._give_turn_back()
+            if storage_busy(error):
+                raise StorageBusy() from error
             raise
         try:
             if self._read_only:
@@ -115,13 +119,15 @@ class SqlUnitOfWork:
                     connection = await connection.execution_options(isolation_level="AUTOCOMMIT")
             if not (self._read_only and not self._sqlite):
                 await connection.begin()  # SQLite: waits for the write lock, may time out
-        except BaseException:
+        except BaseException as error:
             # `async with` calls __aexit__ only after __aenter__ returned: a BEGIN that fails
             # (the lock's wait timed out) or is cancelled must give the connection back here.
             try:
                 await asyncio.shield(connection.close())
             finally:
                 self._give_turn_back()
+            if storage_busy(error):
+                raise StorageBusy() from error
             raise
         self._connection = connection
         return self
@@ -155,6 +161,8 @@ class SqlUnitOfWork:
                 await connection.close()
             finally:
                 self._give_turn_back()
+        if exc is not None and storage_busy(exc):  # rolled back: nothing was changed
+            raise StorageBusy() from exc
 
     def _give_turn_back(self) -> None:
         if self._holds_turn and self._turns is not None:
