@@ -8,7 +8,13 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.test_openapi_contract import DRIVER, OPERATOR, fuzz_api, served_in_a_thread
+from tests.e2e.test_openapi_contract import (
+    DRIVER,
+    OPERATOR,
+    fuzz_api,
+    served_in_a_thread,
+    sign_in,
+)
 from tests.reliability.volume import long_share
 
 __all__ = ["served_in_a_thread"]
@@ -20,6 +26,6 @@ PER_OPERATION = long_share(50)
 def test_a_thousand_cases_and_more_per_role_answer_within_the_contract(
     served_in_a_thread: str, who: str
 ) -> None:
-    sent = fuzz_api(served_in_a_thread, who, PER_OPERATION)
+    sent = fuzz_api(served_in_a_thread, sign_in(served_in_a_thread, who), PER_OPERATION)
     print(f"{who}: {sent} cases, every answer within the contract")
     assert sent >= 1_000
