@@ -3,15 +3,15 @@ the history shows, the figures it is judged by, and the service on in-memory sto
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from types import TracebackType
-from typing import Self
 
 import numpy as np
 import pytest
 
 from tests.unit.fakes import FakeClock
+from tests.unit.memory_uow import MemoryStore, MemoryUnitOfWork
 from voltbook.core.errors import NotFound
 from voltbook.forecasts import synthetic
 from voltbook.forecasts.features import FEATURES, LOOKBACK, WEEK_MIN, features_at, grids
@@ -128,16 +128,39 @@ def test_under_a_week_of_history_is_not_enough() -> None:
 
 
 @dataclass
-class MemoryForecasts:
+class ForecastData:
     rows: list[StateChange]
     booked: list[Booking] = field(default_factory=list)
     sites: dict[str, int | None] = field(default_factory=dict)
     models: list[TrainedModel] = field(default_factory=list)
 
+
+class ForecastStore(MemoryStore[ForecastData]):
+    def copy_state(self, state: ForecastData) -> ForecastData:
+        # History and bookings are read only here; the models are what a write changes.
+        return dataclasses.replace(state, models=list(state.models))
+
+    def uow(self, *, read_only: bool = False) -> ForecastUow:
+        return ForecastUow(self, read_only=read_only)
+
+
+class ForecastUow(MemoryUnitOfWork[ForecastData]):
+    def open_repositories(self) -> None:
+        self.forecasts = MemoryForecasts(self)
+
+
+class MemoryForecasts:
+    def __init__(self, uow: ForecastUow) -> None:
+        self._uow = uow
+
+    @property
+    def _data(self) -> ForecastData:
+        return self._uow.state
+
     async def history(
         self, station_ids: list[str] | None, start: datetime, end: datetime
     ) -> list[StateChange]:
-        mine = [r for r in self.rows if station_ids is None or r.station_id in station_ids]
+        mine = [r for r in self._data.rows if station_ids is None or r.station_id in station_ids]
         before: dict[tuple[str, int, int | None], StateChange] = {}
         for r in mine:
             if r.at <= start:
@@ -148,45 +171,28 @@ class MemoryForecasts:
     async def bookings(
         self, station_ids: list[str] | None, start: datetime, end: datetime
     ) -> list[Booking]:
-        return [b for b in self.booked if start <= b.starts_at < end]
+        return [b for b in self._data.booked if start <= b.starts_at < end]
 
     async def sites_of(self, station_ids: list[str]) -> dict[str, int | None]:
-        return {s: self.sites.get(s) for s in station_ids}
+        return {s: self._data.sites.get(s) for s in station_ids}
 
     async def station_exists(self, station_id: str) -> bool:
-        return any(r.station_id == station_id for r in self.rows)
+        return any(r.station_id == station_id for r in self._data.rows)
 
     async def evses_fitting(self, station_id: str, standards: frozenset[str]) -> set[int]:
         return (
-            {r.evse_id for r in self.rows if r.station_id == station_id and r.evse_id > 0}
+            {r.evse_id for r in self._data.rows if r.station_id == station_id and r.evse_id > 0}
             if "IEC_62196_T2" in standards
             else set()
         )
 
     async def latest(self) -> TrainedModel | None:
-        return self.models[-1] if self.models else None
+        models = self._data.models
+        return models[-1] if models else None
 
     async def save(self, model: TrainedModel, keep: int) -> None:
-        self.models = [*self.models, model][-keep:]
-
-
-@dataclass
-class MemoryUow:
-    forecasts: MemoryForecasts
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        return None
-
-    async def commit(self) -> None:
-        return None
+        data = self._uow.writable("save")
+        data.models = [*data.models, model][-keep:]
 
 
 @pytest.fixture(scope="module")
@@ -195,12 +201,8 @@ def network() -> synthetic.History:
 
 
 def service_on(history: synthetic.History, sites: dict[str, int | None]) -> ForecastService:
-    store = MemoryForecasts(history.rows, history.bookings, sites)
-
-    def uow(*, read_only: bool = False) -> MemoryUow:
-        return MemoryUow(store)
-
-    return ForecastService(uow, FakeClock(history.end), train_days=14, step_min=20)
+    store = ForecastStore(ForecastData(history.rows, history.bookings, sites))
+    return ForecastService(store.uow, FakeClock(history.end), train_days=14, step_min=20)
 
 
 async def test_before_any_training_the_last_value_stands_in(network: synthetic.History) -> None:

@@ -4,60 +4,62 @@ a write holds, and each session's queue is bounded."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from types import TracebackType
 
 import pytest
 
 from tests.unit.fakes import FakeClock
+from tests.unit.memory_uow import MemoryStore, MemoryUnitOfWork
 from voltbook.charging.model import ChargingSession, MeterSample
 from voltbook.charging.series import MeterSeriesService
 
 T0 = datetime(2026, 12, 1, 9, tzinfo=UTC)
 
 
-class Store:
+class Store(MemoryStore[dict[int, list[MeterSample]]]):
     """Samples by session; `failing` makes the next write fail."""
 
     def __init__(self) -> None:
-        self.rows: dict[int, list[MeterSample]] = {}
+        super().__init__({})
         self.failing = False
         self.during_write: list[int] = []  # what a read saw while a write was under way
         self.series: MeterSeriesService | None = None
 
+    @property
+    def rows(self) -> dict[int, list[MeterSample]]:
+        return self.state
+
+    def uow(self, *, read_only: bool = False) -> Uow:
+        return Uow(self, read_only=read_only)
+
+
+class Uow(MemoryUnitOfWork[dict[int, list[MeterSample]]]):
+    store: Store
+
+    def open_repositories(self) -> None:
+        self.meter_series = Samples(self)
+
+
+class Samples:
+    def __init__(self, uow: Uow) -> None:
+        self._uow = uow
+
     async def add_many(self, series: dict[int, list[MeterSample]]) -> None:
-        if self.failing:
-            self.failing = False
+        store = self._uow.store
+        rows = self._uow.writable("add_many")
+        if store.failing:
+            store.failing = False
             raise ConnectionError("database went away")
-        if self.series is not None:
-            seen = await self.series.of_session(session(1))
-            self.during_write.append(len(seen))
+        if store.series is not None:
+            seen = await store.series.of_session(session(1))
+            store.during_write.append(len(seen))
         for session_id, samples in series.items():
-            self.rows.setdefault(session_id, []).extend(samples)
+            rows.setdefault(session_id, []).extend(samples)
 
     async def of_session(self, session_id: int, limit: int) -> list[MeterSample]:
-        return self.rows.get(session_id, [])[-limit:]
+        return self._uow.state.get(session_id, [])[-limit:]
 
     async def purge(self, older_than: datetime) -> int:
         return 0
-
-
-class Uow:
-    def __init__(self, store: Store) -> None:
-        self.meter_series = store
-
-    async def __aenter__(self) -> Uow:
-        return self
-
-    async def __aexit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        return None
-
-    async def commit(self) -> None:
-        return None
 
 
 def session(session_id: int) -> ChargingSession:
@@ -71,7 +73,7 @@ def samples(n: int, start: int = 1) -> list[MeterSample]:
 
 
 def series_over(store: Store) -> MeterSeriesService:
-    return MeterSeriesService(lambda read_only=False: Uow(store), FakeClock(T0))
+    return MeterSeriesService(store.uow, FakeClock(T0))
 
 
 async def test_a_failed_write_keeps_its_samples_before_newer_ones() -> None:

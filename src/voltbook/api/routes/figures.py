@@ -3,13 +3,13 @@ offer's over time (the console's offers page)."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from enum import StrEnum
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query
 from pydantic import AwareDatetime, BaseModel, Field
 
+from voltbook.api.buckets import Bucket
 from voltbook.api.deps import ServicesDep, staff_principal
 from voltbook.api.problems import problem_responses
 from voltbook.console_figures import DayFigures, IdleSpot, OfferBucket
@@ -73,14 +73,6 @@ async def today(services: ServicesDep) -> TodayOut:
     return TodayOut.of(await services.figures.today())
 
 
-class Bucket(StrEnum):
-    HOUR = "hour"
-    DAY = "day"
-
-
-_SIZES = {Bucket.HOUR: timedelta(hours=1), Bucket.DAY: timedelta(days=1)}
-
-
 class OfferBucketOut(BaseModel):
     bucket_start: datetime
     sent: int
@@ -122,7 +114,7 @@ async def offer_figures(
     bucket: Bucket = Bucket.DAY,
 ) -> OfferFiguresOut:
     await services.offers.get(offer_id)  # 404 for an offer that does not exist
-    found = await services.figures.offer_series(offer_id, start, to, _SIZES[bucket])
+    found = await services.figures.offer_series(offer_id, start, to, bucket.size)
     return OfferFiguresOut(
         offer_id=offer_id,
         time_zone=services.figures.time_zone,

@@ -3,13 +3,13 @@ available longest (the places for offers)."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from enum import StrEnum
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import AwareDatetime, BaseModel, Field
 
+from voltbook.api.buckets import Bucket
 from voltbook.api.deps import ServicesDep, staff_principal
 from voltbook.api.problems import problem_responses
 from voltbook.stations.fleet import STATION_ID_PATTERN
@@ -22,14 +22,6 @@ router = APIRouter(
     dependencies=[Depends(staff_principal)],
     responses=problem_responses(401, 403, 422),
 )
-
-
-class Bucket(StrEnum):
-    HOUR = "hour"
-    DAY = "day"
-
-
-_SIZES = {Bucket.HOUR: timedelta(hours=1), Bucket.DAY: timedelta(days=1)}
 
 
 class UsageOut(BaseModel):
@@ -98,7 +90,7 @@ async def utilisation(
 ) -> UsageList:
     for value in station_id or []:
         _check_station(value)
-    found = await services.status_history.utilisation(station_id, start, to, _SIZES[bucket])
+    found = await services.status_history.utilisation(station_id, start, to, bucket.size)
     return UsageList(items=[UsageOut.of(u) for u in found])
 
 
