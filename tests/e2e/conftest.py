@@ -97,10 +97,13 @@ def server_settings(database_url: str, data_dir: Path, **overrides: object) -> S
     )
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 async def server_url(
     database_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[str]:
+    """One server on the session's database for a package of tests, stopped when the
+    package ends: its job loop claims every due job in that database, and the storage tests
+    that run later schedule jobs there and claim them themselves."""
     settings = server_settings(database_url, tmp_path_factory.mktemp("data"))
     async with running_server(settings) as url:
         yield url
