@@ -93,7 +93,7 @@ def build_console(
         status_history,
         figures,
         IdTokenReactions(auth_lists, auth_lists.worker),
-        HistoryReactions(status_history),
+        HistoryReactions(status_history, journal),
         TelemetryReactions(telemetry),
     )
 

@@ -197,3 +197,21 @@ def test_a_flooding_station_loses_its_oldest_unwritten_frames(
     for n in range(5):
         journal.note("ST1", True, f'[2,"{n}","Heartbeat",{{}}]')
     assert journal.queued == 2
+
+
+async def test_a_station_gone_leaves_nothing_of_its_unanswered_calls_behind(
+    journal: JournalService,
+) -> None:
+    journal.note("ST1", False, '[2,"r1","Reset",{"type":"Soft"}]')
+    journal.forget("ST1")  # the station went away before answering
+    journal.note("ST1", True, '[3,"r1",{"status":"Accepted"}]')  # its last words, still queued
+    await journal.flush()
+    [answer, _] = await journal.recent("ST1", None, 10)
+    assert answer.action == "Reset"  # frames queued before it went are still named
+    journal.note("ST1", False, '[2,"r2","Reset",{"type":"Soft"}]')
+    journal.forget("ST1")
+    await journal.flush()
+    journal.note("ST1", True, '[3,"r2",{"status":"Accepted"}]')  # on a new connection
+    await journal.flush()
+    [late, *_] = await journal.recent("ST1", None, 10)
+    assert (late.unique_id, late.action) == ("r2", None)  # nothing of the old call was kept

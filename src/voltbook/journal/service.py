@@ -40,6 +40,7 @@ class JournalService:
         self._queued: dict[str, deque[Frame]] = {}
         self._actions: dict[str, dict[str, str]] = {}
         self._written: set[str] = set()  # stations written to since the last purge
+        self._gone: set[str] = set()  # disconnected since the last flush
         # Told of each batch once written (bootstrap counts messages for the metrics).
         self._on_written = on_written  # told what each batch wrote (to count it)
 
@@ -59,12 +60,15 @@ class JournalService:
         """Write every queued frame in one transaction; how many. Frames a failed write
         took stay lost (the journal is a diagnostic aid, not a record of account)."""
         queued, self._queued = self._queued, {}
+        gone, self._gone = self._gone, set()
         entries: list[JournalEntry] = []
         for station_id, frames in queued.items():
             actions = self._actions.setdefault(station_id, {})
             entries.extend(entry_of(frame, actions) for frame in frames)
             while len(actions) > _ACTIONS_KEPT:
                 actions.pop(next(iter(actions)))
+        for station_id in gone:  # its last frames are named; what it left unanswered stays so
+            self._actions.pop(station_id, None)
         if not entries:
             return 0
         async with self._uow() as uow:
@@ -86,8 +90,10 @@ class JournalService:
         return gone
 
     def forget(self, station_id: str) -> None:
-        """A station gone: its unanswered calls will not be answered on a new connection."""
-        self._actions.pop(station_id, None)
+        """A station gone: its unanswered calls will not be answered on a new connection, so
+        the ids kept to name their answers go at the next flush (once its last frames are
+        written). Without this every station ever connected kept up to 256 of them."""
+        self._gone.add(station_id)
 
     async def recent(
         self,

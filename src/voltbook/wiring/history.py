@@ -1,9 +1,10 @@
 """What the stations area hears: the status history every connector state change, and every
-station going and coming (see stations/history.py and stations/states.py); the fleet a
-station's password changed on any node."""
+station going and coming (see stations/history.py and stations/states.py); the message
+journal a station gone; the fleet a station's password changed on any node."""
 
 from __future__ import annotations
 
+from voltbook.journal.service import JournalService
 from voltbook.stations.events import (
     ConnectorStatusChanged,
     StationConnected,
@@ -15,8 +16,9 @@ from voltbook.stations.history import StatusHistoryService
 
 
 class HistoryReactions:
-    def __init__(self, history: StatusHistoryService) -> None:
+    def __init__(self, history: StatusHistoryService, journal: JournalService) -> None:
         self._history = history
+        self._journal = journal
 
     async def connector_status(self, event: ConnectorStatusChanged) -> None:
         self._history.connector_changed(
@@ -28,6 +30,7 @@ class HistoryReactions:
 
     async def station_offline(self, event: StationDisconnected) -> None:
         self._history.station_online(event.station_id, False, event.at)
+        self._journal.forget(event.station_id)
 
 
 class CredentialReactions:
