@@ -215,3 +215,25 @@ async def test_a_station_gone_leaves_nothing_of_its_unanswered_calls_behind(
     await journal.flush()
     [late, *_] = await journal.recent("ST1", None, 10)
     assert (late.unique_id, late.action) == ("r2", None)  # nothing of the old call was kept
+
+
+def test_a_secret_whose_name_is_spelt_with_json_escapes_is_still_replaced(
+    clock: FakeClock,
+) -> None:
+    # What the station wrote, byte for byte: the key's "K" as \u004b, "password" as p\u0061ssword.
+    hidden = [
+        r'[2,"1","ChangeConfiguration",{"key":"Authorization\u004bey","value":"s3cr3t-16chars!!"}]',
+        r'[2,"2","DataTransfer",{"vendorId":"x","data":{"p\u0061ssword":"vendor-pass"}}]',
+    ]
+    for text in hidden:
+        entry = entry_of(Frame("ST1", Direction.OUT, clock.now(), text), {})
+        assert "s3cr3t" not in entry.text
+        assert "vendor-pass" not in entry.text
+        assert REDACTED in entry.text
+
+
+def test_secret_words_are_found_in_any_case(clock: FakeClock) -> None:
+    text = (
+        '[3,"3",{"configurationKey":[{"key":"AUTHORIZATIONKEY","readonly":false,"value":"k3y"}]}]'
+    )
+    assert "k3y" not in entry_of(Frame("ST1", Direction.IN, clock.now(), text), {}).text
