@@ -286,8 +286,15 @@ async def _migrate(settings: Settings) -> None:
 
 
 async def _serve(settings: Settings, host: str, port: int) -> None:
+    from voltbook.heap import settle_once_started
+
     await _migrate(settings)
-    await _server(settings, host, port).serve()
+    server = _server(settings, host, port)
+    settling = asyncio.create_task(settle_once_started(server))
+    try:
+        await server.serve()
+    finally:
+        settling.cancel()
 
 
 @app.command()
@@ -357,12 +364,14 @@ async def _demo(
     operator: tuple[str, str],
     driver: tuple[str, str],
 ) -> None:
+    from voltbook.heap import settle_once_started
     from voltbook.sim import SimOptions, fetch_station_specs, run_stations
 
     email, password = operator
     url = _base_url(settings, host, port)
     server = _server(settings, host, port)
     serving = asyncio.create_task(server.serve())
+    settling = asyncio.create_task(settle_once_started(server))
     while not server.started:
         if serving.done():
             return
@@ -390,6 +399,7 @@ async def _demo(
     try:
         await serving
     finally:
+        settling.cancel()
         if simulating is not None:
             simulating.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):

@@ -9,9 +9,10 @@ its newest `keep` entries and to the retention time.
 
 from __future__ import annotations
 
+import asyncio
 from collections import deque
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from voltbook.core.clock import Clock
 from voltbook.journal.model import Direction, Frame, JournalEntry, entry_of
@@ -19,6 +20,12 @@ from voltbook.journal.ports import JournalUowFactory
 
 MAX_PAGE = 500
 _ACTIONS_KEPT = 256  # unanswered call ids remembered per station, to name their answers
+# Frames read between two turns of the event loop while a batch is prepared: a second's
+# worth of frames of a busy server (10,000 and more) read at once held every station's
+# answer for tens of milliseconds.
+_FRAMES_PER_TURN = 1_000
+
+Queued = tuple[bool, datetime, str]  # inbound, when, the text as it went over the wire
 
 
 class JournalService:
@@ -37,7 +44,9 @@ class JournalService:
         self._keep = keep
         self._retention = retention
         self._max_queued = max_queued_per_station
-        self._queued: dict[str, deque[Frame]] = {}
+        # Plain tuples of atomic values: the garbage collector stops tracking them, so a
+        # second of queued frames does not make it walk the heap (src/voltbook/heap.py).
+        self._queued: dict[str, deque[Queued]] = {}
         self._actions: dict[str, dict[str, str]] = {}
         self._written: set[str] = set()  # stations written to since the last purge
         self._gone: set[str] = set()  # disconnected since the last flush
@@ -49,8 +58,7 @@ class JournalService:
         queue = self._queued.get(station_id)
         if queue is None:
             queue = self._queued[station_id] = deque(maxlen=self._max_queued)
-        direction = Direction.IN if inbound else Direction.OUT
-        queue.append(Frame(station_id, direction, self._clock.now(), text))
+        queue.append((inbound, self._clock.now(), text))
 
     @property
     def queued(self) -> int:
@@ -62,9 +70,15 @@ class JournalService:
         queued, self._queued = self._queued, {}
         gone, self._gone = self._gone, set()
         entries: list[JournalEntry] = []
+        read = 0
         for station_id, frames in queued.items():
             actions = self._actions.setdefault(station_id, {})
-            entries.extend(entry_of(frame, actions) for frame in frames)
+            for inbound, at, text in frames:
+                direction = Direction.IN if inbound else Direction.OUT
+                entries.append(entry_of(Frame(station_id, direction, at, text), actions))
+                read += 1
+                if read % _FRAMES_PER_TURN == 0:
+                    await asyncio.sleep(0)
             while len(actions) > _ACTIONS_KEPT:
                 actions.pop(next(iter(actions)))
         for station_id in gone:  # its last frames are named; what it left unanswered stays so

@@ -5,6 +5,7 @@ order frames were written in, and a cursor is one number."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections import defaultdict
 from collections.abc import AsyncIterator
@@ -21,6 +22,7 @@ from voltbook.storage.timestamps import as_utc
 _C = station_message_chunks
 PER_ROW = 10_000  # more than a station's queue holds between two writes
 _ROWS_READ = 16
+_FRAMES_PER_TURN = 1_000
 
 
 class SqlJournalRepository:
@@ -32,7 +34,12 @@ class SqlJournalRepository:
         for entry in entries:
             by_station[entry.station_id].append(entry)
         rows = []
+        made = 0
         for station_id, mine in by_station.items():
+            if made >= _FRAMES_PER_TURN:  # a second of a busy server's frames: let others in
+                made = 0
+                await asyncio.sleep(0)
+            made += len(mine)
             for start in range(0, len(mine), PER_ROW):
                 part = mine[start : start + PER_ROW]
                 frames = [
