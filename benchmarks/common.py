@@ -575,7 +575,7 @@ def print_lines(
             table.add_row(*cells)
         Console(width=width).print(table)
         return
-    widths = [max(len(h), *(len(line[i]) for line in lines)) for i, h in enumerate(headers)]
+    widths = [max([len(h), *(len(line[i]) for line in lines)]) for i, h in enumerate(headers)]
 
     def render(cells: Sequence[str]) -> str:
         padded = (

@@ -38,7 +38,10 @@ def _run_one(
     side: Path, harness: Path, name: str, extra: list[str], out: Path
 ) -> dict[Key, dict[str, Any]]:
     command = [sys.executable, "-m", "benchmarks", name, "--style", "markdown", "--json", str(out)]
-    env = os.environ | {"PYTHONPATH": str(side / "src")}
+    # The checkout's own src/ first; a PYTHONPATH of the caller's (a measuring aid, say)
+    # stays after it, for both sides alike.
+    paths = [str(side / "src"), *filter(None, [os.environ.get("PYTHONPATH")])]
+    env = os.environ | {"PYTHONPATH": os.pathsep.join(paths)}
     started = time.perf_counter()
     done = subprocess.run(
         [*command, *extra], check=False, cwd=harness, env=env, capture_output=True, text=True
