@@ -223,14 +223,20 @@ async def apart(own_database: tuple[str, AsyncEngine], tmp_path: Path) -> AsyncI
 
 
 OPERATOR = "fuzz-operator@example.org"
-FLAT_MIB = 16  # what "flat" allows above the first round's figure (caches warming up)
+# What "flat" allows over the second half of the rounds, above the reading at the half. The
+# first half is warm-up: on 2026-12-07 (one station, SQLite) the server grew by 17 MiB over
+# the first 7,000 frames of 1.6 (caches, pools, the allocator's arenas) and then stayed
+# within 0.3 MiB for 6,500 more (docs/reliability.md).
+FLAT_MIB = 8
 
 
 def _weighed_fuzz_test(count: int, examples: int) -> Any:
     """The fuzzing against a server apart, whose resident memory is read before the first
-    round and after each: once the first round has warmed it up, no later round may leave
-    it more than FLAT_MIB above that. Every round of a version speaks for the same station,
-    reconnecting, so that what the server keeps per station cannot pass for a leak."""
+    round and after each: once half the rounds have warmed it up, no later round may leave
+    it more than FLAT_MIB above the reading at the half. Every round of a version speaks for
+    the same station, reconnecting, so that what the server keeps per station cannot pass
+    for a leak."""
+    half = max(1, examples // 2)
 
     @pytest.mark.parametrize("version", ["ocpp1.6", "ocpp2.0.1"])
     @settings(max_examples=examples, deadline=None, suppress_health_check=list(HealthCheck))
@@ -248,7 +254,8 @@ def _weighed_fuzz_test(count: int, examples: int) -> Any:
         print(f"{version}: server resident {apart.resident[0]:.1f} MiB before, "
               f"{apart.resident[1]:.1f} after {count} frames, {apart.resident[-1]:.1f} after "
               f"{(len(apart.resident) - 1) * count}")  # fmt: skip
-        assert apart.resident[-1] - apart.resident[1] < FLAT_MIB, apart.resident
+        if len(apart.resident) > half + 1:
+            assert apart.resident[-1] - apart.resident[half] < FLAT_MIB, apart.resident
 
     return test
 
