@@ -18,6 +18,10 @@ from typing import Any
 from voltbook.core.redaction import SECRET_WORDS, redact
 
 MAX_TEXT = 65_536  # what a frame over the gateway's size cap would be cut to
+# Frames handled between two turns of the event loop while a batch is prepared or written:
+# a second's worth of frames of a busy server (10,000 and more) handled at once held every
+# station's answer for tens of milliseconds.
+FRAMES_PER_TURN = 1_000
 _CALL, _RESULT, _ERROR = 2, 3, 4
 # The head of a well-formed frame: [type, "unique id", "Action" (calls only) …
 _HEAD = re.compile(r'\[\s*([234])\s*,\s*"([^"\\]{1,64})"\s*,\s*(?:"([A-Za-z0-9]{1,64})"\s*,)?')

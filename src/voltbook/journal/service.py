@@ -15,15 +15,11 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from voltbook.core.clock import Clock
-from voltbook.journal.model import Direction, Frame, JournalEntry, entry_of
+from voltbook.journal.model import FRAMES_PER_TURN, Direction, Frame, JournalEntry, entry_of
 from voltbook.journal.ports import JournalUowFactory
 
 MAX_PAGE = 500
 _ACTIONS_KEPT = 256  # unanswered call ids remembered per station, to name their answers
-# Frames read between two turns of the event loop while a batch is prepared: a second's
-# worth of frames of a busy server (10,000 and more) read at once held every station's
-# answer for tens of milliseconds.
-_FRAMES_PER_TURN = 1_000
 
 Queued = tuple[bool, datetime, str]  # inbound, when, the text as it went over the wire
 
@@ -77,7 +73,7 @@ class JournalService:
                 direction = Direction.IN if inbound else Direction.OUT
                 entries.append(entry_of(Frame(station_id, direction, at, text), actions))
                 read += 1
-                if read % _FRAMES_PER_TURN == 0:
+                if read % FRAMES_PER_TURN == 0:
                     await asyncio.sleep(0)
             while len(actions) > _ACTIONS_KEPT:
                 actions.pop(next(iter(actions)))

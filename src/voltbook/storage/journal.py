@@ -15,14 +15,13 @@ from itertools import accumulate
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from voltbook.journal.model import Direction, JournalEntry, Kind
+from voltbook.journal.model import FRAMES_PER_TURN, Direction, JournalEntry, Kind
 from voltbook.storage.records import station_message_chunks
 from voltbook.storage.timestamps import as_utc
 
 _C = station_message_chunks
 PER_ROW = 10_000  # more than a station's queue holds between two writes
 _ROWS_READ = 16
-_FRAMES_PER_TURN = 1_000
 
 
 class SqlJournalRepository:
@@ -36,7 +35,7 @@ class SqlJournalRepository:
         rows = []
         made = 0
         for station_id, mine in by_station.items():
-            if made >= _FRAMES_PER_TURN:  # a second of a busy server's frames: let others in
+            if made >= FRAMES_PER_TURN:  # a second of a busy server's frames: let others in
                 made = 0
                 await asyncio.sleep(0)
             made += len(mine)
