@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tests.unit.fakes import FakeClock
 from tests.unit.memory_uow import MemoryStore, MemoryUnitOfWork
-from voltbook.core.redaction import REDACTED, redact
+from voltbook.core.redaction import REDACTED, SECRET_WORDS, redact
 from voltbook.journal.model import Direction, Frame, JournalEntry, Kind, entry_of
 from voltbook.journal.service import JournalService
 
@@ -237,3 +239,30 @@ def test_secret_words_are_found_in_any_case(clock: FakeClock) -> None:
         '[3,"3",{"configurationKey":[{"key":"AUTHORIZATIONKEY","readonly":false,"value":"k3y"}]}]'
     )
     assert "k3y" not in entry_of(Frame("ST1", Direction.IN, clock.now(), text), {}).text
+
+
+@st.composite
+def disguised(draw: st.DrawFn, word: str) -> str:
+    """`word` as a station could write it in a JSON string: any letter in either case, any
+    character as a \\uXXXX escape."""
+    spelt = []
+    for letter in word:
+        char = letter.upper() if draw(st.booleans()) else letter
+        spelt.append(f"\\u{ord(char):04x}" if draw(st.booleans()) else char)
+    return "".join(spelt)
+
+
+@given(
+    st.sampled_from(SECRET_WORDS).flatmap(disguised),
+    st.sampled_from(["ChangeConfiguration", "DataTransfer"]),
+)
+def test_a_secret_is_replaced_however_its_name_is_spelt(name: str, action: str) -> None:
+    secret = "s3cr3t-v4lue-0123"
+    if action == "ChangeConfiguration":
+        payload = f'{{"key":"{name}","value":"{secret}"}}'
+    else:
+        payload = f'{{"vendorId":"x","data":{{"{name}":"{secret}"}}}}'
+    text = f'[2,"1","{action}",{payload}]'
+    entry = entry_of(Frame("ST1", Direction.OUT, datetime(2026, 12, 1, tzinfo=UTC), text), {})
+    assert secret not in entry.text
+    assert REDACTED in entry.text
