@@ -18,6 +18,7 @@ from voltbook.core.errors import (
     RateLimited,
     Unauthenticated,
 )
+from voltbook.core.gather import Gathered
 from voltbook.core.ids import IdSource
 from voltbook.core.secrets import PasswordHasher
 from voltbook.drivers.events import DriverRegistered, SignInsEnded
@@ -29,7 +30,7 @@ from voltbook.drivers.model import (
     normalize_email,
 )
 from voltbook.drivers.ports import DriversUowFactory, LoginThrottle, TokenIssuer
-from voltbook.drivers.sign_ins import SignIn, new_refresh_token, refresh_token_hash
+from voltbook.drivers.sign_ins import SignIn, Standing, new_refresh_token, refresh_token_hash
 
 REFRESH_LIFETIME_S = 30 * 24 * 3600
 # What must happen before an account's data goes (its live bookings cancelled, their
@@ -71,6 +72,9 @@ class AccountService:
         # Verifying against this when the account does not exist keeps the timing the same,
         # so response time does not tell which e-mail addresses have accounts.
         self._dummy_hash = hasher.hash("voltbook-dummy-password")
+        # Every request proves its token against the stored sign-in; the requests of one
+        # moment share one read (ADR 0014 amendment).
+        self._standings: Gathered[str, Standing] = Gathered(self._read_standings)
 
     async def register(self, email: str, password: str, role: Role = Role.DRIVER) -> Driver:
         """Create an account; Conflict if the e-mail address is taken."""
@@ -150,16 +154,18 @@ class AccountService:
         """Who an access token belongs to, as stored now: Unauthenticated for a bad or expired
         token, an ended sign-in, or a blocked or deleted account."""
         claimed = self._tokens.verify(token)
-        async with self._uow(read_only=True) as uow:
-            standing = await uow.sign_ins.standing(claimed.sign_in_id)
+        standing = await self._standings.get(claimed.sign_in_id)
         if standing is None or standing.driver_id != claimed.driver_id or not standing.active:
             raise Unauthenticated("this sign-in has ended")
         return Principal(claimed.driver_id, standing.role, claimed.sign_in_id)
 
+    async def _read_standings(self, sign_in_ids: list[str]) -> dict[str, Standing]:
+        async with self._uow(read_only=True) as uow:
+            return await uow.sign_ins.standings(sign_in_ids)
+
     async def still_signed_in(self, sign_in_ids: list[str]) -> dict[str, Role]:
         """Of these sign-ins, those still good, with their account's role as stored now."""
-        async with self._uow(read_only=True) as uow:
-            found = await uow.sign_ins.standings(sign_in_ids)
+        found = await self._read_standings(sign_in_ids)
         return {i: standing.role for i, standing in found.items() if standing.active}
 
     async def sign_out(self, principal: Principal) -> None:
