@@ -171,6 +171,7 @@ def build_services(
         heartbeat_interval_s=settings.ocpp_heartbeat_interval_s,
         auto_register=settings.ocpp_auto_register,
         command_timeout_s=settings.ocpp_command_timeout_s,
+        offline_grace_s=settings.ocpp_offline_grace_s,
     )
     alarms = AlarmService(uow, bus)
     catalog_sync = None
@@ -366,6 +367,7 @@ async def open_services(settings: Settings, *, upgrade: bool = False) -> AsyncIt
             for task in running:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+            await services.fleet.offline_now()  # stations gone just before the stop
             await services.charging.flush()
             with contextlib.suppress(Exception):  # diagnostics: not worth failing a stop
                 await services.journal.flush()

@@ -16,7 +16,7 @@ from voltbook.live.presence import InProcessPresence, RedisPresence
 from voltbook.live.redis_bus import RedisBus
 from voltbook.live.station_link import ClusterStationLink
 from voltbook.notices.ports import Presence
-from voltbook.stations.events import StationConnected, StationDisconnected
+from voltbook.stations.events import StationConnected, StationConnectionClosed
 from voltbook.stations.ports import StationLink
 
 
@@ -82,11 +82,11 @@ class ManyNodes:
             await link.station_connected(event.station_id)
 
         async def disconnected(event: Event) -> None:
-            assert isinstance(event, StationDisconnected)
+            assert isinstance(event, StationConnectionClosed)
             await link.station_disconnected(event.station_id)
 
         self._bus.subscribe(StationConnected, connected)
-        self._bus.subscribe(StationDisconnected, disconnected)
+        self._bus.subscribe(StationConnectionClosed, disconnected)
         self._link = link
         return link
 

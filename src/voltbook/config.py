@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     websocket_send_block_s: float = Field(default=10.0, gt=0)
     ocpp_command_timeout_s: float = 30.0
     ocpp_heartbeat_interval_s: int = 300
+    # A station whose connection drops counts as offline (written, alarmed) only if it is
+    # not back within this time (docs/adr/0034); 0: at once.
+    ocpp_offline_grace_s: float = Field(default=10.0, ge=0, le=3_600)
     ocpp_accept_unknown_id_tags: bool = False
     # Nearby searches from an in-memory catalog of every site, at most this stale
     # (docs/adr/0022); off: every search reads the database.

@@ -89,6 +89,9 @@ def server_settings(database_url: str, data_dir: Path, **overrides: object) -> S
     # read the database, unless a test asks for the in-memory catalog (up to 1 s behind
     # such changes, docs/adr/0022; tests/e2e/test_nearby_memory.py).
     overrides.setdefault("nearby_in_memory", False)
+    # Tests look at a station right after they close its connection: offline at once, unless
+    # a test asks for the grace period (docs/adr/0034; tests/e2e/test_offline_grace.py).
+    overrides.setdefault("ocpp_offline_grace_s", 0)
     return Settings(
         database_url=database_url,
         data_dir=data_dir,

@@ -18,6 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from websockets.asyncio.server import ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 
+from voltbook.config import Settings
+
 JITTER_S = 0.5
 # The short variant runs server and clients in one process beside the other tests: a loose
 # bound that still catches an admission gone back to a slow hash (about 20 times).
@@ -26,7 +28,9 @@ RATIO_BOUND = 6.0
 
 @pytest.fixture
 def app_overrides() -> dict[str, object]:
-    return {"station_key": bench.STATION_KEY}
+    # As deployed: a station back within the offline grace period was never offline.
+    grace = Settings.model_fields["ocpp_offline_grace_s"].default
+    return {"station_key": bench.STATION_KEY, "ocpp_offline_grace_s": grace}
 
 
 @pytest.fixture

@@ -21,13 +21,28 @@ class SitesImported(Event):
 
 @dataclass(frozen=True, slots=True)
 class StationConnected(Event):
+    """`resumed`: back within the offline grace period (ADR 0034); it was never written
+    offline, so nothing that follows "offline" (an alarm, a history span) happened."""
+
     station_id: str
     ocpp_version: str
     at: datetime
+    resumed: bool = False
 
 
 @dataclass(frozen=True, slots=True)
 class StationDisconnected(Event):
+    """The station is offline: gone, and not back within the grace period (ADR 0034)."""
+
+    station_id: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class StationConnectionClosed(Event):
+    """The station's connection to this node ended, at once (where its socket is: the
+    cluster's routing of commands); it may be back soon, so it is not yet offline."""
+
     station_id: str
     at: datetime
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hmac
 import re
 import secrets
@@ -11,7 +12,7 @@ from datetime import datetime
 from enum import Enum
 
 from voltbook.core.bus import EventBus
-from voltbook.core.clock import Clock
+from voltbook.core.clock import Clock, real_seconds
 from voltbook.core.errors import InvalidInput, NotFound
 from voltbook.core.secrets import RehashingHasher
 from voltbook.core.turns import Turns
@@ -22,6 +23,7 @@ from voltbook.stations.events import (
     HoldEnd,
     StationBooted,
     StationConnected,
+    StationConnectionClosed,
     StationDisconnected,
     StationNotice,
     StationPasswordChanged,
@@ -88,7 +90,10 @@ class FleetService:
         heartbeat_interval_s: int = 300,
         auto_register: bool = False,
         command_timeout_s: float = 30.0,
+        offline_grace_s: float = 0.0,
     ) -> None:
+        """`offline_grace_s`: a station whose connection drops is written offline (and its
+        alarm raised) only if it is not back on this node within this time (ADR 0034)."""
         self._uow = uow
         self._hasher = hasher
         self._link = link
@@ -105,6 +110,9 @@ class FleetService:
         # A station's connect and disconnect are stored in the order they happened here:
         # a reconnect must not be overwritten by its old connection's late "offline".
         self._presence = Turns()
+        self._offline_grace_s = offline_grace_s
+        # Stations whose connection dropped within the grace period: their "offline" waits.
+        self._leaving: dict[str, tuple[asyncio.Task[None], datetime]] = {}
 
     # --- credentials --------------------------------------------------------------------
 
@@ -207,22 +215,56 @@ class FleetService:
     # --- what stations tell -------------------------------------------------------------
 
     async def connected(self, station_id: str, version: str) -> None:
-        async with self._presence.of(station_id):
-            now = self._clock.now()
-            async with self._uow() as uow:
-                await uow.stations.set_online(station_id, True, now)
-                await uow.commit()
+        now = self._clock.now()
         self._touched[station_id] = self._clock.monotonic()
+        leaving = self._leaving.pop(station_id, None)
+        if leaving is not None:  # back within the grace period: never written offline
+            leaving[0].cancel()
+            await self._bus.publish(StationConnected(station_id, version, now, resumed=True))
+            return
+        async with self._presence.of(station_id), self._uow() as uow:
+            await uow.stations.set_online(station_id, True, now)
+            await uow.commit()
         await self._bus.publish(StationConnected(station_id, version, now))
 
     async def disconnected(self, station_id: str) -> None:
-        async with self._presence.of(station_id):
-            now = self._clock.now()
-            async with self._uow() as uow:
-                await uow.stations.set_online(station_id, False, now)
-                await uow.commit()
+        """The station's connection ended: it is written offline after the grace period,
+        unless it is back by then (ADR 0034); at once without one."""
+        now = self._clock.now()
         self._touched.pop(station_id, None)
-        await self._bus.publish(StationDisconnected(station_id, now))
+        await self._bus.publish(StationConnectionClosed(station_id, now))
+        if self._offline_grace_s <= 0:
+            await self._gone(station_id, now)
+            return
+        later = asyncio.create_task(self._offline_after_grace(station_id, now))
+        self._leaving[station_id] = (later, now)
+
+    async def offline_now(self) -> None:
+        """Write every station still in its grace period offline at once (the server stops)."""
+        leaving, self._leaving = self._leaving, {}
+        for later, _ in leaving.values():
+            later.cancel()
+        for station_id, (later, since) in leaving.items():
+            with contextlib.suppress(asyncio.CancelledError):
+                await later
+            await self._gone(station_id, since)
+
+    async def _offline_after_grace(self, station_id: str, since: datetime) -> None:
+        await asyncio.sleep(real_seconds(self._clock, self._offline_grace_s))
+        leaving = self._leaving.get(station_id)
+        if leaving is None or leaving[0] is not asyncio.current_task():
+            return
+        del self._leaving[station_id]  # a reconnect from here on takes its turn after this
+        await self._gone(station_id, since)
+
+    async def _gone(self, station_id: str, since: datetime) -> None:
+        """Write the station offline as of `since`, unless a connection since then (on any
+        node) wrote it online; then tell the rest."""
+        async with self._presence.of(station_id), self._uow() as uow:
+            went = await uow.stations.set_offline(station_id, since)
+            await uow.commit()
+        if went:
+            await self._bus.publish(StationDisconnected(station_id, since))
 
     async def booted(
         self, station_id: str, vendor: str, model: str, firmware: str | None, version: str

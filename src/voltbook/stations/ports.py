@@ -74,6 +74,10 @@ class SiteRepository(Protocol):
         """Number of sites."""
         ...
 
+    async def sites_of(self, station_ids: list[str]) -> dict[str, int | None]:
+        """Each station's site (None: a station of no site); unknown stations left out."""
+        ...
+
 
 class StationsUnitOfWork(UnitOfWork, Protocol):
     @property
@@ -127,6 +131,11 @@ class StationRepository(Protocol):
     ) -> None: ...
 
     async def set_online(self, station_id: str, online: bool, at: datetime) -> None: ...
+
+    async def set_offline(self, station_id: str, since: datetime) -> bool:
+        """Write the station offline as of `since`, unless it was heard from after that (a
+        newer connection, maybe on another node); whether it was written."""
+        ...
 
     async def touch(self, station_id: str, at: datetime) -> None:
         """Record that the station was heard from."""

@@ -100,6 +100,15 @@ class SqlStationRepository:
             stations.update().where(stations.c.id == station_id).values(online=online, last_seen=at)
         )
 
+    async def set_offline(self, station_id: str, since: datetime) -> bool:
+        not_heard_since = sa.or_(stations.c.last_seen.is_(None), stations.c.last_seen <= since)
+        done = await self._connection.execute(
+            stations.update()
+            .where(stations.c.id == station_id, not_heard_since)
+            .values(online=False, last_seen=since)
+        )
+        return bool(done.rowcount)
+
     async def touch(self, station_id: str, at: datetime) -> None:
         await self._connection.execute(
             stations.update().where(stations.c.id == station_id).values(last_seen=at)

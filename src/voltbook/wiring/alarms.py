@@ -21,4 +21,6 @@ class AlarmReactions:
         await self._alarms.station_offline(event.station_id, event.at)
 
     async def station_online(self, event: StationConnected) -> None:
+        if event.resumed:  # no alarm was raised: it never counted as offline
+            return
         await self._alarms.station_online(event.station_id, event.at)

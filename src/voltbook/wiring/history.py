@@ -26,6 +26,8 @@ class HistoryReactions:
         )
 
     async def station_online(self, event: StationConnected) -> None:
+        if event.resumed:  # its online span never ended
+            return
         self._history.station_online(event.station_id, True, event.at)
 
     async def station_offline(self, event: StationDisconnected) -> None:

@@ -1,0 +1,100 @@
+"""A station whose connection drops is offline only if it is not back within the grace period
+(docs/adr/0034); a node's late "offline" never overwrites a newer connection elsewhere."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from voltbook import bootstrap
+from voltbook.config import Settings
+from voltbook.core.bus import Event
+from voltbook.services import Services
+from voltbook.stations.events import StationConnected, StationDisconnected
+
+GRACE_S = 0.3
+
+
+def node(engine: AsyncEngine, tmp_path: Path, heard: list[Event]) -> Services:
+    async def record(event: Event) -> None:
+        heard.append(event)
+
+    settings = Settings(
+        data_dir=tmp_path, database_url=str(engine.url), ocpp_offline_grace_s=GRACE_S
+    )
+    table = {StationConnected: (record,), StationDisconnected: (record,)}
+    return bootstrap.build_services(settings, engine, more_events=[table])
+
+
+def kinds(heard: list[Event]) -> list[str]:
+    return [
+        "resumed" if isinstance(e, StationConnected) and e.resumed else type(e).__name__
+        for e in heard
+    ]
+
+
+async def test_a_station_back_within_the_grace_period_never_counted_as_offline(
+    engine: AsyncEngine, tmp_path: Path
+) -> None:
+    heard: list[Event] = []
+    services = node(engine, tmp_path, heard)
+    await services.fleet.register("GRACE-1")
+    await services.fleet.connected("GRACE-1", "1.6")
+    await services.fleet.disconnected("GRACE-1")
+    assert (await services.fleet.get("GRACE-1")).online  # not yet: it may be back
+    await services.fleet.connected("GRACE-1", "1.6")
+    await asyncio.sleep(GRACE_S * 2)
+    assert (await services.fleet.get("GRACE-1")).online
+    assert kinds(heard) == ["StationConnected", "resumed"]
+
+
+async def test_a_station_away_longer_is_written_offline_as_of_the_moment_it_went(
+    engine: AsyncEngine, tmp_path: Path
+) -> None:
+    heard: list[Event] = []
+    services = node(engine, tmp_path, heard)
+    await services.fleet.register("GRACE-2")
+    await services.fleet.connected("GRACE-2", "1.6")
+    await services.fleet.disconnected("GRACE-2")
+    await asyncio.sleep(GRACE_S * 2)
+    station = await services.fleet.get("GRACE-2")
+    assert not station.online
+    assert kinds(heard) == ["StationConnected", "StationDisconnected"]
+    gone = heard[-1]
+    assert isinstance(gone, StationDisconnected)
+    assert station.last_seen == gone.at  # the drop, not the end of the grace period
+    await services.fleet.connected("GRACE-2", "1.6")  # back later: online again, in full
+    assert (await services.fleet.get("GRACE-2")).online
+    assert kinds(heard)[-1] == "StationConnected"
+
+
+async def test_a_late_offline_does_not_overwrite_a_newer_connection_on_another_node(
+    engine: AsyncEngine, tmp_path: Path
+) -> None:
+    heard_a: list[Event] = []
+    heard_b: list[Event] = []
+    node_a, node_b = node(engine, tmp_path, heard_a), node(engine, tmp_path, heard_b)
+    await node_a.fleet.register("GRACE-3")
+    await node_a.fleet.connected("GRACE-3", "1.6")
+    await node_a.fleet.disconnected("GRACE-3")
+    await asyncio.sleep(0.01)
+    await node_b.fleet.connected("GRACE-3", "1.6")  # reconnected through the other node
+    await asyncio.sleep(GRACE_S * 2)
+    assert (await node_a.fleet.get("GRACE-3")).online
+    assert kinds(heard_a) == ["StationConnected"]  # no "offline", so no alarm from node A
+    assert kinds(heard_b) == ["StationConnected"]
+
+
+async def test_stations_in_their_grace_period_are_written_offline_when_the_server_stops(
+    engine: AsyncEngine, tmp_path: Path
+) -> None:
+    heard: list[Event] = []
+    services = node(engine, tmp_path, heard)
+    await services.fleet.register("GRACE-4")
+    await services.fleet.connected("GRACE-4", "1.6")
+    await services.fleet.disconnected("GRACE-4")
+    await services.fleet.offline_now()
+    assert not (await services.fleet.get("GRACE-4")).online
+    assert kinds(heard) == ["StationConnected", "StationDisconnected"]
