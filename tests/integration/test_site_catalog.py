@@ -212,3 +212,48 @@ async def test_looking_for_changes_never_waits_for_a_writer(engine: AsyncEngine)
 
         await asyncio.wait_for(world.sync.look(), 5)
         await asyncio.wait_for(world.sync.reconcile(), 5)
+
+
+async def test_a_station_made_for_a_site_since_the_last_reading_shows_at_its_first_event(
+    engine: AsyncEngine,
+) -> None:
+    world = World(engine)
+    await world.start()
+    site_id = world.sync.catalog.site_of_station("T-1")
+    async with world.uow() as uow:  # registered with a site after the catalog's reading
+        await uow.stations.add("NEW-AT-1", site_id, "hmac-sha256$unused")
+        await uow.commit()
+    await world.set_status("NEW-AT-1", ConnectorStatus.AVAILABLE)
+    await world.bus.publish(
+        ConnectorStatusChanged(
+            "NEW-AT-1", 1, 1, ConnectorStatus.AVAILABLE, ConnectorStatus.UNKNOWN, None, AT
+        )
+    )
+    assert world.sync.catalog.site_of_station("NEW-AT-1") == site_id
+    assert await world.in_memory(AVAILABLE) == await world.stations.nearby_in_storage(AVAILABLE)
+
+
+class CountingWorld(World):
+    """The world, counting the units of work its catalog and services open."""
+
+    opened = 0
+
+    def uow(self, *, read_only: bool = False) -> SqlUnitOfWork:
+        self.opened += 1
+        return super().uow(read_only=read_only)
+
+
+async def test_events_of_a_station_of_no_site_cost_one_read_and_never_a_full_comparison(
+    engine: AsyncEngine,
+) -> None:
+    world = CountingWorld(engine)
+    await world.start()
+    async with world.uow() as uow:
+        await uow.stations.add("NO-SITE-1", None, "hmac-sha256$unused")
+        await uow.commit()
+    before = world.opened
+    for status in (ConnectorStatus.AVAILABLE, ConnectorStatus.CHARGING) * 3:
+        await world.bus.publish(ConnectorStatusChanged("NO-SITE-1", 1, 1, status, None, None, AT))
+    assert world.opened - before == 1  # the station's site, asked once
+    assert not world.sync.comparison_due  # no comparison of everything asked for
+    assert not world.bus.failures

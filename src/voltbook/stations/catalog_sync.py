@@ -44,6 +44,8 @@ from voltbook.stations.model import Site
 from voltbook.stations.ports import StationsUowFactory
 
 READ_BATCH = 1_000
+# Stations known to have no site, kept at most this many (then forgotten, and asked again).
+SITELESS_KEPT = 100_000
 # What the bus says that changes what a search shows of a site (`on_event`).
 CATALOG_EVENTS: tuple[type[Event], ...] = (
     ConnectorStatusChanged,
@@ -100,6 +102,7 @@ class CatalogSync:
         self._publishing: list[SitesChanged] = []  # this node's own, on their way out
         self._wake = asyncio.Event()
         self.failures = 0
+        self._siteless: set[str] = set()  # stations of no site: no event of theirs matters
 
     async def reconcile(self) -> int:
         """Read and compare every row a search shows; returns how many sites were read."""
@@ -164,6 +167,11 @@ class CatalogSync:
             found.extend(batch.values())
         return read, found
 
+    @property
+    def comparison_due(self) -> bool:
+        """A comparison of everything is asked for and has not begun yet."""
+        return self._everything
+
     def changed_all(self) -> None:
         """Read and compare everything now, not at the next full period."""
         self._everything = True
@@ -179,9 +187,10 @@ class CatalogSync:
         elif isinstance(
             event, ConnectorStatusChanged | StationConnected | StationDisconnected | StationBooted
         ):
-            site_id = self.catalog.site_of_station(event.station_id)
-            if site_id is None:  # a station the catalog has not seen yet
-                self.changed_all()
+            if isinstance(event, StationConnected) and event.resumed:
+                return  # it never went offline: nothing the catalog holds changed
+            site_id = await self._site_of(event.station_id)
+            if site_id is None:  # a station of no site is in no search
                 return
             await self.refresh([site_id])
             if self._bus is not None:
@@ -191,6 +200,23 @@ class CatalogSync:
                     await self._bus.publish(mine)
                 finally:
                     self._publishing.remove(mine)
+
+    async def _site_of(self, station_id: str) -> int | None:
+        """The station's site: the catalog's, else storage's (a station made since the
+        last reading). A station's site is given when it is made, so "none" is kept."""
+        site_id = self.catalog.site_of_station(station_id)
+        if site_id is not None or station_id in self._siteless:
+            return site_id
+        async with self._uow(read_only=True) as uow:
+            found = await uow.sites.sites_of([station_id])
+        if station_id not in found:
+            return None  # not made yet: asked again next time
+        site_id = found[station_id]
+        if site_id is None:
+            if len(self._siteless) >= SITELESS_KEPT:
+                self._siteless.clear()
+            self._siteless.add(station_id)
+        return site_id
 
     async def run(self) -> None:
         """Look every `period_s`; compare everything every `full_period_s`, or at once when

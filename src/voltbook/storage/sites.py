@@ -104,6 +104,9 @@ class SqlSiteRepository:
         rows = await raw.execute_fetchall(sqlite_get_many_sql(len(ids)), ids)
         return assemble(rows, sqlite_row)
 
+    async def sites_of(self, station_ids: list[str]) -> dict[str, int | None]:
+        return await sites_of(self._connection, station_ids)
+
     async def count(self) -> int:
         result = await self._connection.execute(sa.select(sa.func.count()).select_from(sites))
         return int(result.scalar_one())
@@ -193,3 +196,13 @@ class SqlSiteRepository:
             ]
             if values:
                 await self._connection.execute(connectors.insert(), values)
+
+
+async def sites_of(connection: AsyncConnection, station_ids: list[str]) -> dict[str, int | None]:
+    """Each station's site (None: none); unknown stations are left out."""
+    if not station_ids:
+        return {}
+    rows = await connection.execute(
+        sa.select(stations.c.id, stations.c.site_id).where(stations.c.id.in_(station_ids))
+    )
+    return {str(r.id): r.site_id for r in rows}

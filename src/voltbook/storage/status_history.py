@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from voltbook.stations.states import ChargerState, StateChange
 from voltbook.storage.records import status_history
-from voltbook.storage.tables import stations
+from voltbook.storage.sites import sites_of
 from voltbook.storage.timestamps import as_utc
 
 _H = status_history
@@ -58,12 +58,7 @@ class SqlStatusHistoryRepository:
         return [_change(r._mapping) for r in rows]
 
     async def sites_of(self, station_ids: list[str]) -> dict[str, int | None]:
-        if not station_ids:
-            return {}
-        rows = await self._connection.execute(
-            sa.select(stations.c.id, stations.c.site_id).where(stations.c.id.in_(station_ids))
-        )
-        return {str(r.id): r.site_id for r in rows}
+        return await sites_of(self._connection, station_ids)
 
     async def purge(self, older_than: datetime) -> int:
         result = await self._connection.execute(_H.delete().where(_H.c.at < older_than))

@@ -8,7 +8,8 @@ from voltbook.stations.service import StationService
 
 
 class StationPlaces:
-    """Where a station is (its site's position), remembered: sites do not move."""
+    """Where a station is (its site's position), remembered: sites do not move, and a
+    station's site is given when it is made (none: it is in no place, for good)."""
 
     def __init__(self, fleet: FleetService, stations: StationService) -> None:
         self._fleet = fleet
@@ -19,8 +20,9 @@ class StationPlaces:
         if station_id not in self._known:
             try:
                 station = await self._fleet.get(station_id)
-                if station.site_id is None:
-                    return None  # not placed yet; ask again next time
+                if station.site_id is None:  # a station's site is set when it is made
+                    self._known[station_id] = None
+                    return None
                 site = await self._stations.get_site(station.site_id)
             except DomainError:
                 return None
