@@ -81,6 +81,15 @@ class Storm:
     ready_s: float = 0.0
     retries: int = 0
     failures: list[str] = field(default_factory=list)
+    admissions_s: list[float] = field(default_factory=list)  # each station's, from the drop
+
+    def admitted_quantiles(self) -> str:
+        """When half, nine tenths and all of the stations were admitted."""
+        times = sorted(self.admissions_s)
+        if not times:
+            return "-"
+        at = [times[min(len(times) - 1, int(q * len(times)))] for q in (0.5, 0.9)]
+        return f"{at[0]:.2f} / {at[1]:.2f} / {times[-1]:.2f}"
 
 
 def _no() -> None:
@@ -153,7 +162,9 @@ async def storm(
         await asyncio.sleep(delay)
 
         def admitted() -> None:
-            result.admitted_s = max(result.admitted_s, time.perf_counter() - dropped)
+            took = time.perf_counter() - dropped
+            result.admissions_s.append(took)
+            result.admitted_s = max(result.admitted_s, took)
 
         try:
             back.append(await _come_up(station_id, port, "Available", result, admitted))
@@ -305,6 +316,8 @@ async def run(args: argparse.Namespace) -> list[Row]:
         args.style,
     )
     print(f"ratio admitted {ratio_admitted:.2f}, ratio ready {ratio_ready:.2f}")
+    for name, figures in (("bare websockets", ceiling), ("voltbook", measured)):
+        print(f"{name}: half, nine tenths and all admitted after {figures.admitted_quantiles()} s")
     for failure in (ceiling.failures + measured.failures)[:5]:
         print(f"failure: {failure}")
     return [

@@ -40,6 +40,7 @@ class StationConnection:
         self._outbox.start()
         self._pending: dict[str, asyncio.Future[dict[str, Any]]] = {}
         self.closed = False
+        self.calls = 0  # the station's calls so far
         # 1.6: whether the charger reserves "any connector" as connector 0 (asked once).
         self.reserves_connector_zero: bool | None = None
         # 2.0.1: NotifyReport parts put together for the GetBaseReport awaiting them.

@@ -7,8 +7,10 @@ station's answers by message id.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
+import contextlib
 from collections.abc import Callable
 
 import structlog
@@ -40,6 +42,11 @@ _HANDLERS: dict[Version, dict[str, Handler]] = {
     Version.V201: v201.HANDLERS,
 }
 REPLACED = 4000  # close code for a connection that a newer one for the same station replaced
+# A connection's start-up (its connect, then its first calls: the boot and first statuses)
+# takes one of a few slots shared by all stations (docs/adr/0034): a fleet reconnecting at
+# once then cannot starve the handshakes of its own stragglers, nor stations already up.
+STARTUP_CALLS = 8
+STARTUP_SLOTS = 4
 
 
 class OcppGateway:
@@ -67,42 +74,54 @@ class OcppGateway:
         self._journal = journal
         # Frames queued for one station, and how long one send may wait (docs/adr/0031).
         self._send_bounds = (send_limit, send_block_s)
+        self._startup = asyncio.Semaphore(STARTUP_SLOTS)
 
     # --- ASGI ---------------------------------------------------------------------------
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        admitted = await self._handshake(scope, receive, send)
+        if admitted is not None:
+            station_id, version = admitted
+            connection = StationConnection(
+                station_id, version, send, self._journal, *self._send_bounds
+            )
+            await self._serve(connection, receive)
+
+    async def _handshake(
+        self, scope: Scope, receive: Receive, send: Send
+    ) -> tuple[str, Version] | None:
+        """Admit or refuse the connecting station: its id and version once accepted."""
         station_id = str(scope.get("path_params", {}).get("station_id", ""))
         if (await receive())["type"] != "websocket.connect":
-            return
+            return None
         version = _pick_version(scope.get("subprotocols") or [])
         if version is None:
             await _deny(scope, send, 400, "offer the ocpp1.6 or ocpp2.0.1 subprotocol")
-            return
+            return None
         try:
             check_station_id(station_id)
         except InvalidInput:
             await _deny(scope, send, 404, "no such station")
-            return
+            return None
         password = _basic_password(scope, station_id)
         if password is None:
             await _deny(scope, send, 401, "HTTP Basic credentials for this station required")
-            return
+            return None
         try:
             admission = await self._fleet.admit(station_id, password)
         except Exception:  # storage overloaded or down (a reconnect storm): come back later
             _log.warning("station admission failed", station=station_id, exc_info=True)
             await _deny(scope, send, 503, "try again later")
-            return
+            return None
         if admission is Admission.UNKNOWN_STATION:
             await _deny(scope, send, 404, "no such station")
-            return
+            return None
         if admission is Admission.WRONG_PASSWORD:
             _log.warning("station refused", station=station_id, reason="wrong password")
             await _deny(scope, send, 401, "wrong credentials")
-            return
+            return None
         await send({"type": "websocket.accept", "subprotocol": version.value})
-        connection = StationConnection(station_id, version, send, self._journal, *self._send_bounds)
-        await self._serve(connection, receive)
+        return station_id, version
 
     async def _serve(self, connection: StationConnection, receive: Receive) -> None:
         station_id = connection.station_id
@@ -117,8 +136,10 @@ class OcppGateway:
             self._clock,
             connection.reports,
         )
+        version = connection.version.value.removeprefix("ocpp")
         try:
-            await self._fleet.connected(station_id, connection.version.value.removeprefix("ocpp"))
+            async with self._startup:
+                await self._fleet.connected(station_id, version)
             _log.info("station connected", station=station_id, version=connection.version.value)
             while True:
                 message = await receive()
@@ -155,7 +176,10 @@ class OcppGateway:
             return
         try:
             self._validator.validate_request(version, frame.action, frame.payload)
-            result = await _handler(version, frame.action)(context, frame.payload)
+            connection.calls += 1  # answers to our calls (above) never wait for a slot
+            starting = connection.calls <= STARTUP_CALLS
+            async with self._startup if starting else contextlib.nullcontext():
+                result = await _handler(version, frame.action)(context, frame.payload)
         except OcppError as error:
             reply = encode_error(frame.unique_id, error.kind, version, error.description)
         except (InvalidInput, NotFound) as error:
