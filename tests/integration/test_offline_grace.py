@@ -4,8 +4,10 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime
 from pathlib import Path
 
+import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from voltbook import bootstrap
@@ -13,6 +15,7 @@ from voltbook.config import Settings
 from voltbook.core.bus import Event
 from voltbook.services import Services
 from voltbook.stations.events import StationConnected, StationDisconnected
+from voltbook.storage.stations import SqlStationRepository
 
 GRACE_S = 0.3
 
@@ -97,4 +100,29 @@ async def test_stations_in_their_grace_period_are_written_offline_when_the_serve
     await services.fleet.disconnected("GRACE-4")
     await services.fleet.offline_now()
     assert not (await services.fleet.get("GRACE-4")).online
+    assert kinds(heard) == ["StationConnected", "StationDisconnected"]
+
+
+async def test_an_offline_write_that_fails_is_tried_again_after_another_grace_period(
+    engine: AsyncEngine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    heard: list[Event] = []
+    services = node(engine, tmp_path, heard)
+    await services.fleet.register("GRACE-5")
+    await services.fleet.connected("GRACE-5", "1.6")
+    real = SqlStationRepository.set_offline
+    failures = [ConnectionError("the database went away")]
+
+    async def flaky(self: SqlStationRepository, station_id: str, since: datetime) -> bool:
+        if failures:
+            raise failures.pop()
+        return await real(self, station_id, since)
+
+    monkeypatch.setattr(SqlStationRepository, "set_offline", flaky)
+    await services.fleet.disconnected("GRACE-5")
+    await asyncio.sleep(GRACE_S * 1.5)
+    assert not failures  # the first try failed
+    assert (await services.fleet.get("GRACE-5")).online
+    await asyncio.sleep(GRACE_S * 1.5)
+    assert not (await services.fleet.get("GRACE-5")).online
     assert kinds(heard) == ["StationConnected", "StationDisconnected"]

@@ -250,12 +250,22 @@ class FleetService:
             await self._gone(station_id, since)
 
     async def _offline_after_grace(self, station_id: str, since: datetime) -> None:
-        await asyncio.sleep(real_seconds(self._clock, self._offline_grace_s))
-        leaving = self._leaving.get(station_id)
-        if leaving is None or leaving[0] is not asyncio.current_task():
-            return
-        del self._leaving[station_id]  # a reconnect from here on takes its turn after this
-        await self._gone(station_id, since)
+        me = asyncio.current_task()
+        assert me is not None
+        while True:
+            await asyncio.sleep(real_seconds(self._clock, self._offline_grace_s))
+            leaving = self._leaving.get(station_id)
+            if leaving is None or leaving[0] is not me:
+                return
+            del self._leaving[station_id]  # a reconnect from here on takes its turn after this
+            try:
+                await self._gone(station_id, since)
+            except Exception:  # storage away: again after another grace period, unless back
+                if station_id in self._touched or station_id in self._leaving:
+                    return
+                self._leaving[station_id] = (me, since)
+            else:
+                return
 
     async def _gone(self, station_id: str, since: datetime) -> None:
         """Write the station offline as of `since`, unless a connection since then (on any
