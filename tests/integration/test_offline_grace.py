@@ -31,6 +31,13 @@ def node(engine: AsyncEngine, tmp_path: Path, heard: list[Event]) -> Services:
     return bootstrap.build_services(settings, engine, more_events=[table])
 
 
+async def connected_then_dropped(services: Services, station_id: str) -> None:
+    """A station made, connected, and its connection just closed."""
+    await services.fleet.register(station_id)
+    await services.fleet.connected(station_id, "1.6")
+    await services.fleet.disconnected(station_id)
+
+
 def kinds(heard: list[Event]) -> list[str]:
     return [
         "resumed" if isinstance(e, StationConnected) and e.resumed else type(e).__name__
@@ -43,9 +50,7 @@ async def test_a_station_back_within_the_grace_period_never_counted_as_offline(
 ) -> None:
     heard: list[Event] = []
     services = node(engine, tmp_path, heard)
-    await services.fleet.register("GRACE-1")
-    await services.fleet.connected("GRACE-1", "1.6")
-    await services.fleet.disconnected("GRACE-1")
+    await connected_then_dropped(services, "GRACE-1")
     assert (await services.fleet.get("GRACE-1")).online  # not yet: it may be back
     await services.fleet.connected("GRACE-1", "1.6")
     await asyncio.sleep(GRACE_S * 2)
@@ -58,9 +63,7 @@ async def test_a_station_away_longer_is_written_offline_as_of_the_moment_it_went
 ) -> None:
     heard: list[Event] = []
     services = node(engine, tmp_path, heard)
-    await services.fleet.register("GRACE-2")
-    await services.fleet.connected("GRACE-2", "1.6")
-    await services.fleet.disconnected("GRACE-2")
+    await connected_then_dropped(services, "GRACE-2")
     await asyncio.sleep(GRACE_S * 2)
     station = await services.fleet.get("GRACE-2")
     assert not station.online
@@ -79,9 +82,7 @@ async def test_a_late_offline_does_not_overwrite_a_newer_connection_on_another_n
     heard_a: list[Event] = []
     heard_b: list[Event] = []
     node_a, node_b = node(engine, tmp_path, heard_a), node(engine, tmp_path, heard_b)
-    await node_a.fleet.register("GRACE-3")
-    await node_a.fleet.connected("GRACE-3", "1.6")
-    await node_a.fleet.disconnected("GRACE-3")
+    await connected_then_dropped(node_a, "GRACE-3")
     await asyncio.sleep(0.01)
     await node_b.fleet.connected("GRACE-3", "1.6")  # reconnected through the other node
     await asyncio.sleep(GRACE_S * 2)
@@ -95,9 +96,7 @@ async def test_stations_in_their_grace_period_are_written_offline_when_the_serve
 ) -> None:
     heard: list[Event] = []
     services = node(engine, tmp_path, heard)
-    await services.fleet.register("GRACE-4")
-    await services.fleet.connected("GRACE-4", "1.6")
-    await services.fleet.disconnected("GRACE-4")
+    await connected_then_dropped(services, "GRACE-4")
     await services.fleet.offline_now()
     assert not (await services.fleet.get("GRACE-4")).online
     assert kinds(heard) == ["StationConnected", "StationDisconnected"]
