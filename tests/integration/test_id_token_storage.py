@@ -88,7 +88,7 @@ async def test_charging_refuses_a_blocked_or_expired_card_and_an_unknown_one(
 async def test_a_station_list_and_the_rule_survive_a_restart(uow: Uow, clock: FakeClock) -> None:
     async with uow() as work:
         await work.stations.add("S1", None, "not-a-real-hash")
-        await work.stations.set_online("S1", True, T0)
+        await work.stations.set_online("S1", T0)
         await work.commit()
     tokens = IdTokenService(uow, clock, InProcessBus())
     for value in ("C1", "C2", "C3"):

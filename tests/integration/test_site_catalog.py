@@ -50,7 +50,7 @@ class World:
 
     async def set_status(self, station_id: str, status: ConnectorStatus) -> None:
         async with self.uow() as uow:
-            await uow.stations.set_online(station_id, True, self.clock.now())
+            await uow.stations.set_online(station_id, self.clock.now())
             await uow.stations.set_status(station_id, 1, 1, status, None, self.clock.now())
             await uow.commit()
 

@@ -223,7 +223,7 @@ class FleetService:
             await self._bus.publish(StationConnected(station_id, version, now, resumed=True))
             return
         async with self._presence.of(station_id), self._uow() as uow:
-            await uow.stations.set_online(station_id, True, now)
+            await uow.stations.set_online(station_id, now)
             await uow.commit()
         await self._bus.publish(StationConnected(station_id, version, now))
 

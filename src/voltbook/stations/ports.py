@@ -130,7 +130,9 @@ class StationRepository(Protocol):
         self, station_id: str, vendor: str, model: str, firmware: str | None, version: str
     ) -> None: ...
 
-    async def set_online(self, station_id: str, online: bool, at: datetime) -> None: ...
+    async def set_online(self, station_id: str, at: datetime) -> None:
+        """Write the station online (connected), heard from at `at`."""
+        ...
 
     async def set_offline(self, station_id: str, since: datetime) -> bool:
         """Write the station offline as of `since`, unless it was heard from after that (a

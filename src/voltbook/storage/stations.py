@@ -95,9 +95,9 @@ class SqlStationRepository:
             )
         )
 
-    async def set_online(self, station_id: str, online: bool, at: datetime) -> None:
+    async def set_online(self, station_id: str, at: datetime) -> None:
         await self._connection.execute(
-            stations.update().where(stations.c.id == station_id).values(online=online, last_seen=at)
+            stations.update().where(stations.c.id == station_id).values(online=True, last_seen=at)
         )
 
     async def set_offline(self, station_id: str, since: datetime) -> bool:
