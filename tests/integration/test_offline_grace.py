@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -20,15 +21,30 @@ from voltbook.storage.stations import SqlStationRepository
 GRACE_S = 0.3
 
 
-def node(engine: AsyncEngine, tmp_path: Path, heard: list[Event]) -> Services:
-    async def record(event: Event) -> None:
-        heard.append(event)
+@dataclass
+class Node:
+    """One server's services, and the station events it published."""
 
+    services: Services
+    heard: list[Event] = field(default_factory=list)
+
+
+def node(engine: AsyncEngine, tmp_path: Path) -> Node:
     settings = Settings(
         data_dir=tmp_path, database_url=str(engine.url), ocpp_offline_grace_s=GRACE_S
     )
+    heard: list[Event] = []
+
+    async def record(event: Event) -> None:
+        heard.append(event)
+
     table = {StationConnected: (record,), StationDisconnected: (record,)}
-    return bootstrap.build_services(settings, engine, more_events=[table])
+    return Node(bootstrap.build_services(settings, engine, more_events=[table]), heard)
+
+
+@pytest.fixture
+def one(engine: AsyncEngine, tmp_path: Path) -> Node:
+    return node(engine, tmp_path)
 
 
 async def connected_then_dropped(services: Services, station_id: str) -> None:
@@ -46,10 +62,9 @@ def kinds(heard: list[Event]) -> list[str]:
 
 
 async def test_a_station_back_within_the_grace_period_never_counted_as_offline(
-    engine: AsyncEngine, tmp_path: Path
+    one: Node,
 ) -> None:
-    heard: list[Event] = []
-    services = node(engine, tmp_path, heard)
+    services, heard = one.services, one.heard
     await connected_then_dropped(services, "GRACE-1")
     assert (await services.fleet.get("GRACE-1")).online  # not yet: it may be back
     await services.fleet.connected("GRACE-1", "1.6")
@@ -59,10 +74,9 @@ async def test_a_station_back_within_the_grace_period_never_counted_as_offline(
 
 
 async def test_a_station_away_longer_is_written_offline_as_of_the_moment_it_went(
-    engine: AsyncEngine, tmp_path: Path
+    one: Node,
 ) -> None:
-    heard: list[Event] = []
-    services = node(engine, tmp_path, heard)
+    services, heard = one.services, one.heard
     await connected_then_dropped(services, "GRACE-2")
     await asyncio.sleep(GRACE_S * 2)
     station = await services.fleet.get("GRACE-2")
@@ -79,23 +93,20 @@ async def test_a_station_away_longer_is_written_offline_as_of_the_moment_it_went
 async def test_a_late_offline_does_not_overwrite_a_newer_connection_on_another_node(
     engine: AsyncEngine, tmp_path: Path
 ) -> None:
-    heard_a: list[Event] = []
-    heard_b: list[Event] = []
-    node_a, node_b = node(engine, tmp_path, heard_a), node(engine, tmp_path, heard_b)
-    await connected_then_dropped(node_a, "GRACE-3")
+    node_a, node_b = node(engine, tmp_path), node(engine, tmp_path)
+    await connected_then_dropped(node_a.services, "GRACE-3")
     await asyncio.sleep(0.01)
-    await node_b.fleet.connected("GRACE-3", "1.6")  # reconnected through the other node
+    await node_b.services.fleet.connected("GRACE-3", "1.6")  # reconnected through node B
     await asyncio.sleep(GRACE_S * 2)
-    assert (await node_a.fleet.get("GRACE-3")).online
-    assert kinds(heard_a) == ["StationConnected"]  # no "offline", so no alarm from node A
-    assert kinds(heard_b) == ["StationConnected"]
+    assert (await node_a.services.fleet.get("GRACE-3")).online
+    assert kinds(node_a.heard) == ["StationConnected"]  # no "offline", so no alarm from A
+    assert kinds(node_b.heard) == ["StationConnected"]
 
 
 async def test_stations_in_their_grace_period_are_written_offline_when_the_server_stops(
-    engine: AsyncEngine, tmp_path: Path
+    one: Node,
 ) -> None:
-    heard: list[Event] = []
-    services = node(engine, tmp_path, heard)
+    services, heard = one.services, one.heard
     await connected_then_dropped(services, "GRACE-4")
     await services.fleet.offline_now()
     assert not (await services.fleet.get("GRACE-4")).online
@@ -103,10 +114,9 @@ async def test_stations_in_their_grace_period_are_written_offline_when_the_serve
 
 
 async def test_an_offline_write_that_fails_is_tried_again_after_another_grace_period(
-    engine: AsyncEngine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    one: Node, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    heard: list[Event] = []
-    services = node(engine, tmp_path, heard)
+    services, heard = one.services, one.heard
     await services.fleet.register("GRACE-5")
     await services.fleet.connected("GRACE-5", "1.6")
     real = SqlStationRepository.set_offline
