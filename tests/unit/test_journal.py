@@ -201,6 +201,27 @@ def test_a_flooding_station_loses_its_oldest_unwritten_frames(
     assert journal.queued == 2
 
 
+async def test_a_station_sending_large_frames_keeps_at_most_its_share_of_text_queued(
+    store: MemoryJournal, clock: FakeClock
+) -> None:
+    journal = JournalService(store, clock, max_queued_text_per_station=10_000)
+    for n in range(50):  # 50 frames of about 3,000 characters: 150,000 in all
+        journal.note("ST1", True, f'[2,"{n}","DataTransfer",{{"data":"{"x" * 3_000}"}}]')
+    journal.note("ST2", True, '[2,"a","Heartbeat",{}]')  # another station keeps its own
+    assert journal.queued == 3 + 1  # the newest three of ST1 fit in 10,000 characters
+    await journal.flush()
+    assert [e.unique_id for e in await journal.recent("ST1", None, 10)] == ["49", "48", "47"]
+
+
+def test_a_frame_larger_than_the_bound_is_still_kept_alone(
+    store: MemoryJournal, clock: FakeClock
+) -> None:
+    journal = JournalService(store, clock, max_queued_text_per_station=100)
+    journal.note("ST1", True, '[2,"1","Heartbeat",{}]')
+    journal.note("ST1", True, f'[2,"2","DataTransfer",{{"data":"{"x" * 500}"}}]')
+    assert journal.queued == 1
+
+
 async def test_a_station_gone_leaves_nothing_of_its_unanswered_calls_behind(
     journal: JournalService,
 ) -> None:

@@ -1,8 +1,10 @@
 """Use cases of the message journal: note frames, write them in batches, read them back.
 
 `note` is called on the path of every OCPP frame, so it only appends to an in-memory queue
-(bounded per station: a station flooding the server while the database is slow loses its
-oldest unwritten frames, never memory). `flush` (bootstrap runs it every second) parses,
+(bounded per station, in frames and in characters of text: a station flooding the server
+while the database is slow loses its oldest unwritten frames, never memory; and one flush
+never writes more than that per station, so no batch of frames near the gateway's size cap
+inflates a database connection's page cache). `flush` (bootstrap runs it every second) parses,
 redacts and writes what queued in one transaction; `purge` keeps each station's journal to
 its newest `keep` entries and to the retention time.
 """
@@ -24,6 +26,16 @@ _ACTIONS_KEPT = 256  # unanswered call ids remembered per station, to name their
 Queued = tuple[bool, datetime, str]  # inbound, when, the text as it went over the wire
 
 
+class _Queue:
+    """A station's unwritten frames, oldest first, and the characters of text they hold."""
+
+    __slots__ = ("frames", "text")
+
+    def __init__(self) -> None:
+        self.frames: deque[Queued] = deque()
+        self.text = 0
+
+
 class JournalService:
     def __init__(
         self,
@@ -33,6 +45,7 @@ class JournalService:
         keep: int = 500,
         retention: timedelta = timedelta(days=7),
         max_queued_per_station: int = 1000,
+        max_queued_text_per_station: int = 1 << 20,
         on_written: Callable[[list[JournalEntry]], None] | None = None,
     ) -> None:
         self._uow = uow
@@ -40,9 +53,10 @@ class JournalService:
         self._keep = keep
         self._retention = retention
         self._max_queued = max_queued_per_station
+        self._max_text = max_queued_text_per_station
         # Plain tuples of atomic values: the garbage collector stops tracking them, so a
         # second of queued frames does not make it walk the heap (src/voltbook/heap.py).
-        self._queued: dict[str, deque[Queued]] = {}
+        self._queued: dict[str, _Queue] = {}
         self._actions: dict[str, dict[str, str]] = {}
         self._written: set[str] = set()  # stations written to since the last purge
         self._gone: set[str] = set()  # disconnected since the last flush
@@ -50,15 +64,21 @@ class JournalService:
         self._on_written = on_written  # told what each batch wrote (to count it)
 
     def note(self, station_id: str, inbound: bool, text: str) -> None:
-        """Queue a frame as it went over the wire (cheap: called for every frame)."""
+        """Queue a frame as it went over the wire (cheap: called for every frame). The
+        oldest queued frames of the station go while it holds more than its bounds allow;
+        the newest frame always stays."""
         queue = self._queued.get(station_id)
         if queue is None:
-            queue = self._queued[station_id] = deque(maxlen=self._max_queued)
-        queue.append((inbound, self._clock.now(), text))
+            queue = self._queued[station_id] = _Queue()
+        frames = queue.frames
+        frames.append((inbound, self._clock.now(), text))
+        queue.text += len(text)
+        while len(frames) > 1 and (len(frames) > self._max_queued or queue.text > self._max_text):
+            queue.text -= len(frames.popleft()[2])
 
     @property
     def queued(self) -> int:
-        return sum(len(q) for q in self._queued.values())
+        return sum(len(q.frames) for q in self._queued.values())
 
     async def flush(self) -> int:
         """Write every queued frame in one transaction; how many. Frames a failed write
@@ -67,9 +87,9 @@ class JournalService:
         gone, self._gone = self._gone, set()
         entries: list[JournalEntry] = []
         read = 0
-        for station_id, frames in queued.items():
+        for station_id, queue in queued.items():
             actions = self._actions.setdefault(station_id, {})
-            for inbound, at, text in frames:
+            for inbound, at, text in queue.frames:
                 direction = Direction.IN if inbound else Direction.OUT
                 entries.append(entry_of(Frame(station_id, direction, at, text), actions))
                 read += 1
