@@ -253,7 +253,8 @@ def _weighed_fuzz_test(count: int, examples: int) -> Any:
         apart.resident.append(resident_mib(apart.pid))
         print(f"{version}: server resident {apart.resident[0]:.1f} MiB before, "
               f"{apart.resident[1]:.1f} after {count} frames, {apart.resident[-1]:.1f} after "
-              f"{(len(apart.resident) - 1) * count}")  # fmt: skip
+              f"{(len(apart.resident) - 1) * count} (heap {resident_mib(apart.pid, 'RssAnon'):.1f}, "
+              f"files mapped {resident_mib(apart.pid, 'RssFile'):.1f})")  # fmt: skip
         if len(apart.resident) > half + 1:
             assert apart.resident[-1] - apart.resident[half] < FLAT_MIB, apart.resident
 

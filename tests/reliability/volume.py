@@ -25,12 +25,14 @@ def long_share(repetitions: int) -> int:
     return max(1, round(repetitions * share))
 
 
-def resident_mib(pid: int | str = "self") -> float:
-    """A process's resident set size (VmRSS), in MiB: this one's by default."""
+def resident_mib(pid: int | str = "self", field: str = "VmRSS") -> float:
+    """A process's resident set size (VmRSS), in MiB: this one's by default. `field` names
+    another line of /proc/<pid>/status: RssAnon (the heap: what a leak grows) or RssFile
+    (files mapped into memory, a SQLite database among them: the OS may take them back)."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith(f"{field}:"):
             return int(line.split()[1]) / 1024
-    raise RuntimeError("no VmRSS in /proc/self/status")
+    raise RuntimeError(f"no {field} in /proc/{pid}/status")
 
 
 async def start_server(env: dict[str, str], port: int, log: Path) -> asyncio.subprocess.Process:
