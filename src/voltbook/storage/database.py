@@ -25,8 +25,14 @@ def create_engine(url: str, pool_size: int = 10) -> AsyncEngine:
             Path(database).parent.mkdir(parents=True, exist_ok=True)
         # Each unit of work ends its own transaction; a second rollback when the connection
         # goes back to the pool would only cost one more trip to the connection's thread.
+        # Last in, first out: the few connections a quiet server needs are the ones reused,
+        # so the others' page caches are never filled (each holds its cache for its life).
         engine = create_async_engine(
-            url, pool_size=pool_size, max_overflow=pool_size, pool_reset_on_return=None
+            url,
+            pool_size=pool_size,
+            max_overflow=pool_size,
+            pool_reset_on_return=None,
+            pool_use_lifo=True,
         )
         sa.event.listen(engine.sync_engine, "connect", _sqlite_on_connect)
         sa.event.listen(engine.sync_engine, "begin", _sqlite_on_begin)
@@ -78,12 +84,12 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=10000")
     # Reads through the file mapped into memory (up to 512 MiB, shared by every connection
-    # through the OS page cache), and a page cache of 8 MiB per connection for the pages a
-    # transaction writes. A connection's cache, once filled, stays filled for its life: at
-    # 64 MiB each (when nearby searches still read SQL), one large write transaction, then
-    # another on another pooled connection, raised the server's memory by 30 MiB steps, up
-    # to 64 MiB times the pool (docs/reliability.md, OCPP fuzzing).
-    cursor.execute("PRAGMA cache_size=-8192")
+    # through the OS page cache), and a page cache of 2 MiB per connection (SQLite's
+    # default) for the pages a transaction writes. A connection's cache, once filled, stays
+    # filled for its life: at 64 MiB each (when nearby searches still read SQL), one large
+    # write transaction, then another on another pooled connection, raised the server's
+    # memory in steps of 30 MiB; at 8 MiB, in steps of 8 (docs/reliability.md, OCPP fuzzing).
+    cursor.execute("PRAGMA cache_size=-2048")
     cursor.execute("PRAGMA mmap_size=536870912")
     cursor.close()
 
