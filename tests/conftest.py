@@ -74,7 +74,7 @@ async def wipe(engine: AsyncEngine) -> None:
     async with engine.begin() as connection:
         for table in (
             "offer_deliveries", "offers", "push_subscriptions", "notices", "driver_topics",
-            "driver_positions", "reservation_jobs", "reservation_history", "reservations", "alarms", "session_meter_chunks", "charging_sessions", "id_tokens", "station_auth_list_entries", "station_auth_lists", "auth_list_rule", "station_message_chunks", "status_history", "forecast_models", "audit_log", "vehicles", "drivers",
+            "driver_positions", "reservation_jobs", "reservation_history", "reservations", "alarms", "session_meter_chunks", "charging_sessions", "id_token_changes", "id_tokens", "station_auth_list_entries", "station_auth_lists", "auth_list_rule", "station_message_chunks", "status_history", "forecast_models", "audit_log", "vehicles", "drivers",
             "connectors", "stations", "sites",
         ):  # fmt: skip
             await connection.execute(sa.text(f"DELETE FROM {table}"))

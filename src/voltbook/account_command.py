@@ -1,5 +1,6 @@
 """`voltbook account delete|demote|promote|block|unblock EMAIL`: the operator's hand on an
-account from the server's own machine (no actor: the command line may do anything)."""
+account from the server's own machine (no actor: the command line may do anything). Each
+is kept in the audit log, as the API's actions are."""
 
 from __future__ import annotations
 
@@ -20,8 +21,11 @@ console = Console(stderr=True)
 Email = Annotated[str, typer.Argument(help="The account's e-mail address")]
 
 
-def _act(email: str, action: Callable[[Services, str], Awaitable[object]], done: str) -> None:
+def _act(
+    email: str, action: Callable[[Services, str], Awaitable[object]], done: str, name: str
+) -> None:
     from voltbook.bootstrap import open_services
+    from voltbook.cli_audit import audited
     from voltbook.logs import configure_logging
 
     settings = Settings()
@@ -30,7 +34,12 @@ def _act(email: str, action: Callable[[Services, str], Awaitable[object]], done:
     async def run() -> None:
         async with open_services(settings, upgrade=True) as services:
             driver = await services.accounts.find(email)
-            await action(services, driver.id)
+            await audited(
+                services,
+                f"voltbook account {name}",
+                f"driver_id={driver.id}",
+                lambda s: action(s, driver.id),
+            )
 
     try:
         asyncio.run(run())
@@ -43,13 +52,13 @@ def _act(email: str, action: Callable[[Services, str], Awaitable[object]], done:
 @account_app.command("delete")
 def delete(email: Email) -> None:
     """Delete the account as DELETE /api/v1/me does."""
-    _act(email, lambda s, i: s.accounts.close(i), "deleted")
+    _act(email, lambda s, i: s.accounts.close(i), "deleted", "delete")
 
 
 @account_app.command("demote")
 def demote(email: Email) -> None:
     """Make the account a driver account."""
-    _act(email, lambda s, i: s.accounts.set_role(i, Role.DRIVER), "now a driver")
+    _act(email, lambda s, i: s.accounts.set_role(i, Role.DRIVER), "now a driver", "demote")
 
 
 @account_app.command("promote")
@@ -58,15 +67,15 @@ def promote(
     role: Annotated[Role, typer.Option(case_sensitive=False)] = Role.OPERATOR,
 ) -> None:
     """Make the account an operator (or, with --role admin, an admin)."""
-    _act(email, lambda s, i: s.accounts.set_role(i, role), f"now {role.value}")
+    _act(email, lambda s, i: s.accounts.set_role(i, role), f"now {role.value}", "promote")
 
 
 @account_app.command("block")
 def block(email: Email) -> None:
     """End every sign-in of the account and refuse new ones."""
-    _act(email, lambda s, i: s.accounts.set_blocked(i, True), "blocked")
+    _act(email, lambda s, i: s.accounts.set_blocked(i, True), "blocked", "block")
 
 
 @account_app.command("unblock")
 def unblock(email: Email) -> None:
-    _act(email, lambda s, i: s.accounts.set_blocked(i, False), "unblocked")
+    _act(email, lambda s, i: s.accounts.set_blocked(i, False), "unblocked", "unblock")

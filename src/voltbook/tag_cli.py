@@ -1,4 +1,8 @@
-"""`voltbook tag …`: id tokens (RFID cards, app tokens) from the command line."""
+"""`voltbook tag …`: id tokens (RFID cards, app tokens) from the command line.
+
+A change is kept with the card for the stations (ADR 0035): a running server clears their
+caches and brings their lists in line within seconds, as it does for a change made in the
+console. Each change is in the audit log, as the API's are."""
 
 from __future__ import annotations
 
@@ -20,8 +24,11 @@ console = Console(stderr=True)
 T = TypeVar("T")
 
 
-def _run(work: Callable[[Services], Awaitable[T]]) -> T:
+def _run(work: Callable[[Services], Awaitable[T]], change: str | None = None) -> T:
+    """Run `work` on the services; `change` (the command and its token) names an operator
+    action for the audit log."""
     from voltbook.bootstrap import open_services
+    from voltbook.cli_audit import audited
     from voltbook.logs import configure_logging
 
     settings = Settings()
@@ -29,13 +36,24 @@ def _run(work: Callable[[Services], Awaitable[T]]) -> T:
 
     async def run() -> T:
         async with open_services(settings, upgrade=True) as services:
-            return await work(services)
+            if change is None:
+                return await work(services)
+            command, token = change.split(" ", 1)
+            return await audited(
+                services, f"voltbook tag {command}", f"token={token}", work, _answer
+            )
 
     try:
         return asyncio.run(run())
     except DomainError as error:
         console.print(f"[red]{error.detail}[/]")
         raise typer.Exit(code=1) from None
+
+
+def _answer(result: object) -> object:
+    if not isinstance(result, IdToken):
+        return None
+    return {"token": result.token, "blocked": result.blocked, "driver_id": result.driver_id}
 
 
 def _line(token: IdToken, now: datetime) -> str:
@@ -89,18 +107,18 @@ def tag_add(
     expires: Annotated[str | None, typer.Option(help="ISO 8601 time it expires at")] = None,
 ) -> None:
     """Register a card or app token; it is accepted from now on."""
-    _show(_run(lambda s: s.id_tokens.add(token, kind, driver, _when(expires))))
+    _show(_run(lambda s: s.id_tokens.add(token, kind, driver, _when(expires)), f"add {token}"))
 
 
 @tag_app.command("block")
 def tag_block(token: str) -> None:
-    """Refuse the token everywhere (stations' authorization caches are cleared)."""
-    _show(_run(lambda s: s.id_tokens.block(token)))
+    """Refuse the token everywhere (a running server clears stations' caches of it)."""
+    _show(_run(lambda s: s.id_tokens.block(token), f"block {token}"))
 
 
 @tag_app.command("unblock")
 def tag_unblock(token: str) -> None:
-    _show(_run(lambda s: s.id_tokens.unblock(token)))
+    _show(_run(lambda s: s.id_tokens.unblock(token), f"unblock {token}"))
 
 
 @tag_app.command("expire")
@@ -109,7 +127,7 @@ def tag_expire(
     at: Annotated[str | None, typer.Option(help="ISO 8601 time; now when left out")] = None,
 ) -> None:
     """Let the token expire now, or at a given time."""
-    _show(_run(lambda s: s.id_tokens.expire(token, _when(at))))
+    _show(_run(lambda s: s.id_tokens.expire(token, _when(at)), f"expire {token}"))
 
 
 @tag_app.command("assign")
@@ -118,4 +136,4 @@ def tag_assign(
     driver: Annotated[str | None, typer.Argument(help="Driver id; left out: nobody")] = None,
 ) -> None:
     """Give the token to a driver, or to nobody."""
-    _show(_run(lambda s: s.id_tokens.assign(token, driver)))
+    _show(_run(lambda s: s.id_tokens.assign(token, driver), f"assign {token}"))

@@ -246,6 +246,7 @@ async def test_an_operator_cannot_demote_another_operator(
 
 async def test_a_block_from_the_command_line_holds_at_once_and_closes_the_live_channel(
     client: httpx.AsyncClient,
+    operator: dict[str, str],
     server_url: str,
     database_url: str,
     tmp_path: Path,
@@ -269,6 +270,11 @@ async def test_a_block_from_the_command_line_holds_at_once_and_closes_the_live_c
     result = await asyncio.to_thread(CliRunner().invoke, cli, ["account", "unblock", email])
     assert result.exit_code == 0, result.output
     await sign_in(client, email)
+    # Both are operator actions: in the audit log, by the command line, as the API's are.
+    log = await client.get("/api/v1/operator/audit", headers=operator)
+    actions = [(e["action"], e["actor_role"]) for e in log.json()["items"]]
+    assert ("voltbook account block", "cli") in actions
+    assert ("voltbook account unblock", "cli") in actions
 
 
 async def _async(value: bool) -> bool:

@@ -7,12 +7,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import secrets
+from pathlib import Path
 
 import httpx
 import pytest
+from typer.testing import CliRunner, Result
 
 from tests.e2e.conftest import OPERATOR_PASSWORD
 from tests.polling import eventually
+from voltbook.cli import app as cli
 from voltbook.sim import SimOptions, SimulatedStation, StationSpec, fetch_station_specs
 
 Headers = dict[str, str]
@@ -151,6 +154,51 @@ async def test_a_card_is_accepted_by_a_charger_and_refused_once_blocked(
         assert state.json()["outcome"] == "Accepted"
         assert state.json()["entries"] == len(station.local_list.entries)
         assert state.json()["version"] == station.local_list.version
+    finally:
+        await station.stop()
+        running.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await running
+        await client.put("/api/v1/operator/auth-list-rule", json={"mode": "none"}, headers=operator)
+
+
+async def test_a_card_blocked_from_the_command_line_leaves_a_running_chargers_cache(
+    client: httpx.AsyncClient,
+    operator: Headers,
+    server_url: str,
+    database_url: str,
+    tmp_path: Path,
+) -> None:
+    """The command line has no charger connected to it: the running server carries its
+    change out (ADR 0035), the cache cleared and the list brought in line."""
+    station_id = f"CLI-{secrets.token_hex(3)}"
+    spec = await station_spec(client, operator, server_url, station_id)
+    await client.put("/api/v1/operator/auth-list-rule", json={"mode": "all"}, headers=operator)
+    options = SimOptions(
+        version="1.6", session_rate=0, meter_interval=0.2, speed=60, auto_stop=False, seed=5,
+        reconnect_base=0.1, reconnect_cap=0.3,
+    )  # fmt: skip
+    station = SimulatedStation(server_url, spec, options)
+    running = asyncio.create_task(station.run())
+    card = f"CLI-CARD-{secrets.token_hex(3)}"
+    env = {"VOLTBOOK_DATABASE_URL": database_url, "VOLTBOOK_DATA_DIR": str(tmp_path)}
+
+    async def tag(*args: str) -> Result:
+        result = await asyncio.to_thread(CliRunner().invoke, cli, ["tag", *args], env=env)
+        assert result.exit_code == 0, result.output
+        return result
+
+    try:
+        await eventually(lambda: station.booted, timeout=20)
+        await tag("add", card)
+        await eventually(lambda: station.local_list.entries.get(card) == "Accepted", timeout=20)
+        assert await station.start_session(1, card)
+        assert await station.stop_session(1)
+        assert card in station.auth_cache
+
+        await tag("block", card)
+        await eventually(lambda: station.local_list.entries.get(card) == "Blocked", timeout=20)
+        await eventually(lambda: card not in station.auth_cache, timeout=20)  # ClearCache
     finally:
         await station.stop()
         running.cancel()

@@ -15,7 +15,7 @@ from datetime import datetime
 from tests.unit.memory_uow import MemoryStore, MemoryUnitOfWork
 from voltbook.core.errors import Unavailable
 from voltbook.idtokens.list_model import HeldList, ListLimits, ListRule, ListState, ListUpdate
-from voltbook.idtokens.model import IdToken, TokenFilter
+from voltbook.idtokens.model import IdToken, TokenChange, TokenFilter
 
 
 @dataclass
@@ -23,6 +23,7 @@ class _State:
     tokens: dict[str, IdToken] = field(default_factory=dict)
     rule: ListRule = field(default_factory=ListRule)
     held: dict[str, tuple[HeldList | None, str, datetime]] = field(default_factory=dict)
+    changes: list[TokenChange] = field(default_factory=list)  # kept for the stations
 
 
 class TokenStore(MemoryStore[_State]):
@@ -86,6 +87,10 @@ class _Tokens(_Part):
     async def driver_exists(self, driver_id: str) -> bool:
         return driver_id in self._store.drivers
 
+    async def note_change(self, change: TokenChange) -> None:
+        self._uow.writable("note_change")
+        self._state.changes.append(change)
+
 
 class _Lists(_Part):
     async def rule(self) -> ListRule:
@@ -120,6 +125,11 @@ class _Lists(_Part):
 
     async def online_stations(self) -> list[str]:
         return sorted(s for s, (online, _) in self._store.stations.items() if online)
+
+    async def take_changes(self, limit: int) -> list[TokenChange]:
+        self._uow.writable("take_changes")
+        taken, self._state.changes = self._state.changes[:limit], self._state.changes[limit:]
+        return taken
 
 
 @dataclass

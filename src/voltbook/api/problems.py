@@ -112,9 +112,14 @@ def problem_responses(
     return described
 
 
+def status_of(error: DomainError) -> int:
+    """The HTTP status a use case's refusal is answered with."""
+    return next((s for t, s in _STATUS.items() if isinstance(error, t)), 400)
+
+
 def domain_problem(error: DomainError, path: str) -> JSONResponse:
     """The answer to a use case's refusal, for a request to `path`."""
-    status = next((s for t, s in _STATUS.items() if isinstance(error, t)), 400)
+    status = status_of(error)
     headers: dict[str, str] = {}
     if isinstance(error, RateLimited | StorageBusy):
         headers["Retry-After"] = str(error.retry_after_s)

@@ -4,6 +4,10 @@ in line with it (SendLocalList), and clearing stations' authorization caches.
 A station's list is brought in line when it connects, when a token changes and when the
 operator asks. One station is synced at a time per node (a lock per station); a station
 that answers VersionMismatch to a differential update gets a full one at once.
+
+Token changes reach this service through the outbox their change wrote (ADR 0035): a server
+takes them when its own process made one (at once) and every `CHANGES_EVERY_S` otherwise,
+so changes made by the command line or another node are carried out too, by one server.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from voltbook.idtokens.list_model import (
     plan_updates,
     wanted_list,
 )
-from voltbook.idtokens.model import IdToken
+from voltbook.idtokens.model import IdToken, TokenChange
 from voltbook.idtokens.ports import AuthListUowFactory, LocalListLink
 
 ACCEPTED = "Accepted"
@@ -31,6 +35,8 @@ VERSION_MISMATCH = "VersionMismatch"
 NOT_SUPPORTED = "NotSupported"
 UNAVAILABLE = "Unavailable"
 NOT_COVERED = "NotCovered"
+CHANGES_EVERY_S = 5.0  # how often a server looks for changes made by another process
+CHANGES_PER_ROUND = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +134,34 @@ class AuthListService:
             held = None  # the station lost track: start over with a full list
         await self._store(station_id, held, outcome)
         return SyncReport(station_id, outcome, sent, held.version if held else None)
+
+    async def look_for_changes(self) -> None:
+        """Have the worker take the token changes kept for the stations and carry them out
+        (queued once however often asked while the worker is busy)."""
+        self.worker.submit_item(self._carry_out, None)
+
+    async def carry_out_changes(self) -> list[TokenChange]:
+        """Take the token changes kept for the stations and carry them out: caches cleared
+        if a token was blocked, then every online station's list brought in line. A change
+        is taken once (by one server); a station it does not reach gets its list when it
+        next boots."""
+        taken: list[TokenChange] = []
+        while True:
+            async with self._uow() as uow:
+                batch = await uow.auth_lists.take_changes(CHANGES_PER_ROUND)
+                await uow.commit()
+            taken += batch
+            if len(batch) < CHANGES_PER_ROUND:
+                break
+        if not taken:
+            return taken
+        if any(change.blocked for change in taken):
+            await self.clear_caches()
+        await self.sync_all()
+        return taken
+
+    async def _carry_out(self, _asks: list[None]) -> None:
+        await self.carry_out_changes()
 
     async def clear_caches(self) -> int:
         """Ask every online station to forget its authorization cache; how many agreed."""

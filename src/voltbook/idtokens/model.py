@@ -31,6 +31,16 @@ class Standing(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class TokenChange:
+    """A change of a token that stations' lists (and, for a block, their caches) must
+    follow; kept with the change until a server carries it out."""
+
+    token: str
+    blocked: bool  # this change blocked the token
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class IdToken:
     token: str
     kind: TokenKind

@@ -7,7 +7,7 @@ from typing import Protocol
 
 from voltbook.core.uow import UnitOfWork, UowFactory
 from voltbook.idtokens.list_model import HeldList, ListLimits, ListRule, ListState, ListUpdate
-from voltbook.idtokens.model import IdToken, TokenFilter
+from voltbook.idtokens.model import IdToken, TokenChange, TokenFilter
 
 
 class IdTokenRepository(Protocol):
@@ -26,6 +26,10 @@ class IdTokenRepository(Protocol):
         ...
 
     async def driver_exists(self, driver_id: str) -> bool: ...
+
+    async def note_change(self, change: TokenChange) -> None:
+        """Keep a change for the stations, in the transaction that makes it."""
+        ...
 
 
 class IdTokenUnitOfWork(UnitOfWork, Protocol):
@@ -58,6 +62,11 @@ class AuthListRepository(Protocol):
         ...
 
     async def online_stations(self) -> list[str]: ...
+
+    async def take_changes(self, limit: int) -> list[TokenChange]:
+        """The oldest `limit` changes kept for the stations, removed as they are read: of
+        two servers taking at once, each change goes to one."""
+        ...
 
 
 class AuthListUnitOfWork(UnitOfWork, Protocol):

@@ -1,8 +1,12 @@
 """Use cases of id tokens: list, add, block, unblock, expire, assign.
 
-Every change publishes `IdTokenChanged` (authorization lists follow); a block also
-publishes `IdTokenBlocked`, on which bootstrap clears the stations' authorization caches:
-a station that kept the card as accepted would otherwise let it charge while offline.
+Every change is kept, in its own transaction, as a `TokenChange` for the stations (a
+transactional outbox, ADR 0035): a server takes it and brings authorization lists in line
+and, for a block, clears the stations' authorization caches (a station that kept the card
+as accepted would otherwise let it charge while offline). So a change made where no
+station is connected (the command line, another node) reaches the stations all the same.
+Every change also publishes `IdTokenChanged` (`IdTokenBlocked` for a block), on which this
+process's server takes the changes at once instead of at its next look.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from voltbook.core.bus import EventBus
 from voltbook.core.clock import Clock
 from voltbook.core.errors import Conflict, NotFound
 from voltbook.idtokens.events import IdTokenBlocked, IdTokenChanged
-from voltbook.idtokens.model import IdToken, TokenFilter, TokenKind, check_token
+from voltbook.idtokens.model import IdToken, TokenChange, TokenFilter, TokenKind, check_token
 from voltbook.idtokens.ports import IdTokenUowFactory
 
 MAX_PAGE = 500
@@ -60,6 +64,7 @@ class IdTokenService:
                 raise NotFound(f"driver {driver_id} does not exist")
             if not await uow.id_tokens.add(made):
                 raise Conflict(f"id token {token} is registered already")
+            await uow.id_tokens.note_change(TokenChange(token, False, made.created_at))
             await uow.commit()
         await self._changed(made)
         return made
@@ -90,9 +95,11 @@ class IdTokenService:
             if found is None:
                 raise NotFound(f"id token {token} is not registered")
             changed = how(found)
+            blocked = changed.blocked and not found.blocked
             await uow.id_tokens.save(changed)
+            await uow.id_tokens.note_change(TokenChange(token, blocked, self._clock.now()))
             await uow.commit()
-        if changed.blocked and not found.blocked:
+        if blocked:
             now = self._clock.now()
             await self._bus.publish(IdTokenBlocked(token, changed.standing(now).value, now))
         else:

@@ -8,10 +8,11 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from voltbook.idtokens.list_model import HeldList, ListMode, ListRule, ListState
-from voltbook.idtokens.model import IdToken, Standing
+from voltbook.idtokens.model import IdToken, Standing, TokenChange
 from voltbook.storage.idtokens import token_of
 from voltbook.storage.tables import (
     auth_list_rule,
+    id_token_changes,
     id_tokens,
     station_auth_list_entries,
     station_auth_lists,
@@ -21,6 +22,7 @@ from voltbook.storage.timestamps import as_utc
 
 _L = station_auth_lists
 _E = station_auth_list_entries
+_C = id_token_changes
 
 
 class SqlAuthListRepository:
@@ -107,3 +109,12 @@ class SqlAuthListRepository:
             sa.select(stations.c.id).where(stations.c.online.is_(True)).order_by(stations.c.id)
         )
         return [str(r.id) for r in rows]
+
+    async def take_changes(self, limit: int) -> list[TokenChange]:
+        # The rows another server is taking (PostgreSQL) are skipped, not waited for: a
+        # change goes to whichever server deletes it.
+        oldest = sa.select(_C.c.id).order_by(_C.c.id).limit(limit).with_for_update(skip_locked=True)
+        rows = await self._connection.execute(
+            _C.delete().where(_C.c.id.in_(oldest)).returning(_C.c.token, _C.c.blocked, _C.c.at)
+        )
+        return [TokenChange(r.token, bool(r.blocked), as_utc(r.at)) for r in rows]

@@ -8,8 +8,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from voltbook.idtokens.model import IdToken, Standing, TokenFilter, TokenKind
-from voltbook.storage.tables import drivers, id_tokens
+from voltbook.idtokens.model import IdToken, Standing, TokenChange, TokenFilter, TokenKind
+from voltbook.storage.tables import drivers, id_token_changes, id_tokens
 from voltbook.storage.timestamps import as_utc, as_utc_or_none
 
 _T = id_tokens
@@ -64,6 +64,13 @@ class SqlIdTokenRepository:
             sa.select(sa.literal(1)).where(drivers.c.id == driver_id)
         )
         return bool(found)
+
+    async def note_change(self, change: TokenChange) -> None:
+        await self._connection.execute(
+            id_token_changes.insert().values(
+                token=change.token, blocked=change.blocked, at=change.at
+            )
+        )
 
 
 def standing_is(standing: Standing, now: datetime) -> sa.ColumnElement[bool]:

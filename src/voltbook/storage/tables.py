@@ -169,6 +169,17 @@ id_tokens = sa.Table(
     sa.Column("expires_at", sa.DateTime(timezone=True)),
 )
 
+# Changes of id tokens not yet carried to the stations (a transactional outbox, ADR 0035):
+# written with the change, taken (deleted) by the one server that carries it out.
+id_token_changes = sa.Table(
+    "id_token_changes",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("token", sa.String(36), nullable=False),
+    sa.Column("blocked", sa.Boolean, nullable=False),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+)
+
 # Which cards go to which stations' authorization lists (one row, id 1; none: no lists).
 auth_list_rule = sa.Table(
     "auth_list_rule",

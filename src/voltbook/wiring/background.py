@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, Protocol
 
 from voltbook.core.clock import Clock, real_seconds
+from voltbook.idtokens.lists import CHANGES_EVERY_S
 from voltbook.offers.service import OfferService
 from voltbook.services import Services
 from voltbook.wiring.failures import HandlerFailures
@@ -49,6 +50,8 @@ def loops(services: Services, failures: HandlerFailures, clock: Clock | None = N
         # The operator console's records: authorization lists sent to stations, the OCPP
         # message journal and the status history, written in batches and purged by age.
         services.auth_lists.worker.run(),
+        # Card changes made elsewhere (the command line, another node): see ADR 0035.
+        every(CHANGES_EVERY_S, services.auth_lists.look_for_changes, "auth_lists.changes"),
         every(1, services.journal.flush, "journal.flush"),
         every(300, services.journal.purge, "journal.purge", timed=True),
         every(1, services.status_history.flush, "status_history.flush"),

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from voltbook.core.worker import SerialWorker
-from voltbook.idtokens.events import IdTokenBlocked, IdTokenChanged
+from voltbook.idtokens.events import IdTokenChanged
 from voltbook.idtokens.list_model import ListLimits, ListUpdate
 from voltbook.idtokens.lists import AuthListService
 from voltbook.idtokens.model import TokenKind
@@ -73,26 +73,22 @@ def _count(reading: dict[str, Any], key: str) -> int | None:
 
 
 class IdTokenReactions:
-    """A blocked card leaves every station's authorization cache; any change of a card, or a
-    station that boots, brings authorization lists in line. Both go to `worker`, off the
-    path of whoever changed the card or of the station's boot; changes queued one after the
-    other are handled in one round."""
+    """A change of a card made in this process has the changes kept for the stations
+    carried out at once (a blocked card leaves every station's authorization cache, lists
+    come in line: `AuthListService.carry_out_changes`); a station that boots gets its list.
+    Both go to `worker`, off the path of whoever changed the card or of the station's boot;
+    what is queued one after the other is handled in one round."""
 
     def __init__(self, lists: AuthListService, worker: SerialWorker) -> None:
         self._lists = lists
         self._worker = worker
 
     async def token_changed(self, event: IdTokenChanged) -> None:
-        self._worker.submit_item(self._token_changes, event)
+        await self._lists.look_for_changes()
 
     async def station_booted(self, event: StationBooted) -> None:
         # Not at connection: a station may take no call before its boot is accepted.
         self._worker.submit_item(self._stations_booted, event.station_id)
-
-    async def _token_changes(self, changes: list[IdTokenChanged]) -> None:
-        if any(isinstance(c, IdTokenBlocked) for c in changes):
-            await self._lists.clear_caches()
-        await self._lists.sync_all()
 
     async def _stations_booted(self, station_ids: list[str]) -> None:
         for station_id in dict.fromkeys(station_ids):

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Protocol, cast
 
 from tests.integration.contracts.conftest import DRIVERS, STATION
 from voltbook.idtokens.list_model import HeldList, ListMode, ListRule
-from voltbook.idtokens.model import IdToken, Standing, TokenFilter, TokenKind
-from voltbook.idtokens.ports import AuthListUowFactory, IdTokenUowFactory
+from voltbook.idtokens.model import IdToken, Standing, TokenChange, TokenFilter, TokenKind
+from voltbook.idtokens.ports import (
+    AuthListUnitOfWork,
+    AuthListUowFactory,
+    IdTokenUnitOfWork,
+    IdTokenUowFactory,
+)
 
 WHEN = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
 
@@ -129,3 +136,33 @@ async def test_what_a_station_holds_and_how_its_last_update_went_are_kept(
         state = await uow.auth_lists.outcome(STATION)
         assert state is not None
         assert (state.version, state.entries, state.outcome) == (None, 0, "Failed")
+
+
+class _Both(IdTokenUnitOfWork, AuthListUnitOfWork, Protocol):
+    """A unit of work of the whole id-token area (every repository here is both)."""
+
+
+async def test_changes_are_taken_oldest_first_once_each_and_only_once_committed(
+    auth_lists_uow: AuthListUowFactory,
+) -> None:
+    both = cast(Callable[..., _Both], auth_lists_uow)
+    async with both() as uow:
+        for n in range(5):
+            await uow.id_tokens.note_change(TokenChange(f"C{n}", n == 3, WHEN))
+        await uow.commit()
+    async with both() as uow:  # taken, then rolled back: still there
+        assert len(await uow.auth_lists.take_changes(10)) == 5
+    async with both() as uow:
+        first = await uow.auth_lists.take_changes(2)
+        await uow.commit()
+    async with both() as uow:
+        rest = await uow.auth_lists.take_changes(10)
+        await uow.commit()
+    assert sorted(c.token for c in first) == ["C0", "C1"]
+    assert sorted((c.token, c.blocked, c.at) for c in rest) == [
+        ("C2", False, WHEN),
+        ("C3", True, WHEN),
+        ("C4", False, WHEN),
+    ]
+    async with both() as uow:
+        assert await uow.auth_lists.take_changes(10) == []

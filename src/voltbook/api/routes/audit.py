@@ -25,10 +25,16 @@ router = APIRouter(
 class AuditOut(BaseModel):
     id: int
     at: datetime
-    actor_id: str = Field(description="The operator's (or admin's) account id")
+    actor_id: str = Field(
+        description="The operator's (or admin's) account id; for the command line, cli: and"
+        " the machine's account it ran under"
+    )
     actor_email: str | None = Field(description="The account's e-mail; null once it is deleted")
     actor_role: str
-    action: str = Field(description="The route: its method and path template")
+    action: str = Field(
+        description="The route: its method and path template (or the command, e.g. voltbook"
+        " tag block)"
+    )
     target: str = Field(description="The path's parameters, e.g. station_id=BOS-1")
     station_id: str | None = Field(description="The station concerned, if any")
     status_code: int = Field(description="The HTTP status of the answer")
