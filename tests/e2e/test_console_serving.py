@@ -3,14 +3,19 @@ answer shows every station where it stands with its connectors' live status."""
 
 from __future__ import annotations
 
+import re
 import secrets
+import shutil
 from datetime import UTC, datetime
+from pathlib import Path
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.e2e.ocpp_client import connect
 from tests.e2e.test_ocpp_gateway import BOOT_16, NOW, eventually
+from voltbook.api.console_web import worker_script
+from voltbook.api.web import WEB_ROOT, WebOptions
 from voltbook.storage.tables import sites
 
 Headers = dict[str, str]
@@ -119,3 +124,46 @@ async def test_the_console_learns_the_tile_server_from_the_settings(
 ) -> None:
     config = await client.get("/console/config.json")
     assert config.json() == {"tile_url": "", "tile_attribution": ""}
+
+
+async def test_the_console_has_its_own_service_worker_keeping_every_file_it_loads(
+    client: httpx.AsyncClient,
+) -> None:
+    worker = await client.get("/console/sw.js")
+    assert worker.status_code == 200
+    assert worker.headers["content-type"].startswith("text/javascript")
+    assert worker.headers["cache-control"] == "no-cache"
+    # Scoped to /console, so /console without its slash is the console's too.
+    assert worker.headers["service-worker-allowed"] == "/console"
+    assert "script-src 'self';" in worker.headers["content-security-policy"]
+    assert "{{" not in worker.text
+    assert f'const BUILD = "{WebOptions().digest("console")}";' in worker.text
+    listed = re.search(r"const FILES = \[(.*?)\];", worker.text, re.DOTALL)
+    assert listed is not None
+    kept = re.findall(r'"([^"]+)"', listed[1])
+    for module in ("main.js", "api.js", "overview.js", "station.js", "console.css"):
+        assert f"/console/{module}" in kept
+    assert "/console/" in kept  # the shell
+    assert "/console/sw.js" not in kept
+    shell = (await client.get("/console/")).text
+    for sheet in re.findall(r'href="(/vendor/[^"]+)"', shell):
+        assert sheet in kept
+    for module in (WEB_ROOT / "console").glob("*.js"):
+        for imported in re.findall(r'from "(/vendor/[^"]+)"', module.read_text(encoding="utf-8")):
+            assert imported in kept, (module.name, imported)
+    for path in kept:
+        assert (await client.get(path)).status_code == 200, path
+
+
+def test_a_change_to_any_console_file_names_a_new_cache(tmp_path: Path) -> None:
+    shutil.copytree(WEB_ROOT / "console", tmp_path / "console")
+    before = worker_script(WebOptions(root=tmp_path))
+    with (tmp_path / "console" / "overview.js").open("a", encoding="utf-8") as module:
+        module.write("\n// a new release\n")
+    after = worker_script(WebOptions(root=tmp_path))
+    build = re.compile(r'const BUILD = "([0-9a-f]{12})";')
+    old, new = build.search(before), build.search(after)
+    assert old is not None
+    assert new is not None
+    assert old[1] != new[1]
+    assert "`voltbook-console-${BUILD}`" in after

@@ -46,8 +46,12 @@ class WebOptions:
     @cached_property
     def build(self) -> str:
         """A hash of the app's files: a new one for every change of them."""
+        return self.digest("app")
+
+    def digest(self, folder: str) -> str:
+        """A hash of the files below `folder` (names and contents), 12 hex digits."""
         digest = hashlib.sha256()
-        for path in sorted((self.root / "app").rglob("*")):
+        for path in sorted((self.root / folder).rglob("*")):
             if path.is_file():
                 digest.update(path.relative_to(self.root).as_posix().encode())
                 digest.update(path.read_bytes())

@@ -28,6 +28,9 @@ self.addEventListener("fetch", (event) => {
   const request = event.request;
   const url = new URL(request.url);
   if (request.method !== "GET" || url.origin !== self.location.origin) return;
+  // The operator console is not this app: its own worker (scope /console) or the network
+  // answers for it, never this app's shell.
+  if (url.pathname === "/console" || url.pathname.startsWith("/console/")) return;
   if (request.mode === "navigate") {
     // The shell from the network when it answers, else the copy kept at install.
     event.respondWith(fetch(request).catch(() => caches.match("/", { ignoreSearch: true })));

@@ -19,6 +19,24 @@ export function whenSignedOut(callback) {
   onSignedOut = callback;
 }
 
+// Whether the server answered the last request: false while it (or the network) is down.
+let reachable = true;
+const reachability = new Set();
+
+function reached(yes) {
+  if (yes === reachable) return;
+  reachable = yes;
+  for (const listener of reachability) listener(yes);
+}
+
+export function onReachability(listener) {
+  reachability.add(listener);
+}
+
+export function isReachable() {
+  return reachable;
+}
+
 async function request(method, path, { body, form, query, accept, retry = true } = {}) {
   const url = new URL(path, location.origin);
   for (const [name, value] of Object.entries(query || {})) {
@@ -37,8 +55,10 @@ async function request(method, path, { body, form, query, accept, retry = true }
   try {
     response = await fetch(url, { method, headers, body: payload, credentials: "same-origin" });
   } catch {
+    reached(false);
     throw new ApiError(0, { title: "The server cannot be reached", detail: "The server cannot be reached: check the connection and try again." });
   }
+  reached(true);
   const signingIn = path.startsWith(BROWSER_AUTH);
   // An access token lasts minutes: on a 401 the refresh cookie gets a new one, then the call
   // is made once more.
@@ -72,10 +92,12 @@ export function refresh() {
       const response = await fetch(`${BROWSER_AUTH}/refresh`, {
         method: "POST", credentials: "same-origin", headers: { Accept: "application/json" },
       });
+      reached(true);
       if (!response.ok) return false;
       token = (await response.json()).access_token;
       return true;
     } catch {
+      reached(false);
       return false;
     } finally {
       refreshing = null;
@@ -228,6 +250,7 @@ function connect() {
     }
     if (message.type === "welcome") {
       retry = 0;
+      reached(true);
       if (lastSeq === null) lastSeq = message.seq;
       handlers.state("open");
       for (const topic of topics) send({ type: "subscribe", topic });

@@ -1,7 +1,7 @@
 // The console's shell: sign-in gate, navigation by URL hash, the live channel.
 import * as api from "./api.js";
 import * as store from "./store.js";
-import { announce } from "./dom.js";
+import { announce, h } from "./dom.js";
 import * as signin from "./signin.js";
 import * as overview from "./overview.js";
 import * as stations from "./stations.js";
@@ -36,6 +36,11 @@ async function show() {
   if (leave) leave();
   leave = null;
   main.replaceChildren();
+  if (!api.signedIn() && offline()) {
+    document.title = "Offline · voltbook console";
+    main.append(offlineScreen());
+    return;
+  }
   if (!api.signedIn()) {
     document.title = "Sign in · voltbook console";
     signin.render(main, { onSignedIn: started });
@@ -54,6 +59,37 @@ async function show() {
     }
   }
   location.hash = "#/overview";
+}
+
+// --- offline -------------------------------------------------------------------------------
+
+const OFFLINE = "Offline: the server cannot be reached. Anything shown may be out of date, " +
+  "and nothing can be changed until the connection returns.";
+
+function offline() {
+  return !navigator.onLine || !api.isReachable();
+}
+
+/** The header's notice: empty while the server answers, the offline words when it does not. */
+function showNetwork() {
+  const text = offline() ? OFFLINE : "";
+  const notice = document.getElementById("net-state");
+  if (notice.textContent !== text) notice.textContent = text;
+}
+
+/** Opened offline and not signed in: signing in needs the server, so the page says so. */
+function offlineScreen() {
+  return h("section", { class: "panel", "aria-labelledby": "offline-title" },
+    h("h1", { id: "offline-title" }, "The console is offline"),
+    h("p", {}, "The server cannot be reached, so the console cannot sign you in or show the network now. It signs you back in by itself when the connection returns."),
+    h("button", { type: "button", onclick: resume }, "Try again"));
+}
+
+function onNetwork() {
+  showNetwork();
+  if (!navigator.onLine) return;
+  if (document.getElementById("offline-title")) resume(); // back: sign in again by itself
+  else if (api.signedIn() && !api.isReachable()) api.consoleConfig().catch(() => undefined); // is it back?
 }
 
 function markCurrent(hash) {
@@ -105,6 +141,20 @@ window.addEventListener("hashchange", () => {
   main.focus();
 });
 
+window.addEventListener("online", onNetwork);
+window.addEventListener("offline", onNetwork);
+api.onReachability(onNetwork);
+
 // A reload keeps the operator signed in: the refresh cookie gives a new access token.
-main.replaceChildren(Object.assign(document.createElement("p"), { className: "quiet", textContent: "Signing in…" }));
-api.resume().then((me) => (me ? started(me) : show()));
+function resume() {
+  main.replaceChildren(h("p", { class: "quiet" }, "Signing in…"));
+  return api.resume().then((me) => (me ? started(me) : show()));
+}
+
+showNetwork();
+resume();
+
+// The console's own worker keeps its files for offline use (scope /console: see sw.js).
+if ("serviceWorker" in navigator && window.isSecureContext) {
+  navigator.serviceWorker.register("/console/sw.js", { scope: "/console" }).catch(() => undefined);
+}

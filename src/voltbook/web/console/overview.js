@@ -35,6 +35,7 @@ export async function render(root) {
   const map = await createMap(mapBox, { label: "Stations coloured by live status" });
   const layer = L.layerGroup().addTo(map);
   let places = [];
+  const read = { network: false, today: false }; // shown once: kept on screen while offline
   let fitted = false;
   let closed = false; // the screen was left: answers still on their way draw nothing
 
@@ -141,7 +142,10 @@ export async function render(root) {
     try {
       const f = await api.figuresToday();
       if (!closed) drawToday(f);
+      read.today = true;
     } catch (error) {
+      // The server cannot be reached: the last figures stay (the header says they may be old).
+      if (error.status === 0 && read.today) return;
       today.replaceChildren(h("h2", { id: "today-title" }, "Today"), problem(error));
     }
   }
@@ -156,7 +160,9 @@ export async function render(root) {
       drawCounts();
       drawMap();
       drawAlarms();
+      read.network = true;
     } catch (error) {
+      if (error.status === 0 && read.network) return;
       counts.replaceChildren(h("h2", { id: "counts-title" }, "Network"), problem(error));
     }
   }

@@ -109,6 +109,7 @@ async function one(root, sessionId) {
     try {
       series = await api.sessionMeterValues(sessionId);
     } catch (error) {
+      if (error.status === 0 && drawn.length) return; // offline: the last charts stay
       charts.replaceChildren(h("h2", { id: "charts-title" }, "Meter values"), problem(error));
       return;
     }
