@@ -173,7 +173,7 @@ def build_services(
         command_timeout_s=settings.ocpp_command_timeout_s,
         offline_grace_s=settings.ocpp_offline_grace_s,
     )
-    alarms = AlarmService(uow, bus)
+    alarms = AlarmService(uow, bus, clock)
     catalog_sync = None
     if settings.nearby_in_memory:  # nearby searches from memory (docs/adr/0022)
         catalog = SiteCatalog()

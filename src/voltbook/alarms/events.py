@@ -16,3 +16,10 @@ class AlarmRaised(Event):
 @dataclass(frozen=True, slots=True)
 class AlarmCleared(Event):
     alarm: Alarm
+
+
+@dataclass(frozen=True, slots=True)
+class AlarmAcknowledged(Event):
+    """An operator took the alarm in hand: the others' consoles show it so."""
+
+    alarm: Alarm

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 
 from voltbook.core.connectors import ConnectorRef
+from voltbook.core.errors import Conflict
 
 
 class AlarmKind(StrEnum):
@@ -43,10 +44,19 @@ class Alarm:
     severity: Severity
     raised_at: datetime
     cleared_at: datetime | None = None
+    # An operator saw it and took it in hand ("acknowledged"); it stays active until cleared.
+    acknowledged_at: datetime | None = None
+    acknowledged_by: str | None = None  # the operator's account id
 
     @property
     def active(self) -> bool:
         return self.cleared_at is None
+
+    def acknowledge(self, by: str, at: datetime) -> Alarm:
+        """Taken in hand by operator `by`; once only (the first one stands)."""
+        if self.acknowledged_at is not None:
+            raise Conflict(f"alarm {self.id} is acknowledged already")
+        return replace(self, acknowledged_at=at, acknowledged_by=by)
 
     @property
     def subject(self) -> Subject:

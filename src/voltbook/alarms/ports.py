@@ -20,6 +20,13 @@ class AlarmRepository(Protocol):
 
     async def clear(self, alarm: Alarm, at: datetime) -> Alarm: ...
 
+    async def get(self, alarm_id: int) -> Alarm | None: ...
+
+    async def acknowledge(self, alarm: Alarm) -> bool:
+        """Store the alarm's acknowledgement unless one is stored already (two operators
+        at once: the first stands); whether this one was stored."""
+        ...
+
     async def active(self, after_id: int | None, limit: int) -> list[Alarm]:
         """Alarms not cleared, oldest first, after the given id."""
         ...

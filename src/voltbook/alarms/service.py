@@ -4,17 +4,20 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from voltbook.alarms.events import AlarmCleared, AlarmRaised
+from voltbook.alarms.events import AlarmAcknowledged, AlarmCleared, AlarmRaised
 from voltbook.alarms.model import Alarm, AlarmKind, Severity, Subject
 from voltbook.alarms.ports import AlarmsUowFactory
 from voltbook.core.bus import EventBus
+from voltbook.core.clock import Clock
 from voltbook.core.connectors import ConnectorRef
+from voltbook.core.errors import Conflict, NotFound
 
 
 class AlarmService:
-    def __init__(self, uow: AlarmsUowFactory, bus: EventBus) -> None:
+    def __init__(self, uow: AlarmsUowFactory, bus: EventBus, clock: Clock) -> None:
         self._uow = uow
         self._bus = bus
+        self._clock = clock
 
     async def connector_status(
         self, connector: ConnectorRef, faulted: bool, error_code: str | None, at: datetime
@@ -36,6 +39,19 @@ class AlarmService:
     async def active(self, after_id: int | None = None, limit: int = 100) -> list[Alarm]:
         async with self._uow(read_only=True) as uow:
             return await uow.alarms.active(after_id, limit)
+
+    async def acknowledge(self, alarm_id: int, by: str) -> Alarm:
+        """Operator `by` takes the alarm in hand (active or cleared); once only."""
+        async with self._uow() as uow:
+            alarm = await uow.alarms.get(alarm_id)
+            if alarm is None:
+                raise NotFound(f"alarm {alarm_id} does not exist")
+            taken = alarm.acknowledge(by, self._clock.now())
+            if not await uow.alarms.acknowledge(taken):
+                raise Conflict(f"alarm {alarm_id} is acknowledged already")
+            await uow.commit()
+        await self._bus.publish(AlarmAcknowledged(taken))
+        return taken
 
     async def _raise(
         self, subject: Subject, kind: AlarmKind, code: str, severity: Severity, at: datetime

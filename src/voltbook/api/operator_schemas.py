@@ -75,6 +75,10 @@ class AlarmOut(BaseModel):
     severity: str
     raised_at: datetime
     cleared_at: datetime | None
+    acknowledged_at: datetime | None = Field(
+        description="When an operator took it in hand; null until one does"
+    )
+    acknowledged_by: str | None = Field(description="That operator's account id")
 
     @classmethod
     def of(cls, alarm: Alarm) -> AlarmOut:
@@ -88,6 +92,8 @@ class AlarmOut(BaseModel):
             severity=alarm.severity.value,
             raised_at=alarm.raised_at,
             cleared_at=alarm.cleared_at,
+            acknowledged_at=alarm.acknowledged_at,
+            acknowledged_by=alarm.acknowledged_by,
         )
 
 

@@ -61,6 +61,20 @@ class SqlAlarmRepository:
         )
         return replace(alarm, cleared_at=at)
 
+    async def get(self, alarm_id: int) -> Alarm | None:
+        row = (
+            await self._connection.execute(sa.select(alarms).where(alarms.c.id == alarm_id))
+        ).first()
+        return None if row is None else _alarm(row._mapping)
+
+    async def acknowledge(self, alarm: Alarm) -> bool:
+        result = await self._connection.execute(
+            alarms.update()
+            .where(alarms.c.id == alarm.id, alarms.c.acknowledged_at.is_(None))
+            .values(acknowledged_at=alarm.acknowledged_at, acknowledged_by=alarm.acknowledged_by)
+        )
+        return bool(result.rowcount)
+
     async def active(self, after_id: int | None, limit: int) -> list[Alarm]:
         statement = sa.select(alarms).where(alarms.c.cleared_at.is_(None))
         if after_id is not None:
@@ -84,4 +98,6 @@ def _alarm(row: Any) -> Alarm:
         severity=Severity(row["severity"]),
         raised_at=as_utc(row["raised_at"]),
         cleared_at=as_utc_or_none(row["cleared_at"]),
+        acknowledged_at=as_utc_or_none(row["acknowledged_at"]),
+        acknowledged_by=row["acknowledged_by"],
     )

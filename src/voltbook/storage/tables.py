@@ -220,6 +220,8 @@ alarms = sa.Table(
     sa.Column("severity", sa.String(16), nullable=False),
     sa.Column("raised_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("cleared_at", sa.DateTime(timezone=True)),
+    sa.Column("acknowledged_at", sa.DateTime(timezone=True)),
+    sa.Column("acknowledged_by", sa.String(36)),
 )
 
 reservations = sa.Table(

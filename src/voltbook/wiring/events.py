@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from voltbook.alarms.events import AlarmCleared, AlarmRaised
+from voltbook.alarms.events import AlarmAcknowledged, AlarmCleared, AlarmRaised
 from voltbook.charging.events import (
     SessionIdentified,
     SessionSocMeasured,
@@ -104,6 +104,7 @@ def event_table(r: Reactions) -> Table:
         ReservationEvent: (r.notices.reservation_changed, r.telemetry.booking),
         AlarmRaised: (r.notices.alarm,),
         AlarmCleared: (r.notices.alarm,),
+        AlarmAcknowledged: (r.notices.alarm,),
         OfferSent: (r.notices.offer_sent, r.telemetry.offer_sent),
         OfferRedeemed: (r.telemetry.offer_redeemed,),
         NoticeQueued: (r.live.on_notice,),

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from voltbook.alarms.events import AlarmCleared, AlarmRaised
+from voltbook.alarms.events import AlarmAcknowledged, AlarmCleared, AlarmRaised
 from voltbook.alarms.model import Alarm
 from voltbook.core.worker import SerialWorker
 from voltbook.notices.model import Urgency
@@ -75,7 +75,7 @@ class NoticeReactions:
             NoticeAsk(event.reservation.driver_id, kind, payload, urgency),
         )
 
-    async def alarm(self, event: AlarmRaised | AlarmCleared) -> None:
+    async def alarm(self, event: AlarmRaised | AlarmCleared | AlarmAcknowledged) -> None:
         self._later(lambda: self._notices.to_staff(*alarm_notice(event.alarm)))
 
     async def offer_sent(self, event: OfferSent) -> None:
@@ -130,6 +130,10 @@ def alarm_notice(alarm: Alarm) -> tuple[str, dict[str, Any], Urgency]:
             "severity": alarm.severity.value,
             "raised_at": alarm.raised_at.isoformat(),
             "cleared_at": None if alarm.cleared_at is None else alarm.cleared_at.isoformat(),
+            "acknowledged_at": (
+                None if alarm.acknowledged_at is None else alarm.acknowledged_at.isoformat()
+            ),
+            "acknowledged_by": alarm.acknowledged_by,
         }
     }
     urgency = (

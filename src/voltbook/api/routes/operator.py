@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Path, Query
 
 from voltbook.api.cursors import decode_cursor, decode_int_cursor, encode_cursor
-from voltbook.api.deps import ServicesDep, StationPath, staff_principal
+from voltbook.api.deps import ServicesDep, StaffDep, StationPath, staff_principal
 from voltbook.api.operator_schemas import (
     AlarmOut,
     AlarmPage,
@@ -128,6 +128,22 @@ async def list_alarms(
     found = await services.alarms.active(decode_int_cursor(cursor), limit)
     next_cursor = encode_cursor(found[-1].id) if len(found) == limit else None
     return AlarmPage(items=[AlarmOut.of(a) for a in found], next_cursor=next_cursor)
+
+
+@router.post(
+    "/alarms/{alarm_id}/acknowledge",
+    response_model=AlarmOut,
+    responses=problem_responses(404, 409),
+    summary="Take an alarm in hand: the other operators see who did, live",
+)
+async def acknowledge_alarm(
+    services: ServicesDep,
+    staff: StaffDep,
+    alarm_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+) -> AlarmOut:
+    """Once per alarm, active or cleared (409 when one did already); the alarm stays active
+    until its cause clears. Staff hear it on the live channel as an `alarm` notice."""
+    return AlarmOut.of(await services.alarms.acknowledge(alarm_id, staff.driver_id))
 
 
 async def _run(
