@@ -40,6 +40,7 @@ SEMANTIC = {
     # A range must end after it starts and span at most 31 days (92 for an offer's figures).
     "GET /api/v1/operator/utilisation",
     "GET /api/v1/operator/utilisation/idle-places",
+    "GET /api/v1/operator/utilisation/status-history",
     "GET /api/v1/operator/utilisation/idle-map",
     "GET /api/v1/operator/offers/{offer_id}/figures",
 }

@@ -1,5 +1,5 @@
 """What an operator reads of the network, against a simulated charger on a real server:
-the message journal (secrets replaced), utilisation from the status history, sessions
+the message journal (secrets replaced), utilisation and the rows of the status history, sessions
 (listed, exported, closed) and the metrics."""
 
 from __future__ import annotations
@@ -93,6 +93,20 @@ async def test_an_operator_reads_what_a_charger_said_did_and_charged(
             return any(u["seconds"].get("charging", 0) > 0 for u in found.json()["items"])
 
         await eventually(charging_counted, timeout=20)
+        changes = await client.get(
+            "/api/v1/operator/utilisation/status-history",
+            params={
+                "from": started.isoformat(),
+                "to": (datetime.now(UTC) + timedelta(minutes=1)).isoformat(),
+                "station_id": station_id,
+            },
+            headers=operator,
+        )
+        assert changes.status_code == 200, changes.text
+        rows = changes.json()["items"]
+        assert rows == sorted(rows, key=lambda r: r["at"], reverse=True)
+        assert {r["station_id"] for r in rows} == {station_id}
+        assert ("Charging", "charging") in {(r["status"], r["state"]) for r in rows}
         idle = await client.get(
             "/api/v1/operator/utilisation/idle-places",
             params={"from": started.isoformat(), "to": (started + timedelta(hours=1)).isoformat()},

@@ -216,3 +216,29 @@ async def test_rows_past_the_retention_go(
     await history.flush()
     assert await history.purge() == 1
     assert len(store.rows) == 1
+
+
+async def test_a_stations_history_is_one_row_per_change_newest_first_within_the_range(
+    history: StatusHistoryService,
+) -> None:
+    history.connector_changed("S1", 1, 1, ConnectorStatus.AVAILABLE, T0 - HOUR)  # before
+    history.connector_changed("S1", 1, 1, ConnectorStatus.FAULTED, T0 + timedelta(minutes=5))
+    history.connector_changed("S2", 1, 1, ConnectorStatus.CHARGING, T0 + timedelta(minutes=6))
+    history.station_online("S1", False, T0 + timedelta(minutes=10))
+    history.station_online("S1", True, T0 + timedelta(minutes=12))
+    history.connector_changed("S1", 1, 1, ConnectorStatus.AVAILABLE, T0 + timedelta(minutes=20))
+    history.connector_changed("S1", 1, 1, ConnectorStatus.CHARGING, T0 + 2 * HOUR)  # after
+    await history.flush()
+    rows = await history.changes("S1", T0, T0 + HOUR, 10)
+    assert [(r.evse_id, r.state, r.status, r.at - T0) for r in rows] == [
+        (1, ChargerState.AVAILABLE, "Available", timedelta(minutes=20)),
+        (0, ChargerState.AVAILABLE, "Online", timedelta(minutes=12)),
+        (0, ChargerState.OFFLINE, "Offline", timedelta(minutes=10)),
+        (1, ChargerState.FAULTED, "Faulted", timedelta(minutes=5)),
+    ]
+    assert [r.at for r in await history.changes("S1", T0, T0 + HOUR, 2)] == [
+        T0 + timedelta(minutes=20),
+        T0 + timedelta(minutes=12),
+    ]
+    with pytest.raises(InvalidInput):
+        await history.changes("S1", T0, T0 + timedelta(days=32), 10)

@@ -116,6 +116,17 @@ class StatusHistoryService:
             for (key, bucket), seconds in sorted(table.items(), key=_order)
         ]
 
+    async def changes(
+        self, station_id: str, start: datetime, end: datetime, limit: int
+    ) -> list[StateChange]:
+        """One station's rows of the history within the range, newest first: one per change
+        of a connector's state (EVSE 0: the station going offline and coming back)."""
+        _check_range(start, end)
+        async with self._uow(read_only=True) as uow:
+            rows = await uow.status_history.changes([station_id], start, end)
+        inside = [r for r in rows if start <= r.at < end]
+        return inside[::-1][:limit]
+
     async def idle_places(self, start: datetime, end: datetime, limit: int) -> list[IdlePlace]:
         """Sites whose chargers sat available longest in the range: where offers help."""
         timelines = await self._timelines(None, start, end)

@@ -383,3 +383,58 @@ async def test_an_operator_finds_a_stuck_session_exports_it_and_closes_it_with_a
         assert closed.stop_reason == "stuck: no StopTx"
     finally:
         await charger.stop_session(1)
+
+
+async def test_the_sessions_list_shows_one_drivers_sessions_by_email_or_account_id(
+    page: Page, network: Network
+) -> None:
+    async with network.engine.connect() as connection:
+        driver = await connection.scalar(
+            drivers.select().with_only_columns(drivers.c.id).where(drivers.c.email == DRIVER_EMAIL)
+        )
+    card = "DRIVERS-OWN-CARD"
+    async with httpx.AsyncClient(base_url=network.url) as http:
+        added = await http.post(
+            "/api/v1/operator/id-tokens",
+            json={"token": card, "driver_id": driver},
+            headers=network.operator,
+        )
+        assert added.status_code == 201, added.text
+    charger = network.stations["BOS-1"]
+    for tag in (card, CARD):  # one session of the driver's, one of a card nobody holds
+        assert await charger.start_session(1, tag)
+        try:
+            async with asyncio.timeout(10):
+                while not await network.services.charging.find(
+                    SessionFilter(id_tag=tag, active=True), None, 1
+                ):
+                    await asyncio.sleep(0.1)
+        finally:
+            await charger.stop_session(1, "EVDisconnected")  # unplugged: free for the next
+    theirs = {s.id for s in await network.services.charging.find(
+        SessionFilter(driver_id=driver), None, 100
+    )}  # fmt: skip
+    others = {s.id for s in await network.services.charging.find(
+        SessionFilter(id_tag=CARD), None, 100
+    )}  # fmt: skip
+    assert theirs
+    assert others
+    assert not theirs & others
+
+    await sign_in(page, network)
+    await page.get_by_role("link", name="Sessions").click()
+    rows = page.locator("#sessions-table tbody tr")
+    await expect(rows.first).to_be_visible()
+    for given in (DRIVER_EMAIL, driver):
+        await page.get_by_label("Driver").fill(given)
+        await page.get_by_role("button", name="Show sessions").click()
+        await expect(rows).to_have_count(len(theirs))
+        assert {int(str(await r.get_attribute("data-id"))) for r in await rows.all()} == theirs
+        await expect(rows.first).to_contain_text(card)
+    await no_serious_accessibility_violation(page, "sessions of a driver")
+    await screenshot(page, "sessions-of-a-driver")
+    await page.get_by_label("Driver").fill("nobody@console.example")
+    await page.get_by_role("button", name="Show sessions").click()
+    await expect(page.locator(".result")).to_have_text(
+        "No account has the e-mail address nobody@console.example."
+    )

@@ -1,5 +1,6 @@
-"""The operator's API for utilisation: time in each charger state, and where chargers sit
-available longest (the places for offers)."""
+"""The operator's API for utilisation: time in each charger state, a station's status
+history (one row per change), and where chargers sit available longest (the places for
+offers)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from voltbook.api.deps import ServicesDep, staff_principal
 from voltbook.api.problems import problem_responses
 from voltbook.stations.fleet import STATION_ID_PATTERN
 from voltbook.stations.history import IdlePlace, Usage
-from voltbook.stations.states import ChargerState
+from voltbook.stations.states import ChargerState, StateChange
 
 router = APIRouter(
     prefix="/api/v1/operator",
@@ -46,6 +47,30 @@ class UsageOut(BaseModel):
 
 class UsageList(BaseModel):
     items: list[UsageOut]
+
+
+class ChangeOut(BaseModel):
+    station_id: str
+    evse_id: int = Field(description="0: the station itself (offline, or back online)")
+    connector_id: int | None
+    at: datetime = Field(description="From this moment on, the connector was in `state`")
+    state: ChargerState
+    status: str | None = Field(description="The station's own word (OCPP status), if it said one")
+
+    @classmethod
+    def of(cls, change: StateChange) -> ChangeOut:
+        return cls(
+            station_id=change.station_id,
+            evse_id=change.evse_id,
+            connector_id=change.connector_id,
+            at=change.at,
+            state=change.state,
+            status=change.status,
+        )
+
+
+class ChangeList(BaseModel):
+    items: list[ChangeOut] = Field(description="Newest first")
 
 
 class IdlePlaceOut(BaseModel):
@@ -92,6 +117,22 @@ async def utilisation(
         _check_station(value)
     found = await services.status_history.utilisation(station_id, start, to, bucket.size)
     return UsageList(items=[UsageOut.of(u) for u in found])
+
+
+@router.get(
+    "/utilisation/status-history",
+    response_model=ChangeList,
+    summary="A station's status history in the range: one row per change, newest first",
+)
+async def status_history(
+    services: ServicesDep,
+    station_id: Annotated[str, Query(max_length=48, pattern=STATION_ID_PATTERN)],
+    start: From,
+    to: To,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+) -> ChangeList:
+    found = await services.status_history.changes(station_id, start, to, limit)
+    return ChangeList(items=[ChangeOut.of(c) for c in found])
 
 
 @router.get(

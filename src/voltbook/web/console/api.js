@@ -201,9 +201,12 @@ export const qrTarget = (id, evse) => request("GET", `/api/v1/operator/stations/
 /** The server's printable QR code for one EVSE, as SVG text. */
 export const qrSvg = (id, evse) =>
   request("GET", `/api/v1/operator/stations/${enc(id)}/evses/${evse}/qr.svg`, { accept: "image/svg+xml, application/problem+json" });
+export const accountByEmail = (email) => request("GET", "/api/v1/operator/accounts", { query: { email } });
 export const sessions = (query) => request("GET", "/api/v1/operator/sessions", { query: { limit: 100, ...query } });
 export const sessionsCsv = (query) => request("GET", "/api/v1/operator/sessions.csv", { query, accept: "text/csv, application/problem+json" });
 export const session = (id) => request("GET", `/api/v1/operator/sessions/${enc(id)}`);
+export const utilisation = (query) => request("GET", "/api/v1/operator/utilisation", { query });
+export const statusHistory = (query) => request("GET", "/api/v1/operator/utilisation/status-history", { query });
 export const idleMap = (query) => request("GET", "/api/v1/operator/utilisation/idle-map", { query });
 export const figuresToday = () => request("GET", "/api/v1/operator/figures/today");
 export const offerFigures = (id, query) => request("GET", `/api/v1/operator/offers/${enc(id)}/figures`, { query });

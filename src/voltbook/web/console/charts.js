@@ -7,7 +7,7 @@ const COLOURS = ["#1a56b8", "#b0202a", "#17692f", "#8a4f00", "#6b2fa0"];
 
 /**
  * A figure charting `lines` against time. `times` are ISO texts; each line is
- * { label, values, digits } (values null where there is no reading).
+ * { label, values, digits, colour? } (values null where there is no reading).
  * Returns { figure, destroy }.
  */
 export function timeChart({ id, title, unit, times, lines, summary, width = 640, height = 220 }) {
@@ -30,7 +30,7 @@ export function timeChart({ id, title, unit, times, lines, summary, width = 640,
       scales: { x: { time: true } },
       axes: [{}, { label: unit, size: 60 }],
       series: [{}, ...lines.map((l, i) => ({
-        label: l.label, stroke: COLOURS[i % COLOURS.length], width: 2, spanGaps: true,
+        label: l.label, stroke: l.colour || COLOURS[i % COLOURS.length], width: 2, spanGaps: true,
         points: { show: times.length < 60 },
         value: (u, v) => (v === null || v === undefined ? "—" : `${number(v, l.digits ?? 1)} ${unit}`),
       }))],

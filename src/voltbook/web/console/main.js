@@ -11,6 +11,7 @@ import * as sessions from "./sessions.js";
 import * as offers from "./offers.js";
 import * as cards from "./cards.js";
 import * as idle from "./idle.js";
+import * as utilisation from "./utilisation.js";
 import * as audit from "./audit.js";
 
 const main = document.getElementById("main");
@@ -27,6 +28,8 @@ const ROUTES = [
   [/^#\/offers$/, offers, "Offers"],
   [/^#\/offers\/(new|\d+)$/, offers, "Offer"],
   [/^#\/cards$/, cards, "Cards"],
+  [/^#\/utilisation$/, utilisation, "Utilisation"],
+  [/^#\/utilisation\/(.+)$/, utilisation, "Utilisation"],
   [/^#\/idle$/, idle, "Idle places"],
   [/^#\/audit$/, audit, "Audit"],
 ];

@@ -1,5 +1,6 @@
 // Charging sessions: the filtered list (server-side filters, newest first), a CSV export, one
-// session's figures, and closing one the station never reported the end of.
+// session's figures, and closing one the station never reported the end of. A driver is given
+// by e-mail address (looked up as an account) or by account id.
 import * as api from "./api.js";
 import { announce, confirmDialog, field, h, number, problem, select, when } from "./dom.js";
 import { timeChart } from "./charts.js";
@@ -25,6 +26,7 @@ function kwh(wh) {
 async function list(root) {
   const station = h("input", { type: "search", name: "station_id", autocomplete: "off", maxlength: 48 });
   const tag = h("input", { type: "search", name: "id_tag", autocomplete: "off", maxlength: 36 });
+  const driver = h("input", { type: "search", name: "driver", autocomplete: "off", maxlength: 254 });
   const state = select("active", [["", "Running and ended"], ["true", "Running only"], ["false", "Ended only"]], "");
   const since = h("input", { type: "date", name: "since" });
   const until = h("input", { type: "date", name: "until" });
@@ -32,7 +34,9 @@ async function list(root) {
   const exportButton = h("button", { type: "button" }, "Export these sessions as CSV");
   const download = h("a", { hidden: true, download: "sessions.csv", href: "#" }, "sessions.csv");
   const filters = h("form", { class: "filters", role: "search", "aria-label": "Filter sessions" },
-    field("Station id (exact)", station), field("Card or token (id tag)", tag), field("State", state),
+    field("Station id (exact)", station), field("Card or token (id tag)", tag),
+    field("Driver", driver, "E-mail address or account id"),
+    field("State", state),
     field("Started on or after", since), field("Started on or before", until), apply);
   const result = h("p", { role: "status", class: "result" });
   const tbody = h("tbody");
@@ -46,9 +50,9 @@ async function list(root) {
   let items = [];
   let cursor = null;
   let shown = {}; // the filters of the list on screen: the export is of the same sessions
-  const query = () => ({
-    station_id: station.value.trim(), id_tag: tag.value.trim(), active: state.value,
-    since: localMidnight(since.value), until: localMidnight(until.value, 1),
+  const query = async () => ({
+    station_id: station.value.trim(), id_tag: tag.value.trim(), driver_id: await driverId(driver.value.trim()),
+    active: state.value, since: localMidnight(since.value), until: localMidnight(until.value, 1),
   });
 
   function draw() {
@@ -66,7 +70,7 @@ async function list(root) {
 
   async function load(next) {
     try {
-      if (!next) shown = query();
+      if (!next) shown = await query();
       const page = await api.sessions({ ...shown, cursor: next ? cursor : null });
       items = next ? [...items, ...page.items] : page.items;
       cursor = page.next_cursor;
@@ -91,6 +95,17 @@ async function list(root) {
     }
   });
   await load(false);
+}
+
+/** The account id of a driver given by e-mail address (or the id itself). */
+async function driverId(given) {
+  if (!given.includes("@")) return given;
+  try {
+    return (await api.accountByEmail(given)).id;
+  } catch (error) {
+    if (error.status === 404) throw new Error(`No account has the e-mail address ${given}.`);
+    throw error;
+  }
 }
 
 async function one(root, sessionId) {

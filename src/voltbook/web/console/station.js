@@ -19,6 +19,7 @@ export async function render(root, [stationId]) {
   root.append(
     h("p", {}, h("a", { href: "#/stations" }, "← All stations")),
     heading, facts,
+    h("p", {}, h("a", { href: `#/utilisation/${encodeURIComponent(stationId)}` }, "Utilisation and status history")),
     h("section", { class: "panel", "aria-labelledby": "connectors-title" },
       h("h2", { id: "connectors-title" }, "Connectors"),
       h("table", { class: "list", id: "connectors" },

@@ -14,6 +14,18 @@ export const CATEGORIES = {
   never: { label: "Never connected", colour: "#9aa0a6" },
 };
 
+// The seven charger states the status history counts time in (stations/states.py), in the
+// API's order, with the same words and colours as the categories above where they are one.
+export const STATES = {
+  available: CATEGORIES.available,
+  reserved: CATEGORIES.reserved,
+  charging: { label: "Charging", colour: CATEGORIES.in_use.colour },
+  plugged_not_charging: { label: "Plugged in, not charging", colour: "#0f7a80" },
+  faulted: CATEGORIES.faulted,
+  unavailable: CATEGORIES.unavailable,
+  offline: CATEGORIES.offline,
+};
+
 /** A station's category from its online flag and its connectors' statuses. */
 export function category(online, statuses) {
   const known = statuses.filter((s) => s !== "Unknown");
