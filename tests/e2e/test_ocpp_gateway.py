@@ -340,6 +340,19 @@ async def test_offline_and_faulted_stations_raise_alarms_that_clear(
         return await alarms() == [("offline", "Offline")]
 
     await eventually(offline_alarm)
+    found = (await client.get("/api/v1/operator/alarms", headers=operator)).json()["items"]
+    [offline] = [a for a in found if a["station_id"] == station_id]
+    taken = await client.post(
+        f"/api/v1/operator/alarms/{offline['id']}/acknowledge", headers=operator
+    )
+    assert taken.status_code == 200, taken.text
+    assert taken.json()["acknowledged_at"] is not None
+    assert taken.json()["cleared_at"] is None  # taken in hand, not cleared
+    again = await client.post(
+        f"/api/v1/operator/alarms/{offline['id']}/acknowledge", headers=operator
+    )
+    assert again.status_code == 409
+    assert await alarms() == [("offline", "Offline")]
     async with connect(server_url, station_id, password) as station:
         await station.call("Heartbeat", {})
         assert await alarms() == []

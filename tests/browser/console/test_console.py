@@ -142,6 +142,16 @@ async def test_a_faulted_chargers_alarm_arrives_and_clears_live(
         await expect(stations_counted(page, "Faulted")).to_have_text("1", timeout=10 * SECONDS)
         await screenshot(page, "alarm-raised")
         await no_serious_accessibility_violation(page, "overview with an alarm")
+        # The operator takes it in hand: the others would see who did (live), and so does
+        # the feed; the alarm stays active until the charger recovers.
+        await page.get_by_role(
+            "button", name="Acknowledge the GroundFailure alarm of BOS-2"
+        ).click()
+        active = page.locator("#active-alarms li", has_text="BOS-2")
+        await expect(active).to_contain_text("acknowledged by you")
+        taken = feed.locator("li", has_text="BOS-2").filter(has_text="Acknowledged")
+        await expect(taken).to_have_count(1)  # the answer and the live notice: one entry
+        await no_serious_accessibility_violation(page, "overview with an acknowledged alarm")
     finally:
         charger.recover(1)  # the charger is shared with the next tests
     cleared = feed.locator("li", has_text="BOS-2").filter(has_text="Cleared")

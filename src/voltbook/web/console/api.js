@@ -173,6 +173,7 @@ const enc = encodeURIComponent;
 export const consoleConfig = () => request("GET", "/console/config.json");
 export const network = () => request("GET", "/api/v1/operator/network");
 export const alarms = (cursor) => request("GET", "/api/v1/operator/alarms", { query: { limit: 500, cursor } });
+export const acknowledgeAlarm = (id) => request("POST", `/api/v1/operator/alarms/${enc(id)}/acknowledge`);
 export const station = (id) => request("GET", `/api/v1/operator/stations/${enc(id)}`);
 export const site = (id) => request("GET", `/api/v1/sites/${enc(id)}`);
 export const addStation = (body) => request("POST", "/api/v1/operator/stations", { body });

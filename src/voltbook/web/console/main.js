@@ -122,9 +122,10 @@ function started(me) {
 function onLive(message) {
   if (message.type === "alarm" && message.alarm) {
     const a = message.alarm;
-    store.alarm(a);
+    const event = store.alarm(a);
     const where = a.evse_id ? `${a.station_id} connector ${a.evse_id}` : a.station_id;
-    announce(a.cleared_at ? `Alarm cleared: ${where} ${a.code}` : `Alarm raised: ${where} ${a.code}`);
+    const words = { raised: "Alarm raised", cleared: "Alarm cleared", acknowledged: "Alarm acknowledged" };
+    if (event) announce(`${words[event]}: ${where} ${a.code}`);
   } else if (message.type === "station.status") {
     store.connectorStatus(message);
   }

@@ -104,16 +104,38 @@ export async function render(root) {
     );
   }
 
+  /** Who took an active alarm in hand, or the button to take it. */
+  function taken(a) {
+    if (a.acknowledged_at) {
+      const who = a.acknowledged_by === store.get().account?.id ? "you" : "another operator";
+      return h("span", { class: "taken" }, `· acknowledged by ${who} at ${clock(a.acknowledged_at)}`);
+    }
+    const where = a.evse_id ? `${a.station_id} connector ${a.evse_id}` : a.station_id;
+    const button = h("button", { type: "button", "aria-label": `Acknowledge the ${a.code} alarm of ${where}` }, "Acknowledge");
+    button.addEventListener("click", async () => {
+      button.disabled = true;
+      try {
+        store.alarm(await api.acknowledgeAlarm(a.id));
+      } catch (error) {
+        button.disabled = false;
+        button.after(problem(error));
+      }
+    });
+    return button;
+  }
+
   function drawAlarms() {
     const { alarms, feed } = store.get();
     const active = [...alarms.values()].filter((a) => !a.cleared_at)
       .sort((a, b) => b.raised_at.localeCompare(a.raised_at));
     activeList.replaceChildren(...(active.length ? active.map((a) => h("li", { class: `alarm ${a.severity}` },
       h("a", { href: `#/stations/${encodeURIComponent(a.station_id)}` }, a.station_id),
-      a.evse_id ? ` connector ${a.evse_id}` : "", ` · ${a.code} · ${a.severity} · since ${clock(a.raised_at)}`))
+      a.evse_id ? ` connector ${a.evse_id}` : "", ` · ${a.code} · ${a.severity} · since ${clock(a.raised_at)} `,
+      taken(a)))
       : [h("li", { class: "quiet" }, "No active alarm.")]));
+    const said = { raised: "Raised", cleared: "Cleared", acknowledged: "Acknowledged" };
     feedList.replaceChildren(...(feed.length ? feed.map((item) => h("li", { class: `feed-${item.event}` },
-      h("strong", {}, item.event === "raised" ? "Raised" : "Cleared"), ` ${clock(item.at)} · `,
+      h("strong", {}, said[item.event]), ` ${clock(item.at)} · `,
       h("a", { href: `#/stations/${encodeURIComponent(item.alarm.station_id)}` }, item.alarm.station_id),
       item.alarm.evse_id ? ` connector ${item.alarm.evse_id}` : "", ` · ${item.alarm.code}`))
       : [h("li", { class: "quiet" }, "Alarms raised and cleared while the console is open appear here.")]));

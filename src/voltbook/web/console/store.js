@@ -26,14 +26,25 @@ export function subscribe(listener) {
 
 const FEED_LENGTH = 100;
 
-/** An alarm message from the live channel: raised, or cleared. */
+/** An alarm as the live channel or an answer tells it: raised, cleared or acknowledged
+ * (taken in hand by an operator). What it changed goes to the feed, once: the same news
+ * twice (the answer to this console's acknowledgement, then the live notice) adds nothing.
+ * Returns the event, or null when nothing changed. */
 export function alarm(item) {
-  const event = item.cleared_at ? "cleared" : "raised";
+  const before = state.alarms.get(item.id);
+  let event = null;
+  if (item.cleared_at && !(before && before.cleared_at)) event = "cleared";
+  else if (item.acknowledged_at && !(before && before.acknowledged_at)) event = "acknowledged";
+  else if (!before) event = "raised";
   state.alarms.set(item.id, item);
-  state.feed.unshift({ at: item.cleared_at || item.raised_at, alarm: item, event });
-  state.feed.length = Math.min(state.feed.length, FEED_LENGTH);
+  if (event) {
+    const at = { raised: item.raised_at, cleared: item.cleared_at, acknowledged: item.acknowledged_at }[event];
+    state.feed.unshift({ at, alarm: item, event });
+    state.feed.length = Math.min(state.feed.length, FEED_LENGTH);
+  }
   // An alarm is a status change too, anywhere in the network (not only the followed area).
-  set({ lastStatusAt: `alarm:${item.id}@${item.cleared_at || item.raised_at}` });
+  set({ lastStatusAt: `alarm:${item.id}@${item.cleared_at || item.acknowledged_at || item.raised_at}` });
+  return event;
 }
 
 /** The alarms the server has active now (the feed keeps what was heard live). */
