@@ -106,3 +106,35 @@ async def test_an_operators_command_shows_in_the_audit_log_with_the_stations_ans
     )
     await no_serious_accessibility_violation(page, "audit log")
     await screenshot(page, "audit")
+
+
+async def test_an_operator_makes_a_station_hold_a_connector_and_lets_it_go(
+    page: Page, network: Network
+) -> None:
+    """ReserveNow and CancelReservation from the station's page: the station's own hold,
+    its answer shown, and the connector Reserved, then Available again."""
+    await sign_in(page, network)
+    await page.goto(f"{network.url}/console#/stations/BOS-1")
+    await expect(page.get_by_role("heading", name="Station BOS-1")).to_be_visible()
+    connector = page.locator("#connectors tbody tr").first
+    await expect(connector).to_contain_text("Available")
+    hold = page.get_by_role("form", name="Reserve now")
+    await hold.get_by_label("Reservation id").fill("900001")
+    await hold.get_by_label("Id tag").fill("OPS-HOLD")
+    await hold.get_by_label("Until").fill("2099-01-01T12:00")
+    await hold.get_by_label("EVSE (empty: any)").fill("1")
+    await hold.get_by_role("button", name="Reserve").click()
+    await expect(page.locator("#answer-status")).to_have_text(
+        "Reserve now: Accepted", timeout=10 * SECONDS
+    )
+    await expect(connector).to_contain_text("Reserved", timeout=10 * SECONDS)
+    await no_serious_accessibility_violation(page, "station with a held connector")
+    await screenshot(page, "station-reserve-now")
+
+    release = page.get_by_role("form", name="Cancel reservation")
+    await release.get_by_label("Reservation id").fill("900001")
+    await release.get_by_role("button", name="Cancel reservation").click()
+    await expect(page.locator("#answer-status")).to_have_text(
+        "Cancel reservation: Accepted", timeout=10 * SECONDS
+    )
+    await expect(connector).to_contain_text("Available", timeout=10 * SECONDS)

@@ -134,6 +134,21 @@ export async function render(root, [stationId]) {
       send("remote_start", { id_tag: tag.value.trim(), evse_id: startEvse.value ? Number(startEvse.value) : null }, 0));
     const tx = h("input", { name: "transaction_id", required: true, maxlength: 36, autocomplete: "off" });
     form("Remote stop", field("Transaction id", tx), "Stop", () => send("remote_stop", { transaction_id: tx.value.trim() }, true));
+    // The station's own holds, outside voltbook's bookings (which make theirs themselves).
+    const holdId = h("input", { type: "number", min: 0, name: "reservation_id", required: true, inputmode: "numeric" });
+    const holdTag = h("input", { name: "hold_id_tag", required: true, maxlength: 20, autocomplete: "off" });
+    const holdUntil = h("input", { type: "datetime-local", name: "expires_at", required: true });
+    const holdEvse = evse();
+    form("Reserve now", [field("Reservation id (one no booking uses)", holdId), field("Id tag", holdTag),
+      field("Until", holdUntil), field("EVSE (empty: any)", holdEvse)], "Reserve", () =>
+      send("reserve_now", {
+        reservation_id: Number(holdId.value), id_tag: holdTag.value.trim(),
+        expires_at: new Date(holdUntil.value).toISOString(),
+        evse_id: holdEvse.value ? Number(holdEvse.value) : null,
+      }, 0));
+    const cancelId = h("input", { type: "number", min: 0, name: "cancel_reservation_id", required: true, inputmode: "numeric" });
+    form("Cancel reservation", field("Reservation id", cancelId), "Cancel reservation", () =>
+      send("cancel_reservation", { reservation_id: Number(cancelId.value) }, 0));
     const message = select("message", ["StatusNotification", "BootNotification", "Heartbeat", "MeterValues"].map((m) => [m, m]), "StatusNotification");
     form("Trigger message", field("Message", message), "Trigger", () => send("trigger_message", { message: message.value }, 0));
     form("Authorization cache", [], "Clear cache", () => send("clear_cache", {}, 0));
