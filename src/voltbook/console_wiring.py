@@ -24,6 +24,7 @@ from voltbook.journal.ports import JournalUnitOfWork
 from voltbook.journal.service import JournalService
 from voltbook.live.hub import LiveHub
 from voltbook.ocpp.link import LocalStationLink
+from voltbook.ocpp.local_lists import local_list_frame_bytes
 from voltbook.stations.fleet import FleetService
 from voltbook.stations.history import StatusHistoryService
 from voltbook.stations.ports import HistoryUnitOfWork
@@ -72,7 +73,7 @@ def build_console(
     journal: JournalService,
 ) -> ConsoleParts:
     id_tokens = IdTokenService(uow, clock, bus)
-    local_lists = FleetLocalLists(fleet, settings.ocpp_command_timeout_s)
+    local_lists = FleetLocalLists(fleet, settings.ocpp_command_timeout_s, local_list_frame_bytes)
     list_log = structlog.get_logger("voltbook.idtokens")
     auth_lists = AuthListService(
         uow,

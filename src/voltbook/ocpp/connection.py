@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import secrets
 from collections.abc import Callable
 from typing import Any
 
@@ -15,7 +14,7 @@ from starlette.types import Send
 
 from voltbook.core.errors import TimedOut, Unavailable, UpstreamFailed
 from voltbook.core.outbox import QUEUE_LIMIT, SEND_BLOCK_S, SLOW_PEER, Outbox
-from voltbook.ocpp.protocol import CallError, CallResult, Version, encode_call
+from voltbook.ocpp.protocol import CallError, CallResult, Version, encode_call, new_unique_id
 from voltbook.ocpp.reports import ReportAssembly
 
 
@@ -69,7 +68,7 @@ class StationConnection:
 
     async def call(self, action: str, payload: dict[str, Any], timeout_s: float) -> dict[str, Any]:
         """Send a CALL and wait for the station's CALLRESULT payload."""
-        unique_id = secrets.token_hex(16)
+        unique_id = new_unique_id()
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self._pending[unique_id] = future
         try:
