@@ -39,6 +39,8 @@ from voltbook.notices.push import PushService
 from voltbook.notices.service import NoticeService
 from voltbook.ocpp.gateway import OcppGateway
 from voltbook.ocpp.link import LocalStationLink
+from voltbook.ocpp.message_counts import MessageCounts
+from voltbook.ocpp.protocol import Version
 from voltbook.ocpp.validation import SchemaValidator
 from voltbook.offers.rules import EngineRules
 from voltbook.offers.service import OfferService
@@ -219,7 +221,7 @@ def build_services(
         guard=reservations,
         series=meter_series,
     )
-    journal = build_journal(settings, uow, clock, telemetry)
+    journal = build_journal(settings, uow, clock)
     send_bounds = (settings.websocket_send_queue, settings.websocket_send_block_s)
     gateway = OcppGateway(
         fleet,
@@ -229,6 +231,7 @@ def build_services(
         validator,
         journal.note if settings.journal_enabled else None,
         *send_bounds,
+        MessageCounts(telemetry, validator.actions(Version.V16) | validator.actions(Version.V201)),
     )
     vapid = vapid_keys(settings.data_dir, settings.vapid_private_key.get_secret_value())
     push = PushService(

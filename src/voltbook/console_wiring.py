@@ -31,7 +31,7 @@ from voltbook.stations.ports import HistoryUnitOfWork
 from voltbook.telemetry import Telemetry
 from voltbook.wiring.history import HistoryReactions
 from voltbook.wiring.idtokens import FleetLocalLists, IdTokenReactions
-from voltbook.wiring.telemetry import TelemetryReactions, count_frames
+from voltbook.wiring.telemetry import TelemetryReactions
 
 
 class ConsoleUnitOfWork(
@@ -99,16 +99,13 @@ def build_console(
     )
 
 
-def build_journal(
-    settings: Settings, uow: ConsoleUowFactory, clock: Clock, telemetry: Telemetry
-) -> JournalService:
+def build_journal(settings: Settings, uow: ConsoleUowFactory, clock: Clock) -> JournalService:
     """The message journal; the gateway notes every frame in it (built before the gateway)."""
     return JournalService(
         uow,
         clock,
         keep=settings.journal_keep_per_station,
         retention=timedelta(hours=settings.journal_retention_h),
-        on_written=lambda entries: count_frames(telemetry, entries),
     )
 
 
