@@ -32,7 +32,7 @@ def _act(
     configure_logging(settings.log_level, settings.log_json)
 
     async def run() -> None:
-        async with open_services(settings, upgrade=True) as services:
+        async with open_services(settings, upgrade=True, serving=False) as services:
             driver = await services.accounts.find(email)
             await audited(
                 services,

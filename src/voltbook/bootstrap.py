@@ -39,6 +39,8 @@ from voltbook.notices.push import PushService
 from voltbook.notices.service import NoticeService
 from voltbook.ocpp.gateway import OcppGateway
 from voltbook.ocpp.link import LocalStationLink
+from voltbook.ocpp.message_counts import MessageCounts
+from voltbook.ocpp.protocol import Version
 from voltbook.ocpp.validation import SchemaValidator
 from voltbook.offers.rules import EngineRules
 from voltbook.offers.service import OfferService
@@ -219,7 +221,7 @@ def build_services(
         guard=reservations,
         series=meter_series,
     )
-    journal = build_journal(settings, uow, clock, telemetry)
+    journal = build_journal(settings, uow, clock)
     send_bounds = (settings.websocket_send_queue, settings.websocket_send_block_s)
     gateway = OcppGateway(
         fleet,
@@ -229,6 +231,7 @@ def build_services(
         validator,
         journal.note if settings.journal_enabled else None,
         *send_bounds,
+        MessageCounts(telemetry, validator.actions(Version.V16) | validator.actions(Version.V201)),
     )
     vapid = vapid_keys(settings.data_dir, settings.vapid_private_key.get_secret_value())
     push = PushService(
@@ -340,8 +343,13 @@ def build_services(
 
 
 @asynccontextmanager
-async def open_services(settings: Settings, *, upgrade: bool = False) -> AsyncIterator[Services]:
-    """Services on a fresh engine, disposed of on exit; `upgrade` migrates the schema first."""
+async def open_services(
+    settings: Settings, *, upgrade: bool = False, serving: bool = True
+) -> AsyncIterator[Services]:
+    """Services on a fresh engine, disposed of on exit; `upgrade` migrates the schema first.
+    `serving=False` (a command that changes something and ends) runs none of the background
+    loops: no job of a server's (hand-offs, card changes for the stations, purges) is taken
+    by a process that serves no station and ends in a moment (ADR 0035)."""
     engine = create_engine(settings.resolved_database_url(), settings.db_pool_size)
     reader = create_reader(settings.resolved_database_url(), settings.db_pool_size)
     try:
@@ -353,7 +361,7 @@ async def open_services(settings: Settings, *, upgrade: bool = False) -> AsyncIt
         await cluster.start()
         running = [
             asyncio.create_task(loop)
-            for loop in background.loops(services, services.failures, clock)
+            for loop in (background.loops(services, services.failures, clock) if serving else [])
         ]
         try:
             yield services

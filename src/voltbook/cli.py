@@ -86,7 +86,7 @@ async def _import(settings: Settings, file: Path, source: str) -> tuple[int, int
     with file.open(encoding="utf-8", newline="") as handle:
         total_rows = max(0, sum(1 for _ in handle) - 1)
     problems: list[RowProblem] = []
-    async with open_services(settings, upgrade=True) as services:
+    async with open_services(settings, upgrade=True, serving=False) as services:
         with (
             file.open(encoding="utf-8", newline="") as handle,
             Progress(
@@ -136,7 +136,7 @@ def user_create(
     from voltbook.bootstrap import open_services
 
     async def run() -> str:
-        async with open_services(settings, upgrade=True) as services:
+        async with open_services(settings, upgrade=True, serving=False) as services:
             return (await services.accounts.register(email, password, role)).id
 
     try:
@@ -164,7 +164,7 @@ def station_add(
     from voltbook.bootstrap import open_services
 
     async def run() -> str:
-        async with open_services(settings, upgrade=True) as services:
+        async with open_services(settings, upgrade=True, serving=False) as services:
             return (await services.fleet.register(station_id, password, site)).password
 
     try:
@@ -339,7 +339,7 @@ async def _demo_operator(settings: Settings) -> tuple[str, str]:
         path.write_text(secrets.token_urlsafe(12), encoding="ascii")
         path.chmod(0o600)
     password = path.read_text(encoding="ascii").strip()
-    async with open_services(settings, upgrade=True) as services:
+    async with open_services(settings, upgrade=True, serving=False) as services:
         with contextlib.suppress(Conflict):  # made by an earlier demo, with this password
             await services.accounts.register(email, password, Role.OPERATOR)
     return email, password
@@ -350,7 +350,7 @@ async def _demo_driver(settings: Settings) -> tuple[str, str]:
     from voltbook.bootstrap import open_services
     from voltbook.demo import demo_driver, demo_offer
 
-    async with open_services(settings, upgrade=True) as services:
+    async with open_services(settings, upgrade=True, serving=False) as services:
         driver = await demo_driver(services, settings.data_dir)
         await demo_offer(services)
     return driver

@@ -24,13 +24,14 @@ from voltbook.journal.ports import JournalUnitOfWork
 from voltbook.journal.service import JournalService
 from voltbook.live.hub import LiveHub
 from voltbook.ocpp.link import LocalStationLink
+from voltbook.ocpp.local_lists import local_list_frame_bytes
 from voltbook.stations.fleet import FleetService
 from voltbook.stations.history import StatusHistoryService
 from voltbook.stations.ports import HistoryUnitOfWork
 from voltbook.telemetry import Telemetry
 from voltbook.wiring.history import HistoryReactions
 from voltbook.wiring.idtokens import FleetLocalLists, IdTokenReactions
-from voltbook.wiring.telemetry import TelemetryReactions, count_frames
+from voltbook.wiring.telemetry import TelemetryReactions
 
 
 class ConsoleUnitOfWork(
@@ -72,7 +73,7 @@ def build_console(
     journal: JournalService,
 ) -> ConsoleParts:
     id_tokens = IdTokenService(uow, clock, bus)
-    local_lists = FleetLocalLists(fleet, settings.ocpp_command_timeout_s)
+    local_lists = FleetLocalLists(fleet, settings.ocpp_command_timeout_s, local_list_frame_bytes)
     list_log = structlog.get_logger("voltbook.idtokens")
     auth_lists = AuthListService(
         uow,
@@ -98,16 +99,13 @@ def build_console(
     )
 
 
-def build_journal(
-    settings: Settings, uow: ConsoleUowFactory, clock: Clock, telemetry: Telemetry
-) -> JournalService:
+def build_journal(settings: Settings, uow: ConsoleUowFactory, clock: Clock) -> JournalService:
     """The message journal; the gateway notes every frame in it (built before the gateway)."""
     return JournalService(
         uow,
         clock,
         keep=settings.journal_keep_per_station,
         retention=timedelta(hours=settings.journal_retention_h),
-        on_written=lambda entries: count_frames(telemetry, entries),
     )
 
 

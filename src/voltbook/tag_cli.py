@@ -35,7 +35,7 @@ def _run(work: Callable[[Services], Awaitable[T]], change: str | None = None) ->
     configure_logging(settings.log_level, settings.log_json)
 
     async def run() -> T:
-        async with open_services(settings, upgrade=True) as services:
+        async with open_services(settings, upgrade=True, serving=False) as services:
             if change is None:
                 return await work(services)
             command, token = change.split(" ", 1)

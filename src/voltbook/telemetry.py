@@ -31,8 +31,8 @@ SPECS: dict[str, Spec] = {
     "voltbook_live_connections": Spec("gauge", "Apps connected to this node's live channel"),
     "voltbook_ocpp_messages": Spec(
         "counter",
-        "OCPP frames journalled, by direction (in: from stations), action and kind "
-        "(call, result, error, invalid)",
+        "OCPP frames through the gateway, by direction (in: from stations), action (an "
+        "answer's: the call's) and kind (call, result, error, invalid: not an OCPP-J frame)",
         ("direction", "action", "kind"),
     ),
     "voltbook_ocpp_command_seconds": Spec(
@@ -72,11 +72,22 @@ class Histogram:
         self.count += 1
 
 
+class Tally:
+    """One label combination of a counter, bound once where something is counted often:
+    counting is then `tally.value += 1`, no lookup of the counter or its labels."""
+
+    __slots__ = ("value",)
+
+    def __init__(self) -> None:
+        self.value = 0.0
+
+
 class Telemetry:
     def __init__(self) -> None:
         self.counters: defaultdict[str, defaultdict[tuple[str, ...], float]] = defaultdict(
             lambda: defaultdict(float)
         )
+        self.tallies: defaultdict[str, dict[tuple[str, ...], Tally]] = defaultdict(dict)
         self.histograms: defaultdict[str, defaultdict[tuple[str, ...], Histogram]] = defaultdict(
             lambda: defaultdict(Histogram)
         )
@@ -84,6 +95,21 @@ class Telemetry:
 
     def count(self, name: str, *labels: str, by: float = 1.0) -> None:
         self.counters[name][labels] += by
+
+    def tally(self, name: str, *labels: str) -> Tally:
+        """The counter `name` at `labels`, to count by hand (the same one for the same labels)."""
+        family = self.tallies[name]
+        found = family.get(labels)
+        if found is None:
+            found = family[labels] = Tally()
+        return found
+
+    def counted(self, name: str) -> dict[tuple[str, ...], float]:
+        """A counter's values by labels, whether counted by `count` or by tallies."""
+        values = dict(self.counters[name])
+        for labels, tally in list(self.tallies[name].items()):
+            values[labels] = values.get(labels, 0.0) + tally.value
+        return values
 
     def observe(self, name: str, value: float, *labels: str) -> None:
         self.histograms[name][labels].observe(value)

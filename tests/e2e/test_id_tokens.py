@@ -205,3 +205,46 @@ async def test_a_card_blocked_from_the_command_line_leaves_a_running_chargers_ca
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await running
         await client.put("/api/v1/operator/auth-list-rule", json={"mode": "none"}, headers=operator)
+
+
+async def test_a_list_of_long_tokens_goes_in_frames_within_the_chargers_byte_limit(
+    client: httpx.AsyncClient, operator: Headers, server_url: str
+) -> None:
+    """A 2.0.1 charger that takes 50 entries but only 1000 bytes a SendLocalList (the whole
+    frame) answers a longer one with FormatViolation: the full list it gets at boot, of cards
+    of 36 characters (some 117 bytes an entry as sent), must go in frames the server measured,
+    not in parts it estimated."""
+    station_id = f"BYTES-{secrets.token_hex(3)}"
+    spec = await station_spec(client, operator, server_url, station_id)
+    rule = await client.put(
+        "/api/v1/operator/auth-list-rule", json={"mode": "all"}, headers=operator
+    )
+    assert rule.status_code == 200, rule.text
+    cards = [f"LONG-{i:02d}-{secrets.token_hex(14)}" for i in range(12)]
+    assert {len(card) for card in cards} == {36}
+    for card in cards:
+        made = await client.post(
+            "/api/v1/operator/id-tokens", json={"token": card}, headers=operator
+        )
+        assert made.status_code == 201, made.text
+    options = SimOptions(
+        version="2.0.1", session_rate=0, auto_stop=False, seed=5, reconnect_base=0.1,
+        reconnect_cap=0.3, local_list_items=50, local_list_bytes=1000,
+    )  # fmt: skip
+    station = SimulatedStation(server_url, spec, options)
+    running = asyncio.create_task(station.run())
+    try:
+        await eventually(lambda: set(cards) <= set(station.local_list.entries), timeout=20)
+        assert station.local_list.updates >= 2  # 12 such cards do not fit 1000 bytes
+
+        state = await client.get(
+            f"/api/v1/operator/stations/{station_id}/auth-list", headers=operator
+        )
+        assert state.json()["outcome"] == "Accepted"
+        assert state.json()["version"] == station.local_list.version
+    finally:
+        await station.stop()
+        running.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await running
+        await client.put("/api/v1/operator/auth-list-rule", json={"mode": "none"}, headers=operator)

@@ -97,6 +97,27 @@ async def test_a_call_is_framed_and_resolved_by_its_result() -> None:
         assert await call == {"currentTime": "2025-01-01T00:00:00Z"}
 
 
+async def test_a_call_longer_than_the_station_takes_is_a_format_violation() -> None:
+    """The frame is measured as received, in UTF-8 bytes: 2.0.1 BytesPerMessage."""
+    socket = PipeSocket()
+    limits = {"Echo": 40}
+    conn = RpcConnection(
+        socket, echo_handler, codes=V201_CODES, call_timeout=2, spawn=spawn,
+        call_bytes=limits.get,
+    )  # fmt: skip
+    reader = asyncio.create_task(conn.serve())
+    fits = '[2,"a","Echo",{"text":"' + "x" * 14 + '"}]'
+    over = '[2,"b","Echo",{"text":"' + "é" * 8 + '"}]'  # 34 characters, 42 bytes
+    assert (len(fits.encode()), len(over), len(over.encode())) == (40, 34, 42)
+    socket.feed(fits)
+    socket.feed(over)
+    await socket.wait_sent(2)
+    assert socket.sent[0] == [3, "a", {"echo": "x" * 14}]
+    assert socket.sent[1][:3] == [4, "b", "FormatViolation"]
+    await socket.close()
+    await asyncio.wait({reader})
+
+
 async def test_a_call_error_raises_and_a_silent_server_times_out() -> None:
     async with connection(call_timeout=0.05) as (conn, socket):
         call = asyncio.create_task(conn.call("Authorize", {"idTag": "X"}))

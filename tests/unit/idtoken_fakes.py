@@ -4,7 +4,8 @@
 `commit` only (a unit of work left without it changes nothing). `FakeStations` plays the
 stations' side of authorization lists: each keeps a list with a version and limits, answers
 like a real one (VersionMismatch for a differential update not newer than its list, Failed
-for a message over its limit), and may be offline.
+for a message of more entries than it takes, a FormatViolation CALLERROR for one of more
+bytes), and may be offline. Messages are measured as the OCPP gateway writes them.
 """
 
 from __future__ import annotations
@@ -13,9 +14,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from tests.unit.memory_uow import MemoryStore, MemoryUnitOfWork
-from voltbook.core.errors import Unavailable
+from voltbook.core.errors import Unavailable, UpstreamFailed
 from voltbook.idtokens.list_model import HeldList, ListLimits, ListRule, ListState, ListUpdate
 from voltbook.idtokens.model import IdToken, TokenChange, TokenFilter
+from voltbook.ocpp.local_lists import local_list_frame_bytes
+from voltbook.wiring.idtokens import local_list_command
+
+
+def wire_bytes(update: ListUpdate) -> int:
+    """The bytes of the frame the gateway sends `update` in (what BytesPerMessage bounds)."""
+    return local_list_frame_bytes(local_list_command(update))
 
 
 @dataclass
@@ -162,10 +170,15 @@ class FakeStations:
         charger = self._charger(station_id)
         return charger.version if charger.reports_version is None else charger.reports_version
 
+    def message_bytes(self, update: ListUpdate) -> int:
+        return wire_bytes(update)
+
     async def send(self, station_id: str, update: ListUpdate) -> str:
         charger = self._charger(station_id)
         charger.received.append(update)
         limits = charger.limits or ListLimits()
+        if limits.bytes_per_message is not None and wire_bytes(update) > limits.bytes_per_message:
+            raise UpstreamFailed("station answered FormatViolation: message too long")
         if limits.per_message is not None and len(update.entries) > limits.per_message:
             return "Failed"
         if not update.full and update.version <= charger.version:

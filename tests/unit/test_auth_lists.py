@@ -1,5 +1,6 @@
 """Authorization lists on in-memory fakes (idtokens/list_model.py, idtokens/lists.py): every
-station ends up holding what the operator's rule says, in messages that fit its limits."""
+station ends up holding what the operator's rule says, in messages that fit its limits (its
+number of entries, and its bytes as the gateway writes the message)."""
 
 from __future__ import annotations
 
@@ -10,16 +11,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.unit.fakes import FakeClock
-from tests.unit.idtoken_fakes import FakeCharger, FakeStations, TokenStore
+from tests.unit.idtoken_fakes import FakeCharger, FakeStations, TokenStore, wire_bytes
 from voltbook.core.bus import InProcessBus
 from voltbook.idtokens.list_model import (
-    ENTRY_BYTES,
-    MESSAGE_BYTES,
     HeldList,
     ListEntry,
     ListLimits,
     ListMode,
     ListRule,
+    ListUpdate,
     after,
     plan_updates,
     wanted_list,
@@ -52,7 +52,7 @@ def test_the_planned_updates_take_any_list_to_the_wanted_one_within_the_limit(
     limits = ListLimits(per_message=per_message)
     current = None if held is None else HeldList(7, held)
     station_version = 3 if lost_track else (None if current is None else current.version)
-    updates = plan_updates(current, entries(wanted), station_version, limits)
+    updates = plan_updates(current, entries(wanted), station_version, limits, wire_bytes)
     state = current
     for update in updates:
         if per_message is not None:
@@ -71,19 +71,83 @@ def test_the_planned_updates_take_any_list_to_the_wanted_one_within_the_limit(
 
 def test_a_station_that_holds_the_wanted_list_gets_nothing() -> None:
     held = HeldList(4, {"A": Standing.ACCEPTED})
-    assert plan_updates(held, entries({"A": Standing.ACCEPTED}), 4, ListLimits()) == []
+    wanted = entries({"A": Standing.ACCEPTED})
+    assert plan_updates(held, wanted, 4, ListLimits(), wire_bytes) == []
 
 
 def test_a_full_list_is_sent_even_when_empty() -> None:
-    [update] = plan_updates(None, {}, 0, ListLimits())
+    [update] = plan_updates(None, {}, 0, ListLimits(bytes_per_message=100), wire_bytes)
     assert update.full
     assert update.entries == ()
 
 
-def test_bytes_per_message_bounds_the_entries_of_one_message() -> None:
-    limits = ListLimits(per_message=100, bytes_per_message=MESSAGE_BYTES + 3 * ENTRY_BYTES)
-    wanted = entries({f"T{i}": Standing.ACCEPTED for i in range(7)})
-    assert [len(u.entries) for u in plan_updates(None, wanted, None, limits)] == [3, 3, 1]
+# Any text a token of any type may hold (2.0.1 idToken: up to 36 characters): non-ASCII
+# characters take several bytes, quotes and control characters are escaped in JSON.
+ANY_TOKENS = st.text(min_size=1, max_size=36)
+CHANGES = st.tuples(st.sampled_from(list(TokenKind)), STANDINGS)
+
+
+@given(
+    held=st.none() | st.dictionaries(ANY_TOKENS, STANDINGS, max_size=30),
+    wanted=st.dictionaries(ANY_TOKENS, CHANGES, max_size=40),
+    version=st.integers(0, 2**31 - 100),
+    lost_track=st.booleans(),
+    per_message=st.none() | st.integers(1, 50),
+    bytes_per_message=st.integers(100, 6000),
+    extra=st.dictionaries(ANY_TOKENS, st.integers(0, 500)),
+)
+def test_every_message_fits_the_stations_bytes_and_items_and_no_entry_is_lost(
+    held: dict[str, Standing] | None,
+    wanted: dict[str, tuple[TokenKind, Standing]],
+    version: int,
+    lost_track: bool,
+    per_message: int | None,
+    bytes_per_message: int,
+    extra: dict[str, int],
+) -> None:
+    """Each message, written as the gateway sends it, is within BytesPerMessage and
+    ItemsPerMessage, and holds as many of the next entries as fit; together they take the
+    station to the wanted list, each entry once, in order. An entry may carry more than its
+    token (`extra` bytes of it, as additional info would): the split measures, never guesses.
+    Only a message of one entry that alone does not fit may be over (nothing smaller exists)."""
+
+    def size(update: ListUpdate) -> int:
+        return wire_bytes(update) + sum(extra.get(e.token, 0) for e in update.entries)
+
+    limits = ListLimits(per_message=per_message, bytes_per_message=bytes_per_message)
+    current = None if held is None else HeldList(version, held)
+    station_version = version + 7 if lost_track else version
+    want = {t: ListEntry(t, kind, standing) for t, (kind, standing) in wanted.items()}
+    updates = plan_updates(current, want, station_version, limits, size)
+
+    for n, update in enumerate(updates):
+        assert len(update.entries) <= (per_message or len(update.entries))
+        assert size(update) <= bytes_per_message or len(update.entries) <= 1
+        if n + 1 < len(updates):  # it took as many of the next entries as fit
+            following = updates[n + 1].entries[0]
+            more = ListUpdate(update.version, update.full, (*update.entries, following))
+            assert len(more.entries) > (per_message or len(more.entries)) or (
+                size(more) > bytes_per_message
+            )
+    sent = [e.token for u in updates for e in u.entries]
+    assert sent == sorted(set(sent))  # in order, none twice
+    state = current
+    for update in updates:
+        state = after(state, update)
+    assert (state.entries if state is not None else {}) == {t: s for t, (_, s) in wanted.items()}
+    if updates and updates[0].full:
+        assert sent == sorted(wanted)  # a full list sends every wanted entry
+
+
+def test_a_message_of_long_tokens_stays_within_4096_bytes() -> None:
+    """41 cards of 36 characters fitted an estimate of 96 bytes an entry, but are nearly
+    5 kB as sent: the split measures the messages themselves."""
+    limits = ListLimits(per_message=100, bytes_per_message=4096)
+    wanted = entries({f"{i:036d}": Standing.ACCEPTED for i in range(41)})
+    updates = plan_updates(None, wanted, 0, limits, wire_bytes)
+    assert len(updates) == 2
+    assert all(wire_bytes(u) <= 4096 for u in updates)
+    assert sum(len(u.entries) for u in updates) == 41
 
 
 def test_a_short_memory_keeps_accepted_cards_first_and_short_id_tags_no_long_tokens() -> None:

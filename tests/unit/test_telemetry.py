@@ -1,5 +1,6 @@
-"""What the server counts for /metrics (telemetry.py, wiring/telemetry.py): command round
-trips by the station's answer, hand-offs, bookings, offers and journalled frames."""
+"""What the server counts for /metrics (telemetry.py, wiring/telemetry.py,
+ocpp/message_counts.py): command round trips by the station's answer, hand-offs, bookings,
+offers and OCPP frames."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import cast
 import pytest
 
 from voltbook.core.errors import TimedOut
-from voltbook.journal.model import Direction, JournalEntry, Kind
+from voltbook.ocpp.message_counts import MessageCounts
 from voltbook.offers.events import OfferSent
 from voltbook.reservations.events import (
     ReservationCreated,
@@ -19,7 +20,7 @@ from voltbook.reservations.events import (
 from voltbook.reservations.model import Reservation
 from voltbook.stations.commands import Command, CommandAnswer, ReserveNow, Reset
 from voltbook.telemetry import Telemetry, TimedLink
-from voltbook.wiring.telemetry import TelemetryReactions, count_frames
+from voltbook.wiring.telemetry import TelemetryReactions
 
 T0 = datetime(2026, 12, 1, tzinfo=UTC)
 
@@ -52,23 +53,34 @@ async def test_commands_are_timed_by_action_and_answer_and_hand_offs_counted() -
     assert dict(telemetry.counters["voltbook_handoffs"]) == {("Accepted",): 1, ("timed_out",): 1}
 
 
-async def test_offers_and_frames_are_counted() -> None:
+async def test_offers_are_counted() -> None:
     telemetry = Telemetry()
     await TelemetryReactions(telemetry).offer_sent(
         OfferSent(1, 1, "D1", None, "Half price", "percent_off", 50, T0, "idle_station", T0)
     )
     assert telemetry.counters["voltbook_offers_sent"][("idle_station",)] == 1
-    entries = [
-        JournalEntry("S1", Direction.IN, T0, Kind.CALL, "1", "Heartbeat", "[]"),
-        JournalEntry("S1", Direction.OUT, T0, Kind.RESULT, "1", "Heartbeat", "[]"),
-        JournalEntry("S1", Direction.IN, T0, Kind.INVALID, None, None, "x"),
-    ]
-    count_frames(telemetry, entries)
-    assert dict(telemetry.counters["voltbook_ocpp_messages"]) == {
-        ("in", "Heartbeat", "call"): 1,
+
+
+def test_frames_are_counted_by_direction_action_and_kind_and_made_up_actions_go_unnamed() -> None:
+    telemetry = Telemetry()
+    counts = MessageCounts(telemetry, {"Heartbeat", "Reset"})
+    counts.count("in", "Heartbeat", "call")
+    counts.count("out", "Heartbeat", "result")
+    counts.count("in", "Heartbeat", "call")
+    counts.count("in", "", "invalid")
+    for n in range(3):  # a station's own action names do not each become a label
+        counts.count("in", f"Made-Up-{n}", "call")
+    telemetry.count("voltbook_ocpp_messages", "out", "Reset", "call")  # counted elsewhere too
+    counts.count("out", "Reset", "call")
+    assert telemetry.counted("voltbook_ocpp_messages") == {
+        ("in", "Heartbeat", "call"): 2,
         ("out", "Heartbeat", "result"): 1,
         ("in", "", "invalid"): 1,
+        ("in", "", "call"): 3,
+        ("out", "Reset", "call"): 2,
     }
+    # Bound once: the same label combination is the same tally.
+    assert telemetry.tally("voltbook_ocpp_messages", "in", "Heartbeat", "call").value == 2
 
 
 async def test_bookings_are_counted_by_step_and_a_reminder_is_no_step() -> None:

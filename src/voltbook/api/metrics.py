@@ -102,7 +102,7 @@ class TelemetryCollector:
                 yield gauge
             elif spec.kind == "counter":
                 counter = CounterMetricFamily(name, spec.help, labels=list(spec.labels))
-                for labels, value in list(t.counters[name].items()):
+                for labels, value in t.counted(name).items():
                     counter.add_metric(list(labels), value)
                 yield counter
             else:

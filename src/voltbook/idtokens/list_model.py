@@ -4,21 +4,19 @@ should hold, and the updates that take it from what it holds to that, within its
 A full list that does not fit one message goes as a Full update with the first part, then
 Differential updates with the rest (what CitrineOS does too); each message has its own,
 higher version number, so a station that stopped part-way reports an older version and gets
-a full update next time.
+a full update next time. A message holds at most the station's number of entries
+(ItemsPerMessage, SendLocalListMaxLength) and, where the station says it (2.0.1
+BytesPerMessage), at most that many bytes as sent: each message is measured, not estimated.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 
 from voltbook.idtokens.model import IdToken, Standing, TokenKind
-
-# A conservative guess of an entry's and a message's size in JSON, for BytesPerMessage
-# (2.0.1): {"idToken":{"idToken":"…","type":"ISO14443"},"idTokenInfo":{"status":"Accepted"}}
-ENTRY_BYTES = 96
-MESSAGE_BYTES = 160
 
 
 class ListMode(StrEnum):
@@ -65,6 +63,11 @@ class ListUpdate:
     entries: tuple[ListEntry, ...]
 
 
+# The bytes of the message that carries an update, as the station receives it (the whole
+# frame); the OCPP gateway knows how a message is written, this area only compares sizes.
+MessageBytes = Callable[[ListUpdate], int]
+
+
 @dataclass(frozen=True, slots=True)
 class HeldList:
     """A station's list as voltbook last set it."""
@@ -93,18 +96,19 @@ def plan_updates(
     wanted: dict[str, ListEntry],
     station_version: int | None,
     limits: ListLimits,
+    size: MessageBytes,
     *,
     full: bool = False,
 ) -> list[ListUpdate]:
     """The messages that bring the station from `held` to `wanted`; a full update when asked,
     when voltbook does not know what it holds, or when the station's version is not the one
-    voltbook last set. Nothing when it holds what it should."""
+    voltbook last set. Nothing when it holds what it should. `size` measures a message for
+    the station's byte limit."""
     base = held.version if held is not None else 0
     version = max(base, station_version or 0)
     if full or held is None or station_version != held.version:
         entries = sorted(wanted.values(), key=lambda e: e.token)
-        parts = _split(entries, limits) or [[]]
-        return [ListUpdate(version + i + 1, i == 0, tuple(part)) for i, part in enumerate(parts)]
+        return _split(entries, limits, size, version + 1, full=True)
     changes = [
         entry
         for token, entry in sorted(wanted.items())
@@ -116,18 +120,53 @@ def plan_updates(
         if token not in wanted
     ]
     changes.sort(key=lambda e: e.token)
-    return [
-        ListUpdate(version + i + 1, False, tuple(part))
-        for i, part in enumerate(_split(changes, limits))
-    ]
+    return _split(changes, limits, size, version + 1, full=False) if changes else []
 
 
-def _split(entries: list[ListEntry], limits: ListLimits) -> list[list[ListEntry]]:
-    per_message = max(1, limits.per_message) if limits.per_message else len(entries) or 1
-    if limits.bytes_per_message:
-        by_bytes = max(1, (limits.bytes_per_message - MESSAGE_BYTES) // ENTRY_BYTES)
-        per_message = min(per_message, by_bytes)
-    return [entries[i : i + per_message] for i in range(0, len(entries), per_message)]
+def _split(
+    entries: list[ListEntry], limits: ListLimits, size: MessageBytes, first: int, *, full: bool
+) -> list[ListUpdate]:
+    """`entries` in order, in as few messages as the limits allow: versions from `first` on,
+    the first message a full update when `full` (a full list of nothing is one message).
+    Each message takes as many of the next entries as fit; an entry too big for any message
+    goes alone (the station refuses it, and says so)."""
+    per_message = limits.per_message or max(1, len(entries))
+    updates: list[ListUpdate] = []
+    start = 0
+    while start < len(entries) or not updates:
+        version, whole = first + len(updates), full and not updates
+        rest = min(per_message, len(entries) - start)
+        if limits.bytes_per_message is not None and rest > 1:
+            part = entries[start : start + rest]
+            rest = _most_that_fit(
+                part, ListUpdate(version, whole, ()), size, limits.bytes_per_message
+            )
+        updates.append(ListUpdate(version, whole, tuple(entries[start : start + rest])))
+        start += rest
+    return updates
+
+
+def _most_that_fit(
+    entries: list[ListEntry], empty: ListUpdate, size: MessageBytes, bound: int
+) -> int:
+    """How many of `entries` (at least one) a message like `empty` holds within `bound`
+    bytes. A message of n entries that fits means every shorter one fits: the count doubles,
+    then the gap halves, so a message of k entries is measured about 2·log2(k) times."""
+
+    def fits(count: int) -> bool:
+        return size(replace(empty, entries=tuple(entries[:count]))) <= bound
+
+    good, probe = 1, 2
+    while probe <= len(entries) and fits(probe):
+        good, probe = probe, probe * 2
+    bad = min(probe, len(entries) + 1)
+    while bad - good > 1:
+        middle = (good + bad) // 2
+        if fits(middle):
+            good = middle
+        else:
+            bad = middle
+    return good
 
 
 def after(held: HeldList | None, update: ListUpdate) -> HeldList:

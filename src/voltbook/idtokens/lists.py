@@ -121,7 +121,9 @@ class AuthListService:
         station_version = await self._link.version(station_id)
         sent = 0
         for attempt_full in (full, True):
-            updates = plan_updates(held, wanted, station_version, limits, full=attempt_full)
+            updates = plan_updates(
+                held, wanted, station_version, limits, self._link.message_bytes, full=attempt_full
+            )
             outcome = ACCEPTED
             for update in updates:
                 outcome = await self._link.send(station_id, update)

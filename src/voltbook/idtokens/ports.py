@@ -88,6 +88,11 @@ class LocalListLink(Protocol):
         """The station's list version (0 or less: it holds none); None if it cannot say."""
         ...
 
+    def message_bytes(self, update: ListUpdate) -> int:
+        """The bytes of the message that carries `update`, the whole frame as sent (what a
+        station's BytesPerMessage bounds)."""
+        ...
+
     async def send(self, station_id: str, update: ListUpdate) -> str:
         """The station's answer: Accepted, Failed, NotSupported or VersionMismatch."""
         ...

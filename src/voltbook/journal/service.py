@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from voltbook.core.clock import Clock
@@ -46,7 +45,6 @@ class JournalService:
         retention: timedelta = timedelta(days=7),
         max_queued_per_station: int = 1000,
         max_queued_text_per_station: int = 1 << 20,
-        on_written: Callable[[list[JournalEntry]], None] | None = None,
     ) -> None:
         self._uow = uow
         self._clock = clock
@@ -60,8 +58,6 @@ class JournalService:
         self._actions: dict[str, dict[str, str]] = {}
         self._written: set[str] = set()  # stations written to since the last purge
         self._gone: set[str] = set()  # disconnected since the last flush
-        # Told of each batch once written (bootstrap counts messages for the metrics).
-        self._on_written = on_written  # told what each batch wrote (to count it)
 
     def note(self, station_id: str, inbound: bool, text: str) -> None:
         """Queue a frame as it went over the wire (cheap: called for every frame). The
@@ -105,8 +101,6 @@ class JournalService:
             await uow.journal.add_many(entries)
             await uow.commit()
         self._written.update(queued)
-        if self._on_written is not None:
-            self._on_written(entries)
         return len(entries)
 
     async def purge(self) -> int:

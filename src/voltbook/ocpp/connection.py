@@ -1,4 +1,6 @@
-"""One station's WebSocket: sending frames and matching the answers to our own calls.
+"""One station's WebSocket: sending frames and matching the answers to our own calls, and
+counting both (`MessageCounts`: our calls and replies as sent, the station's answers by the
+action they answer).
 
 Frames go out through a bounded outbox: a station that stops reading is closed with 4408
 instead of holding up whoever sends to it (docs/adr/0031)."""
@@ -7,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import secrets
 from collections.abc import Callable
 from typing import Any
 
@@ -15,7 +16,8 @@ from starlette.types import Send
 
 from voltbook.core.errors import TimedOut, Unavailable, UpstreamFailed
 from voltbook.core.outbox import QUEUE_LIMIT, SEND_BLOCK_S, SLOW_PEER, Outbox
-from voltbook.ocpp.protocol import CallError, CallResult, Version, encode_call
+from voltbook.ocpp.message_counts import CALL, ERROR, IN, OUT, RESULT, MessageCounts
+from voltbook.ocpp.protocol import CallError, CallResult, Version, encode_call, new_unique_id
 from voltbook.ocpp.reports import ReportAssembly
 
 
@@ -28,8 +30,10 @@ class StationConnection:
         journal: Callable[[str, bool, str], None] | None = None,
         send_limit: int = QUEUE_LIMIT,
         send_block_s: float = SEND_BLOCK_S,
+        counts: MessageCounts | None = None,
     ) -> None:
         self.station_id = station_id
+        self.counts = counts
         self.version = version
         self._send = send
         self._journal = journal  # (station, inbound, frame): notes every frame, both ways
@@ -39,6 +43,7 @@ class StationConnection:
         )
         self._outbox.start()
         self._pending: dict[str, asyncio.Future[dict[str, Any]]] = {}
+        self._asked: dict[str, str] = {}  # our pending calls' actions, by message id
         self.closed = False
         self.calls = 0  # the station's calls so far
         # 1.6: whether the charger reserves "any connector" as connector 0 (asked once).
@@ -56,10 +61,13 @@ class StationConnection:
         if self._journal is not None:
             self._journal(self.station_id, False, text)
 
-    async def reply(self, text: str) -> None:
-        """Answer the station; a station closed meanwhile (gone, or too slow) misses it."""
+    async def reply(self, text: str, action: str, kind: str) -> None:
+        """Answer the station (a CALLRESULT or CALLERROR of `action`, "" when unknown); a
+        station closed meanwhile (gone, or too slow) misses it."""
         with contextlib.suppress(Unavailable):
             await self.send_text(text)
+            if self.counts is not None:
+                self.counts.count(OUT, action, kind)
 
     async def _write(self, text: str) -> None:
         await self._send({"type": "websocket.send", "text": text})
@@ -69,11 +77,14 @@ class StationConnection:
 
     async def call(self, action: str, payload: dict[str, Any], timeout_s: float) -> dict[str, Any]:
         """Send a CALL and wait for the station's CALLRESULT payload."""
-        unique_id = secrets.token_hex(16)
+        unique_id = new_unique_id()
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self._pending[unique_id] = future
+        self._asked[unique_id] = action
         try:
             await self.send_text(encode_call(unique_id, action, payload))
+            if self.counts is not None:
+                self.counts.count(OUT, action, CALL)
             async with asyncio.timeout(timeout_s):
                 return await future
         except TimeoutError:
@@ -82,9 +93,13 @@ class StationConnection:
             ) from None
         finally:
             self._pending.pop(unique_id, None)
+            self._asked.pop(unique_id, None)
 
     def answer(self, frame: CallResult | CallError) -> None:
         """Hand a station's answer to the call waiting for it; unknown ids are ignored."""
+        if self.counts is not None:
+            kind = RESULT if isinstance(frame, CallResult) else ERROR
+            self.counts.count(IN, self._asked.get(frame.unique_id, ""), kind)
         future = self._pending.get(frame.unique_id)
         if future is None or future.done():
             return

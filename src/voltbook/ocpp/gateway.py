@@ -24,6 +24,7 @@ from voltbook.ocpp import v16, v201
 from voltbook.ocpp.connection import StationConnection
 from voltbook.ocpp.context import Handler, StationContext
 from voltbook.ocpp.link import LocalStationLink
+from voltbook.ocpp.message_counts import CALL, ERROR, IN, INVALID, RESULT, MessageCounts
 from voltbook.ocpp.protocol import (
     Call,
     ErrorKind,
@@ -63,6 +64,7 @@ class OcppGateway:
         journal: Callable[[str, bool, str], None] | None = None,
         send_limit: int = QUEUE_LIMIT,
         send_block_s: float = SEND_BLOCK_S,
+        counts: MessageCounts | None = None,
     ) -> None:
         self._fleet = fleet
         self._charging = charging
@@ -74,6 +76,7 @@ class OcppGateway:
         self._journal = journal
         # Frames queued for one station, and how long one send may wait (docs/adr/0031).
         self._send_bounds = (send_limit, send_block_s)
+        self._counts = counts  # every frame, both ways, journal or not
         self._startup = asyncio.Semaphore(STARTUP_SLOTS)
 
     # --- ASGI ---------------------------------------------------------------------------
@@ -83,7 +86,7 @@ class OcppGateway:
         if admitted is not None:
             station_id, version = admitted
             connection = StationConnection(
-                station_id, version, send, self._journal, *self._send_bounds
+                station_id, version, send, self._journal, *self._send_bounds, self._counts
             )
             await self._serve(connection, receive)
 
@@ -167,13 +170,20 @@ class OcppGateway:
         try:
             frame = parse_frame(raw)
         except OcppError as error:
+            if self._counts is not None:
+                self._counts.count(IN, "", INVALID)
             await connection.reply(
-                encode_error(error.unique_id or "-1", error.kind, version, error.description)
+                encode_error(error.unique_id or "-1", error.kind, version, error.description),
+                "",
+                ERROR,
             )
             return
         if not isinstance(frame, Call):
             connection.answer(frame)
             return
+        if self._counts is not None:
+            self._counts.count(IN, frame.action, CALL)
+        kind = ERROR
         try:
             self._validator.validate_request(version, frame.action, frame.payload)
             connection.calls += 1  # answers to our calls (above) never wait for a slot
@@ -190,8 +200,8 @@ class OcppGateway:
             _log.exception("handler failed", station=connection.station_id, action=frame.action)
             reply = encode_error(frame.unique_id, ErrorKind.INTERNAL, version, type(error).__name__)
         else:
-            reply = encode_result(frame.unique_id, result)
-        await connection.reply(reply)
+            reply, kind = encode_result(frame.unique_id, result), RESULT
+        await connection.reply(reply, frame.action, kind)
 
 
 def _handler(version: Version, action: str) -> Handler:

@@ -1,13 +1,16 @@
 """Local authorization lists, as each OCPP version says them: which configuration tells a
 station's limits, and where its answers keep the list version. The rest of voltbook asks
-`GetLocalListLimits` / `GetLocalListVersion` and reads the answer's version-neutral `reading`.
+`GetLocalListLimits` / `GetLocalListVersion` and reads the answer's version-neutral `reading`,
+and measures a SendLocalList by `local_list_frame_bytes`.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from voltbook.ocpp.protocol import Version
+from voltbook.ocpp.commands import to_v201
+from voltbook.ocpp.protocol import Version, encode_call, new_unique_id
+from voltbook.stations.commands import SendLocalList
 
 # 1.6: configuration keys (OCPP 1.6 §9.1); 2.0.1: LocalAuthListCtrlr variables (Part 2, 3.x).
 V16_LIMIT_KEYS = ("LocalAuthListEnabled", "LocalAuthListMaxLength", "SendLocalListMaxLength")
@@ -17,6 +20,13 @@ V201_LIMIT_KEYS = (
     "LocalAuthListCtrlr.BytesPerMessage",
 )
 V16_MAX_ID_TAG = 20  # 1.6 idTag is CiString20Type; 2.0.1 idToken is identifierString[36]
+
+
+def local_list_frame_bytes(command: SendLocalList) -> int:
+    """The UTF-8 bytes of the frame that carries `command`, id and all, as a station reads
+    it: what 2.0.1 BytesPerMessage (LocalAuthListCtrlr) bounds. Only 2.0.1 stations state a
+    byte limit, so the frame is the 2.0.1 one."""
+    return len(encode_call(new_unique_id(), *to_v201(command)).encode())
 
 
 def limit_keys(version: Version) -> tuple[str, ...]:

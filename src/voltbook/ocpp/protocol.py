@@ -9,6 +9,7 @@ raised as a version-neutral `ErrorKind` and turned into a code when the reply is
 from __future__ import annotations
 
 import json
+import secrets
 from dataclasses import dataclass
 from enum import Enum, StrEnum, auto
 from typing import Any, Final
@@ -253,6 +254,11 @@ def _parse_error(message: list[Any], unique_id: str) -> CallError:
 def _dumps(message: list[Any]) -> str:
     # allow_nan=False: never emit NaN/Infinity, which other OCPP peers cannot parse.
     return json.dumps(message, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
+def new_unique_id() -> str:
+    """The message id of a CALL of ours: 32 hexadecimal digits (of the 36 OCPP-J allows)."""
+    return secrets.token_hex(16)
 
 
 def encode_call(unique_id: str, action: str, payload: dict[str, Any]) -> str:

@@ -2,7 +2,11 @@
 
 A station checks a card against its list before its authorization cache (the list wins),
 when it may decide without the server (LocalPreAuthorize) or must (offline). Its limits are
-small on purpose, so that the server has to split its updates.
+small on purpose, so that the server has to split its updates: a message of more entries
+than it takes is Failed; on 2.0.1 a frame of more bytes than BytesPerMessage gets a
+FormatViolation CALLERROR (`RpcConnection` measures the frame as received), as a 2.0.1
+station answers a GetVariables over its byte limit (B06.FR.17; for SendLocalList the
+specification only has the server keep to the limits).
 """
 
 from __future__ import annotations
@@ -21,6 +25,8 @@ BYTES_PER_MESSAGE: Final = 4000
 
 @dataclass
 class LocalList:
+    per_message: int = PER_MESSAGE  # 1.6 SendLocalListMaxLength, 2.0.1 ItemsPerMessage
+    bytes_per_message: int = BYTES_PER_MESSAGE  # 2.0.1 BytesPerMessage (of the whole frame)
     enabled: bool = True
     version: int = 0
     entries: dict[str, str] = field(default_factory=dict)  # id tag → Accepted, Blocked, …
@@ -29,7 +35,7 @@ class LocalList:
     def apply(self, version: int, full: bool, changes: list[tuple[str, str | None]]) -> str:
         if not self.enabled:
             return "Failed"
-        if len(changes) > PER_MESSAGE:
+        if len(changes) > self.per_message:
             return "Failed"
         if not full and version <= self.version:
             return "VersionMismatch"
@@ -117,7 +123,7 @@ def v16_configuration(local: LocalList) -> dict[str, tuple[Getter, Setter | None
     return {
         "LocalAuthListEnabled": flag_of(local),
         "LocalAuthListMaxLength": (lambda: str(MAX_ENTRIES), None),
-        "SendLocalListMaxLength": (lambda: str(PER_MESSAGE), None),
+        "SendLocalListMaxLength": (lambda: str(local.per_message), None),
     }
 
 
@@ -127,6 +133,6 @@ def v201_variables(
     return {
         ("LocalAuthListCtrlr", "Enabled"): flag_of(local),
         ("LocalAuthListCtrlr", "Entries"): (lambda: str(len(local.entries)), None),
-        ("LocalAuthListCtrlr", "ItemsPerMessage"): (lambda: str(PER_MESSAGE), None),
-        ("LocalAuthListCtrlr", "BytesPerMessage"): (lambda: str(BYTES_PER_MESSAGE), None),
+        ("LocalAuthListCtrlr", "ItemsPerMessage"): (lambda: str(local.per_message), None),
+        ("LocalAuthListCtrlr", "BytesPerMessage"): (lambda: str(local.bytes_per_message), None),
     }

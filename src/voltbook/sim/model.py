@@ -112,6 +112,8 @@ class SimOptions:
     reconnect_base: float = 1.0
     reconnect_cap: float = 30.0
     reboot_delay: float = 2.0
+    local_list_items: int = 4  # entries a SendLocalList may hold (ItemsPerMessage)
+    local_list_bytes: int = 4000  # 2.0.1 BytesPerMessage: the longest SendLocalList frame
     on_event: Callable[[str, str], None] | None = None  # (station id, text)
 
 
@@ -238,6 +240,7 @@ class Behaviour(Protocol):
     def reservation_ended(self, reservation: Reservation, status: str) -> None: ...
     def meter_values(self, connector: Connector, sample: Sample) -> JsonObject: ...
     async def handle(self, action: str, payload: JsonObject) -> Reply: ...
+    def call_bytes(self, action: str) -> int | None: ...  # the longest CALL frame it takes
 
 
 def build_connectors(spec: StationSpec, rng: random.Random) -> dict[int, Connector]:

@@ -125,8 +125,10 @@ class RpcConnection:
         codes: RpcCodes,
         call_timeout: float,
         spawn: Spawn,
+        call_bytes: Callable[[str], int | None] = lambda _action: None,
     ) -> None:
         self._socket = socket
+        self._call_bytes = call_bytes  # action -> the longest CALL frame taken (None: any)
         self._handler = handler
         self._codes = codes
         self._call_timeout = call_timeout
@@ -202,6 +204,11 @@ class RpcConnection:
             return
         kind, message_id = frame[0], frame[1]
         if kind == CALL:
+            limit = self._call_bytes(frame[2]) if isinstance(frame[2], str) else None
+            size = len(text.encode()) if limit is not None else 0
+            if limit is not None and size > limit:
+                self._send(encode_error(message_id, self._codes.format, f"{size} > {limit} bytes"))
+                return
             await self._answer(frame)
         elif kind in (CALLRESULT, CALLERROR):
             future = self._pending.get(message_id)

@@ -183,6 +183,7 @@ class SimulatedStation(StationCore):
             codes=self.behaviour.codes,
             call_timeout=self.options.call_timeout,
             spawn=self.spawn,
+            call_bytes=self.behaviour.call_bytes,
         )
         reader = asyncio.create_task(conn.serve())
         online = asyncio.create_task(self._online(conn))

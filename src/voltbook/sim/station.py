@@ -60,7 +60,7 @@ class StationCore(ReservationRules):
         self.reservations: dict[int, Reservation] = {}
         self.sessions: dict[int, Session] = {}  # by EVSE id
         self.auth_cache: set[str] = set()
-        self.local_list = LocalList()
+        self.local_list = LocalList(options.local_list_items, options.local_list_bytes)
         self.id_tags = options.id_tags or tuple(random_id_tag(self.rng) for _ in range(3))
         self.outbox = Outbox(retry_delay=1.0)
         self.connected = False

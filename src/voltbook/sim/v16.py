@@ -210,6 +210,9 @@ class V16:
             raise CallError("NotImplemented", f"{action} is not supported")
         return handler(payload)
 
+    def call_bytes(self, action: str) -> int | None:
+        return None  # 1.6 states no byte limits
+
     def _configuration(self) -> dict[str, tuple[Getter, Setter | None]]:
         station, settings = self.station, self.station.settings
 

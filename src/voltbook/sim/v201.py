@@ -206,6 +206,9 @@ class V201:
             raise CallError("NotImplemented", f"{action} is not supported")
         return handler(payload)
 
+    def call_bytes(self, action: str) -> int | None:
+        return self.station.local_list.bytes_per_message if action == "SendLocalList" else None
+
     def _change_availability(self, payload: JsonObject) -> Reply:
         operational = field_value(payload, "operationalStatus", str)
         if operational not in ("Operative", "Inoperative"):

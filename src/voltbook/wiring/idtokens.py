@@ -5,6 +5,7 @@ limits, and where each OCPP version keeps a list's version, is the OCPP gateway'
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from voltbook.core.worker import SerialWorker
@@ -24,11 +25,18 @@ from voltbook.stations.fleet import FleetService
 
 
 class FleetLocalLists:
-    """The LocalListLink of the id-token area, over the fleet's command channel."""
+    """The LocalListLink of the id-token area, over the fleet's command channel.
+    `frame_bytes` is the gateway's measure of the frame a SendLocalList goes in."""
 
-    def __init__(self, fleet: FleetService, timeout_s: float) -> None:
+    def __init__(
+        self,
+        fleet: FleetService,
+        timeout_s: float,
+        frame_bytes: Callable[[SendLocalList], int],
+    ) -> None:
         self._fleet = fleet
         self._timeout = timeout_s
+        self._frame_bytes = frame_bytes
 
     async def limits(self, station_id: str) -> ListLimits | None:
         answer = await self._fleet.command(station_id, GetLocalListLimits(), self._timeout)
@@ -47,22 +55,30 @@ class FleetLocalLists:
         version = answer.reading.get("version")  # 0 or less: the station holds no list
         return version if isinstance(version, int) and not isinstance(version, bool) else None
 
+    def message_bytes(self, update: ListUpdate) -> int:
+        return self._frame_bytes(local_list_command(update))
+
     async def send(self, station_id: str, update: ListUpdate) -> str:
-        entries = tuple(
-            LocalListEntry(
-                e.token,
-                None if e.standing is None else e.standing.value,
-                "Central" if e.kind is TokenKind.APP else "ISO14443",
-            )
-            for e in update.entries
-        )
-        command = SendLocalList(update.version, update.full, entries)
+        command = local_list_command(update)
         answer = await self._fleet.command(station_id, command, self._timeout)
         return answer.status or "Failed"
 
     async def clear_cache(self, station_id: str) -> str:
         answer = await self._fleet.command(station_id, ClearCache(), self._timeout)
         return answer.status or "Failed"
+
+
+def local_list_command(update: ListUpdate) -> SendLocalList:
+    """The command that sends `update`: cards as ISO14443 tokens, app tokens as Central."""
+    entries = tuple(
+        LocalListEntry(
+            e.token,
+            None if e.standing is None else e.standing.value,
+            "Central" if e.kind is TokenKind.APP else "ISO14443",
+        )
+        for e in update.entries
+    )
+    return SendLocalList(update.version, update.full, entries)
 
 
 def _count(reading: dict[str, Any], key: str) -> int | None:

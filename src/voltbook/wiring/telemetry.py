@@ -1,9 +1,8 @@
 """What the server's telemetry hears from the areas: bookings by step, offers sent and
-redeemed, and the OCPP frames the journal writes (counted as it writes them)."""
+redeemed. (OCPP frames are counted where they pass: ocpp/message_counts.py.)"""
 
 from __future__ import annotations
 
-from voltbook.journal.model import JournalEntry
 from voltbook.offers.events import OfferRedeemed, OfferSent
 from voltbook.reservations.events import ReservationEvent, ReservationStartingSoon
 from voltbook.telemetry import Telemetry
@@ -15,17 +14,6 @@ _BOOKING_STEPS = {
     for kind, name in RESERVATION_EVENT_NAMES.items()
     if kind is not ReservationStartingSoon
 }
-
-
-def count_frames(telemetry: Telemetry, entries: list[JournalEntry]) -> None:
-    """OCPP messages by direction, action and kind (counted as the journal writes them)."""
-    for entry in entries:
-        telemetry.count(
-            "voltbook_ocpp_messages",
-            entry.direction.value,
-            entry.action or "",
-            entry.kind.value,
-        )
 
 
 class TelemetryReactions:
