@@ -25,6 +25,7 @@ from tests.browser.console.conftest import (
     screenshot,
     sign_in,
 )
+from tests.polling import eventually
 from voltbook.charging.model import SessionFilter
 from voltbook.storage.tables import drivers
 
@@ -303,6 +304,22 @@ async def test_an_offer_drawn_on_the_map_reaches_a_driver_who_enters_its_area(
     await expect(page.locator("#fig-sent")).to_contain_text("1")
     await no_serious_accessibility_violation(page, "offer")
     await screenshot(page, "offer-figures")
+
+    # The operator edits it: a deeper discount over a larger area, read back as saved.
+    await page.get_by_label("Value").fill("40")
+    await page.get_by_label("Radius (metres)").fill("2500")
+    await page.get_by_role("button", name="Save changes").click()
+    async with httpx.AsyncClient(base_url=network.url) as http:
+
+        async def saved() -> bool:
+            found = await http.get("/api/v1/operator/offers", headers=network.operator)
+            [offer] = [o for o in found.json()["items"] if o["title"].startswith("Quiet hour")]
+            return offer["value"] == 40 and offer["area"]["radius_m"] == 2500
+
+        await eventually(saved, timeout=10)
+    await page.reload()
+    await expect(page.get_by_label("Value")).to_have_value("40")
+    await expect(page.get_by_label("Radius (metres)")).to_have_value("2500")
 
 
 async def test_an_operator_reads_a_bookings_history_and_cancels_it(
