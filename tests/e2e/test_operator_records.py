@@ -12,6 +12,7 @@ import secrets
 from datetime import UTC, datetime, timedelta
 
 import httpx
+import segno
 
 from tests.e2e.conftest import OPERATOR_PASSWORD
 from tests.polling import eventually
@@ -138,6 +139,15 @@ async def test_an_operator_reads_what_a_charger_said_did_and_charged(
         qr = await client.get(f"{base}/evses/1/qr.svg", headers=operator)
         assert qr.headers["content-type"] == "image/svg+xml"
         assert qr.text.startswith("<svg")
+        # The code says that URL: the same symbol as the URL's own, drawn the same way.
+        expected = io.BytesIO()
+        segno.make(f"{server_url}/#/charge/{station_id}/1", error="m").save(
+            expected, kind="svg", scale=8, border=4, xmldecl=False
+        )
+        assert qr.content == expected.getvalue()
+        assert segno.make(f"{server_url}/#/charge/{station_id}/2", error="m").matrix != (
+            segno.make(f"{server_url}/#/charge/{station_id}/1", error="m").matrix
+        )  # a code per EVSE
         assert (await client.get(f"{base}/evses/99/qr.svg", headers=operator)).status_code == 404
         exported = await client.get(
             "/api/v1/operator/sessions.csv", params={"id_tag": card}, headers=operator
