@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import secrets
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -91,6 +92,32 @@ async def station_spec(
     return next(s for s in specs if s.id == station_id)
 
 
+@contextlib.asynccontextmanager
+async def charger_of_every_card(
+    client: httpx.AsyncClient,
+    operator: Headers,
+    server_url: str,
+    spec: StationSpec,
+    options: SimOptions,
+) -> AsyncIterator[SimulatedStation]:
+    """A simulated charger running, under the operator's rule that every station holds every
+    card; stopped after, and the rule back to none (the database is shared with other tests)."""
+    rule = await client.put(
+        "/api/v1/operator/auth-list-rule", json={"mode": "all"}, headers=operator
+    )
+    assert rule.status_code == 200, rule.text
+    station = SimulatedStation(server_url, spec, options)
+    running = asyncio.create_task(station.run())
+    try:
+        yield station
+    finally:
+        await station.stop()
+        running.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await running
+        await client.put("/api/v1/operator/auth-list-rule", json={"mode": "none"}, headers=operator)
+
+
 @pytest.mark.parametrize("version", ["1.6", "2.0.1"])
 async def test_a_card_is_accepted_by_a_charger_and_refused_once_blocked(
     client: httpx.AsyncClient, operator: Headers, server_url: str, version: str
@@ -98,19 +125,13 @@ async def test_a_card_is_accepted_by_a_charger_and_refused_once_blocked(
     station_id = f"LIST-{version}-{secrets.token_hex(3)}"
     said: list[str] = []  # what the charger did, as its log says
     spec = await station_spec(client, operator, server_url, station_id)
-    rule = await client.put(
-        "/api/v1/operator/auth-list-rule", json={"mode": "all"}, headers=operator
-    )
-    assert rule.status_code == 200, rule.text
     options = SimOptions(
         version=version, session_rate=0, meter_interval=0.2, speed=60, auto_stop=False,
         seed=3, reconnect_base=0.1, reconnect_cap=0.3, on_event=lambda _s, text: said.append(text),
     )  # fmt: skip
-    station = SimulatedStation(server_url, spec, options)
-    running = asyncio.create_task(station.run())
     tokens = "/api/v1/operator/id-tokens"
 
-    async def refused_for_its_standing(card: str) -> bool:
+    async def refused_for_its_standing(station: SimulatedStation, card: str) -> bool:
         """Presents the card at a free connector: True when refused as not authorized."""
         await eventually(
             lambda: not station.connectors[1].plugged and not station.connectors[1].busy, timeout=20
@@ -119,7 +140,7 @@ async def test_a_card_is_accepted_by_a_charger_and_refused_once_blocked(
         started = await station.start_session(1, card)
         return not started and f"EVSE 1: {card} not authorized" in said[before:]
 
-    try:
+    async with charger_of_every_card(client, operator, server_url, spec, options) as station:
         await eventually(lambda: station.booted, timeout=20)
         # Seven cards: more than the charger takes in one SendLocalList (four).
         cards = [f"CARD-{version}-{i}" for i in range(7)]
@@ -139,13 +160,13 @@ async def test_a_card_is_accepted_by_a_charger_and_refused_once_blocked(
         assert blocked.status_code == 200
         await eventually(lambda: station.local_list.entries.get(cards[0]) == "Blocked", timeout=20)
         await eventually(lambda: cards[0] not in station.auth_cache, timeout=20)  # ClearCache
-        assert await refused_for_its_standing(cards[0])
+        assert await refused_for_its_standing(station, cards[0])
 
         # Offline the charger decides from its own list: the blocked card stays refused,
         # a card it never saw but holds as accepted charges.
         station.settings.local_authorize_offline = True
         await station.go_offline(30)
-        assert await refused_for_its_standing(cards[0])
+        assert await refused_for_its_standing(station, cards[0])
         assert await station.start_session(1, cards[1])
 
         state = await client.get(
@@ -154,12 +175,6 @@ async def test_a_card_is_accepted_by_a_charger_and_refused_once_blocked(
         assert state.json()["outcome"] == "Accepted"
         assert state.json()["entries"] == len(station.local_list.entries)
         assert state.json()["version"] == station.local_list.version
-    finally:
-        await station.stop()
-        running.cancel()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await running
-        await client.put("/api/v1/operator/auth-list-rule", json={"mode": "none"}, headers=operator)
 
 
 async def test_a_card_blocked_from_the_command_line_leaves_a_running_chargers_cache(
@@ -173,13 +188,10 @@ async def test_a_card_blocked_from_the_command_line_leaves_a_running_chargers_ca
     change out (ADR 0035), the cache cleared and the list brought in line."""
     station_id = f"CLI-{secrets.token_hex(3)}"
     spec = await station_spec(client, operator, server_url, station_id)
-    await client.put("/api/v1/operator/auth-list-rule", json={"mode": "all"}, headers=operator)
     options = SimOptions(
         version="1.6", session_rate=0, meter_interval=0.2, speed=60, auto_stop=False, seed=5,
         reconnect_base=0.1, reconnect_cap=0.3,
     )  # fmt: skip
-    station = SimulatedStation(server_url, spec, options)
-    running = asyncio.create_task(station.run())
     card = f"CLI-CARD-{secrets.token_hex(3)}"
     env = {"VOLTBOOK_DATABASE_URL": database_url, "VOLTBOOK_DATA_DIR": str(tmp_path)}
 
@@ -188,7 +200,7 @@ async def test_a_card_blocked_from_the_command_line_leaves_a_running_chargers_ca
         assert result.exit_code == 0, result.output
         return result
 
-    try:
+    async with charger_of_every_card(client, operator, server_url, spec, options) as station:
         await eventually(lambda: station.booted, timeout=20)
         await tag("add", card)
         await eventually(lambda: station.local_list.entries.get(card) == "Accepted", timeout=20)
@@ -199,12 +211,6 @@ async def test_a_card_blocked_from_the_command_line_leaves_a_running_chargers_ca
         await tag("block", card)
         await eventually(lambda: station.local_list.entries.get(card) == "Blocked", timeout=20)
         await eventually(lambda: card not in station.auth_cache, timeout=20)  # ClearCache
-    finally:
-        await station.stop()
-        running.cancel()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await running
-        await client.put("/api/v1/operator/auth-list-rule", json={"mode": "none"}, headers=operator)
 
 
 async def test_a_list_of_long_tokens_goes_in_frames_within_the_chargers_byte_limit(
@@ -216,10 +222,6 @@ async def test_a_list_of_long_tokens_goes_in_frames_within_the_chargers_byte_lim
     not in parts it estimated."""
     station_id = f"BYTES-{secrets.token_hex(3)}"
     spec = await station_spec(client, operator, server_url, station_id)
-    rule = await client.put(
-        "/api/v1/operator/auth-list-rule", json={"mode": "all"}, headers=operator
-    )
-    assert rule.status_code == 200, rule.text
     cards = [f"LONG-{i:02d}-{secrets.token_hex(14)}" for i in range(12)]
     assert {len(card) for card in cards} == {36}
     for card in cards:
@@ -231,9 +233,7 @@ async def test_a_list_of_long_tokens_goes_in_frames_within_the_chargers_byte_lim
         version="2.0.1", session_rate=0, auto_stop=False, seed=5, reconnect_base=0.1,
         reconnect_cap=0.3, local_list_items=50, local_list_bytes=1000,
     )  # fmt: skip
-    station = SimulatedStation(server_url, spec, options)
-    running = asyncio.create_task(station.run())
-    try:
+    async with charger_of_every_card(client, operator, server_url, spec, options) as station:
         await eventually(lambda: set(cards) <= set(station.local_list.entries), timeout=20)
         assert station.local_list.updates >= 2  # 12 such cards do not fit 1000 bytes
 
@@ -242,9 +242,3 @@ async def test_a_list_of_long_tokens_goes_in_frames_within_the_chargers_byte_lim
         )
         assert state.json()["outcome"] == "Accepted"
         assert state.json()["version"] == station.local_list.version
-    finally:
-        await station.stop()
-        running.cancel()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await running
-        await client.put("/api/v1/operator/auth-list-rule", json={"mode": "none"}, headers=operator)
