@@ -114,3 +114,65 @@ def test_bounds_are_positive() -> None:
         Outbox(write, on_stall, limit=0)
     with pytest.raises(ValueError, match="at least one frame"):
         Outbox(write, on_stall, block_s=0)
+
+
+async def test_an_idle_peer_has_no_writer_running() -> None:
+    peer = Peer()
+    outbox = Outbox(peer.write, peer.on_stall, limit=4, block_s=1.0)
+    outbox.start()
+    assert not outbox.writing  # nothing to send: no task kept for it
+    outbox.offer(0)
+    assert outbox.writing
+    await settle()
+    assert peer.got == [0]
+    assert not outbox.writing  # sent: the writer is gone again
+    await outbox.put(1)
+    outbox.offer(2)
+    await settle()
+    assert peer.got == [0, 1, 2]
+    assert not outbox.writing
+
+
+async def test_frames_queued_before_start_go_out_once_started() -> None:
+    peer = Peer()
+    outbox = Outbox(peer.write, peer.on_stall, limit=4, block_s=1.0)
+    outbox.offer(0)
+    await settle()
+    assert peer.got == []
+    outbox.start()
+    await settle()
+    assert peer.got == [0]
+
+
+async def test_a_put_waiting_for_room_goes_in_once_the_peer_reads() -> None:
+    peer = Peer()
+    peer.reading.clear()
+    outbox = Outbox(peer.write, peer.on_stall, limit=1, block_s=5.0)
+    outbox.start()
+    outbox.offer(0)
+    await settle()  # the writer holds 0, blocked
+    outbox.offer(1)  # the queue is full
+    waiting = asyncio.create_task(outbox.put(2))
+    await settle()
+    assert not waiting.done()
+    peer.reading.set()
+    await waiting
+    await settle()
+    assert peer.got == [0, 1, 2]
+    assert outbox.stalled is None
+
+
+async def test_a_put_waiting_for_room_returns_when_the_outbox_closes() -> None:
+    peer = Peer()
+    peer.reading.clear()
+    outbox = Outbox(peer.write, peer.on_stall, limit=1, block_s=5.0)
+    outbox.start()
+    outbox.offer(0)
+    await settle()
+    outbox.offer(1)
+    waiting = asyncio.create_task(outbox.put(2))
+    await settle()
+    outbox.close()
+    await asyncio.wait_for(waiting, 1.0)  # at once, not after the 5 s bound
+    assert outbox.waiting == 0
+    assert not outbox.writing

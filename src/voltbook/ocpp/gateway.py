@@ -85,6 +85,9 @@ class OcppGateway:
         admitted = await self._handshake(scope, receive, send)
         if admitted is not None:
             station_id, version = admitted
+            # The headers were read for the handshake only; the scope (kept by the server as
+            # long as the socket, days for a charger) need not keep them (about 1.2 KB).
+            scope["headers"] = []
             connection = StationConnection(
                 station_id, version, send, self._journal, *self._send_bounds, self._counts
             )

@@ -27,10 +27,15 @@ def create_engine(url: str, pool_size: int = 10) -> AsyncEngine:
         # goes back to the pool would only cost one more trip to the connection's thread.
         # Last in, first out: the few connections a quiet server needs are the ones reused,
         # so the others' page caches are never filled (each holds its cache for its life).
+        # As many connections as PostgreSQL's pool allows at most (2 x pool_size), kept open
+        # once made: overflow connections closed after each burst (a reconnect storm's
+        # admissions) were opened again by the next, each with a thread, a schema and a page
+        # cache of its own, and what they freed stayed with the allocator: 2,000 chargers
+        # booting left 10 MB of it (docs/benchmarks.md, idle chargers).
         engine = create_async_engine(
             url,
-            pool_size=pool_size,
-            max_overflow=pool_size,
+            pool_size=2 * pool_size,
+            max_overflow=0,
             pool_reset_on_return=None,
             pool_use_lifo=True,
         )
