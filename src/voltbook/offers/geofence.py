@@ -3,7 +3,7 @@
 Everything here is in memory and synchronous: it sits on the path of every position a
 driver's app reports, so it never touches storage.
 
-The index is a grid of latitude/longitude cells (`cell_deg` degrees, about 11 km north to
+The index is a grid of latitude/longitude cells (`cell_deg` degrees, about 5.6 km north to
 south by default). Each offer is listed in every cell its circle's bounding box touches
 (`core.geo.bounding_boxes`, which also handles circles across the antimeridian or around a
 pole): as *covering* the cell when the whole cell lies inside its circle, else as
@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING
 from voltbook.core.geo import EARTH_RADIUS_M, bounding_boxes, great_circle_m
 from voltbook.offers.model import Offer
 
-DEFAULT_CELL_DEG = 0.1
+DEFAULT_CELL_DEG = 0.05
 _NONE: frozenset[int] = frozenset()
 _COVER_MARGIN_M = 1.0
 # Of the chord between unit vectors (1e-12 of the Earth's radius: about 6 µm), a thousand
