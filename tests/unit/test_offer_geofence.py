@@ -172,7 +172,7 @@ def test_presence_reports_an_area_as_entered_only_when_the_last_position_was_out
 
     def move(lat: float, minutes: int) -> list[Offer]:
         at = T0 + timedelta(minutes=minutes)
-        return presence.move("ann", lat, -71.06, at, index.containing_ids(lat, -71.06), index)
+        return presence.move("ann", lat, -71.06, at, index.locate(lat, -71.06), index)
 
     assert move(42.40, 0) == []
     assert move(42.36, 1) == [offer]
@@ -185,33 +185,79 @@ def test_presence_reports_an_area_as_entered_only_when_the_last_position_was_out
 def test_an_offer_added_or_moved_over_a_driver_is_not_entered_by_them() -> None:
     index = OfferIndex()
     presence = Presence(timedelta(minutes=30))
-    presence.move("ann", 42.36, -71.06, T0, frozenset(), index)
+    presence.move("ann", 42.36, -71.06, T0, index.locate(42.36, -71.06), index)
     index.put(make(1, area=Area(42.36, -71.06, 1_000.0)))
     index.put(make(2, area=Area(42.37, -71.06, 1_000.0)))  # ann was 1.1 km away: outside
 
     at = T0 + timedelta(minutes=1)
-    entered = presence.move("ann", 42.365, -71.06, at, index.containing_ids(42.365, -71.06), index)
+    entered = presence.move("ann", 42.365, -71.06, at, index.locate(42.365, -71.06), index)
 
     assert [o.id for o in entered] == [2]
     index.put(make(3, area=Area(42.30, -71.06, 1_000.0)))
     index.put(make(3, area=Area(42.366, -71.06, 5_000.0)))  # moved over where ann was
     at = T0 + timedelta(minutes=2)
-    again = presence.move("ann", 42.366, -71.06, at, index.containing_ids(42.366, -71.06), index)
+    again = presence.move("ann", 42.366, -71.06, at, index.locate(42.366, -71.06), index)
     assert again == []
 
 
 def test_a_first_report_enters_nothing() -> None:
     offer = make(1, area=Area(42.36, -71.06, 1_000.0))
     index = OfferIndex([offer])
-    inside = frozenset({1})
-    assert Presence(timedelta(minutes=30)).move("ann", 42.36, -71.06, T0, inside, index) == []
+    here = index.locate(42.36, -71.06)
+    assert Presence(timedelta(minutes=30)).move("ann", 42.36, -71.06, T0, here, index) == []
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), cell=st.sampled_from([0.02, 0.05, 0.1]))
+def test_an_area_is_entered_when_the_last_position_was_outside_it_as_checking_every_offer_says(
+    seed: int, cell: float
+) -> None:
+    # Drivers walk among offers that are added, moved and ended meanwhile. An offer is
+    # entered when it holds the new position and did not hold the last one: as it was then
+    # (the offers found there), or, for an offer added or moved since, as it is now.
+    rng = random.Random(seed)
+
+    def offer(offer_id: int) -> Offer:
+        spot = Area(rng.uniform(42.2, 42.5), rng.uniform(-71.3, -70.9), rng.uniform(1e3, 2e4))
+        return make(offer_id, area=spot)
+
+    index = OfferIndex([offer(i) for i in range(1, 40)], cell_deg=cell)
+    presence = Presence(timedelta(minutes=30))
+    last: dict[str, tuple[float, float, set[int], int]] = {}  # where, what held it, when
+    put_at: dict[int, int] = {}
+    for step in range(300):
+        draw = rng.random()
+        if draw < 0.05:
+            moved = offer(rng.randrange(1, 60))  # new, or moved
+            index.put(moved)
+            put_at[moved.id or 0] = step
+        elif draw < 0.08:
+            index.remove(rng.randrange(1, 60))
+        driver = rng.choice("abc")
+        lat, lon, held, when = last.get(driver, (42.35, -71.1, set(), -1))
+        lat += rng.uniform(-0.01, 0.01)
+        lon += rng.uniform(-0.01, 0.01)
+        entered = presence.move(driver, lat, lon, T0, index.locate(lat, lon), index)
+        areas = {o.id or 0: o.area for o in index.offers()}
+        holding = {i for i, area in areas.items() if area.contains(lat, lon)}
+        was = last.get(driver, (0.0, 0.0))[:2]
+        expected = sorted(
+            i
+            for i in holding - held
+            if when >= 0 and (put_at.get(i, -1) < when or not areas[i].contains(*was))
+        )
+        assert [o.id for o in entered] == expected, step
+        assert index.containing_ids(lat, lon) == holding
+        last[driver] = (lat, lon, holding, step)
 
 
 def test_presence_forgets_old_positions() -> None:
     presence = Presence(timedelta(minutes=30))
     index = OfferIndex()
-    presence.move("ann", 42.36, -71.06, T0, frozenset(), index)
-    presence.move("ben", 42.36, -71.06, T0 + timedelta(minutes=20), frozenset(), index)
+    presence.move("ann", 42.36, -71.06, T0, index.locate(42.36, -71.06), index)
+    presence.move(
+        "ben", 42.36, -71.06, T0 + timedelta(minutes=20), index.locate(42.36, -71.06), index
+    )
 
     assert presence.forget_before(T0 + timedelta(minutes=10)) == 1
     assert presence.last("ann", T0 + timedelta(minutes=21)) is None

@@ -3,20 +3,20 @@
 Everything here is in memory and synchronous: it sits on the path of every position a
 driver's app reports, so it never touches storage.
 
-The index is a grid of latitude/longitude cells (`cell_deg` degrees, about 11 km north to
+The index is a grid of latitude/longitude cells (`cell_deg` degrees, about 5.6 km north to
 south by default). Each offer is listed in every cell its circle's bounding box touches
 (`core.geo.bounding_boxes`, which also handles circles across the antimeridian or around a
 pole): as *covering* the cell when the whole cell lies inside its circle, else as
 *touching* it. A lookup reads one cell: the covering offers hold the point without a
 check (their set of ids is kept ready per cell), and the touching ones are checked all at
-once by C loops (`map`, `itertools.compress`) over `array` columns kept ready per cell:
-the dot product of the point and each centre as unit vectors (the cosine of the angle
-between them, which falls as the great-circle distance grows) against the cosine of each
-radius as an angle. Within `_DOT_BAND` of it (a millimetre or less) rounding could disagree
-with `core.geo.great_circle_m`, so such a point is checked with that function itself: the
-index answers exactly what it answers. Contiguous columns matter as much as the C loops:
-with 100,000 offers the index spans hundreds of megabytes, and walking a cell's entries
-as objects scattered over the heap costs cache misses more than arithmetic.
+once by C loops (`map`, `itertools.compress`) over columns kept ready per cell: the
+straight-line (chord) distance between the point and each centre as unit vectors
+(`math.dist`, which grows with the great-circle distance) against the chord of each
+radius. Within `_CHORD_BAND` of it (micrometres) rounding could disagree with
+`core.geo.great_circle_m`, so such a point is checked with that function itself: the index
+answers exactly what it answers. Contiguous columns matter as much as the C loops: with
+100,000 offers the index spans hundreds of megabytes, and walking a cell's entries as
+objects scattered over the heap costs cache misses more than arithmetic.
 
 A cell is covered when its four corners lie at least `_COVER_MARGIN_M` inside the circle.
 That suffices: every point of the cell lies on a parallel between its two meridian edges,
@@ -32,26 +32,33 @@ from __future__ import annotations
 import math
 from array import array
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import compress, repeat
-from operator import add, ge, mul
+from operator import le
 from typing import TYPE_CHECKING
 
 from voltbook.core.geo import EARTH_RADIUS_M, bounding_boxes, great_circle_m
 from voltbook.offers.model import Offer
 
-DEFAULT_CELL_DEG = 0.1
+DEFAULT_CELL_DEG = 0.05
 _NONE: frozenset[int] = frozenset()
 _COVER_MARGIN_M = 1.0
-_DOT_BAND = 1e-14  # of the cosine of the angle to the centre: a millimetre or less
+# Of the chord between unit vectors (1e-12 of the Earth's radius: about 6 µm), a thousand
+# times the rounding of the chord or of `great_circle_m`.
+_CHORD_BAND = 1e-12
 
 _Vector = tuple[float, float, float]
 if TYPE_CHECKING:
-    # ids; centres' x, y, z; the radius's cosine, raised and lowered by _DOT_BAND
+    # ids; centres' x, y, z as unit vectors; the radius's chord, lowered and raised by
+    # _CHORD_BAND
     _Columns = tuple[
         array[int], array[float], array[float], array[float], array[float], array[float]
     ]
+
+
+def _chord(radius_m: float) -> float:
+    """The straight-line distance between two unit vectors `radius_m` apart on the Earth."""
+    return 2.0 * math.sin(radius_m / EARTH_RADIUS_M / 2.0)
 
 
 def _unit(lat: float, lon: float) -> _Vector:
@@ -67,7 +74,7 @@ class _Cell:
 
     def __init__(self) -> None:
         self.covering: dict[int, Offer] = {}
-        # offer id -> (offer, centre as a unit vector, cosine of the radius as an angle)
+        # offer id -> (offer, centre as a unit vector, the radius's chord)
         self.touching: dict[int, tuple[Offer, _Vector, float]] = {}
         self._ids: frozenset[int] | None = None
         self._offers: list[Offer] | None = None
@@ -99,30 +106,25 @@ class _Cell:
                 array("d", [row[1][0] for row in rows]),
                 array("d", [row[1][1] for row in rows]),
                 array("d", [row[1][2] for row in rows]),
-                array("d", [row[2] + _DOT_BAND for row in rows]),
-                array("d", [row[2] - _DOT_BAND for row in rows]),
+                array("d", [row[2] - _CHORD_BAND for row in rows]),
+                array("d", [row[2] + _CHORD_BAND for row in rows]),
             )
         return self._columns
 
-    def touched(self, lat: float, lon: float) -> list[int]:
-        """The ids of the touching offers whose circle holds the point (boundary included)."""
+    def touched(self, lat: float, lon: float) -> tuple[int, ...]:
+        """The ids of the touching offers whose circle holds the point (boundary included),
+        in the cell's order (the same for the same offers while the cell is unchanged)."""
         if not self.touching:
-            return []
+            return ()
         ids, xs, ys, zs, sure, maybe = self.columns()
-        px, py, pz = _unit(lat, lon)
-        n = len(ids)
-        dots = list(
-            map(
-                add,
-                map(add, map(mul, repeat(px, n), xs), map(mul, repeat(py, n), ys)),
-                map(mul, repeat(pz, n), zs),
-            )
+        chords = list(
+            map(math.dist, repeat(_unit(lat, lon), len(ids)), zip(xs, ys, zs, strict=True))
         )
-        found = list(compress(ids, map(ge, dots, maybe)))
-        if found and len(found) != sum(map(ge, dots, sure)):
-            # Within millimetres of a boundary: the exact distance decides.
+        found = tuple(compress(ids, map(le, chords, maybe)))
+        if found and len(found) != sum(map(le, chords, sure)):
+            # Within micrometres of a boundary: the exact distance decides.
             areas = {i: self.touching[i][0].area for i in found}
-            found = [i for i in found if areas[i].contains(lat, lon)]
+            found = tuple(i for i in found if areas[i].contains(lat, lon))
         return found
 
 
@@ -166,7 +168,7 @@ class OfferIndex:
         touching = (
             offer,
             _unit(area.lat, area.lon),
-            math.cos(area.radius_m / EARTH_RADIUS_M),
+            _chord(area.radius_m),
         )
         for box in bounding_boxes(area.lat, area.lon, area.radius_m):
             rows = range(math.floor(box.min_lat / cell), math.floor(box.max_lat / cell) + 1)
@@ -228,21 +230,40 @@ class OfferIndex:
         return found
 
     def containing_ids(self, lat: float, lon: float) -> frozenset[int]:
-        """The ids of `containing(lat, lon)`: what a position report needs, at less cost."""
+        """The ids of `containing(lat, lon)`."""
+        covering, touched = self.locate(lat, lon)
+        return covering.union(touched) if touched else covering
+
+    def locate(self, lat: float, lon: float) -> tuple[frozenset[int], tuple[int, ...]]:
+        """`containing_ids(lat, lon)` in two parts, what a position report needs at least
+        cost: the ids of the offers covering the point's cell (the cell's own frozenset,
+        the same object while the cell is unchanged) and of the touching offers holding the
+        point (none of them among the first)."""
         target = self._cells.get((math.floor(lat / self._cell), math.floor(lon / self._cell)))
         if target is None:
-            return _NONE
-        touched = target.touched(lat, lon)
-        return target.covering_ids().union(touched) if touched else target.covering_ids()
+            return _NONE, ()
+        return target.covering_ids(), target.touched(lat, lon)
 
 
-@dataclass(frozen=True, slots=True)
 class _Last:
-    lat: float
-    lon: float
-    at: datetime
-    inside: frozenset[int]  # ids of the offers whose areas held this position
-    version: int  # the index's version then
+    """A driver's last position and where it lay, as `OfferIndex.locate` told: kept per
+    driver and updated in place on every report."""
+
+    __slots__ = ("at", "covering", "lat", "lon", "touched", "version")
+
+    def __init__(
+        self,
+        lat: float,
+        lon: float,
+        at: datetime,
+        located: tuple[frozenset[int], tuple[int, ...]],
+        version: int,
+    ) -> None:
+        self.lat = lat
+        self.lon = lon
+        self.at = at
+        self.covering, self.touched = located  # the ids of the offers whose areas held it
+        self.version = version  # the index's version then
 
 
 class Presence:
@@ -269,26 +290,42 @@ class Presence:
         lat: float,
         lon: float,
         at: datetime,
-        inside: frozenset[int],
+        located: tuple[frozenset[int], tuple[int, ...]],
         index: OfferIndex,
     ) -> list[Offer]:
-        """Record the new position (`inside`: the ids of the offers of `index` whose areas
-        hold it, as `index.containing_ids` tells); returns the offers whose area was just
-        entered."""
+        """Record the new position (`located`: where it lies in `index`, as `index.locate`
+        tells); returns the offers whose area was just entered."""
         previous = self._last.get(driver_id)
-        self._last[driver_id] = _Last(lat, lon, at, inside, index.version)
-        if not inside or previous is None or at - previous.at > self._forget:
+        if previous is None:
+            self._last[driver_id] = _Last(lat, lon, at, located, index.version)
             return []
-        new = inside - previous.inside if previous.inside else inside
+        covering, touched = located
+        before = previous.covering
+        before_touched = previous.touched
+        before_lat, before_lon, before_version = previous.lat, previous.lon, previous.version
+        stale = at - previous.at > self._forget
+        previous.lat, previous.lon, previous.at = lat, lon, at
+        previous.covering, previous.touched = located
+        previous.version = index.version
+        if stale:
+            return []
+        if covering is before:
+            # The same cell, unchanged (or two cells covered by no offer): only the touching
+            # offers can differ, and none of them is among the covering ones.
+            if touched == before_touched:
+                return []
+            new: set[int] | frozenset[int] = set(touched).difference(before_touched)
+        else:
+            new = covering.union(touched).difference(before, before_touched)
         entered: list[Offer] = []
         for offer_id in sorted(new):
             offer = index.get(offer_id)
             if offer is None:
                 continue
-            if index.version_of(offer_id) > previous.version:
+            if index.version_of(offer_id) > before_version:
                 # Added or changed since: was the previous position outside its area?
                 area = offer.area
-                if great_circle_m(area.lat, area.lon, previous.lat, previous.lon) <= area.radius_m:
+                if great_circle_m(area.lat, area.lon, before_lat, before_lon) <= area.radius_m:
                     continue
             entered.append(offer)
         return entered
@@ -310,10 +347,13 @@ class Presence:
             return found
         cutoff = now - self._forget
         for driver_id, last in self._last.items():
-            if last.at < cutoff or not last.inside:
+            if last.at < cutoff:
                 continue
-            for offer_id in last.inside & offer_ids:
+            for offer_id in last.covering & offer_ids:
                 found.setdefault(offer_id, []).append((driver_id, last.lat, last.lon))
+            for offer_id in last.touched:
+                if offer_id in offer_ids:
+                    found.setdefault(offer_id, []).append((driver_id, last.lat, last.lon))
         return found
 
     def forget_before(self, cutoff: datetime) -> int:

@@ -187,8 +187,7 @@ class OfferService:
     async def position_reported(self, driver_id: str, lat: float, lon: float, at: datetime) -> int:
         """A driver's app reported where it is; returns how many offers went out."""
         index = self._index
-        inside = index.containing_ids(lat, lon)
-        entered = self._presence.move(driver_id, lat, lon, at, inside, index)
+        entered = self._presence.move(driver_id, lat, lon, at, index.locate(lat, lon), index)
         if not entered:
             return 0
         self.areas_entered += len(entered)
