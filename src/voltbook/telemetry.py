@@ -73,8 +73,9 @@ class Histogram:
 
 
 class Tally:
-    """One label combination of a counter, bound once where something is counted often:
-    counting is then `tally.value += 1`, no lookup of the counter or its labels."""
+    """One label combination of a counter. Where something is counted often it is bound
+    once (`Telemetry.tally`): counting is then `tally.value += 1`, no lookup of the counter
+    or its labels."""
 
     __slots__ = ("value",)
 
@@ -84,32 +85,25 @@ class Tally:
 
 class Telemetry:
     def __init__(self) -> None:
-        self.counters: defaultdict[str, defaultdict[tuple[str, ...], float]] = defaultdict(
-            lambda: defaultdict(float)
+        self.counters: defaultdict[str, defaultdict[tuple[str, ...], Tally]] = defaultdict(
+            lambda: defaultdict(Tally)
         )
-        self.tallies: defaultdict[str, dict[tuple[str, ...], Tally]] = defaultdict(dict)
         self.histograms: defaultdict[str, defaultdict[tuple[str, ...], Histogram]] = defaultdict(
             lambda: defaultdict(Histogram)
         )
         self.gauges: dict[str, Callable[[], float]] = {}
 
     def count(self, name: str, *labels: str, by: float = 1.0) -> None:
-        self.counters[name][labels] += by
+        self.counters[name][labels].value += by
 
     def tally(self, name: str, *labels: str) -> Tally:
-        """The counter `name` at `labels`, to count by hand (the same one for the same labels)."""
-        family = self.tallies[name]
-        found = family.get(labels)
-        if found is None:
-            found = family[labels] = Tally()
-        return found
+        """The counter `name` at `labels`, to count by hand (the same one for the same labels,
+        and the one `count` adds to)."""
+        return self.counters[name][labels]
 
     def counted(self, name: str) -> dict[tuple[str, ...], float]:
-        """A counter's values by labels, whether counted by `count` or by tallies."""
-        values = dict(self.counters[name])
-        for labels, tally in list(self.tallies[name].items()):
-            values[labels] = values.get(labels, 0.0) + tally.value
-        return values
+        """A counter's values by labels."""
+        return {labels: tally.value for labels, tally in list(self.counters[name].items())}
 
     def observe(self, name: str, value: float, *labels: str) -> None:
         self.histograms[name][labels].observe(value)

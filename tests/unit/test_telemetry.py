@@ -50,7 +50,7 @@ async def test_commands_are_timed_by_action_and_answer_and_hand_offs_counted() -
         ("ReserveNow", "timed_out"),
     }
     assert all(h.count == 1 for h in timings.values())
-    assert dict(telemetry.counters["voltbook_handoffs"]) == {("Accepted",): 1, ("timed_out",): 1}
+    assert telemetry.counted("voltbook_handoffs") == {("Accepted",): 1, ("timed_out",): 1}
 
 
 async def test_offers_are_counted() -> None:
@@ -58,7 +58,7 @@ async def test_offers_are_counted() -> None:
     await TelemetryReactions(telemetry).offer_sent(
         OfferSent(1, 1, "D1", None, "Half price", "percent_off", 50, T0, "idle_station", T0)
     )
-    assert telemetry.counters["voltbook_offers_sent"][("idle_station",)] == 1
+    assert telemetry.counted("voltbook_offers_sent")[("idle_station",)] == 1
 
 
 def test_frames_are_counted_by_direction_action_and_kind_and_made_up_actions_go_unnamed() -> None:
@@ -91,4 +91,4 @@ async def test_bookings_are_counted_by_step_and_a_reminder_is_no_step() -> None:
     await reactions.booking(ReservationExpired(booking, "no-show"))
     await reactions.booking(ReservationExpired(booking, "no-show"))
     await reactions.booking(ReservationStartingSoon(booking, ""))
-    assert dict(telemetry.counters["voltbook_bookings"]) == {("created",): 1, ("expired",): 2}
+    assert telemetry.counted("voltbook_bookings") == {("created",): 1, ("expired",): 2}

@@ -42,8 +42,8 @@ class StationConnection:
             self._write, self._too_slow, limit=send_limit, block_s=send_block_s
         )
         self._outbox.start()
-        self._pending: dict[str, asyncio.Future[dict[str, Any]]] = {}
-        self._asked: dict[str, str] = {}  # our pending calls' actions, by message id
+        # Our calls waiting for their answer, by message id: their action and the future.
+        self._pending: dict[str, tuple[str, asyncio.Future[dict[str, Any]]]] = {}
         self.closed = False
         self.calls = 0  # the station's calls so far
         # 1.6: whether the charger reserves "any connector" as connector 0 (asked once).
@@ -79,8 +79,7 @@ class StationConnection:
         """Send a CALL and wait for the station's CALLRESULT payload."""
         unique_id = new_unique_id()
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
-        self._pending[unique_id] = future
-        self._asked[unique_id] = action
+        self._pending[unique_id] = (action, future)
         try:
             await self.send_text(encode_call(unique_id, action, payload))
             if self.counts is not None:
@@ -93,14 +92,12 @@ class StationConnection:
             ) from None
         finally:
             self._pending.pop(unique_id, None)
-            self._asked.pop(unique_id, None)
 
     def answer(self, frame: CallResult | CallError) -> None:
         """Hand a station's answer to the call waiting for it; unknown ids are ignored."""
+        action, future = self._pending.get(frame.unique_id, ("", None))
         if self.counts is not None:
-            kind = RESULT if isinstance(frame, CallResult) else ERROR
-            self.counts.count(IN, self._asked.get(frame.unique_id, ""), kind)
-        future = self._pending.get(frame.unique_id)
+            self.counts.count(IN, action, RESULT if isinstance(frame, CallResult) else ERROR)
         if future is None or future.done():
             return
         if isinstance(frame, CallResult):
@@ -124,6 +121,6 @@ class StationConnection:
         self.closed = True
         self._outbox.close()
         self.reports.gone()
-        for future in self._pending.values():
+        for _, future in self._pending.values():
             if not future.done():
                 future.set_exception(Unavailable(f"station {self.station_id} went offline"))
