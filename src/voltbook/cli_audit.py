@@ -5,14 +5,13 @@ the action the command as typed, the status the API would have answered."""
 from __future__ import annotations
 
 import getpass
-import json
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 import structlog
 
 from voltbook.api.problems import status_of
-from voltbook.audit.model import AuditEntry, storable
+from voltbook.audit.model import AuditEntry, clean_value, storable
 from voltbook.core.errors import DomainError
 from voltbook.services import Services
 
@@ -60,7 +59,7 @@ async def _keep(
         station_id=None,
         status_code=status,
         outcome=outcome,
-        answer=None if said is None else storable(json.dumps(said, default=str))[:2_000],
+        answer=None if said is None else clean_value(said),
     )
     try:
         await services.audit.record(entry)

@@ -24,11 +24,8 @@ console = Console(stderr=True)
 T = TypeVar("T")
 
 
-def _run(work: Callable[[Services], Awaitable[T]], change: str | None = None) -> T:
-    """Run `work` on the services; `change` (the command and its token) names an operator
-    action for the audit log."""
+def _run(work: Callable[[Services], Awaitable[T]]) -> T:
     from voltbook.bootstrap import open_services
-    from voltbook.cli_audit import audited
     from voltbook.logs import configure_logging
 
     settings = Settings()
@@ -36,12 +33,7 @@ def _run(work: Callable[[Services], Awaitable[T]], change: str | None = None) ->
 
     async def run() -> T:
         async with open_services(settings, upgrade=True, serving=False) as services:
-            if change is None:
-                return await work(services)
-            command, token = change.split(" ", 1)
-            return await audited(
-                services, f"voltbook tag {command}", f"token={token}", work, _answer
-            )
+            return await work(services)
 
     try:
         return asyncio.run(run())
@@ -50,10 +42,15 @@ def _run(work: Callable[[Services], Awaitable[T]], change: str | None = None) ->
         raise typer.Exit(code=1) from None
 
 
-def _answer(result: object) -> object:
-    if not isinstance(result, IdToken):
-        return None
-    return {"token": result.token, "blocked": result.blocked, "driver_id": result.driver_id}
+def _change(command: str, token: str, work: Callable[[Services], Awaitable[IdToken]]) -> None:
+    """A change of `token`, shown when done, and kept in the audit log (done or refused) as
+    `voltbook tag <command>`."""
+    from voltbook.cli_audit import audited
+
+    def answer(done: IdToken) -> object:
+        return {"token": done.token, "blocked": done.blocked, "driver_id": done.driver_id}
+
+    _show(_run(lambda s: audited(s, f"voltbook tag {command}", f"token={token}", work, answer)))
 
 
 def _line(token: IdToken, now: datetime) -> str:
@@ -107,18 +104,18 @@ def tag_add(
     expires: Annotated[str | None, typer.Option(help="ISO 8601 time it expires at")] = None,
 ) -> None:
     """Register a card or app token; it is accepted from now on."""
-    _show(_run(lambda s: s.id_tokens.add(token, kind, driver, _when(expires)), f"add {token}"))
+    _change("add", token, lambda s: s.id_tokens.add(token, kind, driver, _when(expires)))
 
 
 @tag_app.command("block")
 def tag_block(token: str) -> None:
     """Refuse the token everywhere (a running server clears stations' caches of it)."""
-    _show(_run(lambda s: s.id_tokens.block(token), f"block {token}"))
+    _change("block", token, lambda s: s.id_tokens.block(token))
 
 
 @tag_app.command("unblock")
 def tag_unblock(token: str) -> None:
-    _show(_run(lambda s: s.id_tokens.unblock(token), f"unblock {token}"))
+    _change("unblock", token, lambda s: s.id_tokens.unblock(token))
 
 
 @tag_app.command("expire")
@@ -127,7 +124,7 @@ def tag_expire(
     at: Annotated[str | None, typer.Option(help="ISO 8601 time; now when left out")] = None,
 ) -> None:
     """Let the token expire now, or at a given time."""
-    _show(_run(lambda s: s.id_tokens.expire(token, _when(at)), f"expire {token}"))
+    _change("expire", token, lambda s: s.id_tokens.expire(token, _when(at)))
 
 
 @tag_app.command("assign")
@@ -136,4 +133,4 @@ def tag_assign(
     driver: Annotated[str | None, typer.Argument(help="Driver id; left out: nobody")] = None,
 ) -> None:
     """Give the token to a driver, or to nobody."""
-    _show(_run(lambda s: s.id_tokens.assign(token, driver), f"assign {token}"))
+    _change("assign", token, lambda s: s.id_tokens.assign(token, driver))

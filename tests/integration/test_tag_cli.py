@@ -67,4 +67,4 @@ async def test_each_change_on_the_command_line_is_in_the_audit_log_done_or_refus
     ]
     assert {(e.actor_id[:4], e.actor_role) for e in entries} == {("cli:", "cli")}
     assert entries[-1].answer is not None
-    assert '"blocked": false' in entries[-1].answer
+    assert '"blocked":false' in entries[-1].answer

@@ -54,8 +54,16 @@ def clean_text(raw: bytes) -> str | None:
         parsed = json.loads(raw)
     except (ValueError, UnicodeDecodeError):
         return None
-    cleaned, _ = redact(parsed)
-    return storable(json.dumps(cleaned, separators=(",", ":"), ensure_ascii=False)[:MAX_TEXT])
+    return clean_value(parsed)
+
+
+def clean_value(value: Any) -> str:
+    """A value as JSON text with every secret replaced, cut to MAX_TEXT (what an entry keeps
+    of a request or an answer)."""
+    cleaned, _ = redact(value)
+    return storable(
+        json.dumps(cleaned, separators=(",", ":"), ensure_ascii=False, default=str)[:MAX_TEXT]
+    )
 
 
 def outcome_of(status_code: int, raw: bytes) -> str | None:
